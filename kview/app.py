@@ -1,0 +1,272 @@
+"""The Textual application: ``make_app(config, ...)`` is the one place panes are
+wired, used by the CLI, the tests and the screenshot script alike."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import ContentSwitcher, Footer
+
+from kview.core.cluster import ClusterClient
+from kview.core.config import ClusterProfile, Config
+from kview.core.errors import KViewError, describe_exception
+from kview.core.models import ClusterSnapshot
+from kview.ui.commands import KViewCommands
+from kview.ui.panes.base import Pane
+from kview.ui.screens.help import HelpScreen, binding_rows
+from kview.ui.state import ConnectionState
+from kview.ui.widgets.cluster_header import ClusterHeader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """A pane the app can switch to: built on first visit from ``module:cls``."""
+
+    pane_id: str
+    title: str
+    key: str
+    module: str
+    cls: str
+
+    def load(self) -> type[Pane]:
+        return getattr(importlib.import_module(self.module), self.cls)
+
+
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("overview", "Overview", "1", "kview.ui.panes.overview", "OverviewPane"),
+)
+"""Every pane, in key order.  Add a pane here and nowhere else."""
+
+BackendFactory = Callable[[ClusterProfile], ClusterClient]
+
+MAX_RETRY_DELAY = 30.0
+
+
+class KViewApp(App[None]):
+    """kview: one cluster at a time, panes switched by single keys."""
+
+    TITLE = "kview"
+    CSS_PATH = Path(__file__).parent / "ui" / "kview.tcss"
+    COMMANDS = App.COMMANDS | {KViewCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        *(Binding(spec.key, f"show_pane('{spec.pane_id}')", spec.title, id=f"pane.{spec.pane_id}")
+          for spec in PANES),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+r", "refresh", "Refresh now", id="app.refresh"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
+    ]
+
+    snapshot: reactive[ClusterSnapshot | None] = reactive(None, always_update=True, init=False)
+    connection: reactive[ConnectionState] = reactive(ConnectionState, always_update=True, init=False)
+
+    def __init__(
+        self,
+        config: Config,
+        profile: ClusterProfile,
+        backend_factory: BackendFactory = ClusterClient,
+        *,
+        start_pane: str = "overview",
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.profile = profile
+        self.backend_factory = backend_factory
+        self.backend = backend_factory(profile)
+        self.active_pane_id = start_pane
+        self._monitor_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    # -- layout --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        yield ContentSwitcher(id="panes")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        self._header.set_state(cluster_name=self.profile.name, read_only=self.profile.read_only)
+        await self.show_pane(self.active_pane_id)
+        self._start_monitor()
+
+    @property
+    def _header(self) -> ClusterHeader:
+        return self.query_one(ClusterHeader)
+
+    # -- panes ---------------------------------------------------------------------
+
+    def pane_spec(self, pane_id: str) -> PaneSpec:
+        for spec in PANES:
+            if spec.pane_id == pane_id:
+                return spec
+        raise KeyError(pane_id)
+
+    async def show_pane(self, pane_id: str) -> Pane:
+        """Switch to a pane, building it on first visit."""
+        spec = self.pane_spec(pane_id)
+        switcher = self.query_one("#panes", ContentSwitcher)
+        panes = switcher.query_children(f"#pane-{pane_id}")
+        if panes:
+            pane = panes.first(Pane)
+        else:
+            pane = spec.load()()
+            await switcher.mount(pane)
+        self.active_pane_id = pane_id
+        switcher.current = pane.id
+        self._header.set_state(pane_title=spec.title)
+        pane.focus_default()
+        return pane
+
+    async def action_show_pane(self, pane_id: str) -> None:
+        await self.show_pane(pane_id)
+
+    def active_pane(self) -> Pane | None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        found = switcher.query_children(f"#pane-{self.active_pane_id}")
+        return found.first(Pane) if found else None
+
+    async def run_pane_action(self, pane_id: str | None, action: str) -> None:
+        """Run a pane's action from the palette: switch there first."""
+        if pane_id is None:
+            await self.run_action(action)
+            return
+        pane = await self.show_pane(pane_id)
+        await self.run_action(action, pane)
+
+    # -- cluster connection ----------------------------------------------------------
+
+    def _start_monitor(self) -> None:
+        if self._monitor_task is not None:
+            self._monitor_task.cancel()
+        self._monitor_task = asyncio.create_task(self._monitor(self.backend), name="cluster-monitor")
+
+    async def _monitor(self, backend: ClusterClient) -> None:
+        """Refresh the cluster snapshot; back off (1 s doubling to 30 s) while the
+        cluster cannot be reached.  The UI never waits on this."""
+        delay = 1.0
+        while backend is self.backend:
+            try:
+                snapshot = await backend.snapshot()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                message = describe_exception(exc)
+                if not isinstance(exc, KViewError):
+                    log.exception("cluster refresh failed")
+                log.warning("cluster %s unreachable: %s", self.profile.name, message)
+                self._set_connection(ConnectionState(
+                    status="unreachable", error=message,
+                    last_ok=self.connection.last_ok, retry_in=delay,
+                ))
+                wait, delay = delay, min(delay * 2, MAX_RETRY_DELAY)
+            else:
+                if backend is not self.backend:
+                    return
+                delay = 1.0
+                self.snapshot = snapshot
+                self._header.set_state(snapshot=snapshot)
+                self._set_connection(ConnectionState(status="connected", last_ok=snapshot.taken_at))
+                wait = self.profile.refresh_interval
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+
+    def _set_connection(self, state: ConnectionState) -> None:
+        previous = self.connection
+        self.connection = state
+        self._header.set_state(connection=state)
+        if previous.status != state.status and state.status == "unreachable":
+            self.notify(state.error or "cluster unreachable", title="Cannot reach the cluster",
+                        severity="error", timeout=8)
+
+    def action_refresh(self) -> None:
+        self._wake.set()
+        pane = self.active_pane()
+        if pane is not None and pane.polls:
+            pane.poll_now()
+
+    async def switch_cluster(self, name: str) -> None:
+        """Connect to another configured cluster without restarting."""
+        try:
+            profile = self.config.profile(name)
+        except KViewError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        old = self.backend
+        self.profile = profile
+        self.backend = self.backend_factory(profile)
+        self.snapshot = None
+        self.connection = ConnectionState()
+        self._header.set_state(cluster_name=profile.name, read_only=profile.read_only,
+                               snapshot=None, connection=self.connection)
+        switcher = self.query_one("#panes", ContentSwitcher)
+        await switcher.remove_children()
+        await self.show_pane("overview")
+        self._start_monitor()
+        await old.close()
+        self.notify(f"Connected to {profile.name} ({profile.bootstrap_servers})")
+
+    async def on_unmount(self) -> None:
+        if self._monitor_task is not None:
+            self._monitor_task.cancel()
+        await self.backend.close()
+
+    # -- help and palette ------------------------------------------------------------
+
+    def binding_sections(self) -> list[tuple[str, list[Binding]]]:
+        """(section title, bindings) for the app and every pane."""
+        sections = [("Global", binding_rows(self.BINDINGS))]
+        for spec in PANES:
+            bindings = binding_rows(spec.load().BINDINGS)
+            if bindings:
+                sections.append((spec.title, bindings))
+        return sections
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_sections(), dict(self._keymap)))
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """Every action of the app and its panes, every pane and every cluster."""
+        commands: list[tuple[str, str, Callable[[], Any]]] = []
+        for binding in binding_rows(self.BINDINGS):
+            if binding.action == "command_palette":
+                continue
+            commands.append((binding.description, f"key {binding.key}",
+                             partial(self.call_later, self.run_pane_action, None, binding.action)))
+        for spec in PANES:
+            for binding in binding_rows(spec.load().BINDINGS):
+                commands.append((f"{spec.title}: {binding.description}", f"key {binding.key} in {spec.title}",
+                                 partial(self.call_later, self.run_pane_action, spec.pane_id, binding.action)))
+        for name, profile in sorted(self.config.clusters.items()):
+            commands.append((f"Switch cluster: {name}", profile.bootstrap_servers,
+                             partial(self.call_later, self.switch_cluster, name)))
+        return commands
+
+
+def make_app(
+    config: Config,
+    profile: ClusterProfile | None = None,
+    backend_factory: BackendFactory = ClusterClient,
+    **kwargs: Any,
+) -> KViewApp:
+    """Build the app for ``profile`` (default: the config's default cluster)."""
+    return KViewApp(config, profile or config.profile(), backend_factory, **kwargs)

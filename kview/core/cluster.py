@@ -1,0 +1,259 @@
+"""The one wrapper around aiokafka's admin client.
+
+Everything the UI and the headless commands know about a cluster comes through
+ClusterClient, as kview's own frozen dataclasses (``kview.core.models``), never
+as raw protocol responses.  Requests are batched: watermarks take one
+ListOffsets request per leader broker for all its partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka import errors as kafka_errors
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.offset import OffsetRequest
+
+from kview.core.config import ClusterProfile
+from kview.core.errors import ClusterUnavailable, KafkaRequestError, describe_exception
+from kview.core.models import (
+    BrokerInfo,
+    ClusterMetadata,
+    ClusterSnapshot,
+    PartitionInfo,
+    TopicInfo,
+    Watermarks,
+)
+
+log = logging.getLogger(__name__)
+
+EARLIEST = -2
+LATEST = -1
+
+
+def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
+    """Keyword arguments shared by every aiokafka client kview creates for a profile."""
+    security = profile.security
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": profile.bootstrap_servers,
+        "client_id": profile.client_id,
+        "request_timeout_ms": profile.request_timeout_ms,
+        "security_protocol": security.protocol,
+    }
+    if security.uses_tls:
+        try:
+            context = create_ssl_context(
+                cafile=security.ca_file,
+                certfile=security.cert_file,
+                keyfile=security.key_file,
+                password=security.key_password.reveal() if security.key_password else None,
+            )
+        except (OSError, ValueError) as exc:
+            # ssl errors carry file names, never the key password.
+            raise ClusterUnavailable(f"TLS settings rejected: {describe_exception(exc)}") from None
+        context.check_hostname = security.check_hostname
+        kwargs["ssl_context"] = context
+    if security.uses_sasl:
+        kwargs["sasl_mechanism"] = security.sasl_mechanism
+        kwargs["sasl_plain_username"] = security.username
+        kwargs["sasl_plain_password"] = security.password.reveal() if security.password else None
+    return kwargs
+
+
+class ClusterClient:
+    """Async access to one cluster.  ``await start()`` before use, ``close()`` after."""
+
+    def __init__(self, profile: ClusterProfile) -> None:
+        self.profile = profile
+        self._admin: AIOKafkaAdminClient | None = None
+        self._start_lock = asyncio.Lock()
+
+    @property
+    def admin(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            raise ClusterUnavailable("not connected")
+        return self._admin
+
+    @property
+    def read_only(self) -> bool:
+        """Write actions (``@write_action``) check this before they run."""
+        return self.profile.read_only
+
+    @property
+    def connected(self) -> bool:
+        return self._admin is not None
+
+    async def start(self) -> None:
+        """Connect to the bootstrap servers; raises ClusterUnavailable with the reason."""
+        async with self._start_lock:
+            if self._admin is not None:
+                return
+            admin = AIOKafkaAdminClient(**connection_kwargs(self.profile))
+            try:
+                await admin.start()
+            except Exception as exc:
+                await _close_quietly(admin)
+                raise ClusterUnavailable(
+                    f"cannot reach {self.profile.bootstrap_servers}: {describe_exception(exc)}"
+                ) from None
+            self._admin = admin
+
+    async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            await _close_quietly(admin)
+
+    async def _call(self, coro_factory, what: str):
+        """Run one admin request; connection failures become ClusterUnavailable."""
+        await self.start()
+        try:
+            return await coro_factory()
+        except (kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError,
+                kafka_errors.RequestTimedOutError, kafka_errors.KafkaTimeoutError,
+                asyncio.TimeoutError, ConnectionError) as exc:
+            raise ClusterUnavailable(f"{what}: {describe_exception(exc)}") from None
+
+    # -- primitives for the domain services (topics, groups, ...) -------------------
+
+    async def send(self, node_id: int, request: Any, what: str = "request") -> Any:
+        """Send one protocol request (an aiokafka ``Request``) to a broker."""
+        return await self._call(lambda: self.admin._send_request_to_node(node_id, request), what)
+
+    async def send_any(self, request: Any, what: str = "request") -> Any:
+        """Send one protocol request to the least loaded broker."""
+        await self.start()
+        node_id = self.admin._client.get_random_node()
+        if node_id is None:
+            raise ClusterUnavailable(f"{what}: no broker is reachable")
+        return await self.send(node_id, request, what)
+
+    async def send_controller(self, request: Any, what: str = "request") -> Any:
+        """Send to the controller as seen by clients (any broker forwards in KRaft)."""
+        return await self._call(lambda: self.admin._send_to_controller(request), what)
+
+    async def find_coordinator(self, group_id: str) -> int:
+        """Node id of the group's coordinator."""
+        return await self._call(lambda: self.admin.find_coordinator(group_id), f"find coordinator of {group_id}")
+
+    # -- metadata ------------------------------------------------------------------
+
+    async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
+        """Brokers, controller and topics (all topics when ``topics`` is None)."""
+        response = await self._call(lambda: self.admin._get_cluster_metadata(topics=topics), "metadata")
+        return metadata_from_response(response.to_object())
+
+    async def watermarks(self, partitions: Iterable[PartitionInfo]) -> dict[tuple[str, int], Watermarks]:
+        """Low and high watermarks, one ListOffsets request per leader and bound."""
+        by_leader: dict[int, list[PartitionInfo]] = defaultdict(list)
+        for p in partitions:
+            if p.leader >= 0:
+                by_leader[p.leader].append(p)
+        if not by_leader:
+            return {}
+
+        async def for_leader(leader: int, parts: list[PartitionInfo]):
+            low, high = await asyncio.gather(
+                self.list_offsets(leader, parts, EARLIEST),
+                self.list_offsets(leader, parts, LATEST),
+            )
+            return [
+                Watermarks(p.topic, p.partition, low[(p.topic, p.partition)], high[(p.topic, p.partition)])
+                for p in parts if (p.topic, p.partition) in low and (p.topic, p.partition) in high
+            ]
+
+        results = await asyncio.gather(
+            *(for_leader(leader, parts) for leader, parts in by_leader.items()),
+            return_exceptions=True,
+        )
+        marks: dict[tuple[str, int], Watermarks] = {}
+        failures = []
+        for result in results:
+            if isinstance(result, BaseException):
+                failures.append(result)
+                continue
+            for mark in result:
+                marks[(mark.topic, mark.partition)] = mark
+        if failures and not marks:
+            raise failures[0] if isinstance(failures[0], Exception) else ClusterUnavailable(str(failures[0]))
+        return marks
+
+    async def list_offsets(
+        self, node_id: int, partitions: Iterable[PartitionInfo | tuple[str, int]], timestamp: int
+    ) -> dict[tuple[str, int], int]:
+        """One ListOffsets request to ``node_id``; ``timestamp`` is EARLIEST,
+        LATEST or milliseconds since the epoch.  Partitions whose answer is an
+        error (e.g. not leader any more) are left out; -1 means no offset for
+        that timestamp."""
+        by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for item in partitions:
+            topic, partition = (item.topic, item.partition) if isinstance(item, PartitionInfo) else item
+            by_topic[topic].append((partition, timestamp))
+        request = OffsetRequest(-1, 0, list(by_topic.items()))
+        response = await self._call(
+            lambda: self.admin._send_request_to_node(node_id, request), f"list offsets on broker {node_id}"
+        )
+        offsets: dict[tuple[str, int], int] = {}
+        for topic, parts in response.topics:
+            for part in parts:
+                partition, error_code = part[0], part[1]
+                if error_code != 0:
+                    log.debug("ListOffsets %s-%s on %s: error %s", topic, partition, node_id, error_code)
+                    continue
+                offsets[(topic, partition)] = part[-1]
+        return offsets
+
+    async def snapshot(self) -> ClusterSnapshot:
+        """Metadata and every partition's watermarks, as of now."""
+        metadata = await self.metadata()
+        marks = await self.watermarks(metadata.partitions)
+        return ClusterSnapshot(metadata=metadata, watermarks=marks, taken_at=time.time())
+
+
+def metadata_from_response(obj: dict[str, Any]) -> ClusterMetadata:
+    brokers = tuple(
+        sorted(
+            (BrokerInfo(b["node_id"], b["host"], b["port"], b.get("rack")) for b in obj["brokers"]),
+            key=lambda b: b.node_id,
+        )
+    )
+    topics = []
+    for t in obj["topics"]:
+        error = None if t["error_code"] == 0 else str(KafkaRequestError(t["error_code"]))
+        partitions = tuple(
+            sorted(
+                (
+                    PartitionInfo(
+                        topic=t["topic"],
+                        partition=p["partition"],
+                        leader=p["leader"],
+                        replicas=tuple(p["replicas"]),
+                        isr=tuple(p["isr"]),
+                        offline_replicas=tuple(p.get("offline_replicas") or ()),
+                    )
+                    for p in t["partitions"]
+                ),
+                key=lambda p: p.partition,
+            )
+        )
+        topics.append(TopicInfo(t["topic"], bool(t.get("is_internal", False)), partitions, error))
+    topics.sort(key=lambda t: t.name)
+    controller = obj.get("controller_id")
+    return ClusterMetadata(
+        cluster_id=obj.get("cluster_id"),
+        controller_id=controller if controller is not None and controller >= 0 else None,
+        brokers=brokers,
+        topics=tuple(topics),
+    )
+
+
+async def _close_quietly(admin: AIOKafkaAdminClient) -> None:
+    try:
+        await admin.close()
+    except Exception:  # closing a half-started client can fail; nothing to report
+        log.debug("admin close failed", exc_info=True)

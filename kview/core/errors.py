@@ -1,0 +1,65 @@
+"""kview's own exception types.  Every error the user can cause or meet carries
+a message fit to show as-is: no traceback, no secret."""
+
+from __future__ import annotations
+
+from aiokafka import errors as kafka_errors
+
+
+class KViewError(Exception):
+    """Base of every error kview reports to the user."""
+
+
+class ConfigError(KViewError):
+    """The configuration file or a command-line setting is invalid."""
+
+
+class ClusterUnavailable(KViewError):
+    """No broker of the cluster could be reached (or authentication failed)."""
+
+
+class ReadOnlyError(KViewError):
+    """A write action was attempted on a read-only cluster profile."""
+
+
+class KafkaRequestError(KViewError):
+    """Kafka answered a request with an error code."""
+
+    def __init__(self, code: int, message: str | None = None, *, subject: str = "") -> None:
+        self.code = code
+        self.name = error_name(code)
+        detail = message or error_description(code)
+        prefix = f"{subject}: " if subject else ""
+        super().__init__(f"{prefix}{self.name}: {detail}" if detail else f"{prefix}{self.name}")
+
+
+def error_name(code: int) -> str:
+    """Kafka's name for an error code, e.g. 36 -> 'TopicExists'."""
+    cls = kafka_errors.for_code(code)
+    name = cls.__name__
+    if cls is kafka_errors.UnknownError and code != -1:
+        return f"Error{code}"
+    for suffix in ("Error", "Exception"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def error_description(code: int) -> str:
+    cls = kafka_errors.for_code(code)
+    return (getattr(cls, "description", "") or "").strip()
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line for any exception raised while talking to Kafka."""
+    if isinstance(exc, KViewError):
+        return str(exc)
+    if isinstance(exc, kafka_errors.KafkaError):
+        name = type(exc).__name__
+        text = str(exc)
+        if text and text != name and not text.startswith(name):
+            return f"{name}: {text}"
+        return text or name
+    if isinstance(exc, (TimeoutError,)):
+        return "request timed out"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Kafka requests aiokafka lacks, built on its protocol classes."""

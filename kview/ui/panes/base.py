@@ -1,0 +1,138 @@
+"""The base of every pane: poll in a worker, draw only when visible, then
+schedule the next pass (never a fixed interval that can pile up)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Static
+
+from kview.core.errors import KViewError, describe_exception
+
+if TYPE_CHECKING:
+    from kview.app import KViewApp
+
+log = logging.getLogger(__name__)
+
+
+class PaneStatus(Static):
+    """One line at the bottom of a pane: what it shows, how fresh, errors."""
+
+    DEFAULT_CSS = """
+    PaneStatus { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
+    PaneStatus.-error { color: $text-error; }
+    """
+
+
+class Pane(Vertical):
+    """A top-level view switched to with a single key.
+
+    Subclasses set ``pane_id`` and ``title``; polling panes implement
+    ``collect()`` (runs in a worker, may await the network) and ``show(data)``
+    (runs on the UI, draws).  ``polls = False`` panes only react to events.
+    """
+
+    pane_id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    polls: ClassVar[bool] = True
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id=f"pane-{self.pane_id}", **kwargs)
+        self._timer: Timer | None = None
+        self._polling = False
+
+    @property
+    def kview(self) -> KViewApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def refresh_interval(self) -> float:
+        return self.kview.profile.refresh_interval
+
+    @property
+    def is_active(self) -> bool:
+        """Visible, on the screen the user is looking at, and no modal on top."""
+        return self.display and self.screen is self.app.screen and self.kview.active_pane_id == self.pane_id
+
+    def focus_default(self) -> None:
+        """Give the keyboard to the pane's main widget (its first focusable one)."""
+        for widget in self.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def on_mount(self) -> None:
+        if self.polls:
+            self.schedule_poll(0)
+
+    def schedule_poll(self, delay: float | None = None) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.refresh_interval if delay is None else delay, self._tick)
+
+    def poll_now(self) -> None:
+        """Refresh at once (the refresh key, or after an operation)."""
+        self.schedule_poll(0)
+
+    def on_show(self) -> None:
+        if self.polls:
+            self.poll_now()
+
+    def _tick(self) -> None:
+        if not self.is_active:
+            # Hidden panes don't poll; on_show restarts them.
+            return
+        if self._polling:
+            self.schedule_poll()
+            return
+        self._polling = True
+        self.run_worker(self._poll(), exclusive=True, group=f"poll-{self.pane_id}", exit_on_error=False)
+
+    async def _poll(self) -> None:
+        try:
+            data = await self.collect()
+        except KViewError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:  # a bug must not kill the app: show it, log it
+            log.exception("pane %s refresh failed", self.pane_id)
+            self.show_error(describe_exception(exc))
+        else:
+            if self.is_mounted:
+                self.show(data)
+        finally:
+            self._polling = False
+            if self.is_mounted:
+                self.schedule_poll()
+
+    async def collect(self) -> Any:
+        """Fetch what the pane shows.  Runs in a worker."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """Draw ``data``.  Runs on the UI thread."""
+
+    def show_error(self, message: str) -> None:
+        """Keep the last data on screen and say what went wrong, in the pane's
+        status line (or once as a notification when it has none)."""
+        statuses = self.query(PaneStatus)
+        if statuses:
+            status = statuses.last()
+            status.update(message)
+            status.add_class("-error")
+        elif message != getattr(self, "_last_error", None):
+            self.notify(message, severity="error", timeout=6)
+        self._last_error = message
+
+    def set_status(self, text: str) -> None:
+        """Replace the status line's text (clears the error mark)."""
+        for status in self.query(PaneStatus):
+            status.update(text)
+            status.remove_class("-error")
+        self._last_error = None

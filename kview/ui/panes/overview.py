@@ -1,0 +1,119 @@
+"""Overview pane: brokers, controller, topic and partition counts, health.
+
+It draws the app's cluster snapshot (refreshed by the app's connection
+monitor), so it never waits on the network itself."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
+
+from kview.core.models import ClusterSnapshot
+from kview.ui.format import human_count, human_duration
+from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.state import ConnectionState
+
+
+class OverviewPane(Pane):
+    pane_id = "overview"
+    title = "Overview"
+    polls = False
+
+    DEFAULT_CSS = """
+    OverviewPane #overview-stats { height: 3; padding: 0 1; border-bottom: solid $panel-lighten-2; }
+    OverviewPane .stat { width: 1fr; height: 2; }
+    OverviewPane .stat.-bad { color: $text-error; text-style: bold; }
+    OverviewPane #overview-brokers { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="overview-stats"):
+            for key, label in (
+                ("brokers", "Brokers"), ("controller", "Controller"), ("topics", "Topics"),
+                ("partitions", "Partitions"), ("urp", "Under-repl"),
+                ("offline", "Offline"), ("messages", "Messages"),
+            ):
+                yield Static(f"{label}\n-", id=f"stat-{key}", classes="stat")
+        table: DataTable = DataTable(id="overview-brokers", cursor_type="row", zebra_stripes=True)
+        table.add_column("Broker", key="id")
+        table.add_column("Host:port", key="address")
+        table.add_column("Rack", key="rack")
+        table.add_column("Ctrl", key="controller")
+        table.add_column("Leaders", key="leaders")
+        table.add_column("Replicas", key="replicas")
+        yield table
+        yield PaneStatus("waiting for the cluster ...", id="overview-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.kview, "snapshot", self._draw_snapshot)
+        self.watch(self.kview, "connection", self._draw_connection)
+        self.set_interval(1.0, self._tick_age)
+
+    def _stat(self, key: str, label: str, value: str, bad: bool = False) -> None:
+        widget = self.query_one(f"#stat-{key}", Static)
+        widget.update(f"{label}\n{value}")
+        widget.set_class(bad, "-bad")
+
+    def _draw_snapshot(self, snapshot: ClusterSnapshot | None) -> None:
+        if snapshot is None:
+            return
+        meta = snapshot.metadata
+        user_topics = [t for t in meta.topics if not t.internal]
+        self._stat("brokers", "Brokers", str(len(meta.brokers)))
+        self._stat("controller", "Controller", "-" if meta.controller_id is None else str(meta.controller_id))
+        self._stat("topics", "Topics", f"{len(user_topics)}+{len(meta.topics) - len(user_topics)}i")
+        self._stat("partitions", "Partitions", human_count(meta.partition_count))
+        self._stat("urp", "Under-repl", str(meta.under_replicated_count), meta.under_replicated_count > 0)
+        self._stat("offline", "Offline", str(meta.offline_count), meta.offline_count > 0)
+        self._stat("messages", "Messages", human_count(snapshot.total_messages))
+        leaders: dict[int, int] = {}
+        replicas: dict[int, int] = {}
+        for p in meta.partitions:
+            leaders[p.leader] = leaders.get(p.leader, 0) + 1
+            for r in p.replicas:
+                replicas[r] = replicas.get(r, 0) + 1
+        table = self.query_one(DataTable)
+        seen = set()
+        with self.app.batch_update():
+            for b in meta.brokers:
+                key = str(b.node_id)
+                seen.add(key)
+                row = (
+                    str(b.node_id), b.address, b.rack or "-",
+                    "●" if b.node_id == meta.controller_id else "",
+                    human_count(leaders.get(b.node_id, 0)), human_count(replicas.get(b.node_id, 0)),
+                )
+                if key in table.rows:
+                    for column, value in zip(("id", "address", "rack", "controller", "leaders", "replicas"), row):
+                        if table.get_cell(key, column) != value:
+                            table.update_cell(key, column, value)
+                else:
+                    table.add_row(*row, key=key)
+            for key in [k.value for k in table.rows if k.value not in seen]:
+                table.remove_row(key)
+        self._tick_age()
+
+    def _draw_connection(self, state: ConnectionState) -> None:
+        self._tick_age()
+
+    def _tick_age(self) -> None:
+        snapshot = self.kview.snapshot
+        state = self.kview.connection
+        status = self.query_one("#overview-status", PaneStatus)
+        if snapshot is None:
+            text = state.error or "connecting ..."
+            status.set_class(state.status == "unreachable", "-error")
+        else:
+            age = human_duration(time.time() - snapshot.taken_at)
+            cluster = snapshot.metadata.cluster_id or "?"
+            if state.connected:
+                text = f"cluster {cluster} · updated {age} ago"
+                status.remove_class("-error")
+            else:
+                text = f"STALE ({age} old) · {state.error or 'disconnected'}"
+                status.add_class("-error")
+        status.update(text)

@@ -1,0 +1,60 @@
+"""The help screen, generated from the bindings actually declared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rich.table import Table
+from rich.text import Text
+
+
+def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
+    """Normalise a BINDINGS list (tuples or Binding objects) to Bindings."""
+    rows = []
+    for item in bindings:
+        if isinstance(item, Binding):
+            rows.append(item)
+        else:
+            rows.extend(Binding.make_bindings([item]))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the app, grouped by where it works."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]], keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.sections = sections
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("kview keys  (esc closes; ctrl+p lists every action)", style="bold"))
+            for title, bindings in self.sections:
+                table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
+                table.add_column("key", style="bold", width=16, no_wrap=True)
+                table.add_column("action", ratio=1)
+                for binding in bindings:
+                    keys = self.keymap.get(binding.id or "", binding.key) if binding.id else binding.key
+                    display = binding.key_display or ", ".join(
+                        self.app.get_key_display(Binding(k, "")) for k in keys.split(",")
+                    )
+                    table.add_row(display, binding.description or binding.action)
+                yield Static(table)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,62 @@
+"""The header line: cluster name, connection state, brokers, controller, mode."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kview.core.models import ClusterSnapshot
+from kview.ui.format import human_duration
+from kview.ui.state import ConnectionState
+
+
+class ClusterHeader(Static):
+    DEFAULT_CSS = """
+    ClusterHeader { dock: top; height: 1; background: $primary; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cluster_name = ""
+        self.read_only = False
+        self.pane_title = ""
+        self.connection = ConnectionState()
+        self.snapshot: ClusterSnapshot | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.redraw)
+
+    def redraw(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("kview", style="bold")
+        text.append(f" │ {self.cluster_name}")
+        if self.read_only:
+            text.append(" │ READ-ONLY", style="bold")
+        state = self.connection
+        if state.connected:
+            text.append(" │ ● connected")
+        elif state.status == "connecting":
+            text.append(" │ … connecting")
+        else:
+            stale = state.stale_age()
+            retry = f", retry in {state.retry_in:.0f}s" if state.retry_in else ""
+            age = f", data {human_duration(stale)} old" if stale is not None else ""
+            text.append(f" │ ✖ unreachable{age}{retry}", style="bold reverse")
+        if self.snapshot is not None:
+            meta = self.snapshot.metadata
+            text.append(f" │ {len(meta.brokers)} brokers")
+            text.append(f" │ ctrl {meta.controller_id if meta.controller_id is not None else '-'}")
+        if self.pane_title:
+            text.append(f" │ {self.pane_title}")
+        self.update(text)
+
+    def set_state(self, **changes) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+        self.redraw()
+
+    @staticmethod
+    def now() -> float:
+        return time.time()

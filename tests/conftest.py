@@ -1,0 +1,43 @@
+"""Shared fixtures: one real Kafka cluster per test session (1 broker), and a
+three-broker cluster started only when a test asks for it.
+
+Both are started once per session, by kview's own harness, and stopped at the
+end; tests must leave them usable (restart any broker they stop)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from kview.core.devcluster import DevCluster
+
+
+@pytest.fixture(scope="session")
+def kafka() -> DevCluster:
+    """A single-broker KRaft cluster shared by the whole test session."""
+    with DevCluster(1) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def kafka3() -> DevCluster:
+    """A three-broker KRaft cluster, for replication, ISR and failure tests."""
+    with DevCluster(3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def unique_name(request) -> str:
+    """A topic or group name unique to this test."""
+    base = request.node.name.split("[")[0].replace("_", "-")[:40]
+    return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path, monkeypatch):
+    """Every test gets its own (absent) config file and log dir, never the user's."""
+    monkeypatch.setenv("KVIEW_CONFIG", str(tmp_path / "kview-config.yaml"))
+    monkeypatch.setenv("KVIEW_LOG_DIR", str(tmp_path / "logs"))
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
