@@ -41,3 +41,15 @@ def _isolated_config(tmp_path, monkeypatch):
     monkeypatch.setenv("KVIEW_CONFIG", str(tmp_path / "kview-config.yaml"))
     monkeypatch.setenv("KVIEW_LOG_DIR", str(tmp_path / "logs"))
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After every cluster fixture is torn down, no Kafka started by the harness
+    may still run: fail the session if one does."""
+    from kview.core._reaper import processes_under
+    from kview.core.devcluster import STARTED_DIRECTORIES
+
+    leftovers = [pid for d in STARTED_DIRECTORIES for pid in processes_under(str(d))]
+    if leftovers:
+        session.exitstatus = 1
+        print(f"\nKafka processes left running after the tests: {leftovers}")

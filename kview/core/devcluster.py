@@ -84,6 +84,11 @@ rootLogger.appenderRef.err.ref = ERR
 """
 
 
+STARTED_DIRECTORIES: list[Path] = []
+"""Every cluster directory this process created, so a test session can check
+at its end that nothing it started is still running."""
+
+
 class DevClusterError(Exception):
     """The local cluster could not be fetched, started or driven."""
 
@@ -253,6 +258,7 @@ class DevCluster:
         self._libs = ensure_jars()
         check_java()
         self.directory = Path(tempfile.mkdtemp(prefix="kview-kafka-"))
+        STARTED_DIRECTORIES.append(self.directory)
         self._start_reaper()
         try:
             self.brokers = [

@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Each sets itself up: a venv in .venv, kview installed into it, and Apache
+# Kafka's jars fetched once with Maven into the user cache directory.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test test-fast fuzz screenshots bench jars clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+jars: $(STAMP)
+	$(BIN)/python -m kview.core.devcluster fetch
+
+## Start a local Kafka cluster with live traffic and open kview on it.
+demo: jars
+	$(BIN)/kview demo
+
+## Run the whole test suite (unit, integration on real Kafka, headless UI).
+test: jars
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## Only the tests that need no Kafka.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit --hypothesis-profile=fuzz
+
+screenshots: jars
+	$(BIN)/python screenshots/make_screenshots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

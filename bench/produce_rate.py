@@ -1,0 +1,117 @@
+"""Templated load at full speed vs a raw aiokafka producer loop.
+
+Both send the same number of messages of the same size to the same topic with
+the same producer settings (the profile defaults: acks=all, idempotence,
+linger 5 ms, 16 KiB batches).  The raw loop is the fastest plain aiokafka
+can do: ``send()`` futures collected and awaited at the end, a constant value
+and a formatted key.  kview renders a key and a JSON value with ``{{i}}``,
+``{{uuid}}`` and ``{{now}}`` for every message, bounds the in-flight window
+and counts acknowledgements.  Rounds alternate (raw, kview, raw, kview, ...)
+so both see the same machine load; the best round of each is compared.
+
+    python bench/produce_rate.py                 # starts its own 1-broker cluster
+    python bench/produce_rate.py --bootstrap HOST:PORT --count 200000 --rounds 3
+
+Target: kview / raw >= 0.7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+
+from aiokafka import AIOKafkaProducer
+
+from kview.core.cluster import ClusterClient, connection_kwargs
+from kview.core.config import adhoc_profile
+from kview.core.produce import LoadSpec, ProduceService, ProducerSettings
+from kview.core.templates import MessageTemplate
+
+KEY = "k-{{i}}"
+VALUE = '{"i":{{i}},"id":"{{uuid}}","at":"{{now}}"}'
+
+
+async def raw_round(profile, settings: ProducerSettings, topic: str, count: int) -> float:
+    value = MessageTemplate.compile(KEY, VALUE).renderer(seed=1)(count - 1)[1]  # same size as kview's
+    producer = AIOKafkaProducer(**connection_kwargs(profile), **settings.producer_kwargs())
+    await producer.start()
+    try:
+        started = time.monotonic()
+        futures = []
+        send = producer.send
+        for i in range(count):
+            futures.append(await send(topic, value, f"k-{i}".encode()))
+        await asyncio.gather(*futures)
+        return count / (time.monotonic() - started)
+    finally:
+        await producer.stop()
+
+
+async def kview_round(service: ProduceService, settings: ProducerSettings, topic: str, count: int) -> float:
+    progress = await service.run_load(LoadSpec(topic, key=KEY, value=VALUE, count=count), settings)
+    if progress.acked != count:
+        raise SystemExit(f"kview load acked {progress.acked} of {count}: {progress.error}")
+    return progress.rate
+
+
+async def run(bootstrap: str, count: int, rounds: int, create_topic) -> None:
+    profile = adhoc_profile(bootstrap)
+    settings = ProducerSettings.from_defaults(profile.producer)
+    topic = f"bench-produce-{uuid.uuid4().hex[:6]}"
+    create_topic(topic)
+    client = ClusterClient(profile)
+    service = ProduceService(client)
+    raw_rates: list[float] = []
+    kview_rates: list[float] = []
+    try:
+        # One short warm-up of each so connection set-up is out of the figures.
+        await raw_round(profile, settings, topic, 2000)
+        await kview_round(service, settings, topic, 2000)
+        for n in range(1, rounds + 1):
+            raw_rates.append(await raw_round(profile, settings, topic, count))
+            kview_rates.append(await kview_round(service, settings, topic, count))
+            print(f"round {n}: raw aiokafka {raw_rates[-1]:9,.0f} msg/s   kview template {kview_rates[-1]:9,.0f} msg/s"
+                  f"   ratio {kview_rates[-1] / raw_rates[-1]:.2f}", flush=True)
+    finally:
+        await service.close()
+        await client.close()
+    raw, kview = max(raw_rates), max(kview_rates)
+    print(f"\nmessages per round: {count:,}   settings: acks={settings.acks} idempotence={settings.idempotence} "
+          f"compression={settings.compression} linger_ms={settings.linger_ms} batch_size={settings.batch_size}")
+    print(f"raw aiokafka loop (best): {raw:9,.0f} msg/s")
+    print(f"kview templated load (best): {kview:9,.0f} msg/s")
+    print(f"ratio kview / raw: {kview / raw:.2f} (target >= 0.70)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bootstrap", help="use this cluster instead of starting one")
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.bootstrap:
+        from kview.core.devcluster import DevCluster
+
+        tools = DevCluster(1)
+
+        def create(topic: str) -> None:
+            tools.run_tool("kafka-topics", "--bootstrap-server", args.bootstrap, "--create", "--topic", topic,
+                           "--partitions", "3")
+
+        asyncio.run(run(args.bootstrap, args.count, args.rounds, create))
+        return 0
+    from kview.core.devcluster import DevCluster
+
+    with DevCluster(1) as cluster:
+        def create(topic: str) -> None:
+            cluster.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "3")
+
+        asyncio.run(run(cluster.bootstrap, args.count, args.rounds, create))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,851 @@
+"""Consumer groups: listing, batched lag refresh, group detail with exact time
+lag, and the group operations (reset offsets, delete group, delete offsets).
+
+A refresh costs a handful of requests whatever the number of groups: one
+ListGroups per broker, one batched FindCoordinator (cached), then per
+coordinator one DescribeGroups and one OffsetFetch covering all its groups,
+one Metadata, and the two ListOffsets per partition leader that
+``ClusterClient.watermarks`` sends.  Status, rates and time-lag estimates come
+from ``kview.core.lag.LagTracker``, which the service feeds on every refresh.
+
+The exact time lag of the group detail reads the record at each committed
+offset with a private consumer that has no group id (assign + seek): kview
+never joins or commits for a user's group while reading.
+
+Rows follow ``kafka-consumer-groups --describe``: every partition assigned to
+a member (committed offset or not), then committed partitions nobody is
+assigned.  Offsets and lag are None where the tool prints ``-``; negative lag
+is kept as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from aiokafka import AIOKafkaConsumer
+from aiokafka.protocol.admin import DeleteGroupsRequest
+from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
+from aiokafka.structs import TopicPartition as KafkaTopicPartition
+
+from kview.core.cluster import ClusterClient, connection_kwargs
+from kview.core.errors import ClusterUnavailable, KafkaRequestError, KViewError, describe_exception
+from kview.core.lag import (
+    GroupStatus,
+    LagTracker,
+    TimeLag,
+    exact_time_lag,
+    max_time_lag,
+    partition_lag,
+    retention_breached,
+)
+from kview.core.models import ClusterMetadata, PartitionInfo, Watermarks
+from kview.core.protocol.group_requests import (
+    DescribeGroupsBatchRequest,
+    FindCoordinatorsRequest,
+    ListGroupsWithStateRequest,
+    OffsetDeleteRequest,
+    OffsetFetchGroupsRequest,
+    decode_assignment,
+    decode_subscription,
+)
+from kview.core.readonly import write_action
+
+log = logging.getLogger(__name__)
+
+TopicPartition = tuple[str, int]
+
+CONSUMER_PROTOCOLS = ("consumer", "")
+"""Protocol types of consumer groups (``""``: a group that only ever had
+offsets committed, e.g. by kview or ``--reset-offsets``); others (connect,
+share, streams groups) are not consumer groups."""
+
+_RETRIABLE = {14, 15, 16}
+"""COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR."""
+
+_INACTIVE_STATES = {"Empty", "Dead", ""}
+
+
+# -- data model ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupListing:
+    """One line of ListGroups."""
+
+    name: str
+    state: str
+    protocol_type: str
+    group_type: str = ""
+    """classic or consumer (KIP-848); empty when the broker does not say."""
+    coordinator: int | None = None
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    member_id: str
+    client_id: str
+    host: str
+    group_instance_id: str | None = None
+    assignment: tuple[TopicPartition, ...] = ()
+    subscription: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupPartitionLag:
+    """One row of the group detail."""
+
+    topic: str
+    partition: int
+    committed: int | None
+    """None: the group has no committed offset here (Kafka's tool prints ``-``)."""
+    log_start: int | None
+    log_end: int | None
+    consumer_id: str | None = None
+    client_id: str | None = None
+    host: str | None = None
+    time_lag: TimeLag | None = None
+
+    @property
+    def lag(self) -> int | None:
+        """``log_end - committed``; negative when the commit is past the log end."""
+        return partition_lag(self.committed, self.log_end)
+
+    @property
+    def retention_breach(self) -> bool:
+        return retention_breached(self.committed, self.log_start)
+
+    @property
+    def key(self) -> str:
+        return f"{self.topic}:{self.partition}"
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """One group in the groups list (with its rows, for the detail pane)."""
+
+    name: str
+    state: str
+    protocol_type: str
+    assignor: str
+    members: tuple[MemberInfo, ...]
+    partitions: tuple[GroupPartitionLag, ...]
+    status: GroupStatus
+    total_lag: int
+    """Sum of the positive lags of partitions with a committed offset."""
+    retention_breach: bool
+    consumption_rate: float | None
+    production_rate: float | None
+    catch_up_seconds: float | None
+    time_lag: TimeLag | None
+    idle_seconds: float
+    lag_history: tuple[tuple[float, int], ...]
+    coordinator: int | None = None
+    group_type: str = ""
+    error: str | None = None
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(sorted({p.topic for p in self.partitions}))
+
+    @property
+    def uncommitted_partitions(self) -> int:
+        return sum(1 for p in self.partitions if p.committed is None)
+
+
+@dataclass(frozen=True)
+class GroupsSnapshot:
+    groups: tuple[GroupSummary, ...]
+    taken_at: float
+    duration: float
+    """Seconds the refresh took."""
+    errors: tuple[str, ...] = ()
+
+    def group(self, name: str) -> GroupSummary | None:
+        for group in self.groups:
+            if group.name == name:
+                return group
+        return None
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    """A group with exact time lags (read from the records themselves)."""
+
+    summary: GroupSummary
+    partitions: tuple[GroupPartitionLag, ...]
+    members: tuple[MemberInfo, ...]
+
+    @property
+    def name(self) -> str:
+        return self.summary.name
+
+
+RESET_KINDS = ("earliest", "latest", "offset", "datetime", "shift")
+
+
+@dataclass(frozen=True)
+class ResetSpec:
+    """What ``--reset-offsets`` would be asked.
+
+    ``kind``: earliest | latest | offset (``value`` = the offset) | datetime
+    (``value`` = a datetime, naive meaning local time, or epoch milliseconds) |
+    shift (``value`` = N, may be negative).  Scope: every partition the group
+    has committed (``topic`` None), one topic (all its partitions), or chosen
+    ``partitions`` of ``topic``.
+    """
+
+    kind: str
+    value: int | datetime | None = None
+    topic: str | None = None
+    partitions: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in RESET_KINDS:
+            raise KViewError(f"unknown reset kind '{self.kind}'; use one of {', '.join(RESET_KINDS)}")
+        if self.kind in ("offset", "shift", "datetime") and self.value is None:
+            raise KViewError(f"reset to {self.kind} needs a value")
+        if self.kind in ("offset", "shift") and not isinstance(self.value, int):
+            raise KViewError(f"reset to {self.kind} needs a whole number")
+        if self.kind == "datetime" and not isinstance(self.value, (int, datetime)):
+            raise KViewError("reset to datetime needs a date and time")
+        if self.partitions is not None and self.topic is None:
+            raise KViewError("choosing partitions needs a topic")
+
+    @property
+    def scope(self) -> str:
+        if self.topic is None:
+            return "all"
+        return "topic" if self.partitions is None else "partitions"
+
+    @property
+    def timestamp_ms(self) -> int | None:
+        if self.kind != "datetime":
+            return None
+        if isinstance(self.value, datetime):
+            return int(self.value.timestamp() * 1000)  # naive -> local time, like the tool
+        return int(self.value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ResetRow:
+    topic: str
+    partition: int
+    current: int | None
+    new: int
+    log_start: int
+    log_end: int
+
+    @property
+    def lag(self) -> int:
+        """The lag right after the reset."""
+        return self.log_end - self.new
+
+
+# -- internal --------------------------------------------------------------------------
+
+
+@dataclass
+class _RawGroup:
+    name: str
+    state: str = ""
+    protocol_type: str = ""
+    assignor: str = ""
+    members: tuple[MemberInfo, ...] = ()
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    coordinator: int | None = None
+    error: str | None = None
+    retry: bool = False
+
+
+def _check(code: int, subject: str) -> None:
+    if code:
+        raise KafkaRequestError(code, subject=subject)
+
+
+# -- the service -----------------------------------------------------------------------
+
+
+class GroupService:
+    """Consumer groups of one cluster.  ``tracker`` keeps the lag history between
+    refreshes; ``exact_timeout`` bounds the record reads of ``describe_group``."""
+
+    def __init__(
+        self,
+        client: ClusterClient,
+        tracker: LagTracker | None = None,
+        *,
+        exact_timeout: float = 3.0,
+    ) -> None:
+        self.client = client
+        self.tracker = tracker or LagTracker()
+        self.exact_timeout = exact_timeout
+        self._coordinators: dict[str, int] = {}
+        self._probe: AIOKafkaConsumer | None = None
+        self._probe_lock = asyncio.Lock()
+
+    @property
+    def read_only(self) -> bool:
+        return self.client.read_only
+
+    async def close(self) -> None:
+        """Stop the record-reading consumer, if one was started."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            try:
+                await probe.stop()
+            except Exception:  # closing is best effort; nothing to tell the user
+                log.debug("probe consumer stop failed", exc_info=True)
+
+    # -- listing ---------------------------------------------------------------------
+
+    async def list_groups(self, metadata: ClusterMetadata | None = None) -> tuple[GroupListing, ...]:
+        """Consumer groups of every broker, with state and type, sorted by name."""
+        metadata = metadata or await self.client.metadata()
+
+        async def on(node: int):
+            response = await self.client.send(node, ListGroupsWithStateRequest(), f"list groups on broker {node}")
+            _check(response.error_code, f"list groups on broker {node}")
+            return node, response
+
+        results = await asyncio.gather(*(on(b.node_id) for b in metadata.brokers), return_exceptions=True)
+        listings: dict[str, GroupListing] = {}
+        failures: list[BaseException] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                failures.append(result)
+                continue
+            node, response = result
+            for group in response.groups:
+                # v5 rows: (id, protocol type, state, type, tags); v4 rows lack the type.
+                listing = GroupListing(
+                    name=group[0], protocol_type=group[1] or "", state=group[2] or "",
+                    group_type=(group[3] or "") if len(group) == 5 else "", coordinator=node,
+                )
+                if listing.protocol_type in CONSUMER_PROTOCOLS:
+                    listings[listing.name] = listing
+                    self._coordinators[listing.name] = node
+        if failures and not listings and len(failures) == len(results):
+            exc = failures[0]
+            raise exc if isinstance(exc, KViewError) else ClusterUnavailable(describe_exception(exc))
+        return tuple(sorted(listings.values(), key=lambda g: g.name))
+
+    # -- coordinators --------------------------------------------------------------------
+
+    async def _find_coordinators(self, names: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+        """Coordinator of each group (cached); groups whose lookup failed -> message."""
+        found = {n: self._coordinators[n] for n in names if n in self._coordinators}
+        missing = [n for n in names if n not in found]
+        errors: dict[str, str] = {}
+        if not missing:
+            return found, errors
+        try:
+            response = await self.client.send_any(FindCoordinatorsRequest(missing), "find coordinators")
+        except NotImplementedError:
+            # Brokers before 3.0 answer one group per request.
+            results = await asyncio.gather(*(self.client.find_coordinator(n) for n in missing), return_exceptions=True)
+            for name, result in zip(missing, results):
+                if isinstance(result, BaseException):
+                    errors[name] = f"coordinator lookup failed: {describe_exception(result)}"
+                else:
+                    found[name] = self._coordinators[name] = result
+            return found, errors
+        for key, node_id, _host, _port, error_code, error_message, _tags in response.coordinators:
+            if error_code:
+                errors[key] = str(KafkaRequestError(error_code, error_message or None, subject="coordinator lookup"))
+            else:
+                found[key] = self._coordinators[key] = node_id
+        return found, errors
+
+    async def coordinator(self, group: str) -> int:
+        found, errors = await self._find_coordinators([group])
+        if group not in found:
+            raise KViewError(errors.get(group, f"no coordinator for group '{group}'"))
+        return found[group]
+
+    # -- collecting ------------------------------------------------------------------------
+
+    async def _describe_on(self, node: int, names: list[str]) -> dict[str, _RawGroup]:
+        try:
+            response = await self.client.send(node, DescribeGroupsBatchRequest(names), f"describe groups on broker {node}")
+        except NotImplementedError:
+            raise KViewError("this broker is too old for kview's group view (needs Kafka 2.4+)") from None
+        out: dict[str, _RawGroup] = {}
+        for (error_code, group_id, state, protocol_type, protocol, members, _ops, _tags) in response.groups:
+            raw = _RawGroup(group_id, coordinator=node)
+            if error_code:
+                raw.retry = error_code in _RETRIABLE
+                raw.error = str(KafkaRequestError(error_code, subject="describe group"))
+            else:
+                raw.state, raw.protocol_type, raw.assignor = state or "", protocol_type or "", protocol or ""
+                consumer = raw.protocol_type == "consumer"
+                raw.members = tuple(
+                    MemberInfo(
+                        member_id=m[0] or "", group_instance_id=m[1], client_id=m[2] or "", host=m[3] or "",
+                        assignment=decode_assignment(m[5]) if consumer else (),
+                        subscription=decode_subscription(m[4]) if consumer else (),
+                    )
+                    for m in members
+                )
+            out[group_id] = raw
+        return out
+
+    async def _offsets_on(self, node: int, names: list[str]) -> dict[str, tuple[dict[TopicPartition, int], int]]:
+        """Committed offsets of each group (partitions with a commit only), and
+        the group-level error code."""
+        out: dict[str, tuple[dict[TopicPartition, int], int]] = {}
+        try:
+            response = await self.client.send(
+                node, OffsetFetchGroupsRequest({n: None for n in names}), f"fetch offsets on broker {node}"
+            )
+        except NotImplementedError:
+            # Brokers before 3.0: one OffsetFetch per group.
+            async def one(name: str):
+                r = await self.client.send(node, OffsetFetchRequest(name, None), f"fetch offsets of {name}")
+                offsets = {
+                    (topic, p[0]): p[1] for topic, parts in r.topics for p in parts if p[1] >= 0 and p[-1] == 0
+                }
+                return name, offsets, getattr(r, "error_code", 0)
+            for name, offsets, code in await asyncio.gather(*(one(n) for n in names)):
+                out[name] = (offsets, code)
+            return out
+        for group_id, topics, error_code, _tags in response.groups:
+            offsets: dict[TopicPartition, int] = {}
+            for name, partitions, _ttags in topics:
+                for index, offset, _epoch, _meta, p_error, _ptags in partitions:
+                    if p_error:
+                        log.debug("OffsetFetch %s %s-%s: error %s", group_id, name, index, p_error)
+                        continue
+                    if offset >= 0:
+                        offsets[(name, index)] = offset
+            out[group_id] = (offsets, error_code)
+        return out
+
+    async def _collect_on(self, node: int, names: list[str]) -> dict[str, _RawGroup]:
+        descriptions, offsets = await asyncio.gather(self._describe_on(node, names), self._offsets_on(node, names))
+        out: dict[str, _RawGroup] = {}
+        for name in names:
+            raw = descriptions.get(name) or _RawGroup(name, coordinator=node, error="not described")
+            committed, code = offsets.get(name, ({}, 0))
+            if code:
+                raw.retry = raw.retry or code in _RETRIABLE
+                raw.error = raw.error or str(KafkaRequestError(code, subject="fetch offsets"))
+            raw.committed = committed
+            out[name] = raw
+        return out
+
+    async def _collect(self, names: list[str]) -> dict[str, _RawGroup]:
+        out: dict[str, _RawGroup] = {}
+        pending = list(names)
+        for attempt in range(2):
+            found, errors = await self._find_coordinators(pending)
+            for name, message in errors.items():
+                out[name] = _RawGroup(name, error=message)
+            by_node: dict[int, list[str]] = defaultdict(list)
+            for name in pending:
+                if name in found:
+                    by_node[found[name]].append(name)
+            results = await asyncio.gather(
+                *(self._collect_on(node, group_names) for node, group_names in by_node.items()),
+                return_exceptions=True,
+            )
+            retry: list[str] = []
+            for (node, group_names), result in zip(by_node.items(), results):
+                if isinstance(result, BaseException):
+                    if isinstance(result, (asyncio.CancelledError, KeyboardInterrupt)):
+                        raise result
+                    message = describe_exception(result)
+                    for name in group_names:
+                        self._coordinators.pop(name, None)
+                        out[name] = _RawGroup(name, coordinator=node, error=message)
+                        retry.append(name)
+                    continue
+                for name, raw in result.items():
+                    out[name] = raw
+                    if raw.retry:
+                        self._coordinators.pop(name, None)
+                        retry.append(name)
+            if not retry or attempt:
+                break
+            pending = retry
+            await asyncio.sleep(0.1)  # a coordinator that is loading needs a moment
+        return out
+
+    # -- refresh ---------------------------------------------------------------------------
+
+    async def refresh(self, groups: Iterable[str] | None = None) -> GroupsSnapshot:
+        """Lag of every consumer group (or of ``groups``), fed to the tracker."""
+        started = time.monotonic()
+        metadata = await self.client.metadata()
+        listings: dict[str, GroupListing] = {}
+        if groups is None:
+            listings = {g.name: g for g in await self.list_groups(metadata)}
+            names = list(listings)
+        else:
+            names = list(dict.fromkeys(groups))
+        raw_groups = await self._collect(names) if names else {}
+
+        involved: set[TopicPartition] = set()
+        for raw in raw_groups.values():
+            involved.update(raw.committed)
+            for member in raw.members:
+                involved.update(member.assignment)
+        parts = [p for p in metadata.partitions if (p.topic, p.partition) in involved]
+        errors: list[str] = []
+        marks: dict[TopicPartition, Watermarks] = {}
+        if parts:
+            try:
+                marks = await self.client.watermarks(parts)
+            except KViewError as exc:
+                errors.append(f"log-end offsets: {exc}")
+        now = time.time()
+        self.tracker.observe_log_end(now, {tp: m.high for tp, m in marks.items()})
+
+        summaries = []
+        for name in names:
+            raw = raw_groups.get(name) or _RawGroup(name, error="no answer")
+            listing = listings.get(name)
+            summaries.append(self._summarize(raw, listing, marks, now))
+            if raw.error:
+                errors.append(f"{name}: {raw.error}")
+        if groups is None:
+            self.tracker.retain(names)
+        summaries.sort(key=lambda s: s.name)
+        return GroupsSnapshot(tuple(summaries), now, time.monotonic() - started, tuple(errors))
+
+    def _summarize(
+        self, raw: _RawGroup, listing: GroupListing | None, marks: Mapping[TopicPartition, Watermarks], now: float
+    ) -> GroupSummary:
+        rows = build_rows(raw.members, raw.committed, marks)
+        log_end = {tp: marks[tp].high for tp in raw.committed if tp in marks}
+        state = raw.state or (listing.state if listing else "")
+        if not raw.error:
+            self.tracker.observe_group(raw.name, now, raw.committed, log_end, len(raw.members))
+        health = self.tracker.evaluate(raw.name, now)
+        if health is not None:
+            rows = tuple(
+                replace(r, time_lag=health.time_lags.get((r.topic, r.partition))) for r in rows
+            )
+        total = sum(r.lag for r in rows if r.lag is not None and r.lag > 0)
+        return GroupSummary(
+            name=raw.name,
+            state=state,
+            protocol_type=raw.protocol_type or (listing.protocol_type if listing else ""),
+            assignor=raw.assignor,
+            members=raw.members,
+            partitions=rows,
+            status=health.status if health else (GroupStatus.EMPTY if not raw.members else GroupStatus.OK),
+            total_lag=total,
+            retention_breach=any(r.retention_breach for r in rows),
+            consumption_rate=health.consumption_rate if health else None,
+            production_rate=health.production_rate if health else None,
+            catch_up_seconds=health.catch_up_seconds if health else None,
+            time_lag=max_time_lag(r.time_lag for r in rows),
+            idle_seconds=health.idle_seconds if health else 0.0,
+            lag_history=health.lag_history if health else (),
+            coordinator=raw.coordinator,
+            group_type=listing.group_type if listing else "",
+            error=raw.error,
+        )
+
+    # -- detail ----------------------------------------------------------------------------
+
+    async def describe_group(self, name: str, *, exact: bool = True) -> GroupDetail:
+        """One group, its rows and members; with ``exact`` the time lag of each
+        partition is read from the record at the committed offset."""
+        snapshot = await self.refresh([name])
+        summary = snapshot.groups[0]
+        if summary.error:
+            raise KViewError(f"group '{name}': {summary.error}")
+        rows = summary.partitions
+        if exact and rows:
+            exact_lags = await self._exact_time_lags(rows)
+            rows = tuple(
+                replace(r, time_lag=exact_lags.get((r.topic, r.partition), r.time_lag)) for r in rows
+            )
+            summary = replace(summary, partitions=rows, time_lag=max_time_lag(r.time_lag for r in rows))
+        return GroupDetail(summary=summary, partitions=rows, members=summary.members)
+
+    async def _probe_consumer(self) -> AIOKafkaConsumer:
+        if self._probe is None:
+            consumer = AIOKafkaConsumer(
+                **connection_kwargs(self.client.profile),
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                max_partition_fetch_bytes=64 * 1024,
+                fetch_max_bytes=4 * 1024 * 1024,
+            )
+            try:
+                await consumer.start()
+            except Exception as exc:
+                await consumer.stop()
+                raise ClusterUnavailable(f"cannot start a reader: {describe_exception(exc)}") from None
+            self._probe = consumer
+        return self._probe
+
+    async def _exact_time_lags(self, rows: Iterable[GroupPartitionLag]) -> dict[TopicPartition, TimeLag]:
+        """Read the first record at or after each committed offset (at the log
+        start when retention deleted it: the true value is then larger)."""
+        result: dict[TopicPartition, TimeLag] = {}
+        wanted: dict[KafkaTopicPartition, tuple[int, bool]] = {}
+        for r in rows:
+            if r.committed is None or r.log_end is None:
+                continue
+            if r.committed >= r.log_end:
+                result[(r.topic, r.partition)] = TimeLag(0.0, exact=True)
+            elif r.log_start is not None and r.committed < r.log_start:
+                wanted[KafkaTopicPartition(r.topic, r.partition)] = (r.log_start, True)
+            else:
+                wanted[KafkaTopicPartition(r.topic, r.partition)] = (r.committed, False)
+        if not wanted:
+            return result
+        async with self._probe_lock:
+            try:
+                consumer = await self._probe_consumer()
+                consumer.assign(list(wanted))
+                for tp, (position, _) in wanted.items():
+                    consumer.seek(tp, position)
+                pending = set(wanted)
+                deadline = time.monotonic() + self.exact_timeout
+                while pending and time.monotonic() < deadline:
+                    batch = await consumer.getmany(timeout_ms=200)
+                    for tp, records in batch.items():
+                        if tp not in pending or not records:
+                            continue
+                        record = records[0]
+                        pending.discard(tp)
+                        consumer.pause(tp)
+                        if record.timestamp is not None and record.timestamp >= 0:
+                            result[(tp.topic, tp.partition)] = exact_time_lag(
+                                record.timestamp, time.time(), at_least=wanted[tp][1]
+                            )
+                if pending:
+                    log.debug("no record read in time for %d partitions", len(pending))
+            except KViewError:
+                raise
+            except Exception as exc:
+                # The estimate stays in place; the reader is rebuilt next time.
+                log.warning("reading records for time lag failed: %s", describe_exception(exc))
+                await self.close()
+            finally:
+                if self._probe is not None:
+                    self._probe.assign([])
+        return result
+
+    # -- offsets of one group --------------------------------------------------------------
+
+    async def committed_offsets(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed offsets (partitions with a commit only)."""
+        node = await self.coordinator(group)
+        offsets = await self._offsets_on(node, [group])
+        committed, code = offsets.get(group, ({}, 0))
+        if code in _RETRIABLE:
+            self._coordinators.pop(group, None)
+            node = await self.coordinator(group)
+            committed, code = (await self._offsets_on(node, [group])).get(group, ({}, 0))
+        _check(code, f"fetch offsets of group '{group}'")
+        return committed
+
+    async def _describe_one(self, group: str) -> _RawGroup:
+        node = await self.coordinator(group)
+        raw = (await self._describe_on(node, [group])).get(group) or _RawGroup(group)
+        if raw.retry:
+            self._coordinators.pop(group, None)
+            node = await self.coordinator(group)
+            raw = (await self._describe_on(node, [group])).get(group) or _RawGroup(group)
+        if raw.error:
+            raise KViewError(f"group '{group}': {raw.error}")
+        return raw
+
+    # -- reset -------------------------------------------------------------------------------
+
+    async def preview_reset(self, group: str, spec: ResetSpec) -> list[ResetRow]:
+        """The offsets a reset would commit, like ``--reset-offsets --dry-run``.
+        Targets are clamped to [log start, log end] as Kafka's tool does."""
+        committed = await self.committed_offsets(group)
+        metadata = await self.client.metadata()
+        parts = _reset_partitions(group, spec, committed, metadata)
+        marks = await self.client.watermarks(parts)
+        missing = [f"{p.topic}:{p.partition}" for p in parts if (p.topic, p.partition) not in marks]
+        if missing:
+            raise KViewError(f"no log offsets for {', '.join(missing)} (partition offline?)")
+
+        targets: dict[TopicPartition, int] = {}
+        if spec.kind == "datetime":
+            timestamp = spec.timestamp_ms
+            by_leader: dict[int, list[PartitionInfo]] = defaultdict(list)
+            for p in parts:
+                by_leader[p.leader].append(p)
+            answers = await asyncio.gather(
+                *(self.client.list_offsets(leader, ps, timestamp) for leader, ps in by_leader.items())
+            )
+            for answer in answers:
+                targets.update(answer)
+
+        rows = []
+        for p in parts:
+            tp = (p.topic, p.partition)
+            mark = marks[tp]
+            current = committed.get(tp)
+            if spec.kind == "earliest":
+                new = mark.low
+            elif spec.kind == "latest":
+                new = mark.high
+            elif spec.kind == "offset":
+                new = _clamp(int(spec.value), mark)  # type: ignore[arg-type]
+            elif spec.kind == "shift":
+                if current is None:
+                    raise KViewError(
+                        f"cannot shift {p.topic}:{p.partition}: group '{group}' has no committed offset there"
+                    )
+                new = _clamp(current + int(spec.value), mark)  # type: ignore[arg-type]
+            else:
+                found = targets.get(tp, -1)
+                # No record at or after the time: Kafka's tool falls back to the log end.
+                new = found if found is not None and found >= 0 else mark.high
+            rows.append(ResetRow(p.topic, p.partition, current, new, mark.low, mark.high))
+        return rows
+
+    @write_action("reset offsets")
+    async def apply_reset(self, group: str, spec: ResetSpec) -> list[ResetRow]:
+        """Commit the previewed offsets; refused while the group has members."""
+        raw = await self._describe_one(group)
+        if raw.members or raw.state not in _INACTIVE_STATES:
+            raise KViewError(
+                f"cannot reset offsets of group '{group}': it has {len(raw.members)} active member(s) "
+                f"(state {raw.state}); stop its consumers first"
+            )
+        rows = await self.preview_reset(group, spec)
+        await self.commit_offsets(group, {(r.topic, r.partition): r.new for r in rows})
+        return rows
+
+    @write_action("commit offsets")
+    async def commit_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit offsets for a group kview is not a member of (generation -1,
+        no member id), as the group's coordinator expects from an admin."""
+        if not offsets:
+            return
+        by_topic: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        for (topic, partition), offset in sorted(offsets.items()):
+            by_topic[topic].append((partition, offset, ""))
+        request = OffsetCommitRequest(
+            group,
+            OffsetCommitRequest.DEFAULT_GENERATION_ID,
+            "",
+            OffsetCommitRequest.DEFAULT_RETENTION_TIME,
+            list(by_topic.items()),
+        )
+        node = await self.coordinator(group)
+        response = await self.client.send(node, request, f"commit offsets of {group}")
+        failed = [(topic, p, code) for topic, parts in response.topics for p, code in parts if code]
+        if failed and all(code in _RETRIABLE for _, _, code in failed):
+            self._coordinators.pop(group, None)
+            node = await self.coordinator(group)
+            response = await self.client.send(node, request, f"commit offsets of {group}")
+            failed = [(topic, p, code) for topic, parts in response.topics for p, code in parts if code]
+        if failed:
+            topic, partition, code = failed[0]
+            raise KafkaRequestError(code, subject=f"commit offsets of group '{group}' ({topic}:{partition})")
+
+    # -- delete ------------------------------------------------------------------------------
+
+    @write_action("delete group")
+    async def delete_group(self, name: str) -> None:
+        """Delete a group (Kafka refuses while it has members)."""
+        node = await self.coordinator(name)
+        response = await self.client.send(node, DeleteGroupsRequest([name]), f"delete group {name}")
+        for group_id, code in response.results:
+            if group_id == name:
+                _check(code, f"delete group '{name}'")
+        self.tracker.forget(name)
+        self._coordinators.pop(name, None)
+
+    @write_action("delete group offsets")
+    async def delete_offsets(self, group: str, topic: str) -> list[int]:
+        """Delete the group's committed offsets of one topic (OffsetDelete);
+        returns the partitions whose offsets were deleted."""
+        committed = await self.committed_offsets(group)
+        partitions = sorted(p for (t, p) in committed if t == topic)
+        if not partitions:
+            raise KViewError(f"group '{group}' has no committed offsets for topic '{topic}'")
+        node = await self.coordinator(group)
+        try:
+            response = await self.client.send(
+                node, OffsetDeleteRequest(group, {topic: partitions}), f"delete offsets of {group}"
+            )
+        except NotImplementedError:
+            raise KViewError("deleting offsets needs Kafka 2.4 or newer") from None
+        _check(response.error_code, f"delete offsets of group '{group}'")
+        for _name, parts in response.topics:
+            for partition, code in parts:
+                _check(code, f"delete offsets of group '{group}' for {topic}:{partition}")
+        return partitions
+
+
+# -- pure helpers -------------------------------------------------------------------------
+
+
+def build_rows(
+    members: Iterable[MemberInfo],
+    committed: Mapping[TopicPartition, int],
+    marks: Mapping[TopicPartition, Watermarks],
+) -> tuple[GroupPartitionLag, ...]:
+    """The describe rows: assigned partitions (with their member), then committed
+    partitions nobody is assigned, sorted by topic and partition."""
+    owner: dict[TopicPartition, MemberInfo] = {}
+    for member in members:
+        for tp in member.assignment:
+            owner[tp] = member
+    rows = []
+    for tp in sorted(set(owner) | set(committed)):
+        mark = marks.get(tp)
+        member = owner.get(tp)
+        rows.append(
+            GroupPartitionLag(
+                topic=tp[0],
+                partition=tp[1],
+                committed=committed.get(tp),
+                log_start=mark.low if mark else None,
+                log_end=mark.high if mark else None,
+                consumer_id=member.member_id if member else None,
+                client_id=member.client_id if member else None,
+                host=member.host if member else None,
+            )
+        )
+    return tuple(rows)
+
+
+def _clamp(offset: int, mark: Watermarks) -> int:
+    return min(max(offset, mark.low), mark.high)
+
+
+def _reset_partitions(
+    group: str, spec: ResetSpec, committed: Mapping[TopicPartition, int], metadata: ClusterMetadata
+) -> list[PartitionInfo]:
+    by_tp = {(p.topic, p.partition): p for p in metadata.partitions}
+    if spec.topic is None:
+        if not committed:
+            raise KViewError(f"group '{group}' has no committed offsets: choose a topic to reset")
+        # Offsets of topics deleted since cannot be reset (nor shown by the tool).
+        return [by_tp[tp] for tp in sorted(committed) if tp in by_tp]
+    topic = metadata.topic(spec.topic)
+    if topic is None:
+        raise KViewError(f"topic '{spec.topic}' does not exist")
+    if spec.partitions is None:
+        return list(topic.partitions)
+    known = {p.partition: p for p in topic.partitions}
+    unknown = [str(p) for p in spec.partitions if p not in known]
+    if unknown:
+        raise KViewError(f"topic '{spec.topic}' has no partition {', '.join(unknown)}")
+    return [known[p] for p in sorted(set(spec.partitions))]
+

@@ -1,0 +1,415 @@
+"""Consumer-group requests aiokafka 0.14 lacks or cannot batch, plus decoders
+for the consumer protocol's member metadata and assignment bytes.
+
+* FindCoordinator v4 (API 10): many group ids in one request (KIP-699).
+* ListGroups v4/v5 (API 16): the state (and v5: the type) of every group.
+* DescribeGroups v5 (API 15): aiokafka's v3 decodes the answer with the v2
+  layout, which drops ``authorized_operations`` and so misreads every group
+  after the first one of a multi-group answer; v5 also carries the static
+  member id (``group_instance_id``).
+* OffsetFetch v8 (API 9): committed offsets of many groups in one request.
+* OffsetDelete v0 (API 47): forget one topic's committed offsets of a group.
+
+The layouts follow Kafka's message definitions (``*Request.json``).  Flexible
+versions (KIP-482) write strings, byte arrays and arrays in their compact form
+(unsigned varint length + 1, 0 for null) and end every struct with a tagged
+field section; kview never sends tagged fields, so each section is one 0 byte.
+Only wire formats live here; ``kview.core.groups`` turns answers into kview's
+dataclasses.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import TypeAlias
+
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import (
+    Array,
+    Boolean,
+    Bytes,
+    CompactArray,
+    CompactBytes,
+    CompactString,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Schema,
+    String,
+    TaggedFields,
+)
+
+COORDINATOR_GROUP = 0
+"""FindCoordinator key type of a consumer group (1 is a transactional id)."""
+
+_CSTR = CompactString("utf-8")
+
+
+# -- FindCoordinator v4 -------------------------------------------------------------
+
+
+class FindCoordinatorsResponse_v4(Response):
+    API_KEY = 10
+    API_VERSION = 4
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "coordinators",
+            CompactArray(
+                ("key", _CSTR),
+                ("node_id", Int32),
+                ("host", _CSTR),
+                ("port", Int32),
+                ("error_code", Int16),
+                ("error_message", _CSTR),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class FindCoordinatorsRequest_v4(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 10
+    API_VERSION = 4
+    RESPONSE_TYPE = FindCoordinatorsResponse_v4
+    SCHEMA = Schema(
+        ("key_type", Int8),
+        ("coordinator_keys", CompactArray(_CSTR)),
+        ("tags", TaggedFields),
+    )
+
+
+class FindCoordinatorsRequest(Request[FindCoordinatorsRequest_v4]):
+    """The coordinators of many groups at once (brokers 3.0+)."""
+
+    API_KEY = 10
+
+    def __init__(self, keys: list[str], key_type: int = COORDINATOR_GROUP) -> None:
+        self._keys = list(keys)
+        self._key_type = key_type
+
+    def build(self, request_struct_class: type[FindCoordinatorsRequest_v4]) -> FindCoordinatorsRequest_v4:
+        return request_struct_class(self._key_type, self._keys, {})
+
+
+# -- ListGroups v4 / v5 ---------------------------------------------------------------
+
+
+class ListGroupsResponse_v4(Response):
+    API_KEY = 16
+    API_VERSION = 4
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        ("error_code", Int16),
+        (
+            "groups",
+            CompactArray(
+                ("group_id", _CSTR),
+                ("protocol_type", _CSTR),
+                ("group_state", _CSTR),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class ListGroupsResponse_v5(Response):
+    API_KEY = 16
+    API_VERSION = 5
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        ("error_code", Int16),
+        (
+            "groups",
+            CompactArray(
+                ("group_id", _CSTR),
+                ("protocol_type", _CSTR),
+                ("group_state", _CSTR),
+                ("group_type", _CSTR),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class ListGroupsRequest_v4(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 16
+    API_VERSION = 4
+    RESPONSE_TYPE = ListGroupsResponse_v4
+    SCHEMA = Schema(
+        ("states_filter", CompactArray(_CSTR)),
+        ("tags", TaggedFields),
+    )
+
+
+class ListGroupsRequest_v5(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 16
+    API_VERSION = 5
+    RESPONSE_TYPE = ListGroupsResponse_v5
+    SCHEMA = Schema(
+        ("states_filter", CompactArray(_CSTR)),
+        ("types_filter", CompactArray(_CSTR)),
+        ("tags", TaggedFields),
+    )
+
+
+ListGroupsStruct: TypeAlias = ListGroupsRequest_v4 | ListGroupsRequest_v5
+
+
+class ListGroupsWithStateRequest(Request[ListGroupsStruct]):
+    """Every group a broker coordinates, with its state (and type on v5).
+    Empty filters mean "all"."""
+
+    API_KEY = 16
+
+    def __init__(self, states: list[str] | None = None, types: list[str] | None = None) -> None:
+        self._states = list(states or [])
+        self._types = list(types or [])
+
+    def build(self, request_struct_class: type[ListGroupsStruct]) -> ListGroupsStruct:
+        if request_struct_class.API_VERSION >= 5:
+            return request_struct_class(self._states, self._types, {})
+        return request_struct_class(self._states, {})
+
+
+# -- DescribeGroups v5 ---------------------------------------------------------------
+
+
+class DescribeGroupsResponse_v5(Response):
+    API_KEY = 15
+    API_VERSION = 5
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "groups",
+            CompactArray(
+                ("error_code", Int16),
+                ("group_id", _CSTR),
+                ("group_state", _CSTR),
+                ("protocol_type", _CSTR),
+                ("protocol_data", _CSTR),
+                (
+                    "members",
+                    CompactArray(
+                        ("member_id", _CSTR),
+                        ("group_instance_id", _CSTR),
+                        ("client_id", _CSTR),
+                        ("client_host", _CSTR),
+                        ("member_metadata", CompactBytes),
+                        ("member_assignment", CompactBytes),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("authorized_operations", Int32),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class DescribeGroupsRequest_v5(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 15
+    API_VERSION = 5
+    RESPONSE_TYPE = DescribeGroupsResponse_v5
+    SCHEMA = Schema(
+        ("groups", CompactArray(_CSTR)),
+        ("include_authorized_operations", Boolean),
+        ("tags", TaggedFields),
+    )
+
+
+class DescribeGroupsBatchRequest(Request[DescribeGroupsRequest_v5]):
+    """State, protocol and members of many groups coordinated by one broker."""
+
+    API_KEY = 15
+
+    def __init__(self, groups: list[str]) -> None:
+        self._groups = list(groups)
+
+    def build(self, request_struct_class: type[DescribeGroupsRequest_v5]) -> DescribeGroupsRequest_v5:
+        return request_struct_class(self._groups, False, {})
+
+
+# -- OffsetFetch v8 ------------------------------------------------------------------
+
+
+class OffsetFetchGroupsResponse_v8(Response):
+    API_KEY = 9
+    API_VERSION = 8
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "groups",
+            CompactArray(
+                ("group_id", _CSTR),
+                (
+                    "topics",
+                    CompactArray(
+                        ("name", _CSTR),
+                        (
+                            "partitions",
+                            CompactArray(
+                                ("partition_index", Int32),
+                                ("committed_offset", Int64),
+                                ("committed_leader_epoch", Int32),
+                                ("metadata", _CSTR),
+                                ("error_code", Int16),
+                                ("tags", TaggedFields),
+                            ),
+                        ),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("error_code", Int16),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class OffsetFetchGroupsRequest_v8(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 9
+    API_VERSION = 8
+    RESPONSE_TYPE = OffsetFetchGroupsResponse_v8
+    SCHEMA = Schema(
+        (
+            "groups",
+            CompactArray(
+                ("group_id", _CSTR),
+                (
+                    "topics",
+                    CompactArray(
+                        ("name", _CSTR),
+                        ("partition_indexes", CompactArray(Int32)),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("require_stable", Boolean),
+        ("tags", TaggedFields),
+    )
+
+
+class OffsetFetchGroupsRequest(Request[OffsetFetchGroupsRequest_v8]):
+    """Committed offsets of many groups in one request (brokers 3.0+).
+
+    ``groups`` maps a group id to ``None`` (every partition the group has
+    committed) or to ``{topic: [partitions]}``.
+    """
+
+    API_KEY = 9
+
+    def __init__(
+        self, groups: dict[str, dict[str, list[int]] | None], require_stable: bool = False
+    ) -> None:
+        self._groups = dict(groups)
+        self._require_stable = require_stable
+
+    def build(self, request_struct_class: type[OffsetFetchGroupsRequest_v8]) -> OffsetFetchGroupsRequest_v8:
+        groups = []
+        for group_id, topics in self._groups.items():
+            encoded = None if topics is None else [(t, list(ps), {}) for t, ps in topics.items()]
+            groups.append((group_id, encoded, {}))
+        return request_struct_class(groups, self._require_stable, {})
+
+
+# -- OffsetDelete v0 -----------------------------------------------------------------
+
+
+class OffsetDeleteResponse_v0(Response):
+    API_KEY = 47
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("error_code", Int16),
+        ("throttle_time_ms", Int32),
+        (
+            "topics",
+            Array(
+                ("name", String("utf-8")),
+                ("partitions", Array(("partition_index", Int32), ("error_code", Int16))),
+            ),
+        ),
+    )
+
+
+class OffsetDeleteRequest_v0(RequestStruct):
+    API_KEY = 47
+    API_VERSION = 0
+    RESPONSE_TYPE = OffsetDeleteResponse_v0
+    SCHEMA = Schema(
+        ("group_id", String("utf-8")),
+        ("topics", Array(("name", String("utf-8")), ("partition_indexes", Array(Int32)))),
+    )
+
+
+class OffsetDeleteRequest(Request[OffsetDeleteRequest_v0]):
+    """Delete a group's committed offsets for the given partitions."""
+
+    API_KEY = 47
+
+    def __init__(self, group_id: str, topics: dict[str, list[int]]) -> None:
+        self._group_id = group_id
+        self._topics = {t: list(ps) for t, ps in topics.items()}
+
+    def build(self, request_struct_class: type[OffsetDeleteRequest_v0]) -> OffsetDeleteRequest_v0:
+        topics = [(t, ps) for t, ps in self._topics.items()]
+        return request_struct_class(self._group_id, topics)
+
+
+# -- the consumer protocol's embedded bytes ------------------------------------------
+
+# ConsumerProtocolAssignment (all versions share this prefix):
+#   version int16, assigned_partitions [topic string, partitions [int32]], user_data bytes
+_ASSIGNMENT = Schema(
+    ("version", Int16),
+    ("assigned", Array(("topic", String("utf-8")), ("partitions", Array(Int32)))),
+)
+
+# ConsumerProtocolSubscription prefix: version int16, topics [string], user_data bytes, ...
+_SUBSCRIPTION = Schema(("version", Int16), ("topics", Array(String("utf-8"))), ("user_data", Bytes))
+
+
+def decode_assignment(data: bytes | None) -> tuple[tuple[str, int], ...]:
+    """Topic-partitions of a consumer-protocol assignment, sorted; empty bytes
+    (a member without assignment yet) or bytes of another protocol give ()."""
+    if not data:
+        return ()
+    try:
+        _version, assigned = _ASSIGNMENT.decode(BytesIO(data))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return ()
+    return tuple(sorted((topic, p) for topic, parts in assigned or () for p in parts or ()))
+
+
+def decode_subscription(data: bytes | None) -> tuple[str, ...]:
+    """Topics a consumer-protocol member subscribed to (sorted; () when unreadable)."""
+    if not data:
+        return ()
+    try:
+        _version, topics, _user_data = _SUBSCRIPTION.decode(BytesIO(data))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return ()
+    return tuple(sorted(t for t in topics or () if t is not None))
+
+
+def encode_assignment(partitions: dict[str, list[int]], version: int = 0) -> bytes:
+    """Consumer-protocol assignment bytes (for tests and fakes)."""
+    return _ASSIGNMENT.encode((version, list(partitions.items()))) + Bytes.encode(None)
+
+
+def encode_subscription(topics: list[str], version: int = 0) -> bytes:
+    """Consumer-protocol subscription bytes (for tests and fakes)."""
+    return _SUBSCRIPTION.encode((version, list(topics), None))

@@ -1,0 +1,85 @@
+"""The harness itself: cached jars, clean shutdown, and clean-up when the
+process that started a cluster is interrupted or killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kview.core import devcluster
+from kview.core._reaper import processes_under
+
+
+def test_second_fetch_downloads_nothing(monkeypatch, kafka):
+    # The session cluster already fetched the jars; with Maven removed from PATH
+    # a second resolution must still succeed from the cache alone.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    libs = devcluster.ensure_jars()
+    assert any(p.name.startswith("kafka_2.13-") for p in libs.iterdir())
+    assert any(p.name.startswith("kafka-tools-") for p in libs.iterdir())
+
+
+def test_missing_java_says_what_to_install(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(devcluster.MissingTool, match="apt-get install"):
+        devcluster.check_java()
+
+
+def _start_child() -> tuple[subprocess.Popen, str, Path]:
+    code = (
+        "import time, sys\n"
+        "from kview.core.devcluster import DevCluster\n"
+        "c = DevCluster(1)\n"
+        "try:\n"
+        "    c.start()\n"
+        "    print(c.bootstrap, c.directory, flush=True)\n"
+        "    time.sleep(600)\n"
+        "finally:\n"
+        "    c.stop()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline().split()
+    assert len(line) == 2, "child cluster did not start"
+    return child, line[0], Path(line[1])
+
+
+def _wait_gone(directory: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while processes_under(str(directory)) or directory.exists():
+        assert time.monotonic() < deadline, f"left behind: {processes_under(str(directory))} {directory.exists()}"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("how", ["interrupt", "kill"])
+def test_no_process_or_temp_dir_left_behind(how):
+    child, bootstrap, directory = _start_child()
+    assert processes_under(str(directory)), "broker process not found"
+    assert directory.is_dir()
+    child.send_signal(signal.SIGINT if how == "interrupt" else signal.SIGKILL)
+    child.wait(timeout=60)
+    _wait_gone(directory)
+
+
+def test_stop_and_restart_one_broker(kafka3):
+    kafka3.stop_broker(3)
+    try:
+        assert not kafka3.broker(3).running
+        # The rest of the cluster keeps answering Kafka's own tools.
+        out = kafka3.run_tool("kafka-metadata-quorum", "describe", "--status").stdout
+        assert "LeaderId:" in out
+    finally:
+        kafka3.start_broker(3)
+    assert kafka3.broker(3).running
+    kafka3.wait_ready(60)
+
+
+def test_cluster_reports_its_jars_version(kafka):
+    out = kafka.run_tool("kafka-broker-api-versions").stdout
+    assert f"127.0.0.1:{kafka.brokers[0].port}" in out
+    assert os.path.basename(str(devcluster.cache_dir())) == f"kafka-{devcluster.KAFKA_VERSION}"
