@@ -573,9 +573,7 @@ class _Parser:
                 op, negate_in = "in", True
                 self.i += 3 + self._spaces(self.i + 3) + 2
         if op is None:
-            return lambda r: (
-                (doc := json_of(r)) is not NOT_JSON and _resolve(doc, path) is not _MISSING
-            )
+            return self._json_predicate(path, _exists)
         self.ws()
         value_at = self.i
         if self.at_end() or self.peek() == ")":
@@ -603,9 +601,11 @@ class _Parser:
 
             if negate_in:
                 return self._json_predicate(path, lambda f: not member(f))
-            return self._json_predicate(path, member)
+            texts = choices if choices and all(isinstance(c, str) for c in choices) else None
+            return self._json_predicate(path, member, texts)
         if op in ("==", "="):
-            return self._json_predicate(path, lambda f: _json_equal(f, value))
+            texts = [value] if isinstance(value, str) else None
+            return self._json_predicate(path, lambda f: _json_equal(f, value), texts)
         if op == "!=":
             return self._json_predicate(path, lambda f: not _json_equal(f, value))
         if not (_is_number(value) or isinstance(value, str)):
@@ -620,8 +620,39 @@ class _Parser:
         return j - pos
 
     @staticmethod
-    def _json_predicate(path: tuple[str | int, ...], test: Callable[[Any], bool]) -> Predicate:
+    def _json_predicate(
+        path: tuple[str | int, ...], test: Callable[[Any], bool], any_text: list[str] | None = None
+    ) -> Predicate:
+        """Parse the value (cached) and test the field at ``path``.
+
+        Parsing is the expensive part, so first a test on the raw bytes that
+        can only rule records out: every key of the path, and for a string
+        comparison one of the strings, must appear in the bytes as written,
+        unless the document uses escapes (a backslash) or is not UTF-8."""
+        required = tuple(n for n in (_raw_json_text(step) for step in path if isinstance(step, str)) if n)
+        any_of = None
+        if any_text is not None:
+            raws = [_raw_json_text(t) for t in any_text]
+            any_of = None if any(r is None for r in raws) else tuple(raws)
+
         def predicate(record: Any) -> bool:
+            data = record[_VALUE]
+            if data is None:
+                return False
+            if (
+                b"\\" not in data
+                and data[:1] not in _UNUSUAL_START
+                and data[1:2] != b"\x00"
+            ):
+                for needle in required:
+                    if needle not in data:
+                        return False
+                if any_of is not None:
+                    for needle in any_of:
+                        if needle in data:
+                            break
+                    else:
+                        return False
             doc = json_of(record)
             if doc is NOT_JSON:
                 return False
@@ -666,6 +697,26 @@ class _Parser:
             number = float(word)
             return int(word) if re.fullmatch(r"-?\d+", word) else number
         return word
+
+
+def _exists(field: Any) -> bool:
+    return True
+
+
+# Starts that make json.loads read UTF-16/32: raw UTF-8 needles prove nothing.
+_UNUSUAL_START = (b"\x00", b"\xff", b"\xfe")
+_JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
+
+
+def _raw_json_text(text: str) -> bytes | None:
+    """How ``text`` appears in a JSON document written without escapes, or None
+    if JSON would have to escape it (then it proves nothing)."""
+    if _JSON_ESCAPED.search(text):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 def _describe(value: Any) -> str:
