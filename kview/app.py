@@ -26,6 +26,7 @@ from kview.ui.commands import KViewCommands
 from kview.ui.panes.base import Pane
 from kview.ui.screens.help import HelpScreen, binding_rows
 from kview.ui.state import ConnectionState
+from kview.ui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
 from kview.ui.widgets.cluster_header import ClusterHeader
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,29 @@ class KViewApp(App[None]):
         self.active_pane_id = start_pane
         self._monitor_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._theme_problems = self._register_themes()
+
+    def _register_themes(self) -> list[str]:
+        """Register every theme file; choose the remembered or configured one."""
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        problems = list(loaded.problems)
+        wanted = remembered_theme() or self.config.theme
+        if wanted not in self.available_themes:
+            problems.append(f"theme '{wanted}' is not available; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        return problems
+
+    def watch_theme(self, name: str) -> None:
+        if self.is_running:
+            remember_theme(name)
+
+    def status_colour(self, status: str) -> str:
+        """The theme's colour for a status name (ok, warn, stall, stop, ...)."""
+        return self.theme_variables.get(f"status-{status.lower()}") or self.theme_variables.get("foreground", "")
 
     # -- layout --------------------------------------------------------------------
 
@@ -102,6 +126,8 @@ class KViewApp(App[None]):
     async def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+        for problem in self._theme_problems:
+            self.notify(problem, title="Theme", severity="warning", timeout=8)
         self._header.set_state(cluster_name=self.profile.name, read_only=self.profile.read_only)
         await self.show_pane(self.active_pane_id)
         self._start_monitor()

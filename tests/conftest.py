@@ -10,8 +10,16 @@ import os
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kview.core.devcluster import DevCluster
+
+# `--hypothesis-profile=fuzz` runs every property test with 10,000 examples.
+settings.register_profile("default", max_examples=200, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +48,7 @@ def _isolated_config(tmp_path, monkeypatch):
     """Every test gets its own (absent) config file and log dir, never the user's."""
     monkeypatch.setenv("KVIEW_CONFIG", str(tmp_path / "kview-config.yaml"))
     monkeypatch.setenv("KVIEW_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("KVIEW_STATE_DIR", str(tmp_path / "state"))
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 

@@ -266,9 +266,29 @@ class _RawGroup:
     retry: bool = False
 
 
+_NAMES_AIOKAFKA_LACKS = {
+    86: ("GroupSubscribedToTopic", "the group's members are consuming this topic; stop them first"),
+    88: ("UnstableOffsetCommit", "a transactional offset commit for this partition is still pending"),
+    110: ("StaleMemberEpoch", "the member epoch is stale"),
+    111: ("MismatchedEndpointType", "the request was sent to an endpoint of the wrong type"),
+}
+"""Group error codes newer than aiokafka 0.14's error table, by Kafka's names."""
+
+
+def group_error(code: int, subject: str = "", message: str | None = None) -> KafkaRequestError:
+    """KafkaRequestError, naming codes aiokafka's table does not know."""
+    error = KafkaRequestError(code, message, subject=subject)
+    if code in _NAMES_AIOKAFKA_LACKS:
+        name, detail = _NAMES_AIOKAFKA_LACKS[code]
+        error.name = name
+        prefix = f"{subject}: " if subject else ""
+        error.args = (f"{prefix}{name}: {message or detail}",)
+    return error
+
+
 def _check(code: int, subject: str) -> None:
     if code:
-        raise KafkaRequestError(code, subject=subject)
+        raise group_error(code, subject)
 
 
 # -- the service -----------------------------------------------------------------------
@@ -340,33 +360,57 @@ class GroupService:
 
     # -- coordinators --------------------------------------------------------------------
 
-    async def _find_coordinators(self, names: list[str]) -> tuple[dict[str, int], dict[str, str]]:
-        """Coordinator of each group (cached); groups whose lookup failed -> message."""
+    async def _find_coordinators(
+        self, names: list[str], attempts: int = 2
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        """Coordinator of each group (cached); groups whose lookup failed -> message.
+
+        A young cluster answers COORDINATOR_NOT_AVAILABLE until its offsets
+        topic exists, so retriable answers are asked again, ``attempts`` times
+        in all."""
         found = {n: self._coordinators[n] for n in names if n in self._coordinators}
-        missing = [n for n in names if n not in found]
-        errors: dict[str, str] = {}
-        if not missing:
-            return found, errors
+        pending = [n for n in names if n not in found]
+        failed: dict[str, tuple[int, str]] = {}
+        for attempt in range(attempts):
+            if not pending:
+                break
+            if attempt:
+                await asyncio.sleep(min(0.25 * attempt, 1.0))
+            more, failed_now = await self._lookup_coordinators(pending)
+            found.update(more)
+            self._coordinators.update(more)
+            failed.update(failed_now)
+            for name in more:
+                failed.pop(name, None)
+            pending = [n for n, (code, _) in failed_now.items() if code in _RETRIABLE]
+        return found, {name: message for name, (_code, message) in failed.items()}
+
+    async def _lookup_coordinators(self, names: list[str]) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+        """One batched FindCoordinator; failures map to (error code or -1, message)."""
+        found: dict[str, int] = {}
+        failed: dict[str, tuple[int, str]] = {}
         try:
-            response = await self.client.send_any(FindCoordinatorsRequest(missing), "find coordinators")
+            response = await self.client.send_any(FindCoordinatorsRequest(names), "find coordinators")
         except NotImplementedError:
             # Brokers before 3.0 answer one group per request.
-            results = await asyncio.gather(*(self.client.find_coordinator(n) for n in missing), return_exceptions=True)
-            for name, result in zip(missing, results):
+            results = await asyncio.gather(*(self.client.find_coordinator(n) for n in names), return_exceptions=True)
+            for name, result in zip(names, results):
                 if isinstance(result, BaseException):
-                    errors[name] = f"coordinator lookup failed: {describe_exception(result)}"
+                    code = getattr(result, "errno", -1)
+                    failed[name] = (code, f"coordinator lookup failed: {describe_exception(result)}")
                 else:
-                    found[name] = self._coordinators[name] = result
-            return found, errors
+                    found[name] = result
+            return found, failed
         for key, node_id, _host, _port, error_code, error_message, _tags in response.coordinators:
             if error_code:
-                errors[key] = str(KafkaRequestError(error_code, error_message or None, subject="coordinator lookup"))
+                failed[key] = (error_code, str(group_error(error_code, "coordinator lookup", error_message or None)))
             else:
-                found[key] = self._coordinators[key] = node_id
-        return found, errors
+                found[key] = node_id
+        return found, failed
 
     async def coordinator(self, group: str) -> int:
-        found, errors = await self._find_coordinators([group])
+        """Node id of the group's coordinator (waits up to a few seconds on a young cluster)."""
+        found, errors = await self._find_coordinators([group], attempts=12)
         if group not in found:
             raise KViewError(errors.get(group, f"no coordinator for group '{group}'"))
         return found[group]
@@ -383,7 +427,7 @@ class GroupService:
             raw = _RawGroup(group_id, coordinator=node)
             if error_code:
                 raw.retry = error_code in _RETRIABLE
-                raw.error = str(KafkaRequestError(error_code, subject="describe group"))
+                raw.error = str(group_error(error_code, "describe group"))
             else:
                 raw.state, raw.protocol_type, raw.assignor = state or "", protocol_type or "", protocol or ""
                 consumer = raw.protocol_type == "consumer"
@@ -437,7 +481,7 @@ class GroupService:
             committed, code = offsets.get(name, ({}, 0))
             if code:
                 raw.retry = raw.retry or code in _RETRIABLE
-                raw.error = raw.error or str(KafkaRequestError(code, subject="fetch offsets"))
+                raw.error = raw.error or str(group_error(code, "fetch offsets"))
             raw.committed = committed
             out[name] = raw
         return out
@@ -755,7 +799,7 @@ class GroupService:
             failed = [(topic, p, code) for topic, parts in response.topics for p, code in parts if code]
         if failed:
             topic, partition, code = failed[0]
-            raise KafkaRequestError(code, subject=f"commit offsets of group '{group}' ({topic}:{partition})")
+            raise group_error(code, f"commit offsets of group '{group}' ({topic}:{partition})")
 
     # -- delete ------------------------------------------------------------------------------
 

@@ -26,7 +26,10 @@ back unchanged; pick ``:`` (or anything) for hand-written files.
 into null.  Without ``parse_key`` every line, blank ones included, is a value
 with a null key, as Kafka does.
 
-Errors are ImportProblem(line, message) with 1-based line numbers.  The
+A record whose key and value are both null is an error in either format: the
+producer cannot send one.  Errors are ImportProblem(line, message) with
+1-based line numbers; a line that is not valid text in the file's encoding is
+one such problem.  The
 producer service checks the whole file before sending anything; see
 ``kview.core.produce``.
 """
@@ -115,6 +118,7 @@ class ImportFileError(KViewError):
         super().__init__(message)
 
 
+_BOTH_NULL = "a record needs a key or a value (the producer cannot send both as null)"
 _JSONL_FIELDS = frozenset({"key", "value", "headers", "partition"})
 
 
@@ -159,7 +163,10 @@ def _jsonl_record(line_no: int, text: str) -> ImportRecord | ImportProblem | Non
             headers.append((pair[0], _as_bytes(pair[1])))
     elif headers_obj is not None:
         return ImportProblem(line_no, "'headers' must be an object or a list of [name, value] pairs")
-    return ImportRecord(line_no, _as_bytes(obj.get("key")), _as_bytes(obj["value"]), tuple(headers), partition)
+    key, value = _as_bytes(obj.get("key")), _as_bytes(obj["value"])
+    if key is None and value is None:
+        return ImportProblem(line_no, _BOTH_NULL)
+    return ImportRecord(line_no, key, value, tuple(headers), partition)
 
 
 def _console_record(line_no: int, text: str, options: ImportOptions) -> ImportRecord | ImportProblem:
@@ -173,7 +180,10 @@ def _console_record(line_no: int, text: str, options: ImportOptions) -> ImportRe
     key, sep, value = text.partition(options.key_separator)
     if not sep:
         return ImportProblem(line_no, f"no key separator {options.key_separator!r} found")
-    return ImportRecord(line_no, field(key), field(value))
+    record = ImportRecord(line_no, field(key), field(value))
+    if record.key is None and record.value is None:
+        return ImportProblem(line_no, _BOTH_NULL)
+    return record
 
 
 def _strip_newline(raw: str) -> str:
@@ -197,6 +207,10 @@ def parse_lines(lines: Iterable[str], options: ImportOptions = ImportOptions()) 
             yield _console_record(line_no, text, options)
 
 
+class _UndecodableLine(str):
+    """Marker for a line whose bytes could not be decoded; carries the reason."""
+
+
 def _file_lines(path: Path | str, options: ImportOptions) -> Iterator[str]:
     """Lines of a file; undecodable bytes become a problem on their own line
     rather than aborting the read, so every bad line can be reported."""
@@ -205,15 +219,13 @@ def _file_lines(path: Path | str, options: ImportOptions) -> Iterator[str]:
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        for raw in handle:
+        for n, raw in enumerate(handle):
+            if n == 0 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark is not part of the first record
             try:
                 yield raw.decode(options.encoding)
             except UnicodeDecodeError as exc:
                 yield _UndecodableLine(f"not valid {options.encoding} text (byte {exc.start + 1})")
-
-
-class _UndecodableLine(str):
-    """Marker for a line whose bytes could not be decoded; carries the reason."""
 
 
 def read_file(path: Path | str, options: ImportOptions = ImportOptions()) -> Iterator[ImportRecord | ImportProblem]:

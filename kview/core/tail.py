@@ -736,5 +736,12 @@ class Tail:
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
     try:
         await consumer.stop()
+    except asyncio.CancelledError:
+        # aiokafka's stop() can re-raise the cancellation of its own internal
+        # task (one cancelled before it first ran); only ours must propagate.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.debug("consumer stop: internal task cancelled")
     except Exception:  # a half-started consumer can fail to stop; nothing to report
         log.debug("consumer stop failed", exc_info=True)

@@ -1,0 +1,77 @@
+"""Make the SVG screenshots in this directory from the real app on the demo
+cluster: real Kafka, real traffic, every pane, every theme.
+
+    .venv/bin/python screenshots/make_screenshots.py [--size 100x30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from kview.app import KViewApp, make_app
+from kview.core.config import ClusterProfile, Config
+from kview.core.demo import DemoTraffic
+from kview.core.devcluster import DevCluster
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_THEME = "kview-dark"
+OTHER_THEMES = ("kview-light", "kview-high-contrast", "kview-16")
+
+Step = Callable[[KViewApp, object], Awaitable[None]]
+
+
+async def _keys(pilot, *keys: str, settle: float = 2.5) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause(0.2)
+    await asyncio.sleep(settle)
+
+
+SHOTS: list[tuple[str, tuple[str, ...]]] = [
+    # (file stem, keys pressed from the overview to get there)
+    ("overview", ()),
+]
+"""Each pane's shot; a pane added to the app adds a line here."""
+
+
+async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str]) -> list[Path]:
+    written = []
+    profile = ClusterProfile(name="demo", bootstrap=tuple(bootstrap.split(",")), refresh_interval=1.0)
+    config = Config(clusters={"demo": profile}, default_cluster="demo")
+    for theme in themes:
+        for stem, keys in SHOTS:
+            app = make_app(config, profile)
+            async with app.run_test(size=size) as pilot:
+                app.theme = theme
+                await asyncio.sleep(4)  # two refreshes: rates and lag have data
+                await _keys(pilot, *keys)
+                name = f"{stem}.svg" if theme == DEFAULT_THEME else f"{stem}-{theme.removeprefix('kview-')}.svg"
+                app.save_screenshot(filename=name, path=str(HERE))
+                written.append(HERE / name)
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="100x30", help="terminal size, COLSxROWS")
+    parser.add_argument("--default-only", action="store_true", help="only the default theme")
+    args = parser.parse_args()
+    cols, rows = (int(x) for x in args.size.split("x"))
+    themes = [DEFAULT_THEME] + ([] if args.default_only else list(OTHER_THEMES))
+    with DevCluster(1) as cluster:
+        traffic = DemoTraffic(cluster.bootstrap, rate=80)
+        traffic.start()
+        try:
+            for path in asyncio.run(shoot(cluster.bootstrap, (cols, rows), themes)):
+                print(path.relative_to(HERE.parent))
+        finally:
+            traffic.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
