@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.protocol.offset import OffsetRequest
 
 from kview.core.config import ClusterProfile
-from kview.core.errors import ClusterUnavailable, KafkaRequestError, describe_exception
+from kview.core.errors import ClusterUnavailable, KafkaRequestError, KViewError, describe_exception
 from kview.core.models import (
     BrokerInfo,
     ClusterMetadata,
@@ -38,8 +41,21 @@ LATEST = -1
 
 
 def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
-    """Keyword arguments shared by every aiokafka client kview creates for a profile."""
+    """Keyword arguments shared by every aiokafka client kview creates for a profile.
+
+    Raises ClusterUnavailable naming the setting at fault when TLS files cannot
+    be loaded or the SASL settings are incomplete; the profile's secrets are
+    registered for redaction from logs first."""
+    from kview.core.config import SASL_MECHANISMS, SECURITY_PROTOCOLS
+    from kview.core.connectivity import build_ssl_context
+    from kview.core.logs import register_secrets
+
     security = profile.security
+    register_secrets(s.reveal() for s in (security.password, security.key_password) if s is not None)
+    if security.protocol not in SECURITY_PROTOCOLS:
+        raise ClusterUnavailable(
+            f"security protocol {security.protocol!r} is not one of {', '.join(SECURITY_PROTOCOLS)}"
+        )
     kwargs: dict[str, Any] = {
         "bootstrap_servers": profile.bootstrap_servers,
         "client_id": profile.client_id,
@@ -47,22 +63,18 @@ def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
         "security_protocol": security.protocol,
     }
     if security.uses_tls:
-        try:
-            context = create_ssl_context(
-                cafile=security.ca_file,
-                certfile=security.cert_file,
-                keyfile=security.key_file,
-                password=security.key_password.reveal() if security.key_password else None,
-            )
-        except (OSError, ValueError) as exc:
-            # ssl errors carry file names, never the key password.
-            raise ClusterUnavailable(f"TLS settings rejected: {describe_exception(exc)}") from None
-        context.check_hostname = security.check_hostname
-        kwargs["ssl_context"] = context
+        kwargs["ssl_context"] = build_ssl_context(security)
     if security.uses_sasl:
+        if security.sasl_mechanism not in SASL_MECHANISMS:
+            raise ClusterUnavailable(
+                f"SASL mechanism {security.sasl_mechanism!r} is not supported by kview "
+                f"(use {', '.join(SASL_MECHANISMS)})"
+            )
+        if not security.username or security.password is None:
+            raise ClusterUnavailable(f"{security.protocol} with {security.sasl_mechanism} needs a username and password")
         kwargs["sasl_mechanism"] = security.sasl_mechanism
         kwargs["sasl_plain_username"] = security.username
-        kwargs["sasl_plain_password"] = security.password.reveal() if security.password else None
+        kwargs["sasl_plain_password"] = security.password.reveal()
     return kwargs
 
 
@@ -90,18 +102,32 @@ class ClusterClient:
         return self._admin is not None
 
     async def start(self) -> None:
-        """Connect to the bootstrap servers; raises ClusterUnavailable with the reason."""
+        """Connect to the bootstrap servers; raises ClusterUnavailable with the
+        reason in one line (wrong password, untrusted certificate, mechanism not
+        enabled, nothing listening), within about request_timeout_ms."""
+        from kview.core.connectivity import probe_bootstrap
+        from kview.core.logs import redact
+
         async with self._start_lock:
             if self._admin is not None:
                 return
-            admin = AIOKafkaAdminClient(**connection_kwargs(self.profile))
+            kwargs = connection_kwargs(self.profile)
+            timeout = self.profile.request_timeout_ms / 1000
+            # aiokafka's bootstrap only logs why a broker refused us; the probe
+            # connects the same way and keeps the exception to explain it.
+            await probe_bootstrap(self.profile, kwargs, timeout=timeout)
             try:
-                await admin.start()
+                admin = AIOKafkaAdminClient(**kwargs)
+            except (ValueError, TypeError) as exc:
+                raise ClusterUnavailable(redact(f"client settings rejected: {exc}")) from None
+            try:
+                async with asyncio.timeout(timeout + 5):
+                    await admin.start()
             except Exception as exc:
                 await _close_quietly(admin)
-                raise ClusterUnavailable(
-                    f"cannot reach {self.profile.bootstrap_servers}: {describe_exception(exc)}"
-                ) from None
+                raise ClusterUnavailable(redact(
+                    f"cannot connect to {self.profile.bootstrap_servers}: {describe_exception(exc)}"
+                )) from None
             self._admin = admin
 
     async def close(self) -> None:
@@ -126,12 +152,31 @@ class ClusterClient:
         return await self._call(lambda: self.admin._send_request_to_node(node_id, request), what)
 
     async def send_any(self, request: Any, what: str = "request") -> Any:
-        """Send one protocol request to the least loaded broker."""
+        """Send one protocol request to any broker that answers: known brokers in
+        random order, so one broker being down never fails a cluster-wide read."""
         await self.start()
-        node_id = self.admin._client.get_random_node()
-        if node_id is None:
-            raise ClusterUnavailable(f"{what}: no broker is reachable")
-        return await self.send(node_id, request, what)
+        client = self.admin._client
+        nodes = [broker.nodeId for broker in client.cluster.brokers()]
+        random.shuffle(nodes)
+        last: BaseException | None = None
+        for node_id in nodes:
+            try:
+                async with asyncio.timeout(self.profile.request_timeout_ms / 1000):
+                    return await client.send(node_id, request)
+            except (kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError,
+                    kafka_errors.RequestTimedOutError, asyncio.TimeoutError, ConnectionError) as exc:
+                last = exc
+        # No known broker answered (or none is known yet): ask the bootstrap
+        # servers for fresh metadata, then try one more time.
+        try:
+            await client.force_metadata_update()
+            node_id = client.get_random_node()
+            if node_id is not None:
+                async with asyncio.timeout(self.profile.request_timeout_ms / 1000):
+                    return await client.send(node_id, request)
+        except (kafka_errors.KafkaError, asyncio.TimeoutError, ConnectionError) as exc:
+            last = exc
+        raise ClusterUnavailable(f"{what}: no broker answered ({describe_exception(last) if last else 'none known'})")
 
     async def send_controller(self, request: Any, what: str = "request") -> Any:
         """Send to the controller as seen by clients (any broker forwards in KRaft)."""
@@ -145,8 +190,27 @@ class ClusterClient:
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
         """Brokers, controller and topics (all topics when ``topics`` is None)."""
-        response = await self._call(lambda: self.admin._get_cluster_metadata(topics=topics), "metadata")
-        return metadata_from_response(response.to_object())
+        response, controller = await asyncio.gather(
+            self.send_any(MetadataRequest(topics), "metadata"), self.active_controller()
+        )
+        metadata = metadata_from_response(response.to_object())
+        if controller is not None:
+            metadata = replace(metadata, controller_id=controller)
+        return metadata
+
+    async def active_controller(self) -> int | None:
+        """The KRaft quorum leader (DescribeQuorum).  In KRaft the controller id
+        in a Metadata response is just some live broker, so it is not used when
+        the quorum can be asked; None when it cannot (e.g. not authorised)."""
+        from kview.core.brokers import quorum_from_response
+        from kview.core.protocol.cluster_requests import DescribeQuorumRequest
+
+        try:
+            response = await self.send_any(DescribeQuorumRequest(), "describe quorum")
+            return quorum_from_response(response.to_object()).leader_id
+        except KViewError as exc:
+            log.debug("quorum leader unknown: %s", exc)
+            return None
 
     async def watermarks(self, partitions: Iterable[PartitionInfo]) -> dict[tuple[str, int], Watermarks]:
         """Low and high watermarks, one ListOffsets request per leader and bound."""

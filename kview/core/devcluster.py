@@ -169,7 +169,13 @@ def free_port() -> int:
 
 
 def _new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: 22 characters of URL-safe base64.  Like Kafka's own
+    Uuid.randomUuid(), never one starting with '-', which command-line parsers
+    would take for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _port_open(port: int) -> bool:
@@ -222,6 +228,8 @@ class DevCluster:
         self.size = brokers
         self.extra_config = dict(extra_config or {})
         self.extra_listeners = dict(extra_listeners or {})
+        self.format_args: list[str] = []
+        """Extra ``kafka-storage format`` arguments, e.g. ``--add-scram`` credentials."""
         self.heap = heap
         self.log_level = log_level
         self.cluster_id = _new_cluster_id()
@@ -440,7 +448,7 @@ class DevCluster:
         result = self.run_tool(
             "kafka-storage", "format", "-t", self.cluster_id,
             "-c", str(broker.directory / "server.properties"), "--ignore-formatted",
-            check=False, bootstrap=False,
+            *self.format_args, check=False, bootstrap=False,
         )
         if result.returncode != 0:
             raise DevClusterError(f"formatting broker {broker.node_id} failed: {result.stdout}{result.stderr}")

@@ -70,6 +70,7 @@ class TopicInfo:
 class ClusterMetadata:
     cluster_id: str | None
     controller_id: int | None
+    """The active controller: the KRaft quorum leader when the quorum answers."""
     brokers: tuple[BrokerInfo, ...]
     topics: tuple[TopicInfo, ...]
 
