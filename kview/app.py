@@ -69,6 +69,7 @@ class KViewApp(App[None]):
           for spec in PANES),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+r", "refresh", "Refresh now", id="app.refresh"),
+        Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
     ]
@@ -93,6 +94,7 @@ class KViewApp(App[None]):
         self._monitor_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._theme_problems = self._register_themes()
+        self._back_stack: list[str] = []
 
     def _register_themes(self) -> list[str]:
         """Register every theme file; choose the remembered or configured one."""
@@ -147,6 +149,8 @@ class KViewApp(App[None]):
     async def show_pane(self, pane_id: str) -> Pane:
         """Switch to a pane, building it on first visit."""
         spec = self.pane_spec(pane_id)
+        if self.active_pane_id != pane_id and not any(s.pane_id == self.active_pane_id for s in PANES):
+            self._back_stack.clear()  # leaving a detail pane by its pane key
         switcher = self.query_one("#panes", ContentSwitcher)
         panes = switcher.query_children(f"#pane-{pane_id}")
         if panes:
@@ -162,6 +166,30 @@ class KViewApp(App[None]):
 
     async def action_show_pane(self, pane_id: str) -> None:
         await self.show_pane(pane_id)
+
+    async def show_detail(self, pane: Pane) -> None:
+        """Show a detail pane (topic detail, group detail) in place of the
+        current pane; ``esc`` goes back to where the user came from."""
+        switcher = self.query_one("#panes", ContentSwitcher)
+        for old in switcher.query_children(f"#{pane.id}"):
+            await old.remove()
+        await switcher.mount(pane)
+        if self.active_pane_id != pane.pane_id:
+            self._back_stack.append(self.active_pane_id)
+        self.active_pane_id = pane.pane_id
+        switcher.current = pane.id
+        self._header.set_state(pane_title=pane.title)
+        pane.focus_default()
+
+    async def action_back(self) -> None:
+        """Leave a detail pane for the pane it was opened from."""
+        if not self._back_stack:
+            return
+        previous = self._back_stack.pop()
+        detail_id = self.active_pane_id
+        await self.show_pane(previous)
+        for old in self.query_one("#panes", ContentSwitcher).query_children(f"#pane-{detail_id}"):
+            await old.remove()
 
     def active_pane(self) -> Pane | None:
         switcher = self.query_one("#panes", ContentSwitcher)

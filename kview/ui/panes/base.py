@@ -62,11 +62,49 @@ class Pane(Vertical):
         return self.display and self.screen is self.app.screen and self.kview.active_pane_id == self.pane_id
 
     def focus_default(self) -> None:
-        """Give the keyboard to the pane's main widget (its first focusable one)."""
+        """Give the keyboard to the pane's main widget (its first focusable one,
+        never the filter line)."""
+        from kview.ui.widgets.filter_bar import FilterBar
+
         for widget in self.query("*"):
-            if widget.focusable:
+            if widget.focusable and not isinstance(widget, FilterBar):
                 widget.focus()
                 return
+
+    def refuse_if_read_only(self, action: str) -> bool:
+        """True (and a clear message) when the cluster is read-only.  The
+        backend refuses too; this stops a form from even opening."""
+        from kview.core.readonly import WRITE_ACTIONS, refuse_message
+
+        if action not in WRITE_ACTIONS:
+            log.warning("write action %r is not registered in WRITE_ACTIONS", action)
+        if self.kview.profile.read_only:
+            self.notify(refuse_message(action), title="Read-only", severity="error", timeout=6)
+            return True
+        return False
+
+    def run_operation(self, description: str, operation, on_success=None) -> None:
+        """Run ``await operation()`` in a worker; report success or Kafka's
+        error in words where the user is looking, then refresh."""
+
+        async def runner() -> None:
+            try:
+                result = await operation()
+            except KViewError as exc:
+                self.notify(str(exc), title=f"{description} failed", severity="error", timeout=10)
+                return
+            except Exception as exc:
+                log.exception("%s failed", description)
+                self.notify(describe_exception(exc), title=f"{description} failed", severity="error", timeout=10)
+                return
+            if on_success is not None:
+                on_success(result)
+            else:
+                self.notify(description, title="Done", timeout=4)
+            if self.polls:
+                self.poll_now()
+
+        self.run_worker(runner(), group=f"op-{self.pane_id}", exit_on_error=False)
 
     def on_mount(self) -> None:
         if self.polls:

@@ -1,0 +1,52 @@
+"""The incremental filter line a pane opens with `/`."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+class FilterBar(Input):
+    """Hidden until opened; every keystroke posts FilterBar.Applied.
+
+    ``esc`` clears and closes it; ``enter`` closes it and keeps the filter.
+    """
+
+    BINDINGS = [Binding("escape", "close(True)", "Clear filter", id="filter.clear", show=False)]
+    DEFAULT_CSS = """
+    FilterBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterBar.-open { display: block; }
+    """
+
+    class Applied(Message):
+        def __init__(self, bar: FilterBar, text: str) -> None:
+            super().__init__()
+            self.bar = bar
+            self.text = text
+
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
+
+    def __init__(self, placeholder: str = "filter (esc clears)", **kwargs) -> None:
+        super().__init__(placeholder=placeholder, **kwargs)
+
+    def open(self) -> None:
+        self.add_class("-open")
+        self.focus()
+
+    def action_close(self, clear: bool = False) -> None:
+        if clear and self.value:
+            self.value = ""
+        self.remove_class("-open")
+        if self.parent is not None and hasattr(self.parent, "focus_default"):
+            self.parent.focus_default()  # type: ignore[attr-defined]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Applied(self, event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_close(clear=False)
