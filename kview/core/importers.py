@@ -194,7 +194,9 @@ def _strip_newline(raw: str) -> str:
     return raw
 
 
-def parse_lines(lines: Iterable[str], options: ImportOptions = ImportOptions()) -> Iterator[ImportRecord | ImportProblem]:
+def parse_lines(
+    lines: Iterable[str], options: ImportOptions = ImportOptions()
+) -> Iterator[ImportRecord | ImportProblem]:
     """Records and problems, in file order, from lines (line endings allowed)."""
     jsonl = options.format is FileFormat.JSONL
     for line_no, raw in enumerate(lines, 1):

@@ -13,7 +13,9 @@ in the futures' callbacks, and can be cancelled at any time.  Counting rules:
 ``sent`` counts records handed to the producer, each of which ends as exactly
 one of ``acked`` or ``failed``; a finished job always has
 ``sent == acked + failed``.  A job stops at its first failure (the records
-already in flight still finish).  With ``acks=0`` there is no acknowledgement:
+already in flight still finish), and also when a full window gets no
+acknowledgement for ``ack_timeout`` seconds; the records still unanswered then
+count as failed.  With ``acks=0`` there is no acknowledgement:
 a record counts as acked once it is written to the socket, and its offset and
 timestamp are unknown (None).
 
@@ -31,7 +33,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -235,8 +237,9 @@ class SendResult:
 
     topic: str
     partition: int
+    """-1 with acks=0 when the partitioner chose (the broker does not answer)."""
     offset: int | None
-    """None with acks=0 (the broker does not answer)."""
+    """None with acks=0."""
     timestamp: int | None
     """Milliseconds since the epoch: the create time, or the broker's append
     time when the topic uses LogAppendTime; None with acks=0."""
@@ -253,8 +256,9 @@ class HistoryEntry:
 
 
 class SendHistory:
-    """The last ``capacity`` messages sent, newest first.  Pure data: the UI lists
-    ``entries``, re-opens ``entries[n].message`` in the form and sends it again."""
+    """The last ``capacity`` messages sent (acknowledged), newest first.  Pure
+    data: the UI lists ``entries``, re-opens ``reopen(n)`` in the form and sends
+    it again.  Failed sends are not recorded; the form still holds them."""
 
     def __init__(self, capacity: int = 100) -> None:
         if capacity < 1:
@@ -296,7 +300,9 @@ class LoadSpec:
     """A templated load: ``count`` messages, or for ``duration`` seconds (the
     first limit reached ends it), at ``rate`` messages per second or, with
     ``rate=None``, as fast as the broker takes them.  Key, value and header
-    names/values are templates (see ``kview.core.templates``)."""
+    names/values are templates (see ``kview.core.templates``).  With
+    ``value_format=JSON`` the first rendered value is validated before sending
+    (placeholders could still make a later one differ)."""
 
     topic: str
     key: str | None = None
@@ -419,6 +425,7 @@ class ProduceJob:
         self._first_exc: BaseException | None = None
         self._error: str | None = None
         self._counting = True
+        self._stalled = False
         self._space: asyncio.Future[None] | None = None
         self._idle: asyncio.Future[None] | None = None
         self._task: asyncio.Task[LoadProgress] | None = None
@@ -537,8 +544,17 @@ class ProduceJob:
             fut.add_done_callback(on_done)
             if self.sent - self.acked - self.failed >= window:
                 self._space = loop.create_future()
-                await self._space
-                self._space = None
+                try:
+                    # A broker that stops answering (or an idempotent producer
+                    # retrying a refused batch forever) must not hang the job.
+                    await asyncio.wait_for(asyncio.shield(self._space), self._drain_timeout)
+                except asyncio.TimeoutError:
+                    self._note_failure(kafka_errors.KafkaTimeoutError(
+                        f"no acknowledgement for {self._drain_timeout:g} s"))
+                    self._stalled = True
+                    break
+                finally:
+                    self._space = None
             if self._first_exc is not None:
                 break
             if now >= next_report:
@@ -550,7 +566,7 @@ class ProduceJob:
         if self.sent - self.acked - self.failed > 0:
             self._idle = asyncio.get_running_loop().create_future()
             try:
-                await asyncio.wait_for(asyncio.shield(self._idle), self._drain_timeout)
+                await asyncio.wait_for(asyncio.shield(self._idle), 0 if self._stalled else self._drain_timeout)
             except asyncio.TimeoutError:
                 self._counting = False
                 missing = self.sent - self.acked - self.failed
@@ -605,8 +621,8 @@ async def stop_producer(producer: AIOKafkaProducer, *, undelivered: bool = False
         log.debug("producer stop failed", exc_info=True)
 
 
-def _template_source(spec: LoadSpec) -> Iterator[Record]:
-    render = MessageTemplate.compile(spec.key, spec.value, spec.headers).renderer(spec.seed)
+def _template_source(spec: LoadSpec, template: MessageTemplate) -> Iterator[Record]:
+    render = template.renderer(spec.seed)
     partition = spec.partition
     i = 0
     count = spec.count
@@ -647,7 +663,7 @@ def explain_error(
     the service looks up after the failure, when it can."""
     if isinstance(exc, KViewError):
         return exc
-    subject = f"topic '{topic}'"
+    subject = f"topic '{topic}'" if topic else "producer"
     if isinstance(exc, kafka_errors.MessageSizeTooLargeError) and "max_request_size" in str(exc):
         # aiokafka refused it before sending: the producer's own request limit.
         detail = f" ({size} bytes)" if size else ""
@@ -696,8 +712,10 @@ def explain_error(
 class ProduceService:
     """Sends messages to one cluster.  ``close()`` when done."""
 
-    def __init__(self, client: ClusterClient, *, history_size: int = 100) -> None:
+    def __init__(self, client: ClusterClient, *, history_size: int = 100, ack_timeout: float | None = None) -> None:
         self.client = client
+        self.ack_timeout = ack_timeout if ack_timeout is not None else client.profile.request_timeout_ms / 1000 + 5
+        """How long a send, or a job with a full window, waits for acknowledgements."""
         self.settings = ProducerSettings.from_defaults(client.profile.producer)
         """The settings used when a call passes none; the UI's form edits them."""
         self.history = SendHistory(history_size)
@@ -742,8 +760,8 @@ class ProduceService:
 
         Nothing is sent when the message or the settings are invalid (JSON
         errors carry line and column), the topic does not exist, or the
-        partition is out of range.  ``timeout`` (default: the profile's
-        request timeout plus 5 s) bounds the wait; past it the producer is
+        partition is out of range.  ``timeout`` (default: ``ack_timeout``,
+        the profile's request timeout plus 5 s) bounds the wait; past it the producer is
         discarded and the cause is looked for (e.g. too few in-sync replicas)."""
         settings = settings or self.settings
         settings.validate()
@@ -752,7 +770,7 @@ class ProduceService:
         await self._check_topic(topic, message.partition)
         size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
         if timeout is None:
-            timeout = self.client.profile.request_timeout_ms / 1000 + 5
+            timeout = self.ack_timeout
         producer = await self._shared_producer(settings)
         try:
             async with asyncio.timeout(timeout):
@@ -799,10 +817,10 @@ class ProduceService:
         await self._check_topic(spec.topic, spec.partition)
         producer = await self._start_producer(settings, spec.topic)
         job = ProduceJob(
-            producer, spec.topic, _template_source(spec),
-            explain=lambda exc: self._explain(exc, spec.topic),
+            producer, spec.topic, _template_source(spec, template),
+            explain=lambda exc: self._explain(exc, spec.topic, settings=settings, partition=spec.partition),
             total=spec.count, duration=spec.duration, rate=spec.rate, window=window,
-            on_progress=on_progress, drain_timeout=self.client.profile.request_timeout_ms / 1000 + 15,
+            on_progress=on_progress, drain_timeout=self.ack_timeout,
         )
         self._launch(job)
         return job
@@ -823,7 +841,9 @@ class ProduceService:
     # -- file import --
 
     def check_import(self, path: Path | str, options: ImportOptions = ImportOptions()) -> FileCheck:
-        """Read the whole file without sending: record count and first problems."""
+        """Read the whole file without sending: record count and first problems.
+        Blocking file I/O: call it from a worker thread.  For the first records
+        only, use ``kview.core.importers.preview_file``."""
         return check_file(path, options)
 
     @write_action("produce")
@@ -865,9 +885,9 @@ class ProduceService:
         producer = await self._start_producer(settings, topic)
         job = ProduceJob(
             producer, topic, _file_source(path, options, partition),
-            explain=lambda exc: self._explain(exc, topic),
+            explain=lambda exc: self._explain(exc, topic, settings=settings, partition=partition),
             total=checked.records, rate=rate, window=window, on_progress=on_progress,
-            drain_timeout=self.client.profile.request_timeout_ms / 1000 + 15,
+            drain_timeout=self.ack_timeout,
         )
         self._launch(job)
         return job
@@ -983,8 +1003,21 @@ class ProduceService:
             log.debug("ISR lookup of %s failed", topic, exc_info=True)
         return None
 
-    async def _explain(self, exc: BaseException, topic: str, *, size: int | None = None) -> KViewError:
+    async def _explain(
+        self,
+        exc: BaseException,
+        topic: str,
+        *,
+        size: int | None = None,
+        settings: ProducerSettings | None = None,
+        partition: int | None = None,
+    ) -> KViewError:
         """explain_error, with the topic's limits looked up when they help."""
+        if isinstance(exc, kafka_errors.KafkaTimeoutError) and settings is not None and settings.acks == "all":
+            # Unanswered acks=all writes are most often a partition short of in-sync replicas.
+            isr = await self._isr_detail(topic, partition)
+            if isr is not None:
+                return explain_error(kafka_errors.NotEnoughReplicasError(), topic, isr=isr)
         if isinstance(exc, (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)) \
                 and "max_request_size" not in str(exc):
             limit = await self._topic_config(topic, "max.message.bytes")

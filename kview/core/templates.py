@@ -11,7 +11,8 @@ A template is literal text with placeholders in double braces:
 ``{{rand_int a b}}``   a random whole number with ``a <= n <= b`` (both ends included)
 ``{{choice a|b|c}}``   one of the options, picked at random (options are trimmed;
                        an empty option is allowed: ``{{choice x|}}``)
-``{{"text"}}``         the text as-is: the way to write a literal ``{{`` (``{{"{{"}}``)
+``{{"text"}}``         the text as-is (it cannot contain ``}}``): the way to write a
+                       literal ``{{`` is ``{{"{{"}}``
 =====================  ===============================================================
 
 Only ``{{`` opens a placeholder; single braces and a ``}}`` outside a
@@ -73,6 +74,8 @@ class RenderContext:
 
 
 Part = Callable[[RenderContext], str]
+Rendered = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
+"""One message ready for the producer: key, value, headers."""
 
 
 def _iso_utc(seconds: float) -> str:
@@ -282,7 +285,7 @@ class MessageTemplate:
             compiled_headers,
         )
 
-    def renderer(self, seed: int | None = None) -> Callable[[int], tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
+    def renderer(self, seed: int | None = None) -> Callable[[int], Rendered]:
         """A function ``i -> (key bytes, value bytes, headers)`` ready for the
         producer; constant parts are encoded once, here."""
         rng = random.Random(seed)
@@ -296,7 +299,7 @@ class MessageTemplate:
         if all(n.is_constant and v.is_constant for n, v in headers):
             fixed_headers = [(n.render_at(0), v.render_at(0).encode()) for n, v in headers]
 
-        def render(i: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+        def render(i: int) -> Rendered:
             ctx.i = i
             ctx._now = None
             if fixed_headers is not None:
