@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.errors import IncompatibleBrokerVersion
+from aiokafka.errors import IncompatibleBrokerVersion, KafkaError
 from aiokafka.protocol.admin import DescribeConfigsRequest
 
 from kview.core.errors import KafkaRequestError, KViewError, describe_exception
@@ -78,28 +78,36 @@ def _known(value: int | None) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
-def log_dirs_from_response(broker: int, obj: dict[str, Any]) -> tuple[LogDirInfo, ...]:
-    """kview's view of one broker's DescribeLogDirs response (``to_object()``)."""
-    top = obj.get("error_code", 0)
+def log_dirs_from_response(broker: int, response: Any) -> tuple[LogDirInfo, ...]:
+    """kview's view of one broker's DescribeLogDirs response (any version).
+
+    Walks the decoded tuples by field position instead of ``to_object()``:
+    on 20,000 partitions the dict-building is most of the parsing time."""
+    names = response.SCHEMA.names
+    top = response.error_code if "error_code" in names else 0
     if top:
         raise KafkaRequestError(top, subject=f"log dirs of broker {broker}")
+    fields = response.SCHEMA.fields[names.index("results")].array_of.names
+    at_error, at_dir, at_topics = fields.index("error_code"), fields.index("log_dir"), fields.index("topics")
+    at_total = fields.index("total_bytes") if "total_bytes" in fields else None
+    at_usable = fields.index("usable_bytes") if "usable_bytes" in fields else None
     dirs = []
-    for result in obj["results"]:
-        path = result["log_dir"]
+    for result in response.results:
+        path = result[at_dir]
+        # Partition fields are (index, size, offset lag, is future[, tags]) in every version.
         replicas = tuple(
-            ReplicaLog(t["name"], p["partition_index"], broker, path,
-                       p["partition_size"], p["offset_lag"], bool(p["is_future_key"]))
-            for t in result["topics"]
-            for p in t["partitions"]
+            ReplicaLog(topic, partition[0], broker, path, partition[1], partition[2], bool(partition[3]))
+            for topic, partitions, *_ in result[at_topics]
+            for partition in partitions
         )
-        code = result["error_code"]
+        code = result[at_error]
         dirs.append(
             LogDirInfo(
                 broker=broker,
                 path=path,
                 error=str(KafkaRequestError(code)) if code else None,
-                total_bytes=_known(result.get("total_bytes")),
-                usable_bytes=_known(result.get("usable_bytes")),
+                total_bytes=_known(result[at_total]) if at_total is not None else None,
+                usable_bytes=_known(result[at_usable]) if at_usable is not None else None,
                 replicas=replicas,
             )
         )
@@ -115,7 +123,7 @@ async def describe_log_dirs(
 
     async def one(broker: int) -> tuple[LogDirInfo, ...]:
         response = await client.send(broker, DescribeLogDirsRequest(topics), f"log dirs of broker {broker}")
-        return log_dirs_from_response(broker, response.to_object())
+        return log_dirs_from_response(broker, response)
 
     results = await asyncio.gather(*(one(b) for b in ids), return_exceptions=True)
     dirs: dict[int, tuple[LogDirInfo, ...]] = {}
@@ -448,8 +456,9 @@ class BrokerService:
             return await self.quorum(), None
         except IncompatibleBrokerVersion:
             return None, "the cluster does not support DescribeQuorum (not KRaft, or older than Kafka 3.3)"
-        except KViewError as exc:
-            return None, str(exc)
+        except (KViewError, KafkaError) as exc:
+            # The brokers table is still worth showing without the quorum.
+            return None, describe_exception(exc)
 
     async def broker_configs(self, node_id: int) -> tuple[ConfigEntry, ...]:
         """All configs of one broker; ``non_default`` marks those set anywhere."""

@@ -380,12 +380,12 @@ async def test_every_write_is_refused_on_a_read_only_profile(kafka, client1, uni
     service = TopicService(read_only)
     try:
         attempts = {
-            "create-topic": lambda: service.create_topic(unique_name + "-new", 1, 1),
-            "delete-topic": lambda: service.delete_topic(unique_name),
-            "add-partitions": lambda: service.add_partitions(unique_name, 2),
-            "alter-topic-configs": lambda: service.alter_configs(unique_name, {"retention.ms": "1000"}),
-            "delete-records": lambda: service.delete_records(unique_name, {0: 0}),
-            "truncate-topic": lambda: service.truncate_topic(unique_name),
+            "create topic": lambda: service.create_topic(unique_name + "-new", 1, 1),
+            "delete topic": lambda: service.delete_topic(unique_name),
+            "add partitions": lambda: service.add_partitions(unique_name, 2),
+            "alter topic configs": lambda: service.alter_configs(unique_name, {"retention.ms": "1000"}),
+            "delete records": lambda: service.delete_records(unique_name, {0: 0}),
+            "truncate topic": lambda: service.truncate_topic(unique_name),
         }
         ours = {action for action, where in WRITE_ACTIONS.items() if where.startswith("TopicService.")}
         assert set(attempts) == ours

@@ -267,7 +267,7 @@ def _log_dirs_v4_bytes() -> bytes:
 
 def test_decode_describe_log_dirs_v4_response():
     response = DescribeLogDirsResponse_v4.decode(_log_dirs_v4_bytes())
-    dirs = log_dirs_from_response(7, response.to_object())
+    dirs = log_dirs_from_response(7, response)
     a, b = dirs
     assert (a.broker, a.path, a.error, a.total_bytes, a.usable_bytes) == (7, "/data/a", None, 10_000, 4_000)
     assert a.size == 3048
@@ -288,7 +288,7 @@ def test_decode_describe_log_dirs_v1_response():
         + i16(0) + str16("/d") + i32(1) + str16("t") + i32(1)
         + i32(3) + i64(77) + i64(0) + i8(0)
     )
-    (log_dir,) = log_dirs_from_response(1, DescribeLogDirsResponse_v1.decode(raw).to_object())
+    (log_dir,) = log_dirs_from_response(1, DescribeLogDirsResponse_v1.decode(raw))
     assert (log_dir.path, log_dir.size, log_dir.total_bytes) == ("/d", 77, None)
     assert log_dir.replicas[0].partition == 3
 
@@ -296,7 +296,7 @@ def test_decode_describe_log_dirs_v1_response():
 def test_describe_log_dirs_top_level_error_raises_in_words():
     raw = i32(0) + i16(31) + carr(0) + NO_TAGS  # CLUSTER_AUTHORIZATION_FAILED
     with pytest.raises(KafkaRequestError, match="ClusterAuthorizationFailed"):
-        log_dirs_from_response(1, DescribeLogDirsResponse_v4.decode(raw).to_object())
+        log_dirs_from_response(1, DescribeLogDirsResponse_v4.decode(raw))
 
 
 def _replica_v2(node: int, directory: bytes, leo: int, fetch: int, caught_up: int) -> bytes:
