@@ -23,8 +23,11 @@ from kview.core.config import ClusterProfile, Config
 from kview.core.errors import KViewError, describe_exception
 from kview.core.models import ClusterSnapshot
 from kview.ui.commands import KViewCommands
+from kview.ui.messages import ProduceTo
 from kview.ui.panes.base import Pane
+from kview.ui.messages import OpenTopic
 from kview.ui.screens.help import HelpScreen, binding_rows
+from kview.ui.screens.jump import JumpScreen
 from kview.ui.state import ConnectionState
 from kview.ui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
 from kview.ui.widgets.cluster_header import ClusterHeader
@@ -48,6 +51,7 @@ class PaneSpec:
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("overview", "Overview", "1", "kview.ui.panes.overview", "OverviewPane"),
+    PaneSpec("producer", "Producer", "6", "kview.ui.panes.producer", "ProducerPane"),
 )
 """Every pane, in key order.  Add a pane here and nowhere else."""
 
@@ -68,6 +72,7 @@ class KViewApp(App[None]):
         *(Binding(spec.key, f"show_pane('{spec.pane_id}')", spec.title, id=f"pane.{spec.pane_id}")
           for spec in PANES),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "jump", "Go to pane or topic", id="app.jump"),
         Binding("ctrl+r", "refresh", "Refresh now", id="app.refresh"),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -181,6 +186,24 @@ class KViewApp(App[None]):
         self._header.set_state(pane_title=pane.title)
         pane.focus_default()
 
+    def action_jump(self) -> None:
+        topics = [t.name for t in self.snapshot.metadata.topics] if self.snapshot else []
+        panes = [spec.title.lower() for spec in PANES]
+        self.push_screen(JumpScreen(panes + topics), self._jump_to)
+
+    async def _jump_to(self, target: str | None) -> None:
+        if not target:
+            return
+        wanted = target.lower()
+        for spec in PANES:
+            if wanted in (spec.pane_id, spec.title.lower(), spec.key):
+                await self.show_pane(spec.pane_id)
+                return
+        if self.snapshot is not None and self.snapshot.metadata.topic(target) is not None:
+            self.post_message(OpenTopic(target))
+            return
+        self.notify(f"No pane or topic named {target!r}", severity="warning")
+
     async def action_back(self) -> None:
         """Leave a detail pane for the pane it was opened from."""
         if not self._back_stack:
@@ -203,6 +226,11 @@ class KViewApp(App[None]):
             return
         pane = await self.show_pane(pane_id)
         await self.run_action(action, pane)
+
+    async def on_produce_to(self, message: ProduceTo) -> None:
+        """Another pane asked to produce to a topic: open the producer on it."""
+        pane = await self.show_pane("producer")
+        pane.set_topic(message.topic)  # type: ignore[attr-defined]
 
     # -- cluster connection ----------------------------------------------------------
 

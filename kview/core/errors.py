@@ -3,7 +3,14 @@ a message fit to show as-is: no traceback, no secret."""
 
 from __future__ import annotations
 
-from aiokafka import errors as kafka_errors
+
+
+def _kafka_errors():
+    # Imported on first use: aiokafka pulls in asyncio and its whole client,
+    # which `kview --help` and config errors should not pay for.
+    from aiokafka import errors
+
+    return errors
 
 
 class KViewError(Exception):
@@ -35,6 +42,7 @@ class KafkaRequestError(KViewError):
 
 def error_name(code: int) -> str:
     """Kafka's name for an error code, e.g. 36 -> 'TopicExists'."""
+    kafka_errors = _kafka_errors()
     cls = kafka_errors.for_code(code)
     name = cls.__name__
     if cls is kafka_errors.UnknownError and code != -1:
@@ -46,7 +54,7 @@ def error_name(code: int) -> str:
 
 
 def error_description(code: int) -> str:
-    cls = kafka_errors.for_code(code)
+    cls = _kafka_errors().for_code(code)
     return (getattr(cls, "description", "") or "").strip()
 
 
@@ -54,7 +62,7 @@ def describe_exception(exc: BaseException) -> str:
     """One line for any exception raised while talking to Kafka."""
     if isinstance(exc, KViewError):
         return str(exc)
-    if isinstance(exc, kafka_errors.KafkaError):
+    if isinstance(exc, _kafka_errors().KafkaError):
         name = type(exc).__name__
         text = str(exc)
         if text and text != name and not text.startswith(name):
