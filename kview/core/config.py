@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,13 @@ from kview.core.errors import ConfigError
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters (a key or value may hold a newline) so that
+    every ConfigError stays one line."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class Secret:
@@ -176,7 +184,9 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{line}: {problem}") from None
+        raise ConfigError(_one_line(f"{path}{line}: {problem}")) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError(_one_line(f"{path}: nested too deeply")) from None
     return _Validator(path).config(root)
 
 
@@ -186,7 +196,7 @@ def resolve_secret(value: str, where: str) -> Secret:
     def expand(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
-            raise ConfigError(f"{where}: environment variable {name} is not set")
+            raise ConfigError(_one_line(f"{where}: environment variable {name} is not set"))
         return os.environ[name]
 
     return Secret(_ENV_REF.sub(expand, value))
@@ -200,7 +210,7 @@ class _Validator:
 
     def fail(self, node: yaml.Node | None, field_name: str, problem: str) -> ConfigError:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return ConfigError(f"{self.path}{line}: {field_name}: {problem}")
+        return ConfigError(_one_line(f"{self.path}{line}: {field_name}: {problem}"))
 
     def mapping(self, node: yaml.Node | None, field_name: str) -> dict[str, yaml.Node]:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null")):
@@ -223,7 +233,10 @@ class _Validator:
     def scalar(self, node: yaml.Node, field_name: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, field_name, "expected a single value")
-        return yaml.safe_load(yaml.serialize(node))
+        try:
+            return yaml.safe_load(yaml.serialize(node))
+        except Exception:  # an explicit tag's constructor fails in many ways (!!bool maybe, !!int 0x, !foo)
+            raise self.fail(node, field_name, "not a valid value") from None
 
     def string(self, node: yaml.Node, field_name: str) -> str:
         value = self.scalar(node, field_name)
@@ -241,6 +254,8 @@ class _Validator:
         value = self.scalar(node, field_name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(node, field_name, "expected a number")
+        if not math.isfinite(value):
+            raise self.fail(node, field_name, "expected a finite number")
         if integer and not isinstance(value, int):
             raise self.fail(node, field_name, "expected a whole number")
         if value < minimum:
@@ -340,9 +355,11 @@ class _Validator:
                 secret_path = Path(os.path.expanduser(self.string(file_node, f"{where}.{key}_file")))
                 try:
                     values[key] = Secret(secret_path.read_text(encoding="utf-8").rstrip("\r\n"))
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
+                    reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+                        getattr(exc, "strerror", None) or str(exc))
                     raise self.fail(file_node, f"{where}.{key}_file",
-                                    f"cannot read {secret_path}: {exc.strerror or exc}") from None
+                                    f"cannot read {secret_path}: {reason}") from None
         if "check_hostname" in items:
             values["check_hostname"] = self.boolean(items["check_hostname"], f"{where}.check_hostname")
         settings = SecuritySettings(**values)
@@ -383,7 +400,10 @@ class _Validator:
 def validate_server(server: str) -> bool:
     """True for ``host:port`` with a port in 1..65535 (IPv6 hosts in brackets)."""
     host, sep, port = server.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    # isdigit() alone admits other scripts' digits, which int() then accepts.
+    if not sep or not host or not (port.isascii() and port.isdigit()) or len(port) > 5:
+        return False
+    if any(c.isspace() or not c.isprintable() for c in host):
         return False
     return 0 < int(port) < 65536
 

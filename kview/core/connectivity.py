@@ -1,4 +1,7 @@
-"""Why a connection to a cluster failed, in one line.
+"""Connecting securely, and why a connection to a cluster failed, in one line.
+
+``build_ssl_context`` turns a profile's TLS settings into an SSLContext, with
+an error naming the file at fault when one cannot be loaded.
 
 aiokafka's bootstrap swallows the reason a broker refused it (a wrong
 password, an untrusted certificate) and raises "Unable to bootstrap".  Before
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import socket
 import ssl
 from typing import Any
@@ -20,12 +24,69 @@ from typing import Any
 from aiokafka import errors as kafka_errors
 from aiokafka.conn import AIOKafkaConnection
 from aiokafka.protocol.admin import SaslHandShakeRequest
+from aiokafka.protocol.metadata import MetadataRequest
 
-from kview.core.config import ClusterProfile
+from kview.core.config import ClusterProfile, SecuritySettings
 from kview.core.errors import ClusterUnavailable, describe_exception
 from kview.core.logs import redact
 
 log = logging.getLogger(__name__)
+
+
+class _KeyPasswordMissing(Exception):
+    """Raised from OpenSSL's password callback instead of prompting on the tty."""
+
+
+def _no_key_password() -> str:
+    raise _KeyPasswordMissing
+
+
+def build_ssl_context(security: SecuritySettings) -> ssl.SSLContext:
+    """The TLS context for a profile: its CA (or the system's), its client
+    certificate if any, hostname checks unless turned off.  Raises
+    ClusterUnavailable naming the file at fault, never the key password."""
+    try:
+        context = ssl.create_default_context(cafile=security.ca_file)
+    except FileNotFoundError:
+        raise ClusterUnavailable(f"ca_file {security.ca_file}: no such file") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ClusterUnavailable(
+            f"ca_file {security.ca_file}: no PEM CA certificate in it ({_ssl_reason(exc)})"
+        ) from None
+    context.check_hostname = security.check_hostname
+    if security.key_file and not security.cert_file:
+        raise ClusterUnavailable("key_file is set but cert_file is not: give the client certificate too")
+    if security.cert_file:
+        for name, path in (("cert_file", security.cert_file), ("key_file", security.key_file)):
+            if path and not os.path.isfile(path):
+                raise ClusterUnavailable(f"{name} {path}: no such file")
+        key_file = security.key_file or security.cert_file
+        # Without a password, OpenSSL would prompt on the terminal for an
+        # encrypted key; the callback refuses instead.
+        password = security.key_password.reveal() if security.key_password else _no_key_password
+        try:
+            context.load_cert_chain(security.cert_file, security.key_file, password)
+        except _KeyPasswordMissing:
+            raise ClusterUnavailable(
+                f"key_file {key_file} is encrypted: set key_password (or key_password_file)"
+            ) from None
+        except ssl.SSLError as exc:
+            if exc.reason == "KEY_VALUES_MISMATCH":
+                detail = f"key_file {key_file} does not belong to cert_file {security.cert_file}"
+            elif security.key_password is not None:
+                detail = (f"cannot load key_file {key_file}: wrong key_password, or not a PEM key "
+                          f"({_ssl_reason(exc)})")
+            else:
+                detail = f"cannot load cert_file {security.cert_file} / key_file {key_file}: {_ssl_reason(exc)}"
+            raise ClusterUnavailable(redact(detail)) from None
+        except OSError as exc:
+            raise ClusterUnavailable(f"cannot read {key_file}: {exc.strerror or exc}") from None
+    return context
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return reason.replace("_", " ").lower() if reason else str(exc)
 
 
 def split_server(server: str) -> tuple[str, int]:
@@ -87,13 +148,13 @@ async def explain_connection_error(
     if isinstance(exc, kafka_errors.UnsupportedSaslMechanismError):
         enabled = None
         if server is not None and kwargs is not None:
-            enabled = await _enabled_mechanisms(server, kwargs, timeout)
-        also = f" (it enables: {', '.join(enabled)})" if enabled else ""
+            enabled = await _enabled_mechanisms(server, kwargs, min(timeout, 5.0))
+        also = f" (it enables: {', '.join(sorted(enabled))})" if enabled else ""
         return f"the broker does not enable SASL mechanism {mechanism} on this listener{also}"
     if isinstance(exc, kafka_errors.IllegalSaslStateError):
         return f"SASL {mechanism} handshake refused by the broker: is this listener {security.protocol}?"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        detail = exc.verify_message or exc.reason or str(exc)
+        detail = (exc.verify_message or exc.reason or str(exc)).rstrip(".")
         if "mismatch" in detail.lower():
             hint = "connect by a name the certificate lists, or set check_hostname: false"
         elif security.ca_file:
@@ -101,12 +162,18 @@ async def explain_connection_error(
         else:
             hint = "no ca_file is set, so only the system's CAs are trusted"
         return f"TLS certificate verification failed: {detail} ({hint})"
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return "the broker ended the TLS handshake: is this a TLS listener (SSL or SASL_SSL)?"
     if isinstance(exc, ssl.SSLError):
         reason = (exc.reason or str(exc)).replace("_", " ").lower()
         if "wrong version number" in reason or "record layer failure" in reason:
             return f"TLS handshake failed: {reason} (is this a TLS listener?)"
-        if "certificate required" in reason:
-            return "the broker requires a client certificate: set cert_file and key_file"
+        if any(alert in reason for alert in ("certificate required", "bad certificate", "unknown ca")):
+            # The broker's alert when it wants a client certificate and got
+            # none, or one it does not trust.
+            if not security.cert_file:
+                return f"the broker requires a client certificate: set cert_file and key_file ({reason})"
+            return f"the broker rejected the client certificate {security.cert_file} ({reason})"
         return f"TLS handshake failed: {reason}"
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError, kafka_errors.KafkaTimeoutError,
                         kafka_errors.RequestTimedOutError)):
@@ -118,6 +185,9 @@ async def explain_connection_error(
     if isinstance(exc, kafka_errors.KafkaConnectionError) and ("closed" in str(exc) or "broken" in str(exc)):
         return _closed_during_setup(profile)
     if isinstance(exc, (ConnectionResetError, EOFError)):
+        # Raised while the TLS handshake or the first request was in flight.
+        if security.uses_tls:
+            return "the broker ended the TLS handshake: is this a TLS listener (SSL or SASL_SSL)?"
         return _closed_during_setup(profile)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
@@ -129,11 +199,12 @@ async def explain_connection_error(
 
 def _closed_during_setup(profile: ClusterProfile) -> str:
     security = profile.security
-    if security.uses_tls and not security.cert_file:
+    if security.protocol == "SSL" and not security.cert_file:
         return ("the broker closed the connection during set-up: it may require a client "
-                "certificate (set cert_file and key_file)")
-    if security.uses_tls:
-        return "the broker closed the connection during set-up: it may not accept this client certificate"
+                "certificate (set cert_file and key_file) or SASL (protocol SASL_SSL)")
+    if security.protocol == "SSL":
+        return ("the broker closed the connection during set-up: it may not accept this client "
+                "certificate, or it may require SASL (protocol SASL_SSL)")
     return (f"the broker closed the connection during set-up: is this listener {security.protocol}? "
             "(a TLS or SASL listener drops other clients)")
 
@@ -172,6 +243,10 @@ async def _connect(server: str, kwargs: dict[str, Any]) -> AIOKafkaConnection:
     conn = _connection(server, kwargs)
     try:
         await conn.connect()
+        # What aiokafka's bootstrap asks first.  A SASL listener answers
+        # ApiVersions before authentication but drops a client that sends
+        # this without having authenticated, so the probe catches that too.
+        await conn.send(MetadataRequest([]))
     except BaseException:
         conn.close()
         raise

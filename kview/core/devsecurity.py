@@ -2,7 +2,8 @@
 
 Wraps :class:`~kview.core.devcluster.DevCluster`: certificates are made at
 start (:mod:`kview.core.devcerts`), every secured listener is added next to the
-plain one, and SCRAM users are created with Kafka's own ``kafka-configs``.
+plain one, and SCRAM users are created by Kafka's own ``kafka-storage format
+--add-scram``.
 The PLAINTEXT listener stays for inter-broker traffic and Kafka's tools.
 
 Listeners (names as in :attr:`SecureDevCluster.LISTENERS`):
@@ -23,12 +24,11 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from kview.core.config import ClusterProfile, Secret, SecuritySettings
 from kview.core.devcerts import DevCertificates, make_dev_certificates
-from kview.core.devcluster import DevCluster, DevClusterError
+from kview.core.devcluster import DevCluster
 
 _SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 
@@ -39,7 +39,7 @@ def _plain_jaas(users: dict[str, str]) -> str:
 
 
 def _check_credential(value: str, what: str) -> None:
-    # kafka-configs parses "[password=...]" lists and the JAAS line is quoted:
+    # kafka-storage parses "[name=...,password=...]" lists and the JAAS line is quoted:
     # keep test credentials to characters neither format treats specially.
     if not value or not all(c.isalnum() or c in "-_." for c in value):
         raise ValueError(f"{what} may only use letters, digits, '-', '_' and '.'")
@@ -86,15 +86,15 @@ class SecureDevCluster:
         self.stop()
 
     def start(self, timeout: float = 90.0) -> None:
-        """Make certificates, start the broker, create the SCRAM users."""
+        """Make certificates, format the broker with the SCRAM users, start it."""
         self.cert_dir = Path(tempfile.mkdtemp(prefix="kview-certs-"))
         try:
             self.certs = make_dev_certificates(self.cert_dir)
             self.cluster = DevCluster(
                 1, extra_config=self._broker_config(self.certs), extra_listeners=dict(self.LISTENERS)
             )
+            self.cluster.format_args = self._scram_format_args()
             self.cluster.start(timeout)
-            self._create_scram_users(timeout)
         except BaseException:
             self.stop()
             raise
@@ -127,13 +127,15 @@ class SecureDevCluster:
         client_cert: bool = False,
         ca_file: str | Path | None = None,
         check_hostname: bool = True,
+        protocol: str | None = None,
         request_timeout_ms: int = 10_000,
     ) -> ClusterProfile:
         """A profile for ``listener``: TLS listeners trust the test CA (or
         ``ca_file``); SASL listeners log in as the first user of the listener's
-        kind unless ``username``/``password`` say otherwise."""
+        kind unless ``username``/``password`` say otherwise.  ``protocol``
+        overrides the listener's own, to test a client that speaks the wrong one."""
         assert self.certs is not None, "cluster not started"
-        protocol = self.LISTENERS[listener]
+        protocol = protocol or self.LISTENERS.get(listener, "PLAINTEXT")
         values: dict[str, object] = {"protocol": protocol, "check_hostname": check_hostname}
         if protocol in ("SSL", "SASL_SSL"):
             values["ca_file"] = str(ca_file or self.certs.ca_file)
@@ -142,7 +144,7 @@ class SecureDevCluster:
                 values["key_file"] = str(self.certs.client_key_file)
                 values["key_password"] = Secret(self.certs.client_key_password)
         if protocol.startswith("SASL_"):
-            users = self.plain_users if listener == "SASLPLAIN" else self.scram_users
+            users = self.plain_users if (mechanism or listener) in ("PLAIN", "SASLPLAIN") else self.scram_users
             default_user = next(iter(users))
             username = username or default_user
             if password is None:
@@ -179,31 +181,11 @@ class SecureDevCluster:
             config[f"listener.name.scramtls.{mechanism.lower()}.sasl.jaas.config"] = _SCRAM_MODULE
         return config
 
-    def _create_scram_users(self, timeout: float) -> None:
-        """SCRAM credentials through Kafka's own tool, then wait until the
-        broker describes them (they travel through the metadata log)."""
-        assert self.cluster is not None
+    def _scram_format_args(self) -> list[str]:
+        """``kafka-storage format --add-scram`` arguments: the credentials are in
+        the metadata log from the first start, with no extra tool run."""
+        args: list[str] = []
         for name, password in self.scram_users.items():
-            # One mechanism per call: Kafka refuses to alter a user's
-            # credentials twice in one request.
             for mechanism in self.SCRAM_MECHANISMS:
-                result = self.cluster.run_tool(
-                    "kafka-configs", "--alter", "--add-config", f"{mechanism}=[password={password}]",
-                    "--entity-type", "users", "--entity-name", name, check=False,
-                )
-                if result.returncode != 0:
-                    # The tool echoes its arguments: keep the password out of the error.
-                    detail = result.stderr.replace(password, "***").strip()[-1000:]
-                    raise DevClusterError(f"creating {mechanism} user {name} failed: {detail}")
-        deadline = time.monotonic() + timeout
-        for name in self.scram_users:
-            while True:
-                result = self.cluster.run_tool(
-                    "kafka-configs", "--describe", "--entity-type", "users", "--entity-name", name,
-                    check=False,
-                )
-                if all(m in result.stdout for m in self.SCRAM_MECHANISMS):
-                    break
-                if time.monotonic() > deadline:
-                    raise DevClusterError(f"SCRAM credentials of {name} never appeared: {result.stderr[-500:]}")
-                time.sleep(0.5)
+                args += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
+        return args
