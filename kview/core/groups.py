@@ -12,6 +12,9 @@ The exact time lag of the group detail reads the record at each committed
 offset with a private consumer that has no group id (assign + seek): kview
 never joins or commits for a user's group while reading.
 
+Groups on the KIP-848 consumer protocol (which DescribeGroups reports as
+Dead) are described with ConsumerGroupDescribe.
+
 Rows follow ``kafka-consumer-groups --describe``: every partition assigned to
 a member (committed offset or not), then committed partitions nobody is
 assigned.  Offsets and lag are None where the tool prints ``-``; negative lag
@@ -27,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+
 from aiokafka import AIOKafkaConsumer
 from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
@@ -42,14 +46,17 @@ from kview.core.lag import (
     max_time_lag,
     partition_lag,
     retention_breached,
+    total_lag,
 )
 from kview.core.models import ClusterMetadata, PartitionInfo, Watermarks
 from kview.core.protocol.group_requests import (
+    ConsumerGroupDescribeRequest,
     DescribeGroupsBatchRequest,
     FindCoordinatorsRequest,
     ListGroupsWithStateRequest,
     OffsetDeleteRequest,
     OffsetFetchGroupsRequest,
+    assignment_848,
     decode_assignment,
     decode_subscription,
 )
@@ -126,14 +133,19 @@ class GroupPartitionLag:
 
 @dataclass(frozen=True)
 class GroupSummary:
-    """One group in the groups list (with its rows, for the detail pane)."""
+    """One group in the groups list.  ``partitions`` (the rows) is filled only
+    when the refresh asked for them (``with_partitions=True``, the detail)."""
 
     name: str
     state: str
     protocol_type: str
     assignor: str
     members: tuple[MemberInfo, ...]
-    partitions: tuple[GroupPartitionLag, ...]
+    topics: tuple[str, ...]
+    partition_count: int
+    """Assigned or committed partitions (the rows Kafka's tool would print)."""
+    uncommitted_partitions: int
+    """Assigned partitions without a committed offset."""
     status: GroupStatus
     total_lag: int
     """Sum of the positive lags of partitions with a committed offset."""
@@ -144,6 +156,7 @@ class GroupSummary:
     time_lag: TimeLag | None
     idle_seconds: float
     lag_history: tuple[tuple[float, int], ...]
+    partitions: tuple[GroupPartitionLag, ...] = ()
     coordinator: int | None = None
     group_type: str = ""
     error: str | None = None
@@ -151,14 +164,6 @@ class GroupSummary:
     @property
     def member_count(self) -> int:
         return len(self.members)
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return tuple(sorted({p.topic for p in self.partitions}))
-
-    @property
-    def uncommitted_partitions(self) -> int:
-        return sum(1 for p in self.partitions if p.committed is None)
 
 
 @dataclass(frozen=True)
@@ -361,21 +366,24 @@ class GroupService:
     # -- coordinators --------------------------------------------------------------------
 
     async def _find_coordinators(
-        self, names: list[str], attempts: int = 2
+        self, names: list[str], patience: float = 0.5
     ) -> tuple[dict[str, int], dict[str, str]]:
         """Coordinator of each group (cached); groups whose lookup failed -> message.
 
         A young cluster answers COORDINATOR_NOT_AVAILABLE until its offsets
-        topic exists, so retriable answers are asked again, ``attempts`` times
-        in all."""
+        topic exists, so retriable answers are asked again for up to
+        ``patience`` seconds."""
         found = {n: self._coordinators[n] for n in names if n in self._coordinators}
         pending = [n for n in names if n not in found]
         failed: dict[str, tuple[int, str]] = {}
-        for attempt in range(attempts):
-            if not pending:
-                break
+        deadline = time.monotonic() + patience
+        attempt = 0
+        while pending:
             if attempt:
+                if time.monotonic() >= deadline:
+                    break
                 await asyncio.sleep(min(0.25 * attempt, 1.0))
+            attempt += 1
             more, failed_now = await self._lookup_coordinators(pending)
             found.update(more)
             self._coordinators.update(more)
@@ -409,15 +417,34 @@ class GroupService:
         return found, failed
 
     async def coordinator(self, group: str) -> int:
-        """Node id of the group's coordinator (waits up to a few seconds on a young cluster)."""
-        found, errors = await self._find_coordinators([group], attempts=12)
+        """Node id of the group's coordinator (waits up to half a minute while a
+        young cluster creates its offsets topic)."""
+        found, errors = await self._find_coordinators([group], patience=30.0)
         if group not in found:
             raise KViewError(errors.get(group, f"no coordinator for group '{group}'"))
         return found[group]
 
     # -- collecting ------------------------------------------------------------------------
 
-    async def _describe_on(self, node: int, names: list[str]) -> dict[str, _RawGroup]:
+    async def _describe_on(
+        self, node: int, names: list[str], types: Mapping[str, str] | None = None
+    ) -> dict[str, _RawGroup]:
+        """Describe groups on their coordinator: DescribeGroups for classic
+        groups, ConsumerGroupDescribe for KIP-848 ones.  Without a type from
+        ListGroups, a group DescribeGroups calls Dead is asked again the new way."""
+        types = types or {}
+        modern = [n for n in names if types.get(n) == "consumer"]
+        classic = [n for n in names if types.get(n) != "consumer"]
+        out = await self._describe_classic(node, classic) if classic else {}
+        modern += [
+            n for n in classic
+            if n not in types and n in out and out[n].state == "Dead" and not out[n].members and not out[n].error
+        ]
+        if modern:
+            out.update(await self._describe_modern(node, modern, listed={n for n in modern if n in types}))
+        return out
+
+    async def _describe_classic(self, node: int, names: list[str]) -> dict[str, _RawGroup]:
         try:
             response = await self.client.send(node, DescribeGroupsBatchRequest(names), f"describe groups on broker {node}")
         except NotImplementedError:
@@ -436,6 +463,38 @@ class GroupService:
                         member_id=m[0] or "", group_instance_id=m[1], client_id=m[2] or "", host=m[3] or "",
                         assignment=decode_assignment(m[5]) if consumer else (),
                         subscription=decode_subscription(m[4]) if consumer else (),
+                    )
+                    for m in members
+                )
+            out[group_id] = raw
+        return out
+
+    async def _describe_modern(self, node: int, names: list[str], listed: set[str]) -> dict[str, _RawGroup]:
+        """KIP-848 groups.  A group that turns out not to be one (error
+        GROUP_ID_NOT_FOUND) keeps its DescribeGroups answer, unless ListGroups
+        had called it a consumer group (then it is gone: Dead)."""
+        try:
+            response = await self.client.send(node, ConsumerGroupDescribeRequest(names), f"describe groups on broker {node}")
+        except NotImplementedError:
+            return {}  # brokers before 4.0 have no such groups
+        out: dict[str, _RawGroup] = {}
+        for group in response.groups:
+            error_code, error_message, group_id, state, _epoch, _assignment_epoch, assignor, members = group[:8]
+            raw = _RawGroup(group_id, coordinator=node, protocol_type="consumer")
+            if error_code == 69:
+                if group_id in listed:
+                    raw.state = "Dead"
+                    out[group_id] = raw
+                continue
+            if error_code:
+                raw.retry = error_code in _RETRIABLE
+                raw.error = str(group_error(error_code, "describe group", error_message or None))
+            else:
+                raw.state, raw.assignor = state or "", assignor or ""
+                raw.members = tuple(
+                    MemberInfo(
+                        member_id=m[0] or "", group_instance_id=m[1], client_id=m[4] or "", host=m[5] or "",
+                        assignment=assignment_848(m[8]), subscription=tuple(sorted(m[6] or ())),
                     )
                     for m in members
                 )
@@ -473,8 +532,12 @@ class GroupService:
             out[group_id] = (offsets, error_code)
         return out
 
-    async def _collect_on(self, node: int, names: list[str]) -> dict[str, _RawGroup]:
-        descriptions, offsets = await asyncio.gather(self._describe_on(node, names), self._offsets_on(node, names))
+    async def _collect_on(
+        self, node: int, names: list[str], types: Mapping[str, str] | None = None
+    ) -> dict[str, _RawGroup]:
+        descriptions, offsets = await asyncio.gather(
+            self._describe_on(node, names, types), self._offsets_on(node, names)
+        )
         out: dict[str, _RawGroup] = {}
         for name in names:
             raw = descriptions.get(name) or _RawGroup(name, coordinator=node, error="not described")
@@ -486,7 +549,7 @@ class GroupService:
             out[name] = raw
         return out
 
-    async def _collect(self, names: list[str]) -> dict[str, _RawGroup]:
+    async def _collect(self, names: list[str], types: Mapping[str, str] | None = None) -> dict[str, _RawGroup]:
         out: dict[str, _RawGroup] = {}
         pending = list(names)
         for attempt in range(2):
@@ -498,7 +561,7 @@ class GroupService:
                 if name in found:
                     by_node[found[name]].append(name)
             results = await asyncio.gather(
-                *(self._collect_on(node, group_names) for node, group_names in by_node.items()),
+                *(self._collect_on(node, group_names, types) for node, group_names in by_node.items()),
                 return_exceptions=True,
             )
             retry: list[str] = []
@@ -525,8 +588,10 @@ class GroupService:
 
     # -- refresh ---------------------------------------------------------------------------
 
-    async def refresh(self, groups: Iterable[str] | None = None) -> GroupsSnapshot:
-        """Lag of every consumer group (or of ``groups``), fed to the tracker."""
+    async def refresh(self, groups: Iterable[str] | None = None, *, with_partitions: bool = False) -> GroupsSnapshot:
+        """Lag of every consumer group (or of ``groups``), fed to the tracker.
+        ``with_partitions`` also builds each group's rows (with estimated time
+        lags); the list view does without, which keeps big clusters cheap."""
         started = time.monotonic()
         metadata = await self.client.metadata()
         listings: dict[str, GroupListing] = {}
@@ -535,7 +600,8 @@ class GroupService:
             names = list(listings)
         else:
             names = list(dict.fromkeys(groups))
-        raw_groups = await self._collect(names) if names else {}
+        types = {name: listing.group_type for name, listing in listings.items() if listing.group_type}
+        raw_groups = await self._collect(names, types) if names else {}
 
         involved: set[TopicPartition] = set()
         for raw in raw_groups.values():
@@ -545,11 +611,13 @@ class GroupService:
         parts = [p for p in metadata.partitions if (p.topic, p.partition) in involved]
         errors: list[str] = []
         marks: dict[TopicPartition, Watermarks] = {}
+        complete = True
         if parts:
             try:
                 marks = await self.client.watermarks(parts)
             except KViewError as exc:
                 errors.append(f"log-end offsets: {exc}")
+                complete = False  # a pass without log ends would read as "no lag"
         now = time.time()
         self.tracker.observe_log_end(now, {tp: m.high for tp, m in marks.items()})
 
@@ -557,7 +625,7 @@ class GroupService:
         for name in names:
             raw = raw_groups.get(name) or _RawGroup(name, error="no answer")
             listing = listings.get(name)
-            summaries.append(self._summarize(raw, listing, marks, now))
+            summaries.append(self._summarize(raw, listing, marks, now, with_partitions, feed=complete))
             if raw.error:
                 errors.append(f"{name}: {raw.error}")
         if groups is None:
@@ -566,35 +634,48 @@ class GroupService:
         return GroupsSnapshot(tuple(summaries), now, time.monotonic() - started, tuple(errors))
 
     def _summarize(
-        self, raw: _RawGroup, listing: GroupListing | None, marks: Mapping[TopicPartition, Watermarks], now: float
+        self,
+        raw: _RawGroup,
+        listing: GroupListing | None,
+        marks: Mapping[TopicPartition, Watermarks],
+        now: float,
+        with_partitions: bool,
+        feed: bool = True,
     ) -> GroupSummary:
-        rows = build_rows(raw.members, raw.committed, marks)
         log_end = {tp: marks[tp].high for tp in raw.committed if tp in marks}
-        state = raw.state or (listing.state if listing else "")
-        if not raw.error:
+        if feed and not raw.error:
             self.tracker.observe_group(raw.name, now, raw.committed, log_end, len(raw.members))
-        health = self.tracker.evaluate(raw.name, now)
-        if health is not None:
-            rows = tuple(
-                replace(r, time_lag=health.time_lags.get((r.topic, r.partition))) for r in rows
-            )
-        total = sum(r.lag for r in rows if r.lag is not None and r.lag > 0)
+        health = self.tracker.evaluate(raw.name, now, per_partition=with_partitions)
+        assigned = {tp for member in raw.members for tp in member.assignment}
+        keys = assigned | raw.committed.keys() if assigned else raw.committed.keys()
+        rows: tuple[GroupPartitionLag, ...] = ()
+        if with_partitions:
+            rows = build_rows(raw.members, raw.committed, marks, health.time_lags if health else None)
+        breach = False
+        for tp, offset in raw.committed.items():
+            mark = marks.get(tp)
+            if mark is not None and offset < mark.low:
+                breach = True
+                break
         return GroupSummary(
             name=raw.name,
-            state=state,
+            state=raw.state or (listing.state if listing else ""),
             protocol_type=raw.protocol_type or (listing.protocol_type if listing else ""),
             assignor=raw.assignor,
             members=raw.members,
-            partitions=rows,
+            topics=tuple(sorted({t for t, _ in keys})),
+            partition_count=len(keys),
+            uncommitted_partitions=sum(1 for tp in assigned if tp not in raw.committed),
             status=health.status if health else (GroupStatus.EMPTY if not raw.members else GroupStatus.OK),
-            total_lag=total,
-            retention_breach=any(r.retention_breach for r in rows),
+            total_lag=health.lag if health else total_lag(raw.committed, log_end),
+            retention_breach=breach,
             consumption_rate=health.consumption_rate if health else None,
             production_rate=health.production_rate if health else None,
             catch_up_seconds=health.catch_up_seconds if health else None,
-            time_lag=max_time_lag(r.time_lag for r in rows),
+            time_lag=health.time_lag if health else None,
             idle_seconds=health.idle_seconds if health else 0.0,
             lag_history=health.lag_history if health else (),
+            partitions=rows,
             coordinator=raw.coordinator,
             group_type=listing.group_type if listing else "",
             error=raw.error,
@@ -605,7 +686,7 @@ class GroupService:
     async def describe_group(self, name: str, *, exact: bool = True) -> GroupDetail:
         """One group, its rows and members; with ``exact`` the time lag of each
         partition is read from the record at the committed offset."""
-        snapshot = await self.refresh([name])
+        snapshot = await self.refresh([name], with_partitions=True)
         summary = snapshot.groups[0]
         if summary.error:
             raise KViewError(f"group '{name}': {summary.error}")
@@ -688,25 +769,39 @@ class GroupService:
 
     # -- offsets of one group --------------------------------------------------------------
 
+    async def _on_coordinator(self, group: str, call, error_codes, patience: float = 20.0):
+        """``await call(node)`` on the group's coordinator, asked again (with a
+        fresh lookup) while ``error_codes(answer)`` holds a retriable code: a
+        coordinator that moved or is still loading the group's offsets."""
+        deadline = time.monotonic() + patience
+        attempt = 0
+        while True:
+            node = await self.coordinator(group)
+            answer = await call(node)
+            attempt += 1
+            if time.monotonic() >= deadline or not any(c in _RETRIABLE for c in error_codes(answer)):
+                return answer
+            self._coordinators.pop(group, None)
+            await asyncio.sleep(min(0.25 * attempt, 1.0))
+
     async def committed_offsets(self, group: str) -> dict[TopicPartition, int]:
         """The group's committed offsets (partitions with a commit only)."""
-        node = await self.coordinator(group)
-        offsets = await self._offsets_on(node, [group])
+        offsets = await self._on_coordinator(
+            group,
+            lambda node: self._offsets_on(node, [group]),
+            lambda answer: [answer.get(group, ({}, 0))[1]],
+        )
         committed, code = offsets.get(group, ({}, 0))
-        if code in _RETRIABLE:
-            self._coordinators.pop(group, None)
-            node = await self.coordinator(group)
-            committed, code = (await self._offsets_on(node, [group])).get(group, ({}, 0))
         _check(code, f"fetch offsets of group '{group}'")
         return committed
 
     async def _describe_one(self, group: str) -> _RawGroup:
-        node = await self.coordinator(group)
-        raw = (await self._describe_on(node, [group])).get(group) or _RawGroup(group)
-        if raw.retry:
-            self._coordinators.pop(group, None)
-            node = await self.coordinator(group)
-            raw = (await self._describe_on(node, [group])).get(group) or _RawGroup(group)
+        described = await self._on_coordinator(
+            group,
+            lambda node: self._describe_on(node, [group]),
+            lambda answer: [14] if answer.get(group) and answer[group].retry else [],
+        )
+        raw = described.get(group) or _RawGroup(group)
         if raw.error:
             raise KViewError(f"group '{group}': {raw.error}")
         return raw
@@ -789,14 +884,12 @@ class GroupService:
             OffsetCommitRequest.DEFAULT_RETENTION_TIME,
             list(by_topic.items()),
         )
-        node = await self.coordinator(group)
-        response = await self.client.send(node, request, f"commit offsets of {group}")
+        response = await self._on_coordinator(
+            group,
+            lambda node: self.client.send(node, request, f"commit offsets of {group}"),
+            lambda answer: [code for _topic, parts in answer.topics for _p, code in parts],
+        )
         failed = [(topic, p, code) for topic, parts in response.topics for p, code in parts if code]
-        if failed and all(code in _RETRIABLE for _, _, code in failed):
-            self._coordinators.pop(group, None)
-            node = await self.coordinator(group)
-            response = await self.client.send(node, request, f"commit offsets of {group}")
-            failed = [(topic, p, code) for topic, parts in response.topics for p, code in parts if code]
         if failed:
             topic, partition, code = failed[0]
             raise group_error(code, f"commit offsets of group '{group}' ({topic}:{partition})")
@@ -806,8 +899,11 @@ class GroupService:
     @write_action("delete group")
     async def delete_group(self, name: str) -> None:
         """Delete a group (Kafka refuses while it has members)."""
-        node = await self.coordinator(name)
-        response = await self.client.send(node, DeleteGroupsRequest([name]), f"delete group {name}")
+        response = await self._on_coordinator(
+            name,
+            lambda node: self.client.send(node, DeleteGroupsRequest([name]), f"delete group {name}"),
+            lambda answer: [code for _group, code in answer.results],
+        )
         for group_id, code in response.results:
             if group_id == name:
                 _check(code, f"delete group '{name}'")
@@ -822,10 +918,12 @@ class GroupService:
         partitions = sorted(p for (t, p) in committed if t == topic)
         if not partitions:
             raise KViewError(f"group '{group}' has no committed offsets for topic '{topic}'")
-        node = await self.coordinator(group)
+        request = OffsetDeleteRequest(group, {topic: partitions})
         try:
-            response = await self.client.send(
-                node, OffsetDeleteRequest(group, {topic: partitions}), f"delete offsets of {group}"
+            response = await self._on_coordinator(
+                group,
+                lambda node: self.client.send(node, request, f"delete offsets of {group}"),
+                lambda answer: [answer.error_code],
             )
         except NotImplementedError:
             raise KViewError("deleting offsets needs Kafka 2.4 or newer") from None
@@ -843,6 +941,7 @@ def build_rows(
     members: Iterable[MemberInfo],
     committed: Mapping[TopicPartition, int],
     marks: Mapping[TopicPartition, Watermarks],
+    time_lags: Mapping[TopicPartition, TimeLag] | None = None,
 ) -> tuple[GroupPartitionLag, ...]:
     """The describe rows: assigned partitions (with their member), then committed
     partitions nobody is assigned, sorted by topic and partition."""
@@ -850,23 +949,33 @@ def build_rows(
     for member in members:
         for tp in member.assignment:
             owner[tp] = member
-    rows = []
-    for tp in sorted(set(owner) | set(committed)):
-        mark = marks.get(tp)
+    lags = time_lags or {}
+    get_mark, get_lag, get_commit = marks.get, lags.get, committed.get
+    row = GroupPartitionLag
+    if not owner:
+        # Most groups of a big cluster are idle: no member lookups needed.
+        out = []
+        for tp in sorted(committed):
+            mark = get_mark(tp)
+            out.append(row(tp[0], tp[1], committed[tp], mark.low if mark else None, mark.high if mark else None,
+                           None, None, None, get_lag(tp)))
+        return tuple(out)
+    out = []
+    for tp in sorted(owner.keys() | committed.keys()):
+        mark = get_mark(tp)
         member = owner.get(tp)
-        rows.append(
-            GroupPartitionLag(
-                topic=tp[0],
-                partition=tp[1],
-                committed=committed.get(tp),
-                log_start=mark.low if mark else None,
-                log_end=mark.high if mark else None,
-                consumer_id=member.member_id if member else None,
-                client_id=member.client_id if member else None,
-                host=member.host if member else None,
+        out.append(
+            row(
+                tp[0], tp[1], get_commit(tp),
+                mark.low if mark else None,
+                mark.high if mark else None,
+                member.member_id if member else None,
+                member.client_id if member else None,
+                member.host if member else None,
+                get_lag(tp),
             )
         )
-    return tuple(rows)
+    return tuple(out)
 
 
 def _clamp(offset: int, mark: Watermarks) -> int:

@@ -112,10 +112,12 @@ class GroupSample:
     """Partitions with a committed offset only."""
     log_end: Mapping[TopicPartition, int]
     members: int
+    lag: int = -1
+    """Total lag (see the definitions); computed from the offsets when left at -1."""
 
-    @property
-    def lag(self) -> int:
-        return total_lag(self.committed, self.log_end)
+    def __post_init__(self) -> None:
+        if self.lag < 0:
+            object.__setattr__(self, "lag", total_lag(self.committed, self.log_end))
 
 
 @dataclass(frozen=True)
@@ -134,16 +136,17 @@ class GroupHealth:
     """Seconds since a committed offset of the group was last seen to change."""
     lag_history: tuple[tuple[float, int], ...]
     """(time, lag) of each snapshot in the history window, oldest first: the sparkline."""
+    time_lag: TimeLag | None = None
+    """The largest estimated time lag of the group's partitions."""
     time_lags: Mapping[TopicPartition, TimeLag] = field(default_factory=dict)
-    """Estimated time lag per partition with a committed offset."""
-
-    @property
-    def time_lag(self) -> TimeLag | None:
-        """The largest time lag of the group's partitions."""
-        return max_time_lag(self.time_lags.values())
+    """Estimated time lag per partition with a committed offset (empty unless
+    ``evaluate(per_partition=True)``)."""
 
 
 # -- pure functions --------------------------------------------------------------------
+
+
+_CAUGHT_UP = TimeLag(0.0, exact=True)
 
 
 def partition_lag(committed: int | None, log_end: int | None) -> int | None:
@@ -317,7 +320,15 @@ def estimate_time_lag(
     if committed is None or log_end is None:
         return None
     if committed >= log_end:
-        return TimeLag(0.0, exact=True)
+        return _CAUGHT_UP
+    found = _behind(timeline, committed, now)
+    if found is None:
+        return None
+    return TimeLag(found[0], exact=False, at_least=found[1])
+
+
+def _behind(timeline: OffsetTimeline | None, committed: int, now: float) -> tuple[float, bool] | None:
+    """(seconds, at_least) behind for a partition known to lag, from its timeline."""
     if timeline is None:
         return None
     found = timeline.write_time(committed)
@@ -325,10 +336,10 @@ def estimate_time_lag(
         # The timeline has not seen this offset written yet (sampled before the
         # current log end): it was written after the last snapshot at the latest.
         if timeline.runs:
-            return TimeLag(max(0.0, now - timeline.runs[-1].last_seen), exact=False)
+            return max(0.0, now - timeline.runs[-1].last_seen), False
         return None
     written, at_least = found
-    return TimeLag(max(0.0, now - written), exact=False, at_least=at_least)
+    return max(0.0, now - written), at_least
 
 
 # -- the tracker -----------------------------------------------------------------------
@@ -435,8 +446,10 @@ class LagTracker:
     ) -> TimeLag | None:
         return estimate_time_lag(self._timelines.get(tp), committed, log_end, time.time() if now is None else now)
 
-    def evaluate(self, group: str, now: float | None = None) -> GroupHealth | None:
-        """Status, rates, sparkline and time-lag estimates of a group (None if never seen)."""
+    def evaluate(self, group: str, now: float | None = None, *, per_partition: bool = True) -> GroupHealth | None:
+        """Status, rates, sparkline and time-lag estimates of a group (None if
+        never seen).  ``per_partition=False`` skips the per-partition time lags
+        and keeps only the group's largest (cheaper for big lists)."""
         state = self._groups.get(group)
         if state is None or not state.samples:
             return None
@@ -460,11 +473,36 @@ class LagTracker:
         production = rate(latest.log_end, baseline.log_end, span) if baseline is not latest else None
         lag = latest.lag
 
-        time_lags = {}
+        # Hot loop (a refresh may evaluate tens of thousands of partitions):
+        # caught-up partitions skip the timeline, and TimeLag objects are only
+        # made for the rows asked for and the group's worst.
+        time_lags: dict[TopicPartition, TimeLag] = {}
+        worst: tuple[float, bool] | None = None  # (seconds, at_least)
+        worst_exact = False
+        timelines, log_end = self._timelines, latest.log_end
         for tp, offset in latest.committed.items():
-            estimate = estimate_time_lag(self._timelines.get(tp), offset, latest.log_end.get(tp), now)
-            if estimate is not None:
-                time_lags[tp] = estimate
+            end = log_end.get(tp)
+            if end is None:
+                continue
+            if offset >= end:
+                if per_partition:
+                    time_lags[tp] = _CAUGHT_UP
+                if worst is None:
+                    worst, worst_exact = (0.0, False), True
+                continue
+            found = _behind(timelines.get(tp), offset, now)
+            if found is None:
+                continue
+            if per_partition:
+                time_lags[tp] = TimeLag(found[0], exact=False, at_least=found[1])
+            if worst is None or found[0] > worst[0] or (found[0] == worst[0] and (found[1] or worst_exact)):
+                worst, worst_exact = found, False
+        if worst is None:
+            group_lag = None
+        elif worst_exact:
+            group_lag = _CAUGHT_UP
+        else:
+            group_lag = TimeLag(worst[0], exact=False, at_least=worst[1])
 
         history = tuple((s.at, s.lag) for s in samples if s.at >= now - self.history)
         return GroupHealth(
@@ -475,5 +513,6 @@ class LagTracker:
             catch_up_seconds=catch_up_seconds(lag, consumption, production),
             idle_seconds=idle,
             lag_history=history,
+            time_lag=group_lag,
             time_lags=time_lags,
         )

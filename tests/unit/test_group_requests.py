@@ -10,7 +10,12 @@ import struct
 import pytest
 from aiokafka.protocol.commit import OffsetCommitRequest
 
+from io import BytesIO
+
 from kview.core.protocol.group_requests import (
+    ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse_v1,
+    assignment_848,
     DescribeGroupsBatchRequest,
     DescribeGroupsResponse_v5,
     FindCoordinatorsRequest,
@@ -196,6 +201,103 @@ def test_offset_fetch_v8_response_decoding():
     (group_id, topics, error_code, _), = response.groups
     assert group_id == "g" and error_code == 0
     assert topics == [("t", [(0, 42, -1, "", 0, {}), (1, -1, -1, None, 0, {})], {})]
+
+
+def test_offset_fetch_fast_decoder_equals_schema_decoder():
+    """The hand-written decoder must give what the declared SCHEMA gives, including
+    long strings (multi-byte varints), null and non-empty metadata, and tags."""
+    long_name = "t" * 200  # compact length 201 needs a two-byte varint
+    partitions = [
+        (i, 1000 + i, -1 if i % 2 else 5, None if i % 3 == 0 else ("m" * (i % 5)), 0 if i % 4 else 3,
+         {} if i % 7 else {1: b"xy"})
+        for i in range(300)
+    ]
+    value = (0, [("g1", [(long_name, partitions, {})], 0, {}), ("g2", [], 16, {})], {})
+    data = _encode_offset_fetch(value)
+    generic = OffsetFetchGroupsResponse_v8.SCHEMA.decode(BytesIO(data))
+    fast = OffsetFetchGroupsResponse_v8.decode(BytesIO(data))
+    assert (fast.throttle_time_ms, fast.groups, fast.tags) == generic
+    assert fast.groups[0][1][0][0] == long_name
+    assert fast.groups[0][1][0][1][7][5] == {1: b"xy"}
+    assert fast.groups[1][2] == 16
+
+
+def _encode_offset_fetch(value) -> bytes:
+    """Encoded by hand: aiokafka's TaggedFields encoder leaves out each tag's size."""
+    def uvarint(n: int) -> bytes:
+        out = b""
+        while n >= 0x80:
+            out += bytes([(n & 0x7F) | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def cs(x):
+        if x is None:
+            return b"\x00"
+        raw = x.encode()
+        return uvarint(len(raw) + 1) + raw
+
+    def tags(t):
+        return uvarint(len(t)) + b"".join(uvarint(k) + uvarint(len(v)) + v for k, v in t.items())
+
+    throttle, groups, top_tags = value
+    out = i32(throttle) + uvarint(len(groups) + 1)
+    for group_id, topics, error_code, gtags in groups:
+        out += cs(group_id) + uvarint(len(topics) + 1)
+        for name, parts, ttags in topics:
+            out += cs(name) + uvarint(len(parts) + 1)
+            for index, offset, epoch, meta, err, ptags in parts:
+                out += i32(index) + i64(offset) + i32(epoch) + cs(meta) + i16(err) + tags(ptags)
+            out += tags(ttags)
+        out += i16(error_code) + tags(gtags)
+    return out + tags(top_tags)
+
+
+def test_offset_fetch_fast_decoder_rejects_truncation():
+    data = _encode_offset_fetch((0, [("g", [("t", [(0, 1, -1, "", 0, {})], {})], 0, {})], {}))
+    with pytest.raises(ValueError):
+        OffsetFetchGroupsResponse_v8.decode(data[:-5])
+
+
+# -- ConsumerGroupDescribe v0/v1 -------------------------------------------------------
+
+
+def test_consumer_group_describe_request_bytes():
+    built, data = frame(ConsumerGroupDescribeRequest(["g"]), {69: (0, 1)})
+    assert built.API_VERSION == 1
+    header = i16(69) + i16(1) + i32(7) + string("kv") + TAGS
+    body = b"\x02" + cstr("g") + b"\x00" + TAGS  # [group_ids], include_authorized_operations=false
+    assert data == header + body
+
+
+def test_consumer_group_describe_v1_response_decoding():
+    topic_id = bytes(range(16))
+    assignment = b"\x02" + topic_id + cstr("t") + b"\x03" + i32(0) + i32(2) + TAGS + TAGS
+    empty_assignment = b"\x01" + TAGS
+    member = (
+        cstr("m1") + cstr(None) + cstr(None) + i32(4) + cstr("cli") + cstr("/10.0.0.1")
+        + b"\x02" + cstr("t") + cstr(None)
+        + assignment + empty_assignment
+        + b"\x01"  # member_type (v1): consumer
+        + TAGS
+    )
+    group = (
+        i16(0) + cstr(None) + cstr("g") + cstr("Stable") + i32(5) + i32(5) + cstr("uniform")
+        + b"\x02" + member + i32(-2147483648) + TAGS
+    )
+    other = i16(69) + cstr("Group h is not a consumer group.") + cstr("h") + cstr("") + i32(0) + i32(0) + cstr("") \
+        + b"\x01" + i32(-2147483648) + TAGS
+    data = i32(0) + b"\x03" + group + other + TAGS
+    response = ConsumerGroupDescribeResponse_v1.decode(data)
+    g, h = response.groups
+    assert g[2] == "g" and g[3] == "Stable" and g[6] == "uniform"
+    m = g[7][0]
+    assert m[0] == "m1" and m[4] == "cli" and m[5] == "/10.0.0.1" and m[6] == ["t"]
+    assert m[8][0][0][0] == topic_id
+    assert assignment_848(m[8]) == (("t", 0), ("t", 2))
+    assert assignment_848(m[9]) == ()
+    assert m[10] == 1
+    assert h[0] == 69 and h[1] == "Group h is not a consumer group."
 
 
 # -- OffsetDelete v0 -----------------------------------------------------------------

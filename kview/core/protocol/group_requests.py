@@ -9,6 +9,8 @@ for the consumer protocol's member metadata and assignment bytes.
   member id (``group_instance_id``).
 * OffsetFetch v8 (API 9): committed offsets of many groups in one request.
 * OffsetDelete v0 (API 47): forget one topic's committed offsets of a group.
+* ConsumerGroupDescribe v0/v1 (API 69): members and assignments of groups on
+  the KIP-848 consumer protocol, which DescribeGroups reports as Dead.
 
 The layouts follow Kafka's message definitions (``*Request.json``).  Flexible
 versions (KIP-482) write strings, byte arrays and arrays in their compact form
@@ -24,6 +26,7 @@ import struct
 from io import BytesIO
 from typing import TypeAlias
 
+from aiokafka.protocol.abstract import AbstractType
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import (
     Array,
@@ -493,6 +496,133 @@ class OffsetDeleteRequest(Request[OffsetDeleteRequest_v0]):
     def build(self, request_struct_class: type[OffsetDeleteRequest_v0]) -> OffsetDeleteRequest_v0:
         topics = [(t, ps) for t, ps in self._topics.items()]
         return request_struct_class(self._group_id, topics)
+
+
+# -- ConsumerGroupDescribe v0/v1 ------------------------------------------------------
+
+
+class RawUuid(AbstractType[bytes]):
+    """Kafka's uuid: 16 raw bytes (kept raw: kview names topics, not ids)."""
+
+    @classmethod
+    def encode(cls, value: bytes) -> bytes:
+        if len(value) != 16:
+            raise ValueError("a uuid is 16 bytes")
+        return bytes(value)
+
+    @classmethod
+    def decode(cls, data: BytesIO) -> bytes:
+        value = data.read(16)
+        if len(value) != 16:
+            raise ValueError("buffer underrun decoding uuid")
+        return value
+
+
+_ASSIGNMENT_848 = Schema(
+    (
+        "topic_partitions",
+        CompactArray(
+            ("topic_id", RawUuid),
+            ("topic_name", _CSTR),
+            ("partitions", CompactArray(Int32)),
+            ("tags", TaggedFields),
+        ),
+    ),
+    ("tags", TaggedFields),
+)
+
+
+def _consumer_group_describe_response(version: int) -> Schema:
+    member = [
+        ("member_id", _CSTR),
+        ("instance_id", _CSTR),
+        ("rack_id", _CSTR),
+        ("member_epoch", Int32),
+        ("client_id", _CSTR),
+        ("client_host", _CSTR),
+        ("subscribed_topic_names", CompactArray(_CSTR)),
+        ("subscribed_topic_regex", _CSTR),
+        ("assignment", _ASSIGNMENT_848),
+        ("target_assignment", _ASSIGNMENT_848),
+    ]
+    if version >= 1:
+        member.append(("member_type", Int8))
+    member.append(("tags", TaggedFields))
+    return Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "groups",
+            CompactArray(
+                ("error_code", Int16),
+                ("error_message", _CSTR),
+                ("group_id", _CSTR),
+                ("group_state", _CSTR),
+                ("group_epoch", Int32),
+                ("assignment_epoch", Int32),
+                ("assignor_name", _CSTR),
+                ("members", CompactArray(*member)),
+                ("authorized_operations", Int32),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class ConsumerGroupDescribeResponse_v0(Response):
+    API_KEY = 69
+    API_VERSION = 0
+    SCHEMA = _consumer_group_describe_response(0)
+
+
+class ConsumerGroupDescribeResponse_v1(Response):
+    API_KEY = 69
+    API_VERSION = 1
+    SCHEMA = _consumer_group_describe_response(1)
+
+
+_CGD_REQUEST = Schema(
+    ("group_ids", CompactArray(_CSTR)),
+    ("include_authorized_operations", Boolean),
+    ("tags", TaggedFields),
+)
+
+
+class ConsumerGroupDescribeRequest_v0(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 69
+    API_VERSION = 0
+    RESPONSE_TYPE = ConsumerGroupDescribeResponse_v0
+    SCHEMA = _CGD_REQUEST
+
+
+class ConsumerGroupDescribeRequest_v1(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 69
+    API_VERSION = 1
+    RESPONSE_TYPE = ConsumerGroupDescribeResponse_v1
+    SCHEMA = _CGD_REQUEST
+
+
+ConsumerGroupDescribeStruct: TypeAlias = ConsumerGroupDescribeRequest_v0 | ConsumerGroupDescribeRequest_v1
+
+
+class ConsumerGroupDescribeRequest(Request[ConsumerGroupDescribeStruct]):
+    """Groups on the KIP-848 consumer protocol (brokers 4.0+)."""
+
+    API_KEY = 69
+
+    def __init__(self, groups: list[str]) -> None:
+        self._groups = list(groups)
+
+    def build(self, request_struct_class: type[ConsumerGroupDescribeStruct]) -> ConsumerGroupDescribeStruct:
+        return request_struct_class(self._groups, False, {})
+
+
+def assignment_848(assignment) -> tuple[tuple[str, int], ...]:
+    """Topic-partitions of a decoded ConsumerGroupDescribe assignment, sorted."""
+    topic_partitions = assignment[0] if assignment else None
+    return tuple(sorted((t[1], p) for t in topic_partitions or () for p in t[2] or ()))
 
 
 # -- the consumer protocol's embedded bytes ------------------------------------------
