@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 EARLIEST = -2
 LATEST = -1
+CONTROLLER_CACHE_SECONDS = 1.0
+"""Calls within this long share one DescribeQuorum answer (a refresh makes
+several metadata calls); short enough that a new leader shows at once."""
 
 
 def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class ClusterClient:
         self.profile = profile
         self._admin: AIOKafkaAdminClient | None = None
         self._start_lock = asyncio.Lock()
+        self._controller_cache: tuple[float, int | None] = (0.0, None)
 
     @property
     def admin(self) -> AIOKafkaAdminClient:
@@ -205,12 +209,17 @@ class ClusterClient:
         from kview.core.brokers import quorum_from_response
         from kview.core.protocol.cluster_requests import DescribeQuorumRequest
 
+        cached_at, leader = self._controller_cache
+        if leader is not None and time.monotonic() - cached_at < CONTROLLER_CACHE_SECONDS:
+            return leader
         try:
             response = await self.send_any(DescribeQuorumRequest(), "describe quorum")
-            return quorum_from_response(response.to_object()).leader_id
+            leader = quorum_from_response(response.to_object()).leader_id
         except KViewError as exc:
             log.debug("quorum leader unknown: %s", exc)
-            return None
+            leader = None
+        self._controller_cache = (time.monotonic(), leader)
+        return leader
 
     async def watermarks(self, partitions: Iterable[PartitionInfo]) -> dict[tuple[str, int], Watermarks]:
         """Low and high watermarks, one ListOffsets request per leader and bound."""
