@@ -222,10 +222,15 @@ class DevCluster:
         extra_listeners: dict[str, str] | None = None,
         heap: str = "512m",
         log_level: str = "INFO",
+        ports: list[int] | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
         self.size = brokers
+        if ports is not None and len(ports) != brokers:
+            raise ValueError("give one PLAINTEXT port per broker")
+        self.ports = ports
+        """Fixed client ports (tests that start a cluster where an app already looks)."""
         self.extra_config = dict(extra_config or {})
         self.extra_listeners = dict(extra_listeners or {})
         self.format_args: list[str] = []
@@ -272,7 +277,7 @@ class DevCluster:
             self.brokers = [
                 Broker(
                     node_id=i + 1,
-                    port=free_port(),
+                    port=self.ports[i] if self.ports else free_port(),
                     controller_port=free_port(),
                     directory=self.directory / f"broker-{i + 1}",
                     extra_listeners={name: free_port() for name in self.extra_listeners},

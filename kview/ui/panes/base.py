@@ -4,6 +4,7 @@ schedule the next pass (never a fixed interval that can pile up)."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
@@ -11,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from kview.core.errors import KViewError, describe_exception
+from kview.ui.format import human_duration
 
 if TYPE_CHECKING:
     from kview.app import KViewApp
@@ -47,6 +49,8 @@ class Pane(Vertical):
         super().__init__(id=f"pane-{self.pane_id}", **kwargs)
         self._timer: Timer | None = None
         self._polling = False
+        self.last_ok: float | None = None
+        """When collect() last succeeded (time.time()); None before the first time."""
 
     @property
     def kview(self) -> KViewApp:
@@ -60,6 +64,12 @@ class Pane(Vertical):
     def is_active(self) -> bool:
         """Visible, on the screen the user is looking at, and no modal on top."""
         return self.display and self.screen is self.app.screen and self.kview.active_pane_id == self.pane_id
+
+    def _stale_prefix(self) -> str:
+        """What a failed refresh leaves on screen is the last good data: say how old."""
+        if self.last_ok is None:
+            return ""
+        return f"STALE, data {human_duration(time.time() - self.last_ok)} old: "
 
     def focus_default(self) -> None:
         """Give the keyboard to the pane's main widget (its first focusable one,
@@ -113,7 +123,10 @@ class Pane(Vertical):
     def schedule_poll(self, delay: float | None = None) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(self.refresh_interval if delay is None else delay, self._tick)
+        # Textual's timer divides by its interval: a 0 s timer dies with
+        # ZeroDivisionError (and the pane never polls), so "now" is 1 ms.
+        delay = self.refresh_interval if delay is None else delay
+        self._timer = self.set_timer(max(delay, 0.001), self._tick)
 
     def poll_now(self) -> None:
         """Refresh at once (the refresh key, or after an operation)."""
@@ -137,11 +150,12 @@ class Pane(Vertical):
         try:
             data = await self.collect()
         except KViewError as exc:
-            self.show_error(str(exc))
+            self.show_error(self._stale_prefix() + str(exc))
         except Exception as exc:  # a bug must not kill the app: show it, log it
             log.exception("pane %s refresh failed", self.pane_id)
-            self.show_error(describe_exception(exc))
+            self.show_error(self._stale_prefix() + describe_exception(exc))
         else:
+            self.last_ok = time.time()
             if self.is_mounted:
                 self.show(data)
         finally:

@@ -47,7 +47,7 @@ class DiffTable(DataTable):
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
         self.all_columns = tuple(columns)
-        self.visible: tuple[Column, ...] = ()
+        self.shown_columns: tuple[Column, ...] = ()
         self._rows: dict[Hashable, tuple[tuple[Cell, ...], tuple[Any, ...]]] = {}
         self._order: list[Hashable] = []
         self.sort_column: str | None = None
@@ -72,9 +72,9 @@ class DiffTable(DataTable):
     def _fit_columns(self, force: bool = False) -> None:
         width = self.size.width or (self.app.size.width if self.is_attached else 80)
         wanted = self.columns_for_width(width)
-        if wanted == self.visible and not force:
+        if wanted == self.shown_columns and not force:
             return
-        self.visible = wanted
+        self.shown_columns = wanted
         cursor_key = self.cursor_key
         self.clear(columns=True)
         for column in wanted:
@@ -132,7 +132,7 @@ class DiffTable(DataTable):
     def _cells_for(self, key: Hashable) -> list[Cell]:
         cells = self._rows[key][0]
         drawn = []
-        for column in self.visible:
+        for column in self.shown_columns:
             index = self.all_columns.index(column)
             cell = cells[index] if index < len(cells) else ""
             if column.numeric and isinstance(cell, str):
@@ -141,7 +141,7 @@ class DiffTable(DataTable):
         return drawn
 
     def _apply(self, force_order: bool = False) -> None:
-        if not self.visible:
+        if not self.shown_columns:
             return
         order = self._ordered_keys()
         cursor_key = self.cursor_key
@@ -156,7 +156,7 @@ class DiffTable(DataTable):
                 self._restore_cursor(cursor_key)
             else:
                 for key in order:
-                    for column, cell in zip(self.visible, self._cells_for(key)):
+                    for column, cell in zip(self.shown_columns, self._cells_for(key)):
                         if str(self.get_cell(str(key), column.key)) != str(cell):
                             self.update_cell(str(key), column.key, cell)
 
