@@ -15,7 +15,11 @@ from typing import Any, TypeVar
 from kview.core.errors import ReadOnlyError
 
 WRITE_ACTIONS: dict[str, str] = {}
-"""Action name -> qualified name of the method that performs it."""
+"""Action name -> qualified name of the (last registered) method performing it."""
+
+WRITE_METHODS: dict[str, str] = {}
+"""Qualified name of every guarded method -> its action name (an action such
+as 'produce' may have several methods)."""
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -35,6 +39,7 @@ def write_action(action: str) -> Callable[[F], F]:
 
     def decorate(method: F) -> F:
         WRITE_ACTIONS[action] = method.__qualname__
+        WRITE_METHODS[method.__qualname__] = action
 
         @functools.wraps(method)
         async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
