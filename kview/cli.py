@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--brokers", type=int, choices=(1, 3), default=1, help="cluster size (default 1)")
     demo.add_argument("--rate", type=float, default=50.0, help="demo messages per second (default 50)")
     demo.add_argument("--debug", action="store_true", help="verbose logging to the log file")
+    from kview.headless.args import add_headless_commands
+
+    add_headless_commands(commands)
     return parser
 
 
@@ -67,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 name: replace(p, read_only=True) for name, p in config.clusters.items()
             })
         profile = resolve_profile(config, args)
+        from kview.headless import COMMANDS as HEADLESS_COMMANDS
+
+        if args.command in HEADLESS_COMMANDS:
+            from kview.headless.commands import run_command
+
+            return run_command(args, profile)
         return run_tui(config, profile, debug=args.debug)
     except KViewError as exc:
         print(f"kview: {exc}", file=sys.stderr)

@@ -193,9 +193,11 @@ class ClusterClient:
     # -- metadata ------------------------------------------------------------------
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
-        """Brokers, controller and topics (all topics when ``topics`` is None)."""
+        """Brokers, controller and topics (all topics when ``topics`` is None).
+        Never creates a topic it asks about, even where the broker allows
+        auto-creation: reading must not change the cluster."""
         response, controller = await asyncio.gather(
-            self.send_any(MetadataRequest(topics), "metadata"), self.active_controller()
+            self.send_any(MetadataRequest(topics, allow_auto_topic_creation=False), "metadata"), self.active_controller()
         )
         metadata = metadata_from_response(response.to_object())
         if controller is not None:

@@ -39,3 +39,21 @@ def test_cli_help_does_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_headless_commands_do_not_import_textual():
+    """The headless commands (kview topics, lag, tail, ...) start without
+    Textual: their modules and every subcommand's --help stay clear of it."""
+    from kview.headless import COMMANDS
+
+    code = (
+        "import sys\n"
+        "from kview import cli\n"
+        "import kview.headless.commands, kview.headless.render, kview.headless.schema\n"
+        f"for command in {list(COMMANDS)!r}:\n"
+        "    try:\n        cli.main([command, '--help'])\n    except SystemExit:\n        pass\n"
+        "print('textual' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: kview produce" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -1,0 +1,32 @@
+"""Headless commands: every view of kview as a table or a JSON document, for
+scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
+``groups``, ``group``, ``lag``, ``tail``, ``produce``).
+
+They reuse ``kview.core`` and never import Textual, so they start fast.
+``args`` declares the subcommands (argparse only), ``commands`` runs them,
+``render`` turns kview's dataclasses into JSON documents and tables, and
+``schema`` holds the JSON Schemas the documents follow.
+
+Exit codes (stable, for scripts):
+
+* 0: done (``lag``: nothing matched)
+* 1: ``lag``: something matched; any command: a topic or group that does not
+  exist, an error answered by Kafka, a refused write (read-only profile), a bad
+  input line for ``produce``
+* 2: bad arguments or configuration (nothing was sent to Kafka)
+* 3: the cluster could not be reached
+* 130: interrupted (Ctrl-C) outside ``--watch`` / ``--follow``
+"""
+
+from __future__ import annotations
+
+COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce")
+"""Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
+
+EXIT_OK = 0
+EXIT_FOUND = 1
+"""``lag`` found something behind."""
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130

@@ -1,0 +1,633 @@
+"""What the headless commands print: kview's dataclasses as JSON documents
+(following ``kview.headless.schema``), and those documents as aligned rich
+tables or one-line records.  Tables are built from the JSON documents, so a
+table never shows anything the JSON lacks.  Pure functions, no Kafka.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kview.core.codecs import preview
+from kview.core.export import record_to_json
+from kview.core.ring import Record
+from kview.headless.schema import SCHEMA_VERSION
+
+Doc = dict[str, Any]
+
+PREVIEW_LIMIT = 1 << 16
+"""Characters of a key or value on a record line (the codecs mark a cut with …)."""
+
+# -- selection -----------------------------------------------------------------------
+
+
+def _has_wildcard(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def name_matcher(pattern: str | None) -> Callable[[str], bool]:
+    """PATTERN of ``topics``/``groups``: a shell glob when it has a wildcard,
+    else a substring; None matches everything.  Case-sensitive, like Kafka names."""
+    if not pattern:
+        return lambda name: True
+    if _has_wildcard(pattern):
+        return lambda name: fnmatch.fnmatchcase(name, pattern)
+    return lambda name: pattern in name
+
+
+def exact_or_glob(pattern: str) -> Callable[[str], bool]:
+    """``lag --group G``: the name itself, or a shell glob."""
+    if _has_wildcard(pattern):
+        return lambda name: fnmatch.fnmatchcase(name, pattern)
+    return lambda name: name == pattern
+
+
+def lag_matches(group: Doc, min_lag: int, statuses: Sequence[str] | None) -> bool:
+    """``kview lag``'s rule on a group row: total lag >= min_lag and, when
+    statuses are given, the group's status is one of them.  A group that could
+    not be read (error) never matches: its numbers are unknown."""
+    if group["error"]:
+        return False
+    if group["total_lag"] < min_lag:
+        return False
+    return statuses is None or group["status"] in statuses
+
+
+# -- JSON documents ------------------------------------------------------------------
+
+
+def _document(kind: str, taken_at: float, **fields: Any) -> Doc:
+    return {"kind": kind, "schema_version": SCHEMA_VERSION, "taken_at": taken_at, **fields}
+
+
+def _count(value: int | None) -> int | None:
+    return None if value is None else max(0, int(value))
+
+
+def _rate(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return max(0.0, float(value))
+
+
+def brokers_doc(snapshot: Any) -> Doc:
+    """kview.core.brokers.BrokersSnapshot -> the ``brokers`` document."""
+    brokers = []
+    for b in snapshot.brokers:
+        brokers.append({
+            "id": b.node_id,
+            "host": b.host,
+            "port": b.port,
+            "rack": b.rack,
+            "controller": b.is_controller,
+            "online": b.online,
+            "leaders": b.leaders,
+            "replicas": b.replicas,
+            "log_dir_bytes": b.log_dir_size,
+            "volume_total_bytes": b.total_bytes,
+            "volume_usable_bytes": b.usable_bytes,
+            "volume_used_fraction": b.used_fraction,
+            "log_dirs": [
+                {
+                    "path": d.path,
+                    "error": d.error,
+                    "bytes": d.size,
+                    "total_bytes": d.total_bytes,
+                    "usable_bytes": d.usable_bytes,
+                    "replicas": len(d.replicas),
+                }
+                for d in b.log_dirs
+            ],
+            "log_dirs_error": b.log_dirs_error,
+        })
+    quorum = None
+    q = snapshot.quorum
+    if q is not None:
+        def replica(r: Any) -> Doc:
+            return {
+                "id": r.node_id,
+                "status": r.status,
+                "log_end_offset": r.log_end_offset,
+                "lag": r.lag,
+                "last_fetch_timestamp": r.last_fetch_timestamp,
+                "last_caught_up_timestamp": r.last_caught_up_timestamp,
+            }
+
+        quorum = {
+            "leader_id": q.leader_id,
+            "leader_epoch": q.leader_epoch,
+            "high_watermark": q.high_watermark,
+            "max_follower_lag": q.max_follower_lag,
+            "voters": [replica(r) for r in q.voters],
+            "observers": [replica(r) for r in q.observers],
+        }
+    return _document(
+        "brokers", snapshot.taken_at,
+        cluster_id=snapshot.cluster_id,
+        controller_id=snapshot.controller_id,
+        brokers=brokers,
+        quorum=quorum,
+        quorum_error=snapshot.quorum_error,
+    )
+
+
+def topics_doc(snapshot: Any, pattern: str | None = None, *, include_internal: bool = True) -> Doc:
+    """kview.core.topics.TopicsSnapshot -> the ``topics`` document (filtered)."""
+    match = name_matcher(pattern)
+    rows = [
+        {
+            "name": t.name,
+            "internal": t.internal,
+            "partitions": t.partitions,
+            "replication_factor": t.replication_factor,
+            "messages": t.messages,
+            "size_bytes": t.size,
+            "replicated_size_bytes": t.replicated_size,
+            "rate": _rate(t.rate),
+            "under_replicated": t.under_replicated,
+            "offline": t.offline,
+            "error": t.error,
+        }
+        for t in snapshot.topics
+        if match(t.name) and (include_internal or not t.internal)
+    ]
+    return _document(
+        "topics", snapshot.taken_at,
+        pattern=pattern or None,
+        broker_count=snapshot.broker_count,
+        topics=rows,
+        problems=list(snapshot.problems),
+    )
+
+
+def topic_doc(detail: Any) -> Doc:
+    """kview.core.topics.TopicDetail -> the ``topic`` document."""
+    partitions = [
+        {
+            "partition": p.partition,
+            "leader": p.leader if p.leader >= 0 else None,
+            "replicas": list(p.replicas),
+            "isr": list(p.isr),
+            "offline_replicas": list(p.offline_replicas),
+            "under_replicated": p.under_replicated,
+            "log_start_offset": p.low,
+            "log_end_offset": p.high,
+            "messages": p.messages,
+            "size_bytes": p.size,
+            "replica_sizes": [{"broker": b, "bytes": n} for b, n in p.replica_sizes],
+            "rate": _rate(p.rate),
+        }
+        for p in detail.partitions
+    ]
+    configs = [
+        {
+            "name": c.name,
+            "value": c.value,
+            "source": c.source,
+            "default": c.is_default,
+            "read_only": c.read_only,
+            "sensitive": c.sensitive,
+        }
+        for c in detail.configs
+    ]
+    return _document(
+        "topic", detail.taken_at,
+        name=detail.name,
+        internal=detail.internal,
+        partition_count=len(detail.partitions),
+        replication_factor=detail.replication_factor,
+        messages=detail.messages,
+        size_bytes=detail.size,
+        partitions=partitions,
+        configs=configs,
+        problems=list(detail.problems),
+    )
+
+
+def time_lag(value: Any) -> Doc | None:
+    """kview.core.lag.TimeLag -> JSON (None stays None)."""
+    if value is None:
+        return None
+    return {"seconds": max(0.0, float(value.seconds)), "exact": value.exact, "at_least": value.at_least}
+
+
+def group_fields(g: Any) -> Doc:
+    """kview.core.groups.GroupSummary -> the fields every group row has."""
+    return {
+        "name": g.name,
+        "state": g.state,
+        "type": g.group_type,
+        "protocol_type": g.protocol_type,
+        "assignor": g.assignor,
+        "coordinator": g.coordinator,
+        "member_count": g.member_count,
+        "topics": list(g.topics),
+        "partition_count": g.partition_count,
+        "uncommitted_partitions": g.uncommitted_partitions,
+        "total_lag": max(0, g.total_lag),
+        "status": str(g.status),
+        "retention_breach": g.retention_breach,
+        "consumption_rate": _rate(g.consumption_rate),
+        "production_rate": _rate(g.production_rate),
+        "catch_up_seconds": _rate(g.catch_up_seconds),
+        "time_lag": time_lag(g.time_lag),
+        "idle_seconds": max(0.0, float(g.idle_seconds)),
+        "error": g.error,
+    }
+
+
+def partition_fields(r: Any) -> Doc:
+    """kview.core.groups.GroupPartitionLag -> one partition row."""
+    return {
+        "topic": r.topic,
+        "partition": r.partition,
+        "committed_offset": r.committed,
+        "log_start_offset": r.log_start,
+        "log_end_offset": r.log_end,
+        "lag": r.lag,
+        "time_lag": time_lag(r.time_lag),
+        "consumer_id": r.consumer_id,
+        "client_id": r.client_id,
+        "host": r.host,
+        "retention_breach": r.retention_breach,
+    }
+
+
+def groups_doc(snapshot: Any, *, pattern: str | None, window: float, snapshots: int) -> Doc:
+    """kview.core.groups.GroupsSnapshot -> the ``groups`` document (filtered)."""
+    match = name_matcher(pattern)
+    chosen = [g for g in snapshot.groups if match(g.name)]
+    names = {g.name for g in chosen}
+    problems = [p for p in snapshot.errors if not _about_other_group(p, names, snapshot)]
+    return _document(
+        "groups", snapshot.taken_at,
+        pattern=pattern or None,
+        window_seconds=window,
+        snapshots=snapshots,
+        groups=[group_fields(g) for g in chosen],
+        problems=problems,
+    )
+
+
+def _about_other_group(problem: str, names: set[str], snapshot: Any) -> bool:
+    """Errors of groups the pattern left out are not this document's business."""
+    for g in snapshot.groups:
+        if g.name not in names and problem.startswith(f"{g.name}: "):
+            return True
+    return False
+
+
+def group_doc(detail: Any, *, window: float, snapshots: int, taken_at: float) -> Doc:
+    """kview.core.groups.GroupDetail -> the ``group`` document."""
+    return _document(
+        "group", taken_at,
+        window_seconds=window,
+        snapshots=snapshots,
+        **group_fields(detail.summary),
+        members=[
+            {
+                "member_id": m.member_id,
+                "client_id": m.client_id,
+                "host": m.host,
+                "group_instance_id": m.group_instance_id,
+                "assignment": [{"topic": t, "partition": p} for t, p in m.assignment],
+            }
+            for m in detail.members
+        ],
+        partitions=[partition_fields(r) for r in detail.partitions],
+    )
+
+
+def lag_doc(
+    groups: Iterable[Any],
+    *,
+    taken_at: float,
+    window: float,
+    snapshots: int,
+    group: str | None,
+    min_lag: int,
+    statuses: Sequence[str] | None,
+    problems: Sequence[str] = (),
+) -> Doc:
+    """The ``lag`` document from GroupSummary objects (with partition rows):
+    only the groups that match, each with its partitions whose lag is > 0."""
+    matched = []
+    for g in groups:
+        row = group_fields(g)
+        if not lag_matches(row, min_lag, statuses):
+            continue
+        row["partitions"] = [partition_fields(r) for r in g.partitions if r.lag is not None and r.lag > 0]
+        matched.append(row)
+    return _document(
+        "lag", taken_at,
+        window_seconds=window,
+        snapshots=snapshots,
+        criteria={"group": group, "min_lag": min_lag, "statuses": list(statuses) if statuses else None},
+        matched=len(matched),
+        groups=matched,
+        problems=list(problems),
+    )
+
+
+def record_doc(record: Record) -> Doc:
+    """One tailed record (the export format of kview.core.export)."""
+    return record_to_json(record)
+
+
+def ack_doc(line: int, result: Any) -> Doc:
+    """kview.core.produce.SendResult of stdin line ``line`` -> one ack object."""
+    return {
+        "line": line,
+        "topic": result.topic,
+        "partition": result.partition,
+        "offset": result.offset,
+        "timestamp": result.timestamp,
+        "timestamp_type": result.timestamp_type,
+    }
+
+
+def dumps(doc: Doc, *, ascii_only: bool = False) -> str:
+    """A document as one line of compact JSON.  ``ascii_only`` escapes
+    non-ASCII text (for an output that is not UTF-8)."""
+    return json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+# -- human formats -----------------------------------------------------------------------
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"  # pragma: no cover
+
+
+def human_rate(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f}/s"
+    return f"{value:.1f}/s"
+
+
+def human_seconds(seconds: float | None) -> str:
+    """3s, 4m05s, 2h03m, 3d04h."""
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def human_time_lag(value: Doc | None) -> str:
+    if value is None:
+        return "-"
+    if value["at_least"] and not value["exact"] and value["seconds"] < 1:
+        return "?"  # "at least 0 s": nothing known yet (one snapshot)
+    text = human_seconds(value["seconds"])
+    if value["at_least"]:
+        text = "≥" + text
+    return text if value["exact"] else "~" + text
+
+
+def dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def iso_ms(timestamp_ms: int | None) -> str:
+    """Kafka timestamp (ms) as ISO 8601 UTC with milliseconds; '-' when unknown."""
+    if timestamp_ms is None or timestamp_ms < 0:
+        return "-"
+    stamp = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_seconds(at: float) -> str:
+    return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+
+
+def _ids(values: Sequence[int]) -> str:
+    return ",".join(str(v) for v in values) or "-"
+
+
+# -- tables ---------------------------------------------------------------------------
+
+
+def _table(*columns: str, right: Iterable[str] = ()) -> Table:
+    """kubectl-like: no borders, bold header, numbers right-aligned."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", highlight=False)
+    right = set(right)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
+    return table
+
+
+def brokers_view(doc: Doc) -> list[Any]:
+    head = (f"cluster {doc['cluster_id'] or '?'}  controller {dash(doc['controller_id'])}  "
+            f"{len(doc['brokers'])} broker(s)")
+    table = _table("ID", "ADDRESS", "RACK", "ROLE", "STATE", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED",
+                   right=("ID", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED"))
+    for b in doc["brokers"]:
+        used = b["volume_used_fraction"]
+        offline_dirs = sum(1 for d in b["log_dirs"] if d["error"])
+        state = "online" if b["online"] else "OFFLINE"
+        if offline_dirs:
+            state += f", {offline_dirs} dir(s) offline"
+        table.add_row(
+            str(b["id"]), f"{b['host']}:{b['port']}" if b["host"] else "?", b["rack"] or "-",
+            "controller" if b["controller"] else "", state, str(b["leaders"]), str(b["replicas"]),
+            human_bytes(b["log_dir_bytes"]) if b["log_dirs_error"] is None else "?",
+            "-" if used is None else f"{used * 100:.0f}%",
+        )
+    out: list[Any] = [head, table]
+    for b in doc["brokers"]:
+        if b["log_dirs_error"]:
+            out.append(f"log dirs of broker {b['id']}: {b['log_dirs_error']}")
+    q = doc["quorum"]
+    if q is None:
+        out.append(f"metadata quorum: {doc['quorum_error'] or 'unknown'}")
+    else:
+        out.append(f"metadata quorum: leader {q['leader_id']}, epoch {q['leader_epoch']}, "
+                   f"high watermark {q['high_watermark']}")
+        quorum = _table("NODE", "ROLE", "LOG END", "LAG", "LAST FETCH", right=("NODE", "LOG END", "LAG"))
+        for r in q["voters"] + q["observers"]:
+            quorum.add_row(str(r["id"]), r["status"], dash(r["log_end_offset"]), dash(r["lag"]),
+                           iso_ms(r["last_fetch_timestamp"]))
+        out.append(quorum)
+    return out
+
+
+def topics_view(doc: Doc) -> list[Any]:
+    if not doc["topics"]:
+        return [f"no topic matches '{doc['pattern']}'" if doc["pattern"] else "no topics"]
+    table = _table("TOPIC", "PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE", "NOTE",
+                   right=("PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE"))
+    for t in doc["topics"]:
+        note = "internal" if t["internal"] else ""
+        if t["error"]:
+            note = (note + "; " if note else "") + t["error"]
+        table.add_row(t["name"], str(t["partitions"]), str(t["replication_factor"]), f"{t['messages']:,}",
+                      human_bytes(t["size_bytes"]), human_rate(t["rate"]), str(t["under_replicated"]),
+                      str(t["offline"]), note)
+    return [table, *doc["problems"]]
+
+
+def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Any]:
+    head = (f"topic {doc['name']}{' (internal)' if doc['internal'] else ''}: "
+            f"{doc['partition_count']} partition(s), replication factor {doc['replication_factor']}, "
+            f"{doc['messages']:,} message(s), {human_bytes(doc['size_bytes'])}")
+    table = _table("PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START", "LOG-END", "MESSAGES", "SIZE",
+                   right=("PARTITION", "LEADER", "LOG-START", "LOG-END", "MESSAGES", "SIZE"))
+    for p in doc["partitions"]:
+        table.add_row(str(p["partition"]), "none" if p["leader"] is None else str(p["leader"]),
+                      _ids(p["replicas"]), _ids(p["isr"]), dash(p["log_start_offset"]), dash(p["log_end_offset"]),
+                      dash(p["messages"]), human_bytes(p["size_bytes"]))
+    configs = [c for c in doc["configs"] if all_configs or not c["default"]]
+    out: list[Any] = [head, table]
+    if configs:
+        config_table = _table("CONFIG", "VALUE", "SOURCE")
+        for c in configs:
+            value = "(sensitive)" if c["sensitive"] else dash(c["value"])
+            config_table.add_row(c["name"], value, c["source"])
+        out.append(config_table)
+    else:
+        out.append("configs: all at their defaults (--all-configs lists them)")
+    return out + doc["problems"]
+
+
+def _observed(doc: Doc) -> str:
+    if doc["snapshots"] <= 1:
+        return "status from one snapshot: OK or EMPTY only (STALL, STOP and WARN need --window or --watch)"
+    return f"status over {doc['snapshots']} snapshots, window {human_seconds(doc['window_seconds'])}"
+
+
+def groups_view(doc: Doc) -> list[Any]:
+    if not doc["groups"]:
+        return [f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no consumer groups"]
+    table = _table("GROUP", "STATE", "STATUS", "MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED", "NOTE",
+                   right=("MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED"))
+    for g in doc["groups"]:
+        note = g["error"] or ("retention breach" if g["retention_breach"] else "")
+        table.add_row(g["name"], g["state"] or "-", g["status"], str(g["member_count"]), str(g["partition_count"]),
+                      f"{g['total_lag']:,}", human_time_lag(g["time_lag"]), human_rate(g["consumption_rate"]), note)
+    return [table, _observed(doc), *doc["problems"]]
+
+
+def group_view(doc: Doc) -> list[Any]:
+    head = (f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
+            f"{doc['member_count']} member(s), lag {doc['total_lag']:,}, time lag {human_time_lag(doc['time_lag'])}")
+    if doc["retention_breach"]:
+        head += ", RETENTION BREACH (records it never read were deleted)"
+    table = _table("TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG", "CONSUMER-ID",
+                   "HOST", "CLIENT-ID",
+                   right=("PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG"))
+    for r in doc["partitions"]:
+        table.add_row(r["topic"], str(r["partition"]), dash(r["committed_offset"]), dash(r["log_end_offset"]),
+                      dash(r["lag"]), human_time_lag(r["time_lag"]), dash(r["consumer_id"]), dash(r["host"]),
+                      dash(r["client_id"]))
+    out: list[Any] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
+    out.append(_observed(doc))
+    if doc["error"]:
+        out.append(f"error: {doc['error']}")
+    return out
+
+
+def lag_view(doc: Doc) -> list[Any]:
+    if not doc["groups"]:
+        return ["nothing behind", *doc["problems"]]
+    table = _table("GROUP", "STATUS", "STATE", "MEMBERS", "LAG", "TIME LAG", "BEHIND", "WORST",
+                   right=("MEMBERS", "LAG", "TIME LAG"))
+    for g in doc["groups"]:
+        parts = g["partitions"]
+        worst = max(parts, key=lambda r: r["lag"], default=None)
+        table.add_row(
+            g["name"], g["status"], g["state"] or "-", str(g["member_count"]), f"{g['total_lag']:,}",
+            human_time_lag(g["time_lag"]), f"{len(parts)} of {g['partition_count']} partition(s)",
+            f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
+        )
+    return [table, _observed(doc), *doc["problems"]]
+
+
+def record_line(record: Record, key_format: str = "auto", value_format: str = "auto") -> str:
+    """One tailed record as a line: partition, offset, time (UTC), key, value."""
+    key = preview(record.key, key_format, PREVIEW_LIMIT)
+    value = preview(record.value, value_format, PREVIEW_LIMIT)
+    return f"{record.partition:>3} {record.offset:>10}  {iso_ms(record.timestamp)}  {key}  {value}"
+
+
+def ack_line(doc: Doc) -> str:
+    """One acknowledgement as a line: input line, partition, offset, time."""
+    return (f"line {doc['line']:>6}  partition {doc['partition']:>3}  offset {dash(doc['offset']):>10}  "
+            f"{iso_ms(doc['timestamp'])}")
+
+
+# -- printing -------------------------------------------------------------------------
+
+
+class Printer:
+    """Writes tables (styled on a terminal, plain text elsewhere) and JSON."""
+
+    def __init__(self, file: IO[str] | None = None, *, force_terminal: bool | None = None) -> None:
+        self.file = file if file is not None else sys.stdout
+        isatty = getattr(self.file, "isatty", None)
+        self.terminal = force_terminal if force_terminal is not None else bool(isatty and isatty())
+        self.console = Console(file=self.file, highlight=False, soft_wrap=False) if self.terminal else None
+        encoding = (getattr(self.file, "encoding", None) or "utf-8").lower().replace("-", "")
+        self.utf8 = encoding in ("utf8", "utf_8")
+        """False when the output cannot take any character: JSON escapes them then."""
+
+    def line(self, text: str) -> None:
+        self.file.write(text + "\n")
+
+    def json(self, doc: Doc) -> None:
+        self.file.write(dumps(doc, ascii_only=not self.utf8) + "\n")
+        self.file.flush()
+
+    def view(self, parts: Sequence[Any]) -> None:
+        """Print strings and tables in order."""
+        if self.console is not None:
+            for part in parts:
+                if isinstance(part, str):
+                    self.console.print(part, markup=False)
+                else:
+                    self.console.print(part)
+        else:
+            self.file.write(plain_text(parts))
+        self.file.flush()
+
+    def clear(self) -> None:
+        if self.console is not None:
+            self.console.clear()
+
+
+def plain_text(parts: Sequence[Any]) -> str:
+    """Strings and tables as plain text: no colour, no width limit (a pipe must
+    get whole rows), no trailing spaces."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100_000, color_system=None, highlight=False,
+                      soft_wrap=False, force_terminal=False, no_color=True)
+    for part in parts:
+        if isinstance(part, str):
+            console.print(part, markup=False, highlight=False)
+        else:
+            console.print(part)
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
