@@ -348,7 +348,7 @@ def _strip_empty(line: tuple[Token, ...]) -> tuple[Token, ...]:
 
 
 def hexdump(data: bytes, width: int = 16) -> str:
-    """Offset, hex bytes and printable ASCII, ``width`` bytes a line."""
+    """Offset, hex bytes and printable ASCII, ``width`` bytes a line (the layout of ``hexdump -C``)."""
     out = []
     half = width // 2
     for pos in range(0, len(data), width):
@@ -357,7 +357,7 @@ def hexdump(data: bytes, width: int = 16) -> str:
         right = chunk[half:].hex(" ")
         hexpart = f"{left:<{half * 3 - 1}}  {right}" if right else left
         ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        out.append(f"{pos:08x}  {hexpart:<{width * 3}} |{ascii_part}|")
+        out.append(f"{pos:08x}  {hexpart:<{width * 3}}  |{ascii_part}|")
     return "\n".join(out)
 
 

@@ -28,7 +28,7 @@ What the terms mean:
   ``header:name=v`` that its value is exactly v, ``header:name~re`` that its
   value matches the regex.
 * JSON predicates look into the value parsed as JSON (once per record: the
-  parsed document is cached on the record).  ``.user.id == 42``,
+  parsed documents are kept in a bounded cache, JSON_CACHE).  ``.user.id == 42``,
   ``.status in ["FAILED", "TIMEOUT"]``, ``.amount > 100``, ``.name ~ "^a"``.
   Comparisons follow JSON types: 42 matches the number 42, not the string
   "42"; ``>``/``<`` compare numbers with numbers and strings with strings.
@@ -41,9 +41,11 @@ A malformed expression raises FilterError with the column of the problem.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
-from itertools import compress
+from itertools import accumulate, compress, repeat
+from operator import add, attrgetter, methodcaller
 from typing import Any
 
 from kview.core.codecs import NOT_JSON, loads
@@ -52,14 +54,13 @@ from kview.core.errors import KViewError
 Predicate = Callable[[Any], bool]
 """A compiled filter: takes a ring Record, returns True when it matches."""
 
-_KEY, _VALUE, _HEADERS = 5, 6, 7  # Record's tuple layout (see ring.Record)
-
 _MISSING = object()
 _WORD_END = " \t\r\n\f\v()"
 _VALUE_END = _WORD_END + ",]"
 _NAME_END = _WORD_END + "=~"
 _PATH_NAME_END = _WORD_END + ".[]=!<>~,\"'"
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_INDEX = re.compile(r"-?\d+")
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 MAX_NESTING = 64
 _SCOPES = ("key:", "value:", "headers:", "header:", "re:")
@@ -80,15 +81,23 @@ class Filter:
     """A parsed filter: call it with a record.  ``text`` is the expression as
     typed; an empty expression matches everything (``matches_all``)."""
 
-    __slots__ = ("text", "predicate", "matches_all")
+    __slots__ = ("text", "predicate", "matches_all", "_select")
 
     def __init__(self, text: str, predicate: Predicate, matches_all: bool = False) -> None:
         self.text = text
         self.predicate = predicate
         self.matches_all = matches_all
+        # Plain-text filters can also be run over a whole batch at once.
+        self._select: Callable[[list[Any]], list[int]] | None = getattr(predicate, "select", None)
 
     def __call__(self, record: Any) -> bool:
         return self.predicate(record)
+
+    def select(self, records: list[Any], first: int = 0) -> list[int]:
+        """``first + i`` for every ``records[i]`` that matches."""
+        if self._select is not None:
+            return list(map(add, self._select(records), repeat(first)))
+        return list(compress(range(first, first + len(records)), map(self.predicate, records)))
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"
@@ -115,17 +124,64 @@ def _always(record: Any) -> bool:
 # -- per-record JSON cache -------------------------------------------------------------
 
 
-def json_of(record: Any) -> Any:
-    """The record's value parsed as JSON (NOT_JSON if it is not), parsed once."""
-    try:
-        return record._json
-    except AttributeError:
-        doc = loads(record[_VALUE])
+class JsonCache:
+    """Parsed JSON of record values, least recently used first out.
+
+    Keyed by the value bytes themselves (a bytes object caches its own hash,
+    so a lookup hashes nothing twice): a record's value is parsed once however
+    many JSON predicates look at it, and again only if it was evicted.  Bounded
+    in entries and in bytes, because a parsed document takes several times the
+    memory of its text and the ring may hold 100,000 of them."""
+
+    def __init__(self, max_entries: int = 20_000, max_bytes: int = 32 << 20, max_value: int = 1 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_value = max_value
+        self._docs: OrderedDict[bytes, Any] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, value: bytes | None) -> Any:
+        """The parsed document of ``value``, or NOT_JSON."""
+        if value is None:
+            return NOT_JSON
+        docs = self._docs
         try:
-            record._json = doc
-        except AttributeError:
-            pass  # a plain tuple cannot carry the cache; parse again next time
+            doc = docs[value]
+        except KeyError:
+            pass
+        except TypeError:  # not bytes: nothing to cache by
+            return loads(value)
+        else:
+            self.hits += 1
+            docs.move_to_end(value)
+            return doc
+        self.misses += 1
+        doc = loads(value)
+        size = len(value)
+        if size <= self.max_value:
+            docs[value] = doc
+            self._bytes += size
+            while len(docs) > self.max_entries or self._bytes > self.max_bytes:
+                old, _ = docs.popitem(last=False)
+                self._bytes -= len(old)
         return doc
+
+    def clear(self) -> None:
+        self._docs.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+JSON_CACHE = JsonCache()
+
+
+def json_of(record: Any) -> Any:
+    """The record's value parsed as JSON (NOT_JSON if it is not), via JSON_CACHE."""
+    return JSON_CACHE.get(record.value)
 
 
 # -- matchers over bytes ---------------------------------------------------------------
@@ -143,12 +199,95 @@ def _substring_matcher(needle: str) -> Callable[[bytes | None], bool]:
     if folded and needle.isascii():
         lowered = needle.encode("ascii")
         # bytes.lower() folds ASCII only, which is exactly what an ASCII needle needs.
-        return lambda data: data is not None and lowered in data.lower()
+        test = lambda data: data is not None and lowered in data.lower()  # noqa: E731
+        test.fold_ascii = lowered  # type: ignore[attr-defined]
+        return test
     if folded:
         lowered_text = needle.casefold()
         return lambda data: data is not None and lowered_text in _text_of(data).casefold()
     exact = needle.encode("utf-8", "surrogatepass")
-    return lambda data: data is not None and exact in data
+    test = lambda data: data is not None and exact in data  # noqa: E731
+    test.exact = exact  # type: ignore[attr-defined]
+    return test
+
+
+def _key_or_value(test: Callable[[bytes | None], bool]) -> Predicate:
+    """``test`` on the key or the value; the common plain-text cases fused into
+    one function, because this runs for every record at the tail's full rate."""
+    lowered = getattr(test, "fold_ascii", None)
+    exact = getattr(test, "exact", None)
+    if lowered is not None:
+        predicate = lambda r: (  # noqa: E731
+            ((k := r.key) is not None and lowered in k.lower())
+            or ((v := r.value) is not None and lowered in v.lower())
+        )
+    elif exact is not None:
+        predicate = lambda r: (  # noqa: E731
+            ((k := r.key) is not None and exact in k) or ((v := r.value) is not None and exact in v)
+        )
+    else:
+        return lambda r: test(r.key) or test(r.value)
+    _add_batch_select(predicate, test, ("key", "value"))
+    return predicate
+
+
+def _in_field(test: Callable[[bytes | None], bool], field: str) -> Predicate:
+    get = attrgetter(field)
+    predicate = lambda r: test(get(r))  # noqa: E731
+    _add_batch_select(predicate, test, (field,))
+    return predicate
+
+
+_SEPARATOR = b"\x00"
+
+
+def _add_batch_select(predicate: Any, test: Any, fields: tuple[str, ...]) -> None:
+    """Give a plain-text predicate a whole-batch form (see Filter.select)."""
+    lowered = getattr(test, "fold_ascii", None)
+    needle = lowered if lowered is not None else getattr(test, "exact", None)
+    if not needle or _SEPARATOR in needle:
+        return
+    predicate.select = _batch_substring(needle, lowered is not None, fields)
+
+
+def _batch_substring(needle: bytes, fold: bool, fields: tuple[str, ...]) -> Callable[[list[Any]], list[int]]:
+    """Indices of the records whose ``fields`` contain ``needle``.
+
+    ``needle in value`` has a high fixed cost per call (more than scanning a
+    200-byte value), so a batch is searched as one: the field values joined
+    with NUL (which the needle does not contain, so no match straddles two
+    records), one regex scan, and each match position mapped back to its
+    record by bisecting the records' end positions.  No Python bytecode runs
+    per record nor per match; about a third cheaper than a predicate call per
+    record at a 25% match rate, far cheaper when matches are rare."""
+    finditer = re.compile(re.escape(needle)).finditer
+    getters = [attrgetter(field) for field in fields]
+
+    def select(records: list[Any]) -> list[int]:
+        n = len(records)
+        found: list[int] = []
+        for getter in getters:
+            parts = list(map(getter, records))
+            nulls = parts.count(None)
+            if nulls == n:
+                continue
+            if nulls:
+                parts = [p or b"" for p in parts]
+            joined = _SEPARATOR.join(parts)
+            if fold:
+                joined = joined.lower()
+            # ends[i]: where record i stops in ``joined`` (separators counted).
+            ends = list(map(add, accumulate(map(len, parts)), range(n)))
+            starts = list(map(_START, finditer(joined)))
+            # A record holding the needle twice matches twice: keep it once.
+            hits = list(dict.fromkeys(map(bisect_right, repeat(ends, len(starts)), starts)))
+            found = hits if not found else sorted(set(found).union(hits))
+        return found
+
+    return select
+
+
+_START = methodcaller("start")
 
 
 def _regex_matcher(pattern: re.Pattern[str]) -> Callable[[bytes | None], bool]:
@@ -344,8 +483,7 @@ class _Parser:
             if lowered.startswith(scope):
                 self.i += len(scope)
                 return self.parse_scoped(scope[:-1], start)
-        test = self.parse_term(_WORD_END)
-        return lambda r: test(r[_KEY]) or test(r[_VALUE])
+        return _key_or_value(self.parse_term(_WORD_END))
 
     def parse_scoped(self, scope: str, start: int) -> Predicate:
         if scope in ("key", "value", "headers"):
@@ -353,11 +491,11 @@ class _Parser:
                 raise self.fail(f"'{scope}:' needs something to search for right after the colon")
             test = self.parse_term(_WORD_END)
             if scope == "key":
-                return lambda r: test(r[_KEY])
+                return _in_field(test, "key")
             if scope == "value":
-                return lambda r: test(r[_VALUE])
+                return _in_field(test, "value")
             return lambda r: any(
-                test(name.encode("utf-8", "surrogatepass") + b"=" + (value or b"")) for name, value in r[_HEADERS]
+                test(name.encode("utf-8", "surrogatepass") + b"=" + (value or b"")) for name, value in r.headers
             )
         # header:name, header:name=value, header:name~regex
         name_start = self.i
@@ -370,19 +508,19 @@ class _Parser:
             raise self.fail("'header:' needs a header name, e.g. header:trace=1", name_start)
         op = self.peek()
         if op not in ("=", "~"):
-            return lambda r: any(n == name for n, _ in r[_HEADERS])
+            return lambda r: any(n == name for n, _ in r.headers)
         self.i += 1
         if op == "~":
             pattern = self.parse_pattern(_WORD_END)
             search = pattern.search
             return lambda r: any(
-                n == name and v is not None and search(_text_of(v)) is not None for n, v in r[_HEADERS]
+                n == name and v is not None and search(_text_of(v)) is not None for n, v in r.headers
             )
         if self.peek() == "/":
             pattern = self.parse_regex_literal()
             search = pattern.search
             return lambda r: any(
-                n == name and v is not None and search(_text_of(v)) is not None for n, v in r[_HEADERS]
+                n == name and v is not None and search(_text_of(v)) is not None for n, v in r.headers
             )
         if self.peek() in ("\"", "'"):
             wanted = self.parse_string()
@@ -390,7 +528,7 @@ class _Parser:
             wanted = self.word_at(self.i)
             self.i += len(wanted)
         expected = wanted.encode("utf-8", "surrogatepass")
-        return lambda r: any(n == name and v == expected for n, v in r[_HEADERS])
+        return lambda r: any(n == name and v == expected for n, v in r.headers)
 
     def parse_term(self, end_chars: str) -> Callable[[bytes | None], bool]:
         """A search term: quoted text, /regex/, re:pattern or a bare word."""
@@ -542,7 +680,7 @@ class _Parser:
         if self.peek() in ("\"", "'"):
             step: str | int = self.parse_string()
         else:
-            m = re.compile(r"-?\d+").match(self.s, self.i)
+            m = _INDEX.match(self.s, self.i)
             if not m:
                 raise self.fail("expected a number or a quoted name inside '[ ]'")
             step = int(m.group())
@@ -636,7 +774,7 @@ class _Parser:
             any_of = None if any(r is None for r in raws) else tuple(raws)
 
         def predicate(record: Any) -> bool:
-            data = record[_VALUE]
+            data = record.value
             if data is None:
                 return False
             if (
@@ -802,7 +940,7 @@ class FilterView:
         found = 0
         if hi > lo:
             before = len(self._matches)
-            self._matches.extend(compress(range(lo, hi), map(self.filter.predicate, ring.range(lo, hi))))
+            self._matches.extend(self.filter.select(ring.range(lo, hi), lo))
             found = len(self._matches) - before
             self._scanned = hi
         self._prune()

@@ -3,9 +3,10 @@
 The consumer never joins a group and never commits: ``group_id=None``,
 ``enable_auto_commit=False``, ``assign()`` and ``seek()``, so tailing can never
 disturb a user's consumer group.  It loops on ``getmany()`` and appends each
-batch whole to the ring as ``Record`` tuples; nothing is decoded here (the
-view decodes only what it draws).  After every batch it calls ``on_batch``
-once, so the UI posts one message per batch, not per record.
+batch whole to the ring, the consumer's record objects as they are (see
+ring.Record); nothing is decoded here (the view decodes only what it draws).
+After every batch it calls ``on_batch`` once, so the UI posts one message per
+batch, not per record.
 
 Nothing raises out of ``run()``: a deleted topic, an unreachable cluster or an
 error from Kafka becomes a ``TailStatus`` the caller can show, and the tail
@@ -32,7 +33,7 @@ from kview.core.cluster import connection_kwargs
 from kview.core.config import ClusterProfile
 from kview.core.errors import describe_exception
 from kview.core.filters import Filter, FilterView, parse_filter
-from kview.core.ring import DEFAULT_CAPACITY, Record, Ring
+from kview.core.ring import DEFAULT_CAPACITY, Ring
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ DEFAULT_PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 enough that one fetch cannot hold hundreds of megabytes."""
 DEFAULT_FETCH_MAX_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 10_000
+STOP_TIMEOUT = 10.0
+"""Seconds stop() waits for the loop and for the consumer to close."""
 RATE_WINDOW = 2.0
 """Seconds over which msgs/s and bytes/s are averaged."""
 
@@ -53,7 +56,6 @@ UNREACHABLE = "unreachable"
 ERROR = "error"
 STOPPED = "stopped"
 
-_new_record = tuple.__new__
 _values = attrgetter("value")
 _keys = attrgetter("key")
 
@@ -148,7 +150,9 @@ class TailStatus:
 @dataclass(frozen=True)
 class TailBatch:
     """One getmany() batch appended to the ring: sequence numbers
-    ``first_seq .. first_seq+count-1``; ``matched`` of them pass the filter."""
+    ``first_seq .. first_seq+count-1``.  ``matched``: records the filter view
+    gained (the batch's matches, plus older ones after a filter change);
+    ``count`` when there is no filter."""
 
     first_seq: int
     count: int
@@ -271,6 +275,8 @@ class Tail:
         self._missing_partitions = ""
         self._next_check = 0.0
         self._failures = 0
+        self._loop_active = False
+        self._status_task: asyncio.Task[None] | None = None
         self._rates = _Rates()
 
     # -- control (none of these raise on Kafka trouble) ------------------------------------
@@ -282,22 +288,24 @@ class Tail:
             self._task = asyncio.create_task(self.run(), name=f"kview-tail-{self.topic}")
 
     async def stop(self) -> None:
-        """Stop the loop and close the consumer."""
+        """Stop the loop (started by start() or awaited as run() elsewhere) and
+        close the consumer."""
         self._stopping = True
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait({task}, timeout=STOP_TIMEOUT)
+        # A run() awaited by someone else's worker notices _stopping within a poll.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self._loop_active and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         await self._close_consumer()
         if self.status.state != STOPPED:
             await self._set_status(STOPPED, "stopped")
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop_active or (self._task is not None and not self._task.done())
 
     async def reseek(self, start: StartPosition, *, clear: bool = True) -> dict[int, int]:
         """Jump to ``start`` while running (the ring is cleared unless
@@ -324,11 +332,23 @@ class Tail:
         self._paused = True
         if self._consumer is not None and self._assigned:
             self._consumer.pause(*self._assigned)
+        self._report_soon()
 
     def resume(self) -> None:
         self._paused = False
         if self._consumer is not None and self._assigned:
             self._consumer.resume(*self._assigned)
+        self._report_soon()
+
+    def _report_soon(self) -> None:
+        if self.status.state in (RUNNING, PAUSED):
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # called outside the loop: status only
+                self.status = TailStatus(PAUSED if self._paused else RUNNING, self._running_message())
+                return
+            # Keep a reference: the loop only holds tasks weakly.
+            self._status_task = loop.create_task(self._report_running())
 
     @property
     def paused(self) -> bool:
@@ -365,6 +385,8 @@ class Tail:
 
     async def run(self) -> None:
         """Tail until stop() or cancellation.  Never raises anything else."""
+        self._loop_active = True
+        self._stopping = False
         try:
             while not self._stopping:
                 try:
@@ -373,8 +395,15 @@ class Tail:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # every failure becomes a status, then a retry
+                    if self._stopping:
+                        break
                     await self._on_failure(exc)
         finally:
+            self._loop_active = False
+            for _, _, future in self._pending:
+                if future is not None and not future.done():
+                    future.set_result({})  # nobody is left to make the jump
+            self._pending = []
             await self._close_consumer()
 
     async def _step(self) -> None:
@@ -404,24 +433,17 @@ class Tail:
             await self._check_health(idle=True)
 
     async def _ingest(self, data: dict[TopicPartition, list[Any]]) -> None:
-        # The hot path: one tuple per record, built in a comprehension; sizes
-        # summed in C (map/filter) rather than in a Python loop.
-        batch: list[Record] = []
-        nbytes = 0
+        # The hot path.  The consumer's own record objects go into the ring
+        # as they are (see ring.py for why); sizes are summed in C (map and
+        # filter), never in a Python loop.
         positions = self.positions
+        batch: list[Any] = []
+        nbytes = 0
         for tp, messages in data.items():
-            topic = tp.topic
-            partition = tp.partition
-            batch += [
-                _new_record(
-                    Record,
-                    (topic, partition, m.offset, m.timestamp, m.timestamp_type, m.key, m.value, m.headers),
-                )
-                for m in messages
-            ]
+            batch = messages if not batch else batch + messages
             nbytes += sum(map(len, filter(None, map(_values, messages))))
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
-            positions[partition] = messages[-1].offset + 1
+            positions[tp.partition] = messages[-1].offset + 1
         first = self.ring.extend(batch)
         matched = self.view.update() if self.view.active else len(batch)
         self.bytes_total += nbytes
@@ -449,7 +471,8 @@ class Tail:
         }
 
     async def _open(self) -> None:
-        await self._set_status(STARTING, f"connecting to {self.profile.bootstrap_servers}")
+        if self.status.state not in (UNREACHABLE, ERROR):
+            await self._set_status(STARTING, f"connecting to {self.profile.bootstrap_servers}")
         consumer = AIOKafkaConsumer(**self._consumer_kwargs())
         try:
             await consumer.start()
@@ -718,6 +741,8 @@ class Tail:
     async def _set_status(self, state: str, message: str) -> None:
         if self.status.state == state and self.status.message == message:
             return
+        if self._stopping and state != STOPPED:
+            return  # failures caused by stopping are not news
         self.status = TailStatus(state, message)
         if self.on_status is not None:
             await self._call_hook(self.on_status, self.status)
@@ -735,7 +760,7 @@ class Tail:
 
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
     try:
-        await consumer.stop()
+        await asyncio.wait_for(consumer.stop(), STOP_TIMEOUT)
     except asyncio.CancelledError:
         # aiokafka's stop() can re-raise the cancellation of its own internal
         # task (one cancelled before it first ran); only ours must propagate.
