@@ -12,8 +12,9 @@ rows), cold and warm, and one brokers-pane refresh.
 created only if missing); ``--keep`` leaves the cluster running afterwards
 (Ctrl-C to stop) so UI measurements can be repeated against it.
 
-Figures for the UI (time to first paint, filter keystroke) come from the hook
-``ui_measurements(bootstrap)`` below, which the UI engineer fills in.
+Figures for the UI (first paint of the topics pane, a filter keystroke, one
+full refresh) come from ``ui_measurements(bootstrap)`` below: the real app,
+headless.
 """
 
 from __future__ import annotations
@@ -46,18 +47,70 @@ FDS_PER_BROKER_BASE = 1_000
 """Open files a broker needs besides one per partition (jars, sockets, logs)."""
 
 
-# -- HOOKS FOR THE UI ENGINEER ------------------------------------------------------
+# -- UI figures ----------------------------------------------------------------------
 # ``ui_measurements`` is called with the bootstrap of the populated cluster,
-# after the backend figures.  Return {label: seconds}; each pair is printed.
-# Intended: "time to first paint" (start the app headless against
-# ``bootstrap``, open the topics pane, stop the clock when the table shows the
-# 5,000 rows) and "filter keystroke" (type one character into the topics
-# filter, stop the clock when the table has re-rendered).
+# after the backend figures, and returns {label: seconds}; each is printed.
 
 
 async def ui_measurements(bootstrap: str) -> dict[str, float]:
-    """HOOK: UI figures against ``bootstrap``; empty until the UI part is written."""
-    return {}
+    """UI figures against ``bootstrap``: the real app, headless at 160x50.
+
+    * first paint: from pressing ``2`` (topics pane) right after the app
+      starts until every topic is in the table and the screen has been drawn;
+    * filter keystroke: one key typed into the filter (``/``) until the table
+      is re-drawn; "apply" is the pane's own share (filter + sort + diff, no
+      network), "key to screen" adds Textual's key handling and repaint;
+    * full refresh: one ``collect()`` (the network) and one ``show()`` (rows
+      rebuilt and diffed) of the pane, as every refresh interval does."""
+    from kview.app import make_app
+    from kview.core.config import Config
+    from kview.ui.panes.topics import TopicsPane
+
+    figures: dict[str, float] = {}
+    app = make_app(Config(), adhoc_profile(bootstrap))
+    async with app.run_test(size=(160, 50)) as pilot:
+        started = time.perf_counter()
+        await pilot.press("2")
+        pane = app.query_one(TopicsPane)
+        while pane.topics_snapshot is None or pane.table.row_count < len(pane.visible_topics()) \
+                or not pane.table.row_count:
+            await asyncio.sleep(0.01)
+        await pilot.pause()  # one screen refresh
+        figures[f"first paint ({pane.table.row_count:,} rows)"] = time.perf_counter() - started
+
+        # Keystrokes: narrowing (fewer rows) and widening (back to all rows).
+        await pilot.press("slash")
+        bar = pane.query_one("#topics-filter")
+        for before, key, after, label in ((PREFIX, "0", PREFIX + "0", "narrow"),
+                                          (PREFIX + "0", "0", PREFIX + "00", "narrow"),
+                                          (PREFIX + "00", "backspace", PREFIX + "0", "widen"),
+                                          (PREFIX[:1], "backspace", "", "widen to all")):
+            pane.filter_text = before
+            pane.render_rows()
+            applied = time.perf_counter()
+            pane.filter_text = after
+            pane.render_rows()
+            apply = time.perf_counter() - applied
+            # The same change by a real key, through the filter line.
+            bar.value = before
+            await pilot.pause()
+            pressed = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            assert pane.filter_text == after, (pane.filter_text, after)
+            shown = f"'{after}' ({label}, {pane.table.row_count:,} rows)"
+            figures[f"filter keystroke {shown}: apply"] = apply
+            figures[f"filter keystroke {shown}: key to screen"] = time.perf_counter() - pressed
+        await pilot.press("escape")
+
+        started = time.perf_counter()
+        data = await pane.collect()
+        figures["full refresh: collect (network)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        pane.show(data)
+        await pilot.pause()
+        figures["full refresh: show (rows, diff, paint)"] = time.perf_counter() - started
+    return figures
 
 
 # -- backend figures ----------------------------------------------------------------
@@ -187,7 +240,7 @@ async def run(args: argparse.Namespace) -> None:
         print("\nUI figures:")
         ui = await ui_measurements(bootstrap)
         if not ui:
-            print("  (none yet: fill in ui_measurements() in bench/topics_scale.py)")
+            print("  (none)")
         for label, seconds in ui.items():
             print(f"  {label:<40} {seconds:.3f} s")
         if args.keep and cluster is not None:

@@ -25,7 +25,7 @@ from kview.core.models import ClusterSnapshot
 from kview.ui.commands import KViewCommands
 from kview.ui.messages import ProduceTo
 from kview.ui.panes.base import Pane
-from kview.ui.messages import OpenTopic
+from kview.ui.messages import OpenGroup, OpenTopic, TailTopic
 from kview.ui.screens.help import HelpScreen, binding_rows
 from kview.ui.screens.jump import JumpScreen
 from kview.ui.state import ConnectionState
@@ -51,6 +51,10 @@ class PaneSpec:
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("overview", "Overview", "1", "kview.ui.panes.overview", "OverviewPane"),
+    PaneSpec("topics", "Topics", "2", "kview.ui.panes.topics", "TopicsPane"),
+    PaneSpec("brokers", "Brokers", "3", "kview.ui.panes.brokers", "BrokersPane"),
+    PaneSpec("groups", "Groups", "4", "kview.ui.panes.groups", "GroupsPane"),
+    PaneSpec("tail", "Tail", "5", "kview.ui.panes.tail", "TailPane"),
     PaneSpec("producer", "Producer", "6", "kview.ui.panes.producer", "ProducerPane"),
 )
 """Every pane, in key order.  Add a pane here and nowhere else."""
@@ -100,6 +104,7 @@ class KViewApp(App[None]):
         self._wake = asyncio.Event()
         self._theme_problems = self._register_themes()
         self._back_stack: list[str] = []
+        self._groups_service = None  # GroupService of this connection, made on first use
 
     def _register_themes(self) -> list[str]:
         """Register every theme file; choose the remembered or configured one."""
@@ -232,6 +237,35 @@ class KViewApp(App[None]):
         pane = await self.show_pane("producer")
         pane.set_topic(message.topic)  # type: ignore[attr-defined]
 
+    async def on_open_topic(self, message: OpenTopic) -> None:
+        """A pane (or the jump list) asked for one topic's detail."""
+        from kview.ui.panes.topic_detail import TopicDetailPane
+
+        await self.show_detail(TopicDetailPane(message.topic))
+
+    async def on_tail_topic(self, message: TailTopic) -> None:
+        """A pane asked to tail a topic (or one partition of it)."""
+        pane = await self.show_pane("tail")
+        pane.start_tail(message.topic, message.partition)  # type: ignore[attr-defined]
+
+    async def on_open_group(self, message: OpenGroup) -> None:
+        """A pane asked for one consumer group's detail."""
+        from kview.ui.panes.group_detail import GroupDetailPane
+
+        await self.show_detail(GroupDetailPane(message.group))
+
+    @property
+    def groups_service(self):
+        """The GroupService of this connection, shared by every pane: its
+        LagTracker keeps the lag history (trends, rates, time-lag estimates)
+        across refreshes and panes.  A new one comes with a new backend."""
+        from kview.core.groups import GroupService
+
+        service = self._groups_service
+        if service is None or service.client is not self.backend:
+            service = self._groups_service = GroupService(self.backend)
+        return service
+
     # -- cluster connection ----------------------------------------------------------
 
     def _start_monitor(self) -> None:
@@ -294,6 +328,7 @@ class KViewApp(App[None]):
             self.notify(str(exc), severity="error")
             return
         old = self.backend
+        old_groups, self._groups_service = self._groups_service, None
         self.profile = profile
         self.backend = self.backend_factory(profile)
         self.snapshot = None
@@ -304,12 +339,16 @@ class KViewApp(App[None]):
         await switcher.remove_children()
         await self.show_pane("overview")
         self._start_monitor()
+        if old_groups is not None:
+            await old_groups.close()
         await old.close()
         self.notify(f"Connected to {profile.name} ({profile.bootstrap_servers})")
 
     async def on_unmount(self) -> None:
         if self._monitor_task is not None:
             self._monitor_task.cancel()
+        if self._groups_service is not None:
+            await self._groups_service.close()
         await self.backend.close()
 
     # -- help and palette ------------------------------------------------------------

@@ -34,6 +34,17 @@ async def _keys(pilot, *keys: str, settle: float = 2.5) -> None:
 SHOTS: list[tuple[str, tuple[str, ...]]] = [
     # (file stem, keys pressed from the overview to get there)
     ("overview", ()),
+    ("topics", ("2",)),
+    ("topic-detail", ("2", "2", "2", "2", "slash", *"orders", "enter", "enter")),
+    ("brokers", ("3",)),
+    # "4" again only waits (0.2 s a key) for the groups pane's first refresh.
+    ("groups", ("4",)),
+    ("group-detail", ("4", "4", "4", "4", "enter")),
+    ("reset-preview", ("4", "4", "4", "4", "slash", *"audit", "enter", "r", "ctrl+s")),
+    ("tail", ("5", *"orders", "enter")),
+    ("tail-detail", ("5", *"orders", "enter", "5", "5", "5", "enter")),
+    ("producer", ("6", *"orders", "tab", "tab", *"user-42", "tab", "tab", "enter", "down", "enter", "tab", "tab",
+                  *'{"id": 42, "status": "paid"}', "tab", *"source=kview", "ctrl+s")),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""
 

@@ -609,6 +609,5 @@ async def test_refresh_of_500_groups_over_2000_partitions_is_fast(kafka, client,
     print(f"\nrefresh of 500 groups / 2000 partitions: wall {min(walls):.3f}s best "
           f"({max(walls):.3f}s worst), client CPU {min(cpus):.3f}s best; "
           f"with all 50,000 rows: wall {full_wall:.3f}s, CPU {full_cpu:.3f}s")
-    # Wall time on this shared 2-core machine mostly measures the other
-    # processes; the client's own CPU time is what grows with the group count.
-    assert min(cpus) < 1.5
+    # Speed is measured and printed by bench/groups_lag.py, never asserted here:
+    # this test checks the batching (request counts above) and the numbers.

@@ -63,7 +63,8 @@ async def test_unreachable_cluster_opens_and_keeps_retrying():
 
 async def test_help_lists_every_binding(kafka):
     app = make_app(Config(), adhoc_profile(kafka.bootstrap))
-    async with app.run_test(size=(100, 40)) as pilot:
+    # Tall enough that the whole help screen shows without scrolling.
+    async with app.run_test(size=(120, 250)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         text = _svg_text(app)

@@ -1,0 +1,257 @@
+"""Brokers pane: every broker (address, rack, controller, leader and replica
+counts, log-dir size and disk use), the KRaft metadata quorum (leader, epoch,
+voters and observers with their lag), and the configs of the selected broker
+with the non-default ones marked."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, ConfigEntry, QuorumInfo
+from kview.core.errors import describe_exception
+from kview.ui.format import human_bytes, human_count, human_duration
+from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.panes.topics import set_rows_keeping_view, theme_style
+from kview.ui.widgets.config_table import ConfigTable
+from kview.ui.widgets.diff_table import Column, DiffTable
+from kview.ui.widgets.elastic_table import ElasticDiffTable
+from kview.ui.widgets.filter_bar import FilterBar
+
+BROKER_COLUMNS = (
+    Column("id", "ID", 4, 0, numeric=True),
+    Column("address", "Host:port", 18, 0),
+    Column("rack", "Rack", 8, 4),
+    Column("controller", "Ctrl", 4, 1),
+    Column("state", "State", 7, 1),
+    Column("leaders", "Lead", 5, 1, numeric=True),
+    Column("replicas", "Replicas", 8, 2, numeric=True),
+    Column("logs", "Log size", 10, 2, numeric=True),
+    Column("disk", "Disk", 4, 2, numeric=True),
+    Column("volume", "Volume", 10, 3, numeric=True),
+)
+"""Lead: partitions led; Log size: bytes of the broker's Kafka logs; Disk: the
+share of the log dirs' volumes in use (by anything); Volume: their size."""
+
+QUORUM_COLUMNS = (
+    Column("node", "Node", 5, 0, numeric=True),
+    Column("role", "Role", 9, 0),
+    Column("leo", "Log end offset", 14, 1, numeric=True),
+    Column("lag", "Lag", 8, 0, numeric=True),
+    Column("fetch", "Last fetch", 10, 2, numeric=True),
+    Column("caught", "Caught up", 10, 3, numeric=True),
+    Column("endpoints", "Endpoints", 30, 4),
+)
+
+CONTROLLER_MARK = "●"
+
+
+def disk_text(broker: BrokerSummary) -> str:
+    """``43%``: the share of the log dirs' volumes in use."""
+    fraction = broker.used_fraction
+    return "-" if fraction is None else f"{fraction:.0%}"
+
+
+def ago(timestamp_ms: int | None, now: float) -> str:
+    return "-" if timestamp_ms is None else f"{human_duration(max(0.0, now - timestamp_ms / 1000))} ago"
+
+
+class BrokersPane(Pane):
+    pane_id = "brokers"
+    title = "Brokers"
+
+    BINDINGS = [
+        Binding("enter", "configs", "Show the selected broker's configs", id="brokers.configs"),
+        Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="brokers.non_default"),
+        Binding("slash", "filter", "Filter configs by name", id="brokers.filter", key_display="/"),
+    ]
+
+    DEFAULT_CSS = """
+    BrokersPane DiffTable, BrokersPane ConfigTable { border: round $panel-lighten-2; }
+    BrokersPane DiffTable:focus, BrokersPane ConfigTable:focus { border: round $primary; }
+    """
+    HEIGHTS = {"brokers-table": ("auto", "40%"), "brokers-quorum": ("auto", "30%"), "brokers-configs": ("1fr", None)}
+    """(height, max height) of each table: set inline, since the app's stylesheet
+    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.brokers_snapshot: BrokersSnapshot | None = None
+        self.configs_of: int | None = None
+        self.configs: tuple[ConfigEntry, ...] = ()
+        self.non_default_only = True
+        self.filter_text = ""
+        self._service: BrokerService | None = None
+
+    @property
+    def service(self) -> BrokerService:
+        if self._service is None or self._service.client is not self.kview.backend:
+            self._service = BrokerService(self.kview.backend)
+        return self._service
+
+    def compose(self) -> ComposeResult:
+        brokers = ElasticDiffTable(BROKER_COLUMNS, elastic=(("address", 40),), id="brokers-table")
+        brokers.border_title = "Brokers"
+        yield brokers
+        quorum = ElasticDiffTable(QUORUM_COLUMNS, elastic=(("endpoints", 80),), id="brokers-quorum",
+                                  zebra_stripes=False)
+        quorum.border_title = "KRaft quorum"
+        yield quorum
+        configs = ConfigTable(id="brokers-configs")
+        configs.border_title = "Broker configs"
+        yield configs
+        yield FilterBar("filter configs by name (esc clears)", id="brokers-filter")
+        yield PaneStatus("loading brokers ...", id="brokers-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for widget_id, (height, max_height) in self.HEIGHTS.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.styles.height = height
+            widget.styles.max_height = max_height
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one("#brokers-table", DiffTable)
+
+    # -- data --------------------------------------------------------------------------
+
+    async def collect(self) -> BrokersSnapshot:
+        return await self.service.brokers()
+
+    def show(self, data: BrokersSnapshot) -> None:
+        self.brokers_snapshot = data
+        self._show_brokers(data)
+        self._show_quorum(data)
+        if self.configs_of is None or data.broker(self.configs_of) is None:
+            self._load_configs()
+        stamp = time.strftime("%H:%M:%S", time.localtime(data.taken_at))
+        text = f"{len(data.brokers)} broker(s) · cluster {data.cluster_id or '?'} · updated {stamp}"
+        errors = [f"broker {b.node_id} log dirs: {b.log_dirs_error}" for b in data.brokers if b.log_dirs_error]
+        if errors:
+            self.show_error(f"{text} · {'; '.join(errors)}")
+        else:
+            self.set_status(text)
+
+    def _show_brokers(self, data: BrokersSnapshot) -> None:
+        stop = theme_style(self.app, "status-stop", bold=True)
+        rows = []
+        for b in data.brokers:
+            state: str | Text = "online" if b.online else Text("offline", style=stop)
+            if b.online and b.offline_log_dirs:
+                state = Text(f"{b.offline_log_dirs} dir!", style=stop)
+            rows.append((
+                str(b.node_id),
+                (str(b.node_id), b.address, b.rack or "-", CONTROLLER_MARK if b.is_controller else "",
+                 state, human_count(b.leaders), human_count(b.replicas), human_bytes(b.log_dir_size),
+                 disk_text(b), human_bytes(b.total_bytes)),
+                (b.node_id, b.address, b.rack, b.is_controller, b.online, b.leaders, b.replicas,
+                 b.log_dir_size, b.used_fraction, b.total_bytes),
+            ))
+        set_rows_keeping_view(self.table, rows)
+        controller = data.controller_id
+        self.table.border_title = ("Brokers" + (f" · controller {controller} ({CONTROLLER_MARK})"
+                                                 if controller is not None else ""))
+
+    def _show_quorum(self, data: BrokersSnapshot) -> None:
+        table = self.query_one("#brokers-quorum", DiffTable)
+        quorum: QuorumInfo | None = data.quorum
+        if quorum is None:
+            table.border_title = f"KRaft quorum: {data.quorum_error or 'unknown'}"
+            table.set_rows([])
+            return
+        # The high watermark last: on a narrow screen the title is cut there.
+        table.border_title = (f"KRaft quorum · leader {quorum.leader_id} · epoch {quorum.leader_epoch} · "
+                              f"{len(quorum.voters)} voter(s), {len(quorum.observers)} observer(s) · "
+                              f"high watermark {quorum.high_watermark}")
+        now = time.time()
+        lag_style = theme_style(self.app, "status-warn", bold=True)
+        rows = []
+        for index, r in enumerate(quorum.replicas):
+            lag: str | Text = "-" if r.lag is None else str(r.lag)
+            if r.lag and r.lag > 0:
+                lag = Text(str(r.lag), style=lag_style)
+            role = r.status if r.status != "Observer" else "Observer"
+            rows.append((
+                f"{r.status}:{r.node_id}",
+                (str(r.node_id), role, "-" if r.log_end_offset < 0 else str(r.log_end_offset), lag,
+                 ago(r.last_fetch_timestamp, now), ago(r.last_caught_up_timestamp, now),
+                 " ".join(quorum.endpoints.get(r.node_id, ())) or "-"),
+                (index, r.status, r.log_end_offset, r.lag, r.last_fetch_timestamp, r.last_caught_up_timestamp,
+                 ""),
+            ))
+        table.set_rows(rows)
+
+    # -- configs of the selected broker ---------------------------------------------------------
+
+    def selected_broker(self) -> int | None:
+        key = self.table.selected_key()
+        return int(key) if key is not None else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "brokers-table":
+            event.stop()
+            broker = self.selected_broker()
+            if broker is not None and broker != self.configs_of:
+                self._load_configs()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "brokers-table":
+            event.stop()
+            self.action_configs()
+
+    def action_configs(self) -> None:
+        """Reload the selected broker's configs and move to them."""
+        self._load_configs()
+        self.query_one("#brokers-configs", ConfigTable).focus()
+
+    def _load_configs(self) -> None:
+        broker = self.selected_broker()
+        if broker is None and self.brokers_snapshot is not None and self.brokers_snapshot.brokers:
+            broker = self.brokers_snapshot.brokers[0].node_id
+        if broker is None:
+            return
+        self.configs_of = broker
+        table = self.query_one("#brokers-configs", ConfigTable)
+        table.border_title = f"Configs of broker {broker}: loading ..."
+
+        async def load() -> None:
+            try:
+                configs = await self.service.broker_configs(broker)
+            except Exception as exc:
+                if self.configs_of == broker:
+                    table.border_title = f"Configs of broker {broker}: {describe_exception(exc)}"
+                return
+            if self.configs_of == broker:
+                self.configs = configs
+                self._show_configs()
+
+        self.run_worker(load(), group="broker-configs", exclusive=True, exit_on_error=False)
+
+    def _show_configs(self) -> None:
+        table = self.query_one("#brokers-configs", ConfigTable)
+        shown = table.show_configs(self.configs, non_default_only=self.non_default_only, text=self.filter_text)
+        which = "not Kafka's default" if self.non_default_only else "all"
+        matching = f" matching '{self.filter_text}'" if self.filter_text else ""
+        table.border_title = (f"Configs of broker {self.configs_of}: {shown} {which}{matching} "
+                              f"(● = not Kafka's default; n toggles)")
+
+    def action_toggle_non_default(self) -> None:
+        self.non_default_only = not self.non_default_only
+        self._show_configs()
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        self.filter_text = event.text
+        self._show_configs()
+
+    def focus_default(self) -> None:
+        self.table.focus()

@@ -1,0 +1,248 @@
+"""Group detail: one consumer group's partitions (committed offset, log end,
+lag, exact time lag, the member that owns each), its members with their
+assignments, a chart of its lag over time, its rates and time to catch up.
+The group keys of the groups pane work here too; ``esc`` goes back.
+
+Rows follow ``kafka-consumer-groups --describe``: a partition without a
+committed offset shows ``-``; a negative lag (a commit past the log end) is
+shown as it is.  The time lag here is *exact*: read from the timestamp of the
+next unread record (``GroupService.describe_group``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from kview.core.groups import GroupDetail, GroupPartitionLag, GroupSummary, MemberInfo
+from kview.ui.format import human_count, human_duration, human_rate
+from kview.ui.messages import OpenTopic
+from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.panes.groups import (
+    BREACH_MARK,
+    GroupOperations,
+    catch_up_text,
+    group_operation_bindings,
+    protocol_text,
+    status_style,
+    time_lag_text,
+)
+from kview.ui.widgets.diff_table import Column, DiffTable, key_of
+from kview.ui.widgets.elastic_table import ElasticDiffTable
+from kview.ui.widgets.lag_chart import LagChart
+
+PARTITION_COLUMNS = (
+    Column("topic", "Topic", 12, 0),
+    Column("partition", "Part", 4, 0, numeric=True),
+    Column("committed", "Committed", 9, 0, numeric=True),
+    Column("log_end", "Log end", 9, 1, numeric=True),
+    Column("lag", "Lag", 8, 0, numeric=True),
+    Column("time_lag", "Time lag", 8, 1, numeric=True),
+    Column("client", "Client id", 12, 2),
+    Column("host", "Host", 15, 3),
+    Column("consumer", "Consumer id", 24, 4),
+    Column("log_start", "Log start", 9, 5, numeric=True),
+)
+"""At 80 columns: topic, partition, committed, log end, lag, time lag and
+the member's client id; wider terminals add host, consumer id, log start."""
+
+MEMBER_COLUMNS = (
+    Column("client", "Client id", 16, 0),
+    Column("host", "Host", 15, 1),
+    Column("assignment", "Assignment", 24, 0),
+    Column("count", "Parts", 5, 2, numeric=True),
+    Column("member", "Member id", 30, 3),
+    Column("instance", "Instance id", 14, 4),
+)
+
+
+def assignment_text(assignment: tuple[tuple[str, int], ...]) -> str:
+    """``orders:0-2,5 payments:1``: partitions per topic, runs as ranges."""
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in sorted(assignment):
+        by_topic.setdefault(topic, []).append(partition)
+    parts = []
+    for topic, partitions in by_topic.items():
+        runs: list[str] = []
+        start = prev = partitions[0]
+        for p in partitions[1:] + [None]:  # type: ignore[list-item]
+            if p is not None and p == prev + 1:
+                prev = p
+                continue
+            runs.append(str(start) if start == prev else f"{start}-{prev}")
+            if p is not None:
+                start = prev = p
+        parts.append(f"{topic}:{','.join(runs)}")
+    return " ".join(parts) or "-"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+class GroupDetailPane(GroupOperations, Pane):
+    pane_id = "group-detail"
+    title = "Group"
+
+    BINDINGS = [
+        Binding("enter", "open_topic", "Open the selected row's topic", id="group_detail.open_topic", show=False),
+        *group_operation_bindings("group_detail"),
+    ]
+
+    DEFAULT_CSS = """
+    GroupDetailPane #group-summary { height: auto; padding: 0 1; background: $panel; }
+    GroupDetailPane LagChart { border: round $panel-lighten-2; padding: 0 1; border-title-color: $text-muted; }
+    GroupDetailPane DiffTable { border: round $panel-lighten-2; border-title-color: $text-muted; }
+    GroupDetailPane DiffTable:focus { border: round $primary; border-title-color: $text; }
+    """
+    HEIGHTS = {"group-chart": ("6", None), "group-partitions": ("1fr", None), "group-members": ("auto", "35%")}
+    """(height, max height) of each part: set inline, since the app's stylesheet
+    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
+
+    def __init__(self, group: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.group = group
+        self.title = f"Group {group}"  # type: ignore[misc]
+        self.detail: GroupDetail | None = None
+        self.taken_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.group} · loading ...", id="group-summary")
+        chart = LagChart(id="group-chart")
+        chart.border_title = "Total lag over time"
+        yield chart
+        partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("client", 24), ("topic", 60)),
+                                      id="group-partitions")
+        partitions.border_title = "Partitions (time lag exact, from the unread record)"
+        partitions.sort_by("topic", reverse=False)
+        yield partitions
+        members = ElasticDiffTable(MEMBER_COLUMNS, elastic=(("assignment", 80),), id="group-members")
+        members.border_title = "Members"
+        members.sort_by("client", reverse=False)
+        yield members
+        yield PaneStatus("", id="group-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for widget_id, (height, max_height) in self.HEIGHTS.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.styles.height = height
+            widget.styles.max_height = max_height
+
+    # -- data --------------------------------------------------------------------------
+
+    async def collect(self) -> GroupDetail:
+        detail = await self.group_service.describe_group(self.group)
+        self.taken_at = time.time()
+        return detail
+
+    def show(self, data: GroupDetail) -> None:
+        self.detail = data
+        summary = data.summary
+        self._show_summary(summary)
+        chart = self.query_one(LagChart)
+        chart.set_history(summary.lag_history, self.taken_at)
+        if summary.lag_history:
+            span = self.taken_at - summary.lag_history[0][0]
+            peak = max(v for _, v in summary.lag_history)
+            chart.border_title = (f"Total lag over the last {human_duration(span)} "
+                                  f"(peak {human_count(peak)}, now {human_count(summary.total_lag)})")
+        self._show_partitions(data.partitions)
+        self._show_members(data.members)
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.taken_at))
+        self.set_status(f"updated {stamp} · r reset · o delete a topic's offsets · d delete group · "
+                        "tab switches tables · esc back")
+
+    def _show_summary(self, g: GroupSummary) -> None:
+        missing = g.state in ("Dead", "") and not g.partitions and not g.members
+        text = Text(no_wrap=False)
+        text.append(g.name, style="bold")
+        if missing:
+            text.append(" · no such group (deleted, or it never committed)")
+            self.query_one("#group-summary", Static).update(text)
+            return
+        uncommitted = f" ({g.uncommitted_partitions} without commit)" if g.uncommitted_partitions else ""
+        text.append(f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
+                    f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}\n")
+        text.append(str(g.status), style=status_style(self.app, g.status))
+        lag_source = "exact" if g.time_lag is None or g.time_lag.exact else "est."
+        text.append(f" · lag {human_count(g.total_lag)} · time lag {time_lag_text(g.time_lag)} {lag_source}"
+                    f" · in {human_rate(g.production_rate, unit='/s')}"
+                    f" · out {human_rate(g.consumption_rate, unit='/s')}"
+                    f" · catch-up {catch_up_text(g)} · idle {human_duration(g.idle_seconds)}")
+        if g.retention_breach:
+            text.append(f"\n{BREACH_MARK} retention breach: records the group never read were deleted",
+                        style=status_style(self.app, "stop"))
+        self.query_one("#group-summary", Static).update(text)
+
+    def _partition_row(self, r: GroupPartitionLag):
+        stop = status_style(self.app, "stop")
+        warn = status_style(self.app, "warn")
+        committed: str | Text = dash(r.committed)
+        if r.retention_breach:
+            committed = Text(f"{BREACH_MARK}{r.committed}", style=stop)
+        lag: str | Text = dash(r.lag)
+        if r.lag is not None and r.lag < 0:
+            lag = Text(str(r.lag), style=warn)
+        cells = (
+            r.topic, str(r.partition), committed, dash(r.log_end), lag, time_lag_text(r.time_lag),
+            r.client_id or "-", r.host or "-", r.consumer_id or "-", dash(r.log_start),
+        )
+        raw = (r.topic, r.partition, r.committed, r.log_end, r.lag,
+               r.time_lag.seconds if r.time_lag else None, r.client_id, r.host, r.consumer_id, r.log_start)
+        # Sorting by topic keeps partitions in order within it.
+        raw = (f"{r.topic}\0{r.partition:010d}", *raw[1:])
+        return r.key, cells, raw
+
+    def _show_partitions(self, rows: tuple[GroupPartitionLag, ...]) -> None:
+        table = self.query_one("#group-partitions", DiffTable)
+        table.set_rows([self._partition_row(r) for r in rows])
+        exact = all(r.time_lag is None or r.time_lag.exact for r in rows)
+        note = "time lag exact, from the unread record" if exact else "time lag exact where read, ~ estimated"
+        table.border_title = f"Partitions: {len(rows)} ({note})"
+
+    def _show_members(self, members: tuple[MemberInfo, ...]) -> None:
+        table = self.query_one("#group-members", DiffTable)
+        table.set_rows([
+            (key_of(m.member_id),
+             (m.client_id or "-", m.host or "-", assignment_text(m.assignment), str(len(m.assignment)),
+              m.member_id or "-", m.group_instance_id or "-"),
+             (m.client_id, m.host, assignment_text(m.assignment), len(m.assignment), m.member_id,
+              m.group_instance_id))
+            for m in members
+        ])
+        table.border_title = f"Members: {len(members)}" if members else "Members: none (nobody consumes now)"
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def operation_group(self) -> GroupSummary | None:
+        return self.detail.summary if self.detail is not None else None
+
+    def operation_topic(self) -> str | None:
+        """The topic of the selected partition row."""
+        key = self.query_one("#group-partitions", DiffTable).selected_key()
+        return key.rsplit(":", 1)[0] if key else None
+
+    def after_group_change(self, group: str, deleted: bool = False) -> None:
+        if deleted:
+            self.run_worker(self.kview.action_back(), exit_on_error=False)
+        else:
+            self.poll_now()
+
+    def action_open_topic(self) -> None:
+        topic = self.operation_topic()
+        if topic is not None:
+            self.post_message(OpenTopic(topic))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.data_table.id == "group-partitions":
+            self.action_open_topic()

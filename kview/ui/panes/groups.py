@@ -1,0 +1,467 @@
+"""Groups pane: every consumer group with its state, protocol and assignor,
+members, topics, total lag and its trend, consumption rate, estimated time
+lag and status (coloured by the theme), refreshed live; filter, sort, and the
+group operations (reset offsets, delete group, delete a topic's offsets).
+
+A refresh is one ``GroupService.refresh()`` in the pane's worker (a few
+batched requests whatever the number of groups); filtering and sorting work
+on the rows in memory, so a keystroke never waits on the network.  The app
+keeps one GroupService per connection (``app.groups_service``): its
+LagTracker remembers the lag history between refreshes and panes, which is
+what the trend, the rates and the time-lag estimates are made of."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.color import Color, ColorParseError
+from textual.widgets import DataTable
+
+from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, ResetRow
+from kview.core.lag import TimeLag
+from kview.ui.format import human_count, human_duration, human_rate
+from kview.ui.messages import OpenGroup
+from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.widgets.diff_table import Column, DiffTable, Row
+from kview.ui.widgets.elastic_table import ElasticDiffTable
+from kview.ui.widgets.filter_bar import FilterBar
+from kview.ui.widgets.lag_chart import lag_sparkline
+
+TREND_SPAN = 300.0
+"""Seconds of lag history the list's trend column covers."""
+
+BREACH_MARK = "⚠"
+"""Appended to the status of a group that lost unread records to retention."""
+
+
+# -- formatting shared with the group detail ---------------------------------------------
+
+
+def time_lag_text(lag: TimeLag | None) -> str:
+    """``12s`` (exact), ``~12s`` (estimated), ``≥…`` when the true value is
+    larger (the record was deleted, or the timeline is younger); ``-`` unknown."""
+    if lag is None:
+        return "-"
+    text = "<1s" if 0 < lag.seconds < 1 else human_duration(lag.seconds)
+    if not lag.exact and lag.seconds > 0:
+        text = "~" + text
+    return ("≥" + text) if lag.at_least else text
+
+
+def catch_up_text(summary: GroupSummary) -> str:
+    """Time to catch up: ``0s`` without lag, ``…`` until a rate is measured,
+    ``never`` when the group does not consume faster than producers write."""
+    if summary.total_lag <= 0:
+        return "0s"
+    if summary.consumption_rate is None:
+        return "…"
+    if summary.catch_up_seconds is None:
+        return "never"
+    return human_duration(summary.catch_up_seconds)
+
+
+def protocol_text(summary: GroupSummary) -> str:
+    """``classic/range``, ``consumer/uniform`` (KIP-848 group) when ListGroups
+    named the group type, else the protocol type and assignor."""
+    kind = summary.group_type or summary.protocol_type
+    parts = [p for p in (kind, summary.assignor) if p]
+    return "/".join(parts) or "-"
+
+
+def theme_colour_style(app, colour: str | None, *, bold: bool = False) -> Style:
+    """A Rich style in a theme colour (as ``app.status_colour`` returns it)."""
+    try:
+        rich_colour = Color.parse(colour).rich_color if colour else None
+    except ColorParseError:
+        rich_colour = None
+    return Style(color=rich_colour, bold=bold)
+
+
+def status_style(app, status: str) -> Style:
+    return theme_colour_style(app, app.status_colour(str(status).lower()), bold=True)
+
+
+def status_cell(app, summary: GroupSummary) -> Text:
+    text = Text(str(summary.status), style=status_style(app, summary.status))
+    if summary.retention_breach:
+        text.append(f" {BREACH_MARK}", style=status_style(app, "stop"))
+    return text
+
+
+def group_matches(text: str) -> Callable[[GroupSummary], bool]:
+    """The filter: every word is in the group's name or one of its topics.
+    Smart case: case-insensitive unless the text has a capital letter."""
+    words = text.split()
+    if not words:
+        return lambda group: True
+    sensitive = any(c.isupper() for c in text)
+    if not sensitive:
+        words = [w.lower() for w in words]
+
+    def matches(group: GroupSummary) -> bool:
+        haystack = " ".join((group.name, *group.topics))
+        if not sensitive:
+            haystack = haystack.lower()
+        return all(w in haystack for w in words)
+
+    return matches
+
+
+# -- operations shared with the group detail ----------------------------------------------
+
+
+class GroupOperations:
+    """The group keys of the groups pane and the group detail (a Pane mixin).
+    Every write is refused at once on a read-only cluster, before any form
+    opens; the backend refuses again whatever the UI does."""
+
+    def operation_group(self) -> GroupSummary | None:
+        """The group the keys act on (as last refreshed), or None."""
+        raise NotImplementedError
+
+    def operation_topic(self) -> str | None:
+        """The topic offered first by topic-scoped operations."""
+        return None
+
+    def after_group_change(self, group: str, deleted: bool = False) -> None:
+        self.poll_now()  # type: ignore[attr-defined]
+
+    @property
+    def group_service(self) -> GroupService:
+        return self.kview.groups_service  # type: ignore[attr-defined]
+
+    def _group_or_hint(self) -> GroupSummary | None:
+        group = self.operation_group()
+        if group is None:
+            self.notify("Select a consumer group first.", severity="warning", timeout=4)  # type: ignore[attr-defined]
+        return group
+
+    def _partition_counts(self) -> dict[str, int]:
+        snapshot = self.kview.snapshot  # type: ignore[attr-defined]
+        if snapshot is None:
+            return {}
+        return {t.name: t.partition_count for t in snapshot.metadata.topics if not t.name.startswith("__")}
+
+    def action_reset_offsets(self) -> None:
+        from kview.ui.screens.reset_offsets import ResetOffsetsScreen
+
+        pane: Pane = self  # type: ignore[assignment]
+        if pane.refuse_if_read_only("reset offsets"):
+            return
+        group = self._group_or_hint()
+        if group is None:
+            return
+        service, name = self.group_service, group.name
+        committed_topics = sorted({r.topic for r in group.partitions if r.committed is not None}) \
+            if group.partitions else list(group.topics)
+
+        def done(rows: list[ResetRow] | None) -> None:
+            if rows is None:
+                return
+            moved = sum(1 for r in rows if r.current != r.new)
+            pane.notify(f"{len(rows)} partition(s), {moved} moved", title=f"Offsets of '{name}' reset", timeout=6)
+            self.after_group_change(name)
+
+        pane.app.push_screen(ResetOffsetsScreen(
+            name,
+            members=group.member_count,
+            group_topics=committed_topics,
+            partition_counts=self._partition_counts(),
+            preview=lambda spec: service.preview_reset(name, spec),
+            apply=lambda spec: service.apply_reset(name, spec),
+            topic=self.operation_topic(),
+        ), done)
+
+    def action_delete_group(self) -> None:
+        from kview.ui.screens.confirm import ConfirmScreen
+
+        pane: Pane = self  # type: ignore[assignment]
+        if pane.refuse_if_read_only("delete group"):
+            return
+        group = self._group_or_hint()
+        if group is None:
+            return
+        name = group.name
+        if group.member_count:
+            pane.notify(f"Group '{name}' has {group.member_count} active member(s): Kafka deletes a group "
+                        "only when it has none. Stop its consumers first.",
+                        title="Cannot delete group", severity="error", timeout=8)
+            return
+        service = self.group_service
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                pane.run_operation(f"Deleted group '{name}'", lambda: service.delete_group(name),
+                                   lambda _: self._group_deleted(name))
+
+        pane.app.push_screen(ConfirmScreen(
+            f"Delete consumer group '{name}'?",
+            f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
+            "the group again start from their auto.offset.reset setting. This cannot be undone.",
+            require_text=name, confirm_label="Delete group",
+        ), confirmed)
+
+    def _group_deleted(self, name: str) -> None:
+        self.notify(f"Deleted group '{name}'", title="Done", timeout=5)  # type: ignore[attr-defined]
+        self.after_group_change(name, deleted=True)
+
+    def action_delete_offsets(self) -> None:
+        from kview.ui.screens.delete_offsets import DeleteOffsetsScreen
+
+        pane: Pane = self  # type: ignore[assignment]
+        if pane.refuse_if_read_only("delete group offsets"):
+            return
+        group = self._group_or_hint()
+        if group is None:
+            return
+        name = group.name
+        topics = sorted({r.topic for r in group.partitions if r.committed is not None}) \
+            if group.partitions else list(group.topics)
+        if not topics:
+            pane.notify(f"Group '{name}' has no committed offsets.", severity="warning", timeout=5)
+            return
+        service = self.group_service
+
+        def chosen(topic: str | None) -> None:
+            if topic:
+                pane.run_operation(
+                    f"Deleted offsets of '{name}' on '{topic}'", lambda: service.delete_offsets(name, topic),
+                    lambda parts: self._offsets_deleted(name, topic, parts),
+                )
+
+        pane.app.push_screen(DeleteOffsetsScreen(name, topics, self.operation_topic(),
+                                                 members=group.member_count), chosen)
+
+    def _offsets_deleted(self, name: str, topic: str, partitions: list[int]) -> None:
+        self.notify(f"{len(partitions)} partition(s) of '{topic}' forgotten by '{name}'",  # type: ignore[attr-defined]
+                    title="Offsets deleted", timeout=5)
+        self.after_group_change(name)
+
+
+def group_operation_bindings(pane_id: str) -> list[Binding]:
+    return [
+        Binding("r", "reset_offsets", "Reset offsets", id=f"{pane_id}.reset"),
+        Binding("d", "delete_group", "Delete group", id=f"{pane_id}.delete"),
+        Binding("o", "delete_offsets", "Delete a topic's offsets", id=f"{pane_id}.delete_offsets"),
+    ]
+
+
+# -- the groups table --------------------------------------------------------------------
+
+COLUMNS = (
+    Column("name", "Consumer group", 20, 0),
+    Column("status", "Status", 7, 0),
+    Column("lag", "Lag", 9, 1, numeric=True),
+    Column("time_lag", "Time lag", 8, 1, numeric=True),
+    Column("trend", "Lag trend", 10, 2),
+    Column("rate", "Msg/s", 7, 2, numeric=True),
+    Column("members", "Mem", 3, 2, numeric=True),
+    Column("state", "State", 12, 3),
+    Column("catch_up", "Catch-up", 8, 4, numeric=True),
+    Column("topics", "Topics", 24, 5),
+    Column("partitions", "Parts", 5, 6, numeric=True),
+    Column("protocol", "Protocol", 18, 6),
+)
+"""At 80 columns: name, status, lag, time lag, trend, rate and members;
+wider terminals add state, catch-up, topics, partitions and protocol."""
+
+SORT_LABELS = {c.key: c.label for c in COLUMNS}
+
+
+class GroupsPane(GroupOperations, Pane):
+    pane_id = "groups"
+    title = "Groups"
+
+    BINDINGS = [
+        Binding("enter", "open", "Open group", id="groups.open"),
+        Binding("slash", "filter", "Filter", id="groups.filter", key_display="/"),
+        Binding("s", "sort_next", "Sort by the next column", id="groups.sort"),
+        Binding("S", "sort_reverse", "Reverse the sort order", id="groups.reverse", show=False),
+        *group_operation_bindings("groups"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.groups_snapshot: GroupsSnapshot | None = None
+        self.filter_text = ""
+        self._refresh_seconds: float | None = None
+
+    def compose(self) -> ComposeResult:
+        table = ElasticDiffTable(COLUMNS, elastic=(("name", 60), ("topics", 60)), id="groups-table")
+        table.sort_by("name", reverse=False)
+        yield table
+        yield FilterBar("filter groups by name or topic (esc clears)", id="groups-filter")
+        yield PaneStatus("loading consumer groups ...", id="groups-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one("#groups-table", DiffTable)
+
+    # -- data --------------------------------------------------------------------------
+
+    async def collect(self) -> GroupsSnapshot:
+        started = time.perf_counter()
+        snapshot = await self.group_service.refresh()
+        self._refresh_seconds = time.perf_counter() - started
+        return snapshot
+
+    def show(self, data: GroupsSnapshot) -> None:
+        self.groups_snapshot = data
+        self.render_rows()
+
+    def _theme_changed(self, _theme: str) -> None:
+        self.render_rows()
+        table = self.table
+        # Same text, new colours: only a full redraw repaints unchanged cells.
+        table.sort_by(table.sort_column or "name", table.sort_reverse)
+
+    def _row(self, g: GroupSummary, now: float) -> Row:
+        cells = (
+            g.name if not g.error else Text(f"{g.name} ({g.error})", style=status_style(self.app, "stop")),
+            status_cell(self.app, g),
+            human_count(g.total_lag),
+            time_lag_text(g.time_lag),
+            Text(lag_sparkline(g.lag_history, 10, now, TREND_SPAN), style=status_style(self.app, g.status)),
+            human_rate(g.consumption_rate, unit=""),
+            str(g.member_count),
+            g.state or "-",
+            catch_up_text(g),
+            ", ".join(g.topics) or "-",
+            str(g.partition_count),
+            protocol_text(g),
+        )
+        raw = (
+            g.name, _STATUS_ORDER.get(str(g.status), 0), g.total_lag,
+            g.time_lag.seconds if g.time_lag else None, g.total_lag, g.consumption_rate, g.member_count,
+            g.state, g.catch_up_seconds, ", ".join(g.topics), g.partition_count, protocol_text(g),
+        )
+        return g.name, cells, raw
+
+    def visible_groups(self) -> list[GroupSummary]:
+        if self.groups_snapshot is None:
+            return []
+        matches = group_matches(self.filter_text)
+        return [g for g in self.groups_snapshot.groups if matches(g)]
+
+    def render_rows(self) -> None:
+        """Redraw the table from the groups in memory (no network)."""
+        snapshot = self.groups_snapshot
+        if snapshot is None:
+            return
+        groups = self.visible_groups()
+        self.table.set_rows([self._row(g, snapshot.taken_at) for g in groups])
+        self._update_status(len(groups))
+
+    def _update_status(self, shown: int) -> None:
+        snapshot = self.groups_snapshot
+        if snapshot is None:
+            return
+        total = len(snapshot.groups)
+        if not total:
+            parts = ["no consumer groups"]
+        else:
+            parts = [f"{shown} of {total} groups" if shown != total else f"{total} groups"]
+        counts: dict[str, int] = {}
+        for g in snapshot.groups:
+            counts[str(g.status)] = counts.get(str(g.status), 0) + 1
+        alarming = [f"{counts[s]} {s}" for s in ("STOP", "STALL", "WARN") if counts.get(s)]
+        if alarming:
+            parts.append(", ".join(alarming))
+        breaches = sum(1 for g in snapshot.groups if g.retention_breach)
+        if breaches:
+            parts.append(f"{breaches} {BREACH_MARK} retention breach")
+        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+        took = f" in {self._refresh_seconds:.2f}s" if self._refresh_seconds is not None else ""
+        parts.append(f"updated {stamp}{took}")
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
+        table = self.table
+        if table.sort_column:
+            arrow = "↓" if table.sort_reverse else "↑"
+            parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow}")
+        parts.append("~ = estimated")
+        text = " · ".join(parts)
+        if snapshot.errors:
+            self.show_error(f"{text} · {'; '.join(snapshot.errors)}")
+        else:
+            self.set_status(text)
+
+    # -- selection -----------------------------------------------------------------------
+
+    def operation_group(self) -> GroupSummary | None:
+        key = self.table.selected_key()
+        if key is None or self.groups_snapshot is None:
+            return None
+        return self.groups_snapshot.group(key)
+
+    def operation_topic(self) -> str | None:
+        group = self.operation_group()
+        return group.topics[0] if group is not None and len(group.topics) == 1 else None
+
+    def select_group(self, name: str) -> bool:
+        """Put the cursor on ``name`` if the table shows it."""
+        try:
+            row = self.table.get_row_index(name)
+        except Exception:  # not shown (yet, or filtered out)
+            return False
+        self.table.move_cursor(row=row)
+        return True
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self._sort(str(event.column_key.value))
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        key = self.table.selected_key()
+        if key is not None:
+            self.post_message(OpenGroup(key))
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        self.filter_text = event.text
+        self.render_rows()
+
+    def _sort(self, column: str, reverse: bool | None = None) -> None:
+        table = self.table
+        if reverse is None:
+            if table.sort_column == column:
+                reverse = not table.sort_reverse
+            else:
+                # Worst first is what one looks for in a number or a status.
+                reverse = column == "status" or next(c.numeric for c in COLUMNS if c.key == column)
+        table.sort_by(column, reverse)
+        self._update_status(table.row_count)
+
+    def action_sort_next(self) -> None:
+        table = self.table
+        keys: list[Hashable] = [c.key for c in table.shown_columns if c.key != "trend"] or ["name"]
+        current = table.sort_column
+        following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self._sort(str(following))
+
+    def action_sort_reverse(self) -> None:
+        table = self.table
+        self._sort(table.sort_column or "name", not table.sort_reverse)
+
+
+_STATUS_ORDER = {"OK": 0, "EMPTY": 1, "WARN": 2, "STALL": 3, "STOP": 4}
+"""Sorting the status column puts the worst first (descending)."""

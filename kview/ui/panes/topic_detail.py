@@ -1,0 +1,284 @@
+"""Topic detail: one topic's partitions (leader, replicas with the ones out of
+the ISR marked, watermarks, messages, size, rate), its configs with their
+source (non-defaults marked), and the consumer groups that have offsets on it
+with their lag.  The topic keys of the topics pane work here too; ``esc``
+goes back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from kview.core.errors import describe_exception
+from kview.core.groups import GroupService, GroupsSnapshot
+from kview.core.topics import PartitionRow, TopicDetail
+from kview.ui.format import human_bytes, human_count, human_rate
+from kview.ui.messages import OpenGroup
+from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.panes.topics import TopicOperations, operation_bindings, set_rows_keeping_view, theme_style
+from kview.ui.widgets.config_table import ConfigTable
+from kview.ui.widgets.diff_table import Column, DiffTable, key_of
+from kview.ui.widgets.elastic_table import ElasticDiffTable
+
+log = logging.getLogger(__name__)
+
+PARTITION_COLUMNS = (
+    Column("partition", "Part", 4, 0, numeric=True),
+    Column("leader", "Leader", 6, 0, numeric=True),
+    Column("replicas", "Replicas", 12, 1),
+    Column("isr", "ISR", 10, 2),
+    Column("offline", "Offline", 8, 4),
+    Column("low", "Low", 10, 1, numeric=True),
+    Column("high", "High", 10, 1, numeric=True),
+    Column("messages", "Messages", 11, 1, numeric=True),
+    Column("size", "Size", 10, 3, numeric=True),
+    Column("rate", "Msg/s", 8, 2, numeric=True),
+)
+"""Replicas marked ``*`` (in the under-replicated colour) are out of the ISR."""
+
+GROUP_COLUMNS = (
+    Column("group", "Consumer group", 24, 0),
+    Column("state", "State", 12, 2),
+    Column("members", "Members", 7, 3, numeric=True),
+    Column("partitions", "Parts", 5, 1, numeric=True),
+    Column("lag", "Lag on topic", 12, 0, numeric=True),
+)
+
+
+@dataclass(frozen=True)
+class GroupOnTopic:
+    """One consumer group's offsets on this topic."""
+
+    name: str
+    state: str
+    members: int
+    partitions: int
+    """Partitions of this topic the group has committed offsets on or is assigned."""
+    lag: int | None
+    """Sum of the lags of the committed partitions (None: none committed)."""
+
+
+def groups_on_topic(snapshot: GroupsSnapshot, topic: str) -> list[GroupOnTopic]:
+    """The groups with rows on ``topic``, biggest lag first (pure)."""
+    out = []
+    for group in snapshot.groups:
+        rows = [r for r in group.partitions if r.topic == topic]
+        if not rows:
+            continue
+        lags = [r.lag for r in rows if r.lag is not None]
+        out.append(GroupOnTopic(
+            name=group.name, state=group.state, members=group.member_count, partitions=len(rows),
+            lag=sum(max(0, lag) for lag in lags) if lags else None,
+        ))
+    out.sort(key=lambda g: (-(g.lag or 0), g.name))
+    return out
+
+
+def replica_text(replicas: tuple[int, ...], isr: tuple[int, ...], offline: tuple[int, ...],
+                 out_style: Style, offline_style: Style) -> Text | str:
+    """``1,2*,3``: replicas out of the ISR get a ``*`` in the under-replicated
+    colour (offline ones in the stop colour)."""
+    if all(r in isr for r in replicas):
+        return ",".join(str(r) for r in replicas)
+    text = Text()
+    for i, replica in enumerate(replicas):
+        if i:
+            text.append(",")
+        if replica in isr:
+            text.append(str(replica))
+        else:
+            text.append(f"{replica}*", style=offline_style if replica in offline else out_style)
+    return text
+
+
+@dataclass(frozen=True)
+class DetailData:
+    detail: TopicDetail
+    groups: list[GroupOnTopic] | None
+    groups_error: str | None
+
+
+class TopicDetailPane(TopicOperations, Pane):
+    pane_id = "topic-detail"
+    title = "Topic"
+
+    BINDINGS = [
+        Binding("enter", "open", "Open the selected consumer group", id="topic_detail.open", show=False),
+        Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="topic_detail.non_default"),
+        *[b for b in operation_bindings("topic_detail", show=("delete_records", "edit_configs"))
+          if b.action != "create_topic"],
+    ]
+
+    DEFAULT_CSS = """
+    TopicDetailPane #detail-summary { height: 1; padding: 0 1; background: $panel; }
+    TopicDetailPane DiffTable, TopicDetailPane ConfigTable { border: round $panel-lighten-2; }
+    TopicDetailPane DiffTable:focus, TopicDetailPane ConfigTable:focus { border: round $primary; }
+    """
+    HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"),
+               "detail-groups": ("auto", "25%")}
+    """(height, max height) of each table: set inline, since the app's stylesheet
+    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
+
+    def __init__(self, topic: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.topic = topic
+        self.title = f"Topic {topic}"  # type: ignore[misc]
+        self.detail: TopicDetail | None = None
+        self.non_default_only = True
+        self._groups: GroupService | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.topic} · loading ...", id="detail-summary")
+        partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("replicas", 24), ("isr", 24)),
+                                      id="detail-partitions")
+        partitions.border_title = "Partitions (* = replica out of the ISR)"
+        partitions.sort_by("partition", reverse=False)
+        yield partitions
+        configs = ConfigTable(id="detail-configs")
+        configs.border_title = "Configs"
+        yield configs
+        groups = ElasticDiffTable(GROUP_COLUMNS, elastic=(("group", 80),), id="detail-groups")
+        groups.border_title = "Consumer groups on this topic (enter opens)"
+        yield groups
+        yield PaneStatus("", id="detail-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for widget_id, (height, max_height) in self.HEIGHTS.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.styles.height = height
+            widget.styles.max_height = max_height
+
+    async def on_unmount(self) -> None:
+        if self._groups is not None:
+            groups, self._groups = self._groups, None
+            await groups.close()
+
+    # -- data --------------------------------------------------------------------------
+
+    async def collect(self) -> DetailData:
+        if self._groups is None:
+            self._groups = GroupService(self.kview.backend)
+        detail, groups = await asyncio.gather(
+            self.topic_service.topic_detail(self.topic),
+            self._groups.refresh(with_partitions=True),
+            return_exceptions=True,
+        )
+        if isinstance(detail, BaseException):
+            raise detail
+        if isinstance(groups, BaseException):
+            if not isinstance(groups, Exception):
+                raise groups
+            return DetailData(detail, None, describe_exception(groups))
+        return DetailData(detail, groups_on_topic(groups, self.topic), None)
+
+    def show(self, data: DetailData) -> None:
+        self.detail = data.detail
+        self._show_summary(data.detail)
+        self._show_partitions(data.detail)
+        self._show_configs()
+        groups = self.query_one("#detail-groups", DiffTable)
+        if data.groups is None:
+            groups.border_title = f"Consumer groups: {data.groups_error}"
+        else:
+            groups.border_title = (f"Consumer groups on this topic: {len(data.groups)} (enter opens)"
+                                   if data.groups else "No consumer group has offsets on this topic")
+            set_rows_keeping_view(groups, [
+                (g.name, (g.name, g.state, str(g.members), str(g.partitions), human_count(g.lag)),
+                 (g.name, g.state, g.members, g.partitions, g.lag))
+                for g in data.groups
+            ])
+        stamp = time.strftime("%H:%M:%S", time.localtime(data.detail.taken_at))
+        text = f"updated {stamp} · tab moves between tables · esc goes back"
+        if data.detail.problems:
+            self.show_error(f"{text} · {'; '.join(data.detail.problems)}")
+        else:
+            self.set_status(text)
+
+    def _show_summary(self, detail: TopicDetail) -> None:
+        # Problems right after the name: a narrow screen cuts the line's end.
+        text = Text(detail.name + (" (internal)" if detail.internal else ""), style="bold")
+        if detail.under_replicated:
+            text.append(f" · {detail.under_replicated} under-replicated",
+                        style=theme_style(self.app, "under-replicated", bold=True))
+        offline = sum(1 for p in detail.partitions if p.offline)
+        if offline:
+            text.append(f" · {offline} offline", style=theme_style(self.app, "status-stop", bold=True))
+        text.append(" · " + " · ".join([
+            f"{len(detail.partitions)} partitions",
+            f"RF {detail.replication_factor}",
+            f"{human_count(detail.messages)} messages",
+            human_bytes(detail.size),
+            f"{human_rate(detail.rate, unit='')} msg/s",
+        ]))
+        self.query_one("#detail-summary", Static).update(text)
+
+    def _partition_row(self, p: PartitionRow, out_style: Style, stop_style: Style):
+        leader: str | Text = str(p.leader) if p.leader >= 0 else Text("none", style=stop_style)
+        offline = ",".join(str(r) for r in p.offline_replicas) if p.offline_replicas else "-"
+        cells = (
+            str(p.partition), leader,
+            replica_text(p.replicas, p.isr, p.offline_replicas, out_style, stop_style),
+            ",".join(str(r) for r in p.isr) or "-",
+            Text(offline, style=stop_style) if p.offline_replicas else offline,
+            "-" if p.low is None else str(p.low),
+            "-" if p.high is None else str(p.high),
+            human_count(p.messages), human_bytes(p.size), human_rate(p.rate, unit=""),
+        )
+        raw = (p.partition, p.leader, p.replicas, p.isr, p.offline_replicas, p.low, p.high,
+               p.messages, p.size, p.rate)
+        return key_of(self.topic, p.partition), cells, raw
+
+    def _show_partitions(self, detail: TopicDetail) -> None:
+        out_style = theme_style(self.app, "under-replicated", bold=True)
+        stop_style = theme_style(self.app, "status-stop", bold=True)
+        table = self.query_one("#detail-partitions", DiffTable)
+        set_rows_keeping_view(table, [self._partition_row(p, out_style, stop_style) for p in detail.partitions])
+
+    def _show_configs(self) -> None:
+        if self.detail is None:
+            return
+        table = self.query_one("#detail-configs", ConfigTable)
+        shown = table.show_configs(self.detail.configs, non_default_only=self.non_default_only)
+        which = "not Kafka's default" if self.non_default_only else "all"
+        table.border_title = f"Configs: {shown} {which} (● = not Kafka's default; n toggles)"
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def operation_topic(self) -> str | None:
+        return self.topic
+
+    def tail_partition(self) -> int | None:
+        table = self.query_one("#detail-partitions", DiffTable)
+        key = table.selected_key() if table.has_focus else None
+        return int(key.rsplit(":", 1)[1]) if key else None
+
+    def after_topic_change(self, topic: str, deleted: bool = False) -> None:
+        if deleted:
+            self.run_worker(self.kview.action_back(), exit_on_error=False)
+        else:
+            self.poll_now()
+
+    def action_toggle_non_default(self) -> None:
+        self.non_default_only = not self.non_default_only
+        self._show_configs()
+
+    def action_open(self) -> None:
+        table = self.query_one("#detail-groups", DiffTable)
+        group = table.selected_key()
+        if group is not None:
+            self.post_message(OpenGroup(group))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.data_table.id == "detail-groups":
+            self.action_open()

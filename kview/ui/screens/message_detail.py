@@ -1,0 +1,223 @@
+"""One tailed record in full: key, headers, timestamp and its type,
+partition, offset and the whole value, pretty-printed (JSON highlighted in the
+theme's colours, text, or a hex dump for binary).
+
+The list shows previews cut to the screen; here nothing is cut (a hex or
+base64 dump stops at DETAIL_MAX_BYTES with a note).  The body is a Line-API
+view too, so a 5 MB value scrolls as fast as a small one; values above
+THREAD_RENDER_BYTES are laid out in a thread so the UI never stalls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Label
+
+from kview.core.codecs import (BOOL, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED, preview,
+                               render)
+from kview.core.ring import timestamp_type_name
+from kview.ui.format import human_bytes
+
+LABEL, MUTED, NOTE, HEADING = "label", "muted", "note", "heading"
+DETAIL_MAX_BYTES = 16 << 20
+THREAD_RENDER_BYTES = 256 << 10
+VALUE_FORMATS = ("auto", "json", "text", "hex", "base64")
+MAX_LINE_CELLS = 4000
+"""Longer lines are cut here (with the marker) so horizontal scrolling stays sane."""
+
+Line = tuple[tuple[str, str], ...]
+
+
+def format_timestamp(ms: int) -> str:
+    if ms is None or ms < 0:
+        return "none"
+    try:
+        stamp = datetime.fromtimestamp(ms / 1000).astimezone()
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms"
+    return stamp.isoformat(sep=" ", timespec="milliseconds")
+
+
+def _field(label: str, *tokens: tuple[str, str]) -> Line:
+    return ((LABEL, f"{label:<11}"), *tokens)
+
+
+def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
+    """Everything the detail shows, as (kind, text) tokens per line."""
+    lines: list[Line] = [
+        _field("Topic", (PLAIN, record.topic)),
+        _field("Partition", (NUMBER, str(record.partition))),
+        _field("Offset", (NUMBER, str(record.offset))),
+        _field("Timestamp", (PLAIN, format_timestamp(record.timestamp)),
+               (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms")),
+    ]
+    key = record.key
+    if key is None:
+        lines.append(_field("Key", (NULL, "null")))
+    else:
+        rendered = render(key)
+        about = f"  {rendered.format}, {human_bytes(len(key))}"
+        if len(rendered.lines) == 1:
+            lines.append(_field("Key", *rendered.lines[0], (MUTED, about)))
+        else:
+            lines.append(_field("Key", (MUTED, about.strip())))
+            lines.extend(((SPACE, "  "), *line) for line in rendered.lines)
+        if rendered.note and rendered.format != "empty":
+            lines.append(((LABEL, " " * 11), (NOTE, rendered.note)))
+    headers = tuple(record.headers or ())
+    lines.append(_field("Headers", (MUTED, str(len(headers)) if headers else "none")))
+    for name, raw in headers:
+        value_tokens = (NULL, "null") if raw is None else (STRING if raw else MUTED, preview(raw, limit=400))
+        lines.append(((SPACE, "  "), (KEY, name), (PUNCT, ": "), value_tokens))
+    value = record.value
+    if value is None:
+        lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))
+        return lines
+    rendered = render(value, value_format, max_bytes=DETAIL_MAX_BYTES)
+    about = f"{rendered.format}, {human_bytes(len(value))}"
+    lines.append(_field("Value", (MUTED, about), *(((NOTE, f"  {rendered.note}"),) if rendered.note else ())))
+    lines.append(())
+    lines.extend(rendered.lines)
+    return lines
+
+
+class DetailBody(ScrollView, can_focus=True):
+    """Token lines on the Line API: only what is on screen is drawn."""
+
+    COMPONENT_CLASSES = {
+        "detail--key", "detail--string", "detail--number", "detail--bool", "detail--null",
+        "detail--punct", "detail--label", "detail--muted", "detail--note", "detail--plain",
+    }
+    DEFAULT_CSS = """
+    DetailBody { height: 1fr; background: $surface; }
+    DetailBody > .detail--key { color: $text-primary; }
+    DetailBody > .detail--string { color: $text-success; }
+    DetailBody > .detail--number { color: $text-warning; }
+    DetailBody > .detail--bool { color: $text-accent; }
+    DetailBody > .detail--null { color: $text-error; text-style: italic; }
+    DetailBody > .detail--punct { color: $text-muted; }
+    DetailBody > .detail--label { color: $text-secondary; text-style: bold; }
+    DetailBody > .detail--muted { color: $text-muted; }
+    DetailBody > .detail--note { color: $text-warning; text-style: italic; }
+    DetailBody > .detail--plain { color: $foreground; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lines: list[Line] = []
+        self._cache: LRUCache[int, list[Segment]] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
+
+    def set_lines(self, lines: list[Line]) -> None:
+        self.lines = lines
+        self._cache.clear()
+        width = max((sum(len(t) for _, t in line) for line in lines[:20000]), default=0)
+        self.virtual_size = Size(min(width, MAX_LINE_CELLS) + 1, len(lines))
+        self.scroll_to(0, 0, animate=False, force=True)
+        self.refresh()
+
+    def plain_text(self) -> str:
+        return "\n".join("".join(t for _, t in line) for line in self.lines)
+
+    def _style(self, kind: str) -> Style:
+        style = self._styles.get(kind)
+        if style is None:
+            name = kind if kind in ("key", "string", "number", "bool", "null", "punct", "label", "muted", "note") \
+                else "plain"
+            style = self._styles[kind] = self.get_component_rich_style(f"detail--{name}", partial=False)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        if index >= len(self.lines):
+            return Strip.blank(width, self.rich_style)
+        segments = self._cache.get(index)
+        if segments is None:
+            base = self.rich_style
+            segments = []
+            cells = 0
+            for kind, text in self.lines[index]:
+                if cells + len(text) > MAX_LINE_CELLS:
+                    text = text[: max(0, MAX_LINE_CELLS - cells - 1)] + TRUNCATED
+                segments.append(Segment(text, base + self._style(kind)))
+                cells += len(text)
+                if cells >= MAX_LINE_CELLS:
+                    break
+            self._cache[index] = segments
+        x = round(self.scroll_x)
+        return Strip(segments).crop_extend(x, x + width, self.rich_style)
+
+
+class MessageDetailScreen(ModalScreen[None]):
+    """The selected record in full; ``f`` changes how the value is shown."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="detail.close"),
+        Binding("f", "cycle_format", "Value format", id="detail.format"),
+    ]
+    DEFAULT_CSS = """
+    MessageDetailScreen { align: center middle; }
+    MessageDetailScreen > Vertical { width: 100%; height: 100%; border: thick $primary; background: $surface; }
+    MessageDetailScreen #detail-title { text-style: bold; padding: 0 1; background: $panel; width: 100%; }
+    MessageDetailScreen #detail-hint { color: $text-muted; padding: 0 1; background: $panel; width: 100%; }
+    """
+
+    def __init__(self, record: Any, value_format: str = "auto") -> None:
+        super().__init__()
+        self.record = record
+        self.value_format = value_format
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        with Vertical():
+            yield Label(f"{record.topic}  partition {record.partition}  offset {record.offset}", id="detail-title")
+            yield DetailBody(id="detail-body")
+            yield Label("", id="detail-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(DetailBody).focus()
+        self._show()
+
+    def _show(self) -> None:
+        self._hint()
+        value = self.record.value
+        if value is not None and len(value) > THREAD_RENDER_BYTES:
+            self.query_one(DetailBody).set_lines([((MUTED, f"laying out {human_bytes(len(value))} ..."),)])
+            self._render_in_thread(self.value_format)
+        else:
+            self.query_one(DetailBody).set_lines(detail_lines(self.record, self.value_format))
+
+    @work(thread=True, exclusive=True, group="detail-render", exit_on_error=False)
+    def _render_in_thread(self, value_format: str) -> None:
+        lines = detail_lines(self.record, value_format)
+        self.app.call_from_thread(self._rendered, value_format, lines)
+
+    def _rendered(self, value_format: str, lines: list[Line]) -> None:
+        if value_format == self.value_format and self.is_mounted:
+            self.query_one(DetailBody).set_lines(lines)
+
+    def _hint(self) -> None:
+        self.query_one("#detail-hint", Label).update(
+            f"value as {self.value_format} (f changes) · arrows, pgup/pgdn scroll · esc closes"
+        )
+
+    def action_cycle_format(self) -> None:
+        i = VALUE_FORMATS.index(self.value_format) if self.value_format in VALUE_FORMATS else 0
+        self.value_format = VALUE_FORMATS[(i + 1) % len(VALUE_FORMATS)]
+        self._show()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

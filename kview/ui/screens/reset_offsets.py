@@ -1,0 +1,395 @@
+"""The reset-offsets form: where to (earliest, latest, an offset, a date and
+time, shift by N) and which partitions (every topic the group has committed,
+one topic, chosen partitions of a topic).  Nothing is committed before the
+user has seen the preview (old offset, new offset, lag after), computed by
+the backend exactly as ``kafka-consumer-groups --reset-offsets --dry-run``
+would; Apply then commits it.  Kafka accepts a reset only while the group has
+no members: the form says so up front, and the backend checks again when
+applying (members may have joined or left since the form opened)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from kview.core.errors import KViewError
+from kview.core.groups import ResetRow, ResetSpec
+from kview.ui.format import human_count
+from kview.ui.screens.operation_form import OperationForm
+
+ResetCall = Callable[[ResetSpec], Awaitable[list[ResetRow]]]
+
+KINDS: tuple[tuple[str, str], ...] = (
+    ("the earliest offset (read everything again)", "earliest"),
+    ("the latest offset (skip everything unread)", "latest"),
+    ("an offset", "offset"),
+    ("a date and time", "datetime"),
+    ("shift by N records", "shift"),
+)
+
+SCOPES: tuple[tuple[str, str], ...] = (
+    ("every topic the group has committed", "all"),
+    ("one topic (all its partitions)", "topic"),
+    ("chosen partitions of one topic", "partitions"),
+)
+
+PLACEHOLDERS = {
+    "offset": "offset, e.g. 1000",
+    "datetime": "2024-05-01 12:00 (local), ISO with zone, epoch ms, or -2h",
+    "shift": "N: -100 goes back 100 records, 50 skips 50",
+}
+
+SHOWN_ROWS = 200
+"""Preview rows drawn in the table; the totals always cover every row."""
+
+_RELATIVE = re.compile(r"^-\s*(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+# -- parsing (pure) ---------------------------------------------------------------------
+
+
+def parse_partitions(text: str, count: int | None = None) -> tuple[tuple[int, ...] | None, str | None]:
+    """``"0,2,4-6"`` -> ((0, 2, 4, 5, 6), None); (None, problem) when invalid.
+    With ``count``, partitions must exist (0 .. count-1)."""
+    chosen: set[int] = set()
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", token)
+        if not match:
+            return None, f"'{token}' is not a partition number or a range like 4-6"
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+        if high < low:
+            return None, f"the range '{token}' goes backwards"
+        chosen.update(range(low, high + 1))
+    if not chosen:
+        return None, "give the partitions, e.g. 0,2,4-6"
+    if count is not None:
+        missing = sorted(p for p in chosen if p >= count)
+        if missing:
+            shown = ", ".join(str(p) for p in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            return None, f"the topic has partitions 0-{count - 1} only (no {shown})"
+    return tuple(sorted(chosen)), None
+
+
+def parse_datetime(text: str, now: datetime | None = None) -> datetime | int:
+    """A date and time as the user types it: ``2024-05-01 12:00`` (local time),
+    ISO 8601 with a zone, epoch milliseconds, or ``-2h`` / ``-30m`` / ``-1d``
+    before now.  Raises ValueError with a sentence."""
+    value = text.strip()
+    if not value:
+        raise ValueError("give a date and time, e.g. 2024-05-01 12:00")
+    if value.isdigit():
+        return int(value)
+    relative = _RELATIVE.match(value)
+    if relative:
+        delta = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        return (now or datetime.now()) - delta
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date and time: use 2024-05-01 12:00, "
+                         "2024-05-01T12:00:00+02:00, epoch ms or -2h") from None
+
+
+def parse_reset_value(kind: str, text: str) -> tuple[int | datetime | None, str | None]:
+    """The value a reset kind needs, parsed: (value, None) or (None, problem)."""
+    value = text.strip()
+    if kind in ("earliest", "latest"):
+        return None, None
+    if kind == "offset":
+        if not value.isdigit():
+            return None, "the offset must be a whole number, 0 or more"
+        return int(value), None
+    if kind == "shift":
+        if not re.fullmatch(r"[+-]?\d+", value):
+            return None, "N must be a whole number (negative goes back)"
+        return int(value), None
+    try:
+        return parse_datetime(value), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def describe_datetime(value: datetime | int) -> str:
+    """How a parsed date will be read: local time unless it carries a zone."""
+    if isinstance(value, int):
+        return f"= {datetime.fromtimestamp(value / 1000):%Y-%m-%d %H:%M:%S} local time"
+    if value.tzinfo is None:
+        return f"= {value:%Y-%m-%d %H:%M:%S} local time"
+    return f"= {value.astimezone():%Y-%m-%d %H:%M:%S} local time"
+
+
+def build_spec(
+    kind: str,
+    value_text: str,
+    scope: str,
+    topic: str | None,
+    partitions_text: str,
+    partition_counts: Mapping[str, int],
+) -> tuple[ResetSpec | None, dict[str, str]]:
+    """The form's fields -> (ResetSpec, {}) or (None, problems by field)."""
+    problems: dict[str, str] = {}
+    value, problem = parse_reset_value(kind, value_text)
+    if problem:
+        problems["value"] = problem
+    chosen: tuple[int, ...] | None = None
+    if scope in ("topic", "partitions"):
+        if not topic:
+            problems["topic"] = "choose a topic"
+        elif scope == "partitions":
+            chosen, problem = parse_partitions(partitions_text, partition_counts.get(topic))
+            if problem:
+                problems["partitions"] = problem
+    if problems:
+        return None, problems
+    try:
+        spec = ResetSpec(kind, value, topic=topic if scope != "all" else None,
+                         partitions=chosen if scope == "partitions" else None)
+    except KViewError as exc:
+        return None, {"": str(exc)}
+    return spec, {}
+
+
+def lag_totals(rows: Sequence[ResetRow]) -> tuple[int, int]:
+    """(lag now, lag after the reset) over the previewed partitions; a
+    partition without a commit has no lag now."""
+    now = sum(max(0, r.log_end - r.current) for r in rows if r.current is not None)
+    after = sum(max(0, r.lag) for r in rows)
+    return now, after
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
+    """Reset a group's offsets; the result is the committed rows, or None."""
+
+    DEFAULT_CSS = """
+    ResetOffsetsScreen #dialog { width: 86; }
+    ResetOffsetsScreen .row { margin-top: 0; height: 1; }
+    ResetOffsetsScreen .row Label { width: 12; }
+    ResetOffsetsScreen .row Select { width: 1fr; }
+    ResetOffsetsScreen #reset-preview { margin-top: 1; }
+    ResetOffsetsScreen #reset-summary { margin-top: 0; }
+    ResetOffsetsScreen #reset-members { margin-bottom: 1; }
+    ResetOffsetsScreen #value-hint { padding-left: 12; }
+    """
+
+    def __init__(
+        self,
+        group: str,
+        *,
+        members: int,
+        group_topics: Sequence[str],
+        partition_counts: Mapping[str, int],
+        preview: ResetCall,
+        apply: ResetCall,
+        topic: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.group = group
+        self.members = members
+        self.group_topics = list(group_topics)
+        self.partition_counts = dict(partition_counts)
+        self.preview_call = preview
+        self.apply_call = apply
+        self.initial_topic = topic
+        self.previewed: ResetSpec | None = None
+        self.preview_rows: list[ResetRow] = []
+        self._ready = False
+        """False until mounted: the fields' first Changed events are not the user's."""
+
+    # -- layout ----------------------------------------------------------------------
+
+    def _topic_options(self) -> list[tuple[str, str]]:
+        others = sorted(t for t in self.partition_counts if t not in self.group_topics)
+        options = [(f"{t} (the group's)", t) for t in self.group_topics]
+        options += [(t, t) for t in others]
+        return options
+
+    def compose(self) -> ComposeResult:
+        topic_options = self._topic_options()
+        initial = self.initial_topic if any(v == self.initial_topic for _, v in topic_options) else None
+        with Vertical(id="dialog"):
+            yield Label(f"Reset offsets of group '{self.group}'", classes="title")
+            if self.members:
+                yield Static(
+                    f"⚠ The group has {self.members} active member(s). Kafka accepts a reset only while "
+                    "a group has no members: stop its consumers first. You can still preview.",
+                    id="reset-members", classes="warning",
+                )
+            with Horizontal(classes="row"):
+                yield Label("Reset to")
+                yield Select(KINDS, value="earliest", allow_blank=False, id="reset-kind", compact=True)
+            with Horizontal(classes="row", id="value-row"):
+                yield Label("Value")
+                yield Input("", id="reset-value", compact=True)
+            yield Static("", id="value-hint", classes="muted")
+            yield Static("", id="problem-value", classes="problem")
+            with Horizontal(classes="row"):
+                yield Label("Scope")
+                yield Select(SCOPES, value="all" if self.group_topics else "topic", allow_blank=False,
+                             id="reset-scope", compact=True)
+            with Horizontal(classes="row", id="topic-row"):
+                yield Label("Topic")
+                yield Select(topic_options, prompt="choose a topic",
+                             value=initial if initial is not None else Select.NULL,
+                             id="reset-topic", compact=True)
+            yield Static("", id="problem-topic", classes="problem")
+            with Horizontal(classes="row", id="partitions-row"):
+                yield Label("Partitions")
+                yield Input("", placeholder="0,2,4-6", id="reset-partitions", compact=True)
+            yield Static("", id="problem-partitions", classes="problem")
+            table = DataTable(id="reset-preview", cursor_type="row", zebra_stripes=True)
+            table.add_column("Topic")
+            for label in ("Partition", "Current", "New", "Change", "Lag after"):
+                table.add_column(Text(label, justify="right"))
+            yield table
+            yield Static("", id="reset-summary")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Preview", id="form-submit", variant="primary", compact=True)
+                yield Button("Cancel", id="form-cancel", compact=True)
+            yield Static("", id="form-hint", classes="muted")
+
+    def on_mount(self) -> None:
+        # Inline: the app's stylesheet (``DataTable { height: 1fr }``) outranks
+        # DEFAULT_CSS, and a 1fr table would stretch the dialog to the screen.
+        preview = self.query_one("#reset-preview", DataTable)
+        preview.styles.height = "auto"
+        preview.styles.max_height = 10
+        self._show_fields()
+        self._set_stage(previewed=False)
+        self.query_one("#reset-kind", Select).focus()
+        self.call_after_refresh(setattr, self, "_ready", True)
+
+    # -- fields ----------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return str(self.query_one("#reset-kind", Select).value)
+
+    @property
+    def scope(self) -> str:
+        return str(self.query_one("#reset-scope", Select).value)
+
+    @property
+    def topic(self) -> str | None:
+        value = self.query_one("#reset-topic", Select).value
+        return None if value is Select.NULL or value is None else str(value)
+
+    def _show_fields(self) -> None:
+        kind, scope = self.kind, self.scope
+        needs_value = kind in PLACEHOLDERS
+        self.query_one("#value-row").display = needs_value
+        self.query_one("#value-hint").display = needs_value
+        if needs_value:
+            self.query_one("#reset-value", Input).placeholder = PLACEHOLDERS[kind]
+        self.query_one("#topic-row").display = scope != "all"
+        self.query_one("#partitions-row").display = scope == "partitions"
+        self._update_value_hint()
+
+    def _update_value_hint(self) -> None:
+        hint = ""
+        if self.kind == "datetime":
+            value, problem = parse_reset_value("datetime", self.query_one("#reset-value", Input).value)
+            hint = describe_datetime(value) if value is not None and not problem else ""
+        elif self.kind == "shift":
+            hint = "offsets are kept between each partition's log start and log end"
+        self.query_one("#value-hint", Static).update(hint)
+
+    def field_of(self, key: str) -> str:
+        return key
+
+    def _spec(self) -> tuple[ResetSpec | None, dict[str, str]]:
+        return build_spec(
+            self.kind, self.query_one("#reset-value", Input).value, self.scope, self.topic,
+            self.query_one("#reset-partitions", Input).value, self.partition_counts,
+        )
+
+    def _changed(self, field: str) -> None:
+        if not self._ready:
+            return
+        self.touched.add(field)
+        self._show_fields()
+        _spec, problems = self._spec()
+        self.show_problems(problems, only_touched=True)
+        # A preview no longer matches what the form says: show it again first.
+        self._set_stage(previewed=False)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        field = {"reset-kind": "value", "reset-scope": "topic", "reset-topic": "topic"}.get(event.select.id or "", "")
+        if event.select.id == "reset-kind":
+            # A new kind brings different rules for the value: judge it afresh.
+            self.touched.discard("value")
+        self._changed(field)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed("value" if event.input.id == "reset-value" else "partitions")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    # -- stages ----------------------------------------------------------------------
+
+    def _set_stage(self, *, previewed: bool) -> None:
+        if not previewed:
+            self.previewed = None
+            self.preview_rows = []
+            self.query_one("#reset-preview", DataTable).clear()
+            self.query_one("#reset-summary", Static).update("")
+            self.show_error(None)
+        self.query_one("#reset-preview").display = previewed
+        self.query_one("#reset-summary").display = previewed
+        submit = self.query_one("#form-submit", Button)
+        submit.label = "Apply" if previewed else "Preview"
+        submit.variant = "error" if previewed else "primary"
+        self.query_one("#form-hint", Static).update(
+            "ctrl+s applies these offsets · editing a field previews again · esc cancels"
+            if previewed else
+            "ctrl+s previews; nothing changes before Apply · esc cancels"
+        )
+
+    def submit(self) -> None:
+        if self.previewed is not None:
+            spec = self.previewed
+            self.run_operation(lambda: self.apply_call(spec), self.dismiss)
+            return
+        spec, problems = self._spec()
+        self.touched.update(("value", "topic", "partitions"))
+        self.show_problems(problems)
+        if spec is None:
+            return
+        self.run_operation(lambda: self.preview_call(spec), lambda rows: self._show_preview(spec, rows))
+
+    def _show_preview(self, spec: ResetSpec, rows: list[ResetRow]) -> None:
+        table = self.query_one("#reset-preview", DataTable)
+        table.clear()
+        for r in rows[:SHOWN_ROWS]:
+            current = "-" if r.current is None else str(r.current)
+            change = "-" if r.current is None else f"{r.new - r.current:+d}"
+            table.add_row(r.topic, *(Text(cell, justify="right") for cell in (
+                str(r.partition), current, str(r.new), change, human_count(r.lag))), key=f"{r.topic}:{r.partition}")
+        now, after = lag_totals(rows)
+        more = f" (first {SHOWN_ROWS} shown)" if len(rows) > SHOWN_ROWS else ""
+        moved = sum(1 for r in rows if r.current != r.new)
+        self.query_one("#reset-summary", Static).update(
+            f"{len(rows)} partition(s){more}, {moved} would change · lag now {human_count(now)} "
+            f"→ after the reset {human_count(after)}"
+        )
+        self.previewed = spec
+        self.preview_rows = list(rows)
+        self._set_stage(previewed=True)
+        self.query_one("#form-submit", Button).focus()

@@ -1,0 +1,480 @@
+"""The tail pane: the real app, headless, on the real single-broker cluster.
+
+Records are produced with aiokafka while the app tails; what the screen shows
+is compared with what was produced, and exports and offsets with what Kafka's
+own kafka-console-consumer prints.  The pure parts (the start modal's
+parsers, the column layout, the detail's lines) are tested without Kafka."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+from datetime import datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from kview.app import make_app
+from kview.core.config import Config, adhoc_profile
+from kview.core.export import read_jsonl
+from kview.core.ring import make_record
+from kview.core.tail import RUNNING, StartPosition
+from kview.ui.messages import TailTopic
+from kview.ui.panes.tail import TailPane
+from kview.ui.screens.message_detail import MessageDetailScreen, detail_lines
+from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
+                                         parse_start, parse_when)
+from kview.ui.widgets.tail_view import columns_for, header_line
+
+pytestmark = pytest.mark.timeout(300)
+
+# -- helpers ----------------------------------------------------------------------------------
+
+_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
+CELL_WIDTH = 12.2
+"""Pixels per terminal column in Textual's SVG export."""
+
+
+def screen_rows(app) -> list[str]:
+    """The terminal as rows of text, rebuilt from the SVG's positioned spans."""
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, content in _SPAN.findall(app.export_screenshot()):
+        row = rows.setdefault(int(line), {})
+        column = round(float(x) / CELL_WIDTH)
+        for i, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
+            row[column + i] = char
+    return ["".join(rows.get(n, {}).get(c, " ") for c in range(max(rows.get(n, {0: ""}), default=-1) + 1))
+            for n in range(max(rows, default=-1) + 1)]
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_rows(app))
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
+    loop = pilot.app._loop if hasattr(pilot.app, "_loop") else None
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
+        await pilot.pause(0.1)
+
+
+def create_topic(kafka, name: str, partitions: int = 1) -> None:
+    kafka.run_tool("kafka-topics", "--create", "--topic", name, "--partitions", str(partitions),
+                   "--replication-factor", "1")
+
+
+async def produce(bootstrap: str, topic: str, records, partition: int | None = 0) -> None:
+    """records: (key, value, headers) tuples, sent in order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key, headers=list(headers) or None, partition=partition)
+                   for key, value, headers in records]
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+
+
+def console_records(kafka, topic: str, count: int) -> list[tuple[int, int, str | None, str]]:
+    """(partition, offset, key, value) of every record, as kafka-console-consumer prints them."""
+    argv = kafka.tool_command(
+        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic, "--from-beginning",
+        "--max-messages", str(count), "--timeout-ms", "10000",
+        "--formatter-property", "print.key=true", "--formatter-property", "print.offset=true",
+        "--formatter-property", "print.partition=true", "--formatter-property", "key.separator=|",
+        "--formatter-property", "null.literal=<<NULL>>",
+    )
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+    rows = []
+    for line in out.splitlines():
+        partition, offset, key, value = line.split("|", 3)
+        rows.append((int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")),
+                     None if key == "<<NULL>>" else key, value))
+    return sorted(rows)
+
+
+def groups(kafka) -> set[str]:
+    out = kafka.run_tool("kafka-consumer-groups", "--list").stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def pane(app) -> TailPane:
+    return app.query_one(TailPane)
+
+
+def record_rows(app, marker: str) -> list[tuple[int, str]]:
+    """(screen row number, text) of the rows showing a value containing ``marker``."""
+    return [(i, row) for i, row in enumerate(screen_rows(app)) if marker in row]
+
+
+async def open_tail(pilot, topic: str, partition: int | None = None) -> TailPane:
+    """Tail ``topic`` the way another pane asks for it (TailTopic), wait until running."""
+    app = pilot.app
+    app.post_message(TailTopic(topic, partition))
+    await wait_for(pilot, lambda: app.query(TailPane) and pane(app).tail is not None
+                   and pane(app).tail.status.state == RUNNING, what="tail running")
+    return pane(app)
+
+
+def new_app(kafka):
+    return make_app(Config(), adhoc_profile(kafka.bootstrap))
+
+
+# -- follow -------------------------------------------------------------------------------------
+
+
+async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(unique_name))
+        await pilot.press("5")
+        await wait_for(pilot, lambda: isinstance(app.screen, TailStartScreen), what="start modal")
+        await pilot.press(*unique_name, "enter")
+        tail_pane = pane(app)
+        await wait_for(pilot, lambda: tail_pane.tail is not None and tail_pane.tail.status.state == RUNNING)
+        assert "FOLLOWING" in screen_text(app)
+        await produce(kafka.bootstrap, unique_name, [(f"k{i}".encode(), f"follow-{i:03d}".encode(), ())
+                                                     for i in range(60)])
+        await wait_for(pilot, lambda: record_rows(app, "follow-059"), what="newest record on screen")
+        rows = screen_rows(app)
+        shown = [(i, int(m.group(1))) for i, row in enumerate(rows) if (m := re.search(r"follow-(\d{3})", row))]
+        # Newest at the bottom, in order, consecutive, up to the last one produced.
+        assert [n for _, n in shown] == list(range(shown[0][1], 60))
+        assert len(shown) >= 15
+        # The newest is the last record row: below it only the status line (and footer).
+        last_row = shown[-1][0]
+        assert "FOLLOWING" in "".join(rows[last_row + 1:])
+        # Offsets on screen are the records' offsets (one partition: offset == index).
+        assert re.search(r"\b59\b", rows[last_row]) and "k59" in rows[last_row]
+        # More records keep arriving at the bottom while following.
+        await produce(kafka.bootstrap, unique_name, [(None, f"follow-{i:03d}".encode(), ()) for i in range(60, 70)])
+        await wait_for(pilot, lambda: record_rows(app, "follow-069"))
+        assert record_rows(app, "follow-069")[0][0] == last_row
+        assert not record_rows(app, "follow-000")
+
+
+async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, f"before-{i:03d}".encode(), ()) for i in range(20)])
+        await wait_for(pilot, lambda: record_rows(app, "before-019"))
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(app))
+        frozen = [row for _, row in record_rows(app, "before-")]
+        await produce(kafka.bootstrap, unique_name, [(None, f"during-{i:03d}".encode(), ()) for i in range(30)])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 50, what="tail kept reading")
+        await wait_for(pilot, lambda: "ring 50" in screen_text(app), what="counters on screen")
+        assert [row for _, row in record_rows(app, "before-")] == frozen
+        assert not record_rows(app, "during-")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: record_rows(app, "during-029"))
+        assert "FOLLOWING" in screen_text(app) and "PAUSED" not in screen_text(app)
+
+
+async def test_scroll_up_leaves_follow_and_G_returns(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, f"row-{i:03d}".encode(), ()) for i in range(100)])
+        await wait_for(pilot, lambda: record_rows(app, "row-099"))
+        await pilot.press("pageup", "pageup")
+        await wait_for(pilot, lambda: "FOLLOWING" not in screen_text(app))
+        assert "SCROLLED" in screen_text(app)
+        assert not record_rows(app, "row-099")
+        # New records do not move a view the user scrolled.
+        def shown() -> list[tuple[int, str]]:
+            # (screen row, value): the scrollbar's thumb moves, the records must not.
+            return [(i, re.search(r"row-\d{3}", row).group()) for i, row in record_rows(app, "row-")]
+
+        before = shown()
+        await produce(kafka.bootstrap, unique_name, [(None, f"row-{i:03d}".encode(), ()) for i in range(100, 110)])
+        await wait_for(pilot, lambda: pane(app).tail.stats().kept == 110)
+        await pilot.pause(0.3)
+        assert shown() == before
+        await pilot.press("G")
+        await wait_for(pilot, lambda: record_rows(app, "row-109") and "FOLLOWING" in screen_text(app))
+
+
+# -- filter, search, jumps -------------------------------------------------------------------------
+
+
+def order(i: int) -> bytes:
+    return json.dumps({"id": i, "status": ["PAID", "FAILED", "NEW"][i % 3], "amount": i * 10,
+                       "user": {"id": i % 5}}).encode()
+
+
+async def test_filter_shows_only_matches_and_reports_a_malformed_expression(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(f"o{i}".encode(), order(i), ()) for i in range(30)])
+        await wait_for(pilot, lambda: pane(app).tail.stats().kept == 30)
+        await pilot.press("slash", *'.status == "FAILED" and .amount > 100')
+        expected = {i for i in range(30) if i % 3 == 1 and i * 10 > 100}
+        await wait_for(pilot, lambda: "matched 6/30" in screen_text(app), what="filter applied")
+
+        def shown_ids() -> set[int]:
+            return {int(m.group(1)) for _, row in record_rows(app, '"id":') if (m := re.search(r'"id":(\d+)', row))}
+
+        assert shown_ids() == expected
+        # A malformed expression: a clear message with the column; the previous filter stays.
+        await pilot.press("space", ")")
+        await wait_for(pilot, lambda: "column" in screen_text(app), what="error message")
+        text = screen_text(app)
+        assert "filter:" in text and "previous one stays" in text
+        assert shown_ids() == expected
+        # Records arriving later are filtered too.
+        await pilot.press("escape")  # clears the filter and closes the bar
+        await wait_for(pilot, lambda: "matched" not in screen_text(app))
+        await pilot.press("slash", *"key:o3")
+        await produce(kafka.bootstrap, unique_name, [(f"o{i}".encode(), order(i), ()) for i in range(30, 40)])
+        await wait_for(pilot, lambda: "matched 11/40" in screen_text(app))
+        assert shown_ids() == {3} | set(range(30, 40))
+
+
+async def test_search_next_and_previous(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 40)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, f"{'needle' if i % 10 == 5 else 'hay'}-{i}".encode(), ())
+                                                     for i in range(30)])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 30)
+        await pilot.press("g")  # to the oldest record
+        await pilot.press("s", *"needle", "enter")
+        await wait_for(pilot, lambda: tail_pane.lines.selected_record().offset == 5)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tail_pane.lines.selected_record().offset == 15)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tail_pane.lines.selected_record().offset == 25)
+        await pilot.press("N")
+        await wait_for(pilot, lambda: tail_pane.lines.selected_record().offset == 15)
+
+
+async def test_jump_to_offset_shows_that_offset_first(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    await produce(kafka.bootstrap, unique_name, [(None, f"jump-{i:03d}".encode(), ()) for i in range(200)])
+    app = new_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await wait_for(pilot, lambda: record_rows(app, "jump-199"))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, TailStartScreen))
+        await pilot.press(*"42", "enter")
+        await wait_for(pilot, lambda: tail_pane.tail.start_offsets == {0: 42} and tail_pane.tail.stats().kept == 158,
+                       what="reseek applied")
+        await wait_for(pilot, lambda: record_rows(app, "jump-"))
+        first_row, text = record_rows(app, "jump-")[0]
+        assert "jump-042" in text and re.search(r"\b42\b", text)
+        assert "SCROLLED" in screen_text(app)
+        # The console consumer agrees the record at offset 42 is that one.
+        assert (0, 42, None, "jump-042") in console_records(kafka, unique_name, 200)
+
+
+async def test_jump_to_time(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, b"old", ())])
+        import asyncio
+
+        await asyncio.sleep(1.5)
+        cut = datetime.now()
+        await asyncio.sleep(0.2)
+        await produce(kafka.bootstrap, unique_name, [(None, b"new", ())])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 2)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TailStartScreen))
+        await pilot.press(*cut.isoformat(sep=" ", timespec="milliseconds"), "enter")
+        await wait_for(pilot, lambda: tail_pane.tail.start_offsets == {0: 1} and tail_pane.tail.stats().kept == 1)
+
+
+# -- detail and export -------------------------------------------------------------------------------
+
+
+async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 40)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [
+            (b"user-42", b'{"user":{"id":42},"status":"PAID","tags":["a","b"]}',
+             (("trace-id", b"abc123"), ("source", b"kview"))),
+            (b"bin", bytes(range(256)) + b"\xff\xfe", ()),
+            (b"gone", None, ()),
+            (None, b"\xc3\x28 not utf8", ()),
+        ])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 4)
+        await pilot.press("g")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "user-42" in text and "trace-id: abc123" in text and "source: kview" in text
+        assert "Headers    2" in text and "CreateTime" in text
+        # Pretty JSON: one field a line, indented.
+        assert '  "user": {' in text and '    "id": 42' in text and '  "status": "PAID",' in text
+        await pilot.press("escape", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "hex, 258 B" in text
+        assert "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|" in text
+        await pilot.press("escape", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "gone" in text and re.search(r"Value\s+null\s+a tombstone", text)
+        await pilot.press("escape", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        # Invalid UTF-8: auto shows it as a hex dump; as text (f, f) the bad byte is marked.
+        assert re.search(r"Key\s+null", text) and "|.( not utf8|" in text
+        await pilot.press("f", "f")
+        await wait_for(pilot, lambda: "value as text" in screen_text(app))
+        text = screen_text(app)
+        assert "not valid UTF-8" in text and "\ufffd( not utf8" in text
+        await pilot.press("escape")
+        # The list shows the tombstone and the null key too.
+        await wait_for(pilot, lambda: not isinstance(app.screen, MessageDetailScreen))
+        assert len(record_rows(app, "<null>")) == 2
+
+
+async def test_export_writes_exactly_the_filtered_records(kafka, unique_name, tmp_path, monkeypatch):
+    create_topic(kafka, unique_name, partitions=2)
+    monkeypatch.chdir(tmp_path)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        for partition in (0, 1):
+            await produce(kafka.bootstrap, unique_name, [(f"p{partition}-{i}".encode(), order(i), ())
+                                                         for i in range(25)], partition=partition)
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 50)
+        await pilot.press("slash", *'.status == "NEW"', "enter")
+        await wait_for(pilot, lambda: "matched 16/50" in screen_text(app))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: list(tmp_path.glob("kview-*.jsonl")), what="export file")
+        [path] = list(tmp_path.glob("kview-*.jsonl"))
+        exported = read_jsonl(path)
+    console = console_records(kafka, unique_name, 50)
+    expected = [(p, o, k, v) for p, o, k, v in console if json.loads(v)["status"] == "NEW"]
+    assert len(expected) == 16
+    assert sorted((r.partition, r.offset, r.key.decode(), r.value.decode()) for r in exported) == expected
+
+
+async def test_tailing_never_creates_a_consumer_group(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    before = groups(kafka)
+    app = new_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, b"x", ())] * 10)
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 10)
+        await pilot.press("o", *"0", "enter")
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 10)
+        during = groups(kafka)
+        tail = tail_pane.tail
+    assert during == before
+    assert groups(kafka) == before
+    # Quitting the app stopped the tail.
+    assert not tail.running
+
+
+async def test_deleted_topic_is_shown_in_the_status_line(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_tail(pilot, unique_name)
+        kafka.run_tool("kafka-topics", "--delete", "--topic", unique_name)
+        await wait_for(pilot, lambda: "does not exist" in screen_text(app), timeout=60, what="topic-missing status")
+        create_topic(kafka, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(None, b"back-again", ())])
+        await wait_for(pilot, lambda: record_rows(app, "back-again"), timeout=60)
+
+
+async def test_columns_narrow_and_wide(kafka, unique_name):
+    create_topic(kafka, unique_name)
+    await produce(kafka.bootstrap, unique_name, [(b"k", b"v1", (("h", b"1"), ("i", b"2")))])
+    for size, has_time, has_headers in (((80, 24), True, False), ((60, 20), False, False), ((140, 30), True, True)):
+        app = new_app(kafka)
+        async with app.run_test(size=size) as pilot:
+            await open_tail(pilot, unique_name)
+            await wait_for(pilot, lambda: record_rows(app, " v1"))
+            text = screen_text(app)
+            titles = next(row for row in screen_rows(app) if re.search(r"\boffset\b.*\bvalue\b", row))
+            assert titles.startswith("time ") == has_time, size
+            assert titles.rstrip().endswith("hdr") == has_headers, size
+            # The record's row shows the headers count only when the column is there.
+            [(_, row)] = record_rows(app, " v1")
+            assert row.rstrip().endswith(" 2") == has_headers, row
+
+
+# -- pure parts ----------------------------------------------------------------------------------------
+
+
+def test_parse_when():
+    now = datetime(2024, 5, 1, 12, 0, 0)
+    assert parse_when("-15m", now) == now - timedelta(minutes=15)
+    assert parse_when("2h ago", now) == now - timedelta(hours=2)
+    assert parse_when("now-1d", now) == now - timedelta(days=1)
+    assert parse_when("09:30", now) == datetime(2024, 5, 1, 9, 30)
+    assert parse_when("2024-04-30 08:15:00", now) == datetime(2024, 4, 30, 8, 15)
+    assert parse_when("1714557600000", now) == datetime.fromtimestamp(1714557600)
+    with pytest.raises(ValueError, match="not a time"):
+        parse_when("yesterday-ish", now)
+
+
+def test_parse_offsets_partition_and_start():
+    assert parse_offsets("1234") == 1234
+    assert parse_offsets("0:10, 1:25") == {0: 10, 1: 25}
+    with pytest.raises(ValueError):
+        parse_offsets("ten")
+    assert parse_partition("") is None and parse_partition("all") is None
+    assert parse_partition("2", 3) == 2
+    with pytest.raises(ValueError, match="0 to 2"):
+        parse_partition("3", 3)
+    assert parse_start("latest", "") == StartPosition.latest()
+    assert parse_start("last", "7") == StartPosition.last(7)
+    assert parse_start("offset", "0:5") == StartPosition.at_offset({0: 5})
+
+
+def test_columns_fit_the_width():
+    for width in (40, 60, 78, 80, 100, 200):
+        cols = columns_for(width)
+        assert sum(w for _, _, w in cols) + len(cols) - 1 <= max(width, 40), width
+        assert len(header_line(width)) <= width
+    assert [c[0] for c in columns_for(78)] == ["time", "partition", "offset", "key", "value"]
+    assert [c[0] for c in columns_for(120)][-1] == "headers"
+    assert "time" not in [c[0] for c in columns_for(60)]
+
+
+def test_detail_lines_never_fail_on_odd_records():
+    odd = [
+        make_record("t", 0, 1, key=None, value=None),
+        make_record("t", 0, 2, key=b"", value=b""),
+        make_record("t", 0, 3, timestamp=-1, key=b"\xff", value=b"\x00" * 40, headers=(("h", None),)),
+        make_record("t", 0, 4, value=b'{"a": [1, 2, {"b": null}]}' * 2),
+    ]
+    for record in odd:
+        text = "\n".join("".join(t for _, t in line) for line in detail_lines(record))
+        assert f"Offset     {record.offset}" in text
+    tombstone = "\n".join("".join(t for _, t in line) for line in detail_lines(odd[0]))
+    assert "tombstone" in tombstone
