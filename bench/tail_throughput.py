@@ -205,7 +205,30 @@ async def read_kview(bootstrap: str, topic: str, records: int, expression: str) 
 # (reader name "app"), so its peak RSS is reported too.
 # ---------------------------------------------------------------------------------
 async def read_app(bootstrap: str, topic: str, records: int) -> dict | None:
-    return None
+    # Implemented by the tail pane's author: the real app, headless, tailing
+    # from the beginning while a user-like stream of keys is pressed.
+    from itertools import cycle
+
+    from kview.app import make_app
+    from kview.core.config import Config
+    from kview.ui.panes.tail import TailPane
+
+    app = make_app(Config(), adhoc_profile(bootstrap))
+    keys = cycle(["up", "up", "pageup", "pagedown", "down", "G", "enter", "pagedown", "escape",
+                  "slash", *"FAILED", "enter", "g", "n", "n", "N", "slash", "escape", "space", "space", "G"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await app.show_pane("tail")
+        assert isinstance(pane, TailPane)
+        started = time.monotonic()
+        pane.start_tail(topic, None, StartPosition.earliest())
+        tail = pane.tail
+        deadline = started + 3600
+        while tail.stats().seen < records and time.monotonic() < deadline:
+            await pilot.press(next(keys))
+            await pilot.pause(0.05)
+        seconds = time.monotonic() - started
+        stats = tail.stats()
+    return {"records": stats.seen, "seconds": seconds, "kept": stats.kept}
 
 
 def run_reader(name: str, bootstrap: str, topic: str, records: int) -> dict | None:

@@ -318,8 +318,10 @@ class DevCluster:
         broker.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         self._reap(broker, time.monotonic() + 30)
 
-    def start_broker(self, node_id: int, timeout: float = 60.0) -> None:
-        """Restart a stopped broker on the same ports and data."""
+    def start_broker(self, node_id: int, timeout: float = 240.0) -> None:
+        """Restart a stopped broker on the same ports and data.  After a kill
+        the broker first recovers every partition log, which on a busy test
+        cluster takes a while: hence the generous default timeout."""
         broker = self.broker(node_id)
         if broker.running:
             return

@@ -406,7 +406,9 @@ async def test_run_in_the_callers_task_with_pause_and_resume(kafka):
         await wait_for(lambda: len(tail.ring) == 2, 30, "records after the jump")
     finally:
         await tail.stop()
-    assert worker.done() and worker.exception() is None
+    # stop() ends the loop; the caller's task returns right after it.
+    await asyncio.wait_for(worker, timeout=10)
+    assert worker.exception() is None
     assert not tail.running and states[-1] == "stopped"
     assert [r.value for r in tail.ring.range()] == [b"b-1", b"b-2"]
     # A jump asked of a stopped tail applies at the next start, and says so by returning {}.

@@ -42,7 +42,7 @@ async def test_broker_lost_and_back(kafka):
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic("resilience"))
-            await asyncio.to_thread(kafka.stop_broker, 1, kill=True)
+            await asyncio.to_thread(kafka.stop_broker, 1)
             await wait_for(pilot, lambda: app.connection.status == "unreachable", timeout=60)
             await pilot.pause(1.2)
             text = _svg_text(app)

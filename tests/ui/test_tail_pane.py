@@ -7,6 +7,7 @@ parsers, the column layout, the detail's lines) are tested without Kafka."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -55,9 +56,6 @@ def screen_text(app) -> str:
 
 
 async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    loop = pilot.app._loop if hasattr(pilot.app, "_loop") else None
-    import asyncio
-
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
@@ -291,8 +289,6 @@ async def test_jump_to_time(kafka, unique_name):
     async with app.run_test(size=(80, 24)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
         await produce(kafka.bootstrap, unique_name, [(None, b"old", ())])
-        import asyncio
-
         await asyncio.sleep(1.5)
         cut = datetime.now()
         await asyncio.sleep(0.2)
@@ -354,6 +350,17 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
         # The list shows the tombstone and the null key too.
         await wait_for(pilot, lambda: not isinstance(app.screen, MessageDetailScreen))
         assert len(record_rows(app, "<null>")) == 2
+        # A large binary value: cut in the list, whole in the detail (laid out in a thread).
+        big = bytes(range(256)) * 2400  # 614,400 bytes
+        await produce(kafka.bootstrap, unique_name, [(b"big", big, ())])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 5)
+        await pilot.press("G", "up", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: "hex, 600.0 KiB" in screen_text(app), what="big value laid out")
+        await pilot.press("end")
+        last = len(big) - 16
+        await wait_for(pilot, lambda: f"{last:08x}  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff" in screen_text(app),
+                       what="last line of the dump")
 
 
 async def test_export_writes_exactly_the_filtered_records(kafka, unique_name, tmp_path, monkeypatch):
@@ -478,3 +485,34 @@ def test_detail_lines_never_fail_on_odd_records():
         assert f"Offset     {record.offset}" in text
     tombstone = "\n".join("".join(t for _, t in line) for line in detail_lines(odd[0]))
     assert "tombstone" in tombstone
+
+
+def test_detail_shows_big_values_whole():
+    text_value = b"y" * 1_500_000
+    lines = detail_lines(make_record("t", 0, 0, value=text_value))
+    body = lines[lines.index(()) + 1:]
+    assert "".join(t for line in body for _, t in line) == text_value.decode()
+    doc = [{"n": i, "s": "x" * 40} for i in range(30_000)]
+    json_value = json.dumps(doc).encode()
+    assert len(json_value) > 1 << 20  # above what auto parses for the list
+    lines = detail_lines(make_record("t", 0, 0, value=json_value))
+    assert any("json" in t for _, t in lines[lines.index(()) - 1])
+    body = "\n".join("".join(t for _, t in line) for line in lines[lines.index(()) + 1:])
+    assert json.loads(body) == doc
+
+
+async def test_switching_cluster_stops_the_tail(kafka, unique_name):
+    from kview.core.config import ClusterProfile
+
+    create_topic(kafka, unique_name)
+    first = ClusterProfile(name="first", bootstrap=tuple(kafka.bootstrap.split(",")))
+    second = ClusterProfile(name="second", bootstrap=tuple(kafka.bootstrap.split(",")))
+    app = make_app(Config(clusters={"first": first, "second": second}, default_cluster="first"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        tail = tail_pane.tail
+        assert tail.running
+        await app.switch_cluster("second")
+        await wait_for(pilot, lambda: not tail.running, what="old tail stopped")
+        assert tail.status.state == "stopped"
+        assert not app.query(TailPane)

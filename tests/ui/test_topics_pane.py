@@ -563,3 +563,56 @@ async def test_under_replicated_partitions_are_marked_while_a_broker_is_down(kaf
             assert "3 under-replicated" in screen_text(app)
     finally:
         kafka3.start_broker(stopped)
+
+
+# -- the table widget ------------------------------------------------------------------------
+
+
+async def test_fast_table_keeps_the_selected_row_in_place_across_updates():
+    """A live refresh that re-sorts or filters keeps the cursor on its row key,
+    at the same place on the screen (no Kafka needed)."""
+    from textual.app import App
+
+    from kview.ui.widgets.diff_table import Column
+    from kview.ui.widgets.fast_table import FastTable
+
+    class TableApp(App[None]):
+        selected: list[str] = []
+
+        def compose(self):
+            yield FastTable([Column("name", "Name", 10), Column("n", "N", 6, numeric=True)])
+
+        def on_fast_table_row_selected(self, message: FastTable.RowSelected) -> None:
+            self.selected.append(message.key)
+
+    def rows(values: dict[str, int]):
+        return [(name, (name, str(n)), (name, n)) for name, n in values.items()]
+
+    values = {f"t{i:03d}": i for i in range(100)}
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(FastTable)
+        table.focus()
+        table.set_rows(rows(values))
+        table.sort_by("n", reverse=False)
+        await pilot.pause()
+        await pilot.press(*["pagedown"] * 3, "down", "down")
+        await pilot.pause()
+        key, offset = table.cursor_key, table.cursor_row - table.scroll_y
+        assert key is not None and offset > 0 and table.scroll_y > 0
+        # A refresh where the selected row's value changes its place in the order.
+        values[key] = 70.5
+        table.set_rows(rows(values))
+        await pilot.pause()
+        assert table.cursor_key == key and table.keys().index(key) == table.cursor_row
+        assert table.cursor_row - table.scroll_y == offset
+        # Rows drawn are the ones at the scroll position: the selected one among them.
+        assert any(key in line for line in screen_rows(app))
+        # A filter that removes rows above it: still the same row, same place.
+        table.set_rows(rows({k: v for k, v in values.items() if int(k[1:]) % 2 == 0 or k == key}))
+        await pilot.pause()
+        assert table.cursor_key == key and table.cursor_row - table.scroll_y == offset
+        # Enter selects it.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.selected == [key]

@@ -17,7 +17,7 @@ from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, Co
 from kview.core.errors import describe_exception
 from kview.ui.format import human_bytes, human_count, human_duration
 from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.panes.topics import set_rows_keeping_view, theme_style
+from kview.ui.panes.topics import theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable
 from kview.ui.widgets.elastic_table import ElasticDiffTable
@@ -153,7 +153,7 @@ class BrokersPane(Pane):
                 (b.node_id, b.address, b.rack, b.is_controller, b.online, b.leaders, b.replicas,
                  b.log_dir_size, b.used_fraction, b.total_bytes),
             ))
-        set_rows_keeping_view(self.table, rows)
+        self.table.set_rows(rows)
         controller = data.controller_id
         self.table.border_title = ("Brokers" + (f" · controller {controller} ({CONTROLLER_MARK})"
                                                  if controller is not None else ""))

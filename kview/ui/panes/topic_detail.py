@@ -24,7 +24,7 @@ from kview.core.topics import PartitionRow, TopicDetail
 from kview.ui.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.panes.topics import TopicOperations, operation_bindings, set_rows_keeping_view, theme_style
+from kview.ui.panes.topics import TopicOperations, operation_bindings, theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable, key_of
 from kview.ui.widgets.elastic_table import ElasticDiffTable
@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 PARTITION_COLUMNS = (
     Column("partition", "Part", 4, 0, numeric=True),
     Column("leader", "Leader", 6, 0, numeric=True),
-    Column("replicas", "Replicas", 12, 1),
-    Column("isr", "ISR", 10, 2),
+    Column("replicas", "Replicas", 8, 1),
+    Column("isr", "ISR", 8, 2),
     Column("offline", "Offline", 8, 4),
     Column("low", "Low", 10, 1, numeric=True),
     Column("high", "High", 10, 1, numeric=True),
@@ -192,7 +192,7 @@ class TopicDetailPane(TopicOperations, Pane):
         else:
             groups.border_title = (f"Consumer groups on this topic: {len(data.groups)} (enter opens)"
                                    if data.groups else "No consumer group has offsets on this topic")
-            set_rows_keeping_view(groups, [
+            groups.set_rows([
                 (g.name, (g.name, g.state, str(g.members), str(g.partitions), human_count(g.lag)),
                  (g.name, g.state, g.members, g.partitions, g.lag))
                 for g in data.groups
@@ -242,7 +242,7 @@ class TopicDetailPane(TopicOperations, Pane):
         out_style = theme_style(self.app, "under-replicated", bold=True)
         stop_style = theme_style(self.app, "status-stop", bold=True)
         table = self.query_one("#detail-partitions", DiffTable)
-        set_rows_keeping_view(table, [self._partition_row(p, out_style, stop_style) for p in detail.partitions])
+        table.set_rows([self._partition_row(p, out_style, stop_style) for p in detail.partitions])
 
     def _show_configs(self) -> None:
         if self.detail is None:
@@ -264,7 +264,8 @@ class TopicDetailPane(TopicOperations, Pane):
 
     def after_topic_change(self, topic: str, deleted: bool = False) -> None:
         if deleted:
-            self.run_worker(self.kview.action_back(), exit_on_error=False)
+            # From the app, not a worker of this pane: going back removes the pane.
+            self.app.call_later(self.kview.action_back)
         else:
             self.poll_now()
 

@@ -32,7 +32,7 @@ from kview.ui.screens.confirm import ConfirmScreen
 from kview.ui.screens.create_topic import CreateTopicScreen
 from kview.ui.screens.delete_records import DeleteRecordsScreen
 from kview.ui.screens.edit_configs import EditConfigsScreen
-from kview.ui.widgets.diff_table import Column, DiffTable, Row
+from kview.ui.widgets.diff_table import Column, Row
 from kview.ui.widgets.fast_table import FastTable
 from kview.ui.widgets.filter_bar import FilterBar
 
@@ -61,19 +61,6 @@ def theme_style(app, variable: str, *, bold: bool = False) -> Style:
     except ColorParseError:
         colour = None
     return Style(color=colour, bold=bold)
-
-
-def set_rows_keeping_view(table: DiffTable, rows: list[Row]) -> None:
-    """``table.set_rows(rows)``, keeping the selected row where it was on the
-    screen (a re-sorted or re-filtered table is rebuilt, which scrolls home)."""
-    old_x, old_y = table.scroll_x, table.scroll_y
-    key = table.cursor_key
-    offset = table.cursor_row - old_y
-    table.set_rows(rows)
-    if (table.scroll_x, table.scroll_y) == (old_x, old_y) or not table.row_count:
-        return
-    target = table.cursor_row - offset if key is not None and table.cursor_key == key else old_y
-    table.call_after_refresh(table.scroll_to, x=old_x, y=max(0, target), animate=False)
 
 
 def name_matches(text: str) -> Callable[[str], bool]:
@@ -365,6 +352,14 @@ class TopicsPane(TopicOperations, Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    @property
+    def refresh_interval(self) -> float:
+        """The profile's interval, stretched on big clusters to three times
+        what the last refresh took: a 5,000-topic refresh costs seconds of
+        the event loop the keyboard shares, and must not take most of it."""
+        took = self._refresh_seconds or 0.0
+        return max(self.kview.profile.refresh_interval, 3 * took)
 
     @property
     def table(self) -> FastTable:

@@ -25,8 +25,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label
 
-from kview.core.codecs import (BOOL, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED, preview,
-                               render)
+from kview.core.codecs import (AUTO_JSON_LIMIT, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED,
+                               preview, render)
 from kview.core.ring import timestamp_type_name
 from kview.ui.format import human_bytes
 
@@ -34,8 +34,10 @@ LABEL, MUTED, NOTE, HEADING = "label", "muted", "note", "heading"
 DETAIL_MAX_BYTES = 16 << 20
 THREAD_RENDER_BYTES = 256 << 10
 VALUE_FORMATS = ("auto", "json", "text", "hex", "base64")
+WRAP_CELLS = 1000
+"""Value lines longer than this continue on the next line (nothing is cut)."""
 MAX_LINE_CELLS = 4000
-"""Longer lines are cut here (with the marker) so horizontal scrolling stays sane."""
+"""A safety net for the other lines: cut here, with the marker."""
 
 Line = tuple[tuple[str, str], ...]
 
@@ -85,12 +87,38 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
     if value is None:
         lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))
         return lines
+    if value_format == "auto" and len(value) > AUTO_JSON_LIMIT and value.lstrip()[:1] in (b"{", b"["):
+        # auto does not parse big values for the list; the detail shows them whole.
+        value_format = "json"
     rendered = render(value, value_format, max_bytes=DETAIL_MAX_BYTES)
     about = f"{rendered.format}, {human_bytes(len(value))}"
     lines.append(_field("Value", (MUTED, about), *(((NOTE, f"  {rendered.note}"),) if rendered.note else ())))
     lines.append(())
-    lines.extend(rendered.lines)
+    for line in rendered.lines:
+        if sum(len(t) for _, t in line) > WRAP_CELLS:
+            lines.extend(wrap_line(line, WRAP_CELLS))
+        else:
+            lines.append(line)
     return lines
+
+
+def wrap_line(line: Line, width: int) -> list[Line]:
+    """A long token line cut into lines of ``width`` characters, kinds kept
+    (a one-line 3 MB text value is shown whole, not cut at the screen's edge)."""
+    out: list[Line] = []
+    current: list[tuple[str, str]] = []
+    room = width
+    for kind, text in line:
+        while text:
+            piece, text = text[:room], text[room:]
+            current.append((kind, piece))
+            room -= len(piece)
+            if room == 0:
+                out.append(tuple(current))
+                current, room = [], width
+    if current:
+        out.append(tuple(current))
+    return out
 
 
 class DetailBody(ScrollView, can_focus=True):

@@ -72,10 +72,10 @@ def config_rows(entries: Iterable[ConfigEntry], *, non_default_only: bool = Fals
 
 class ConfigTable(ElasticDiffTable):
     """Configs with their source; ``●`` and bold mark the non-default ones.
-    The name, then the value column take the width left over."""
+    The value, the name, then the value again take the width left over."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(CONFIG_COLUMNS, elastic=(("name", 44), ("value", 60)), **kwargs)
+        super().__init__(CONFIG_COLUMNS, elastic=(("value", 32), ("name", 44), ("value", 60)), **kwargs)
 
     def show_configs(self, entries: Iterable[ConfigEntry], *, non_default_only: bool = False,
                      text: str = "") -> int:

@@ -298,6 +298,14 @@ class FastTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         self._lines.clear()
 
+    def on_focus(self) -> None:
+        self._lines.clear()  # the cursor's colours differ with the focus
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()

@@ -16,6 +16,7 @@ class FilterBar(Input):
     BINDINGS = [Binding("escape", "close(True)", "Clear filter", id="filter.clear", show=False)]
     DEFAULT_CSS = """
     FilterBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterBar:focus { border: none; height: 1; }
     FilterBar.-open { display: block; }
     """
 
