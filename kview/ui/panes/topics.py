@@ -355,11 +355,11 @@ class TopicsPane(TopicOperations, Pane):
 
     @property
     def refresh_interval(self) -> float:
-        """The profile's interval, stretched on big clusters to three times
-        what the last refresh took: a 5,000-topic refresh costs seconds of
-        the event loop the keyboard shares, and must not take most of it."""
+        """The profile's interval, stretched on big clusters to twice what
+        the last refresh took: a 5,000-topic refresh costs seconds, much of
+        it on the event loop the keyboard shares, and must not take most of it."""
         took = self._refresh_seconds or 0.0
-        return max(self.kview.profile.refresh_interval, 3 * took)
+        return max(self.kview.profile.refresh_interval, 2 * took)
 
     @property
     def table(self) -> FastTable:

@@ -101,7 +101,7 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
     def _watermark_lines(self) -> str:
         lines = []
         for partition, mark in list(self.watermarks.items())[:SHOWN_PARTITIONS]:
-            lines.append(f"partition {partition}: offsets {mark.low}..{mark.high} "
+            lines.append(f"partition {partition}: low {mark.low} · high {mark.high} "
                          f"({human_count(mark.high - mark.low)} records)")
         more = len(self.watermarks) - SHOWN_PARTITIONS
         if more > 0:

@@ -65,6 +65,7 @@ class OperationForm(ModalScreen[T]):
         width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1; overflow-y: auto;
     }
+    OperationForm #dialog > Vertical { height: auto; }
     OperationForm .title { text-style: bold; }
     OperationForm .muted { color: $text-muted; }
     OperationForm .warning { color: $text-warning; }
