@@ -110,3 +110,32 @@ async def test_demo_traffic_moves_the_numbers(kafka):
             await wait_for(pilot, lambda: f"{app.snapshot.total_messages:,}" in _svg_text(app))
     finally:
         traffic.stop()
+
+
+async def test_every_binding_is_in_the_palette(kafka):
+    app = make_app(Config(), adhoc_profile(kafka.bootstrap))
+    async with app.run_test(size=(80, 24)) as pilot:
+        names = {name for name, _help, _callback in app.palette_commands()}
+        for title, bindings in app.binding_sections():
+            for binding in bindings:
+                if binding.action == "command_palette":
+                    continue
+                wanted = binding.description if title == "Global" else f"{title}: {binding.description}"
+                assert wanted in names, wanted
+
+
+async def test_every_pane_at_80x24(kafka):
+    from kview.app import PANES
+
+    app = make_app(Config(), adhoc_profile(kafka.bootstrap))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        for spec in PANES:
+            await pilot.press(spec.key)
+            await wait_for(pilot, lambda: app.active_pane_id == spec.pane_id, timeout=15)
+            pane = app.active_pane()
+            assert pane is not None and pane.display and pane.region.width == 80
+            # Some panes open a form on first visit (the tail asks for a topic).
+            while app.screen is not app.screen_stack[0]:
+                await pilot.press("escape")
+                await pilot.pause(0.2)
