@@ -29,6 +29,11 @@ class ReadOnlyError(KViewError):
     """A write action was attempted on a read-only cluster profile."""
 
 
+class InputError(KViewError, ValueError):
+    """What the user typed cannot be used; the message says what is accepted.
+    A ValueError too, so form code that catches ValueError keeps working."""
+
+
 class KafkaRequestError(KViewError):
     """Kafka answered a request with an error code."""
 

@@ -408,7 +408,10 @@ async def _with_exact_lags(service: Any, summary: Any, args: Any) -> Any:
 
 
 def parse_start(text: str | None, *, follow: bool) -> Any:
-    """``--from`` as a StartPosition; default earliest, or latest with --follow."""
+    """``--from`` as a StartPosition; default earliest, or latest with --follow.
+    Offsets, counts and times follow the app's grammar (kview.core.inputs)."""
+    from kview.core import inputs
+    from kview.core.errors import InputError
     from kview.core.tail import StartPosition
 
     if text is None:
@@ -418,16 +421,17 @@ def parse_start(text: str | None, *, follow: bool) -> Any:
         return StartPosition.earliest()
     if word in ("latest", "end"):
         return StartPosition.latest()
-    if word.startswith("last:") and word[5:].isascii() and word[5:].isdigit():
-        return StartPosition.last(int(word[5:]))
-    if word.isascii() and word.isdigit():
-        return StartPosition.at_offset(int(word))
     try:
-        when = datetime.fromisoformat(text.strip())
-        return StartPosition.at_time(when)
-    except (ValueError, OverflowError, OSError):
+        if word.startswith("last:"):
+            return StartPosition.last(inputs.parse_count(word[5:]))
+        if inputs.is_number(word):
+            # Digits are an offset here, however many: a time is typed as a
+            # date, a time of day or relative to now.
+            return StartPosition.at_offset(inputs.parse_offset(word))
+        return StartPosition.at_time(inputs.epoch_ms(inputs.parse_when(text)))
+    except InputError as exc:
         raise UsageError(
-            f"--from: '{text}' is not earliest, latest, an offset, last:N or an ISO 8601 date-time"
+            f"--from: {exc} (accepted: earliest, latest, an offset, last:N, or a time: {inputs.WHEN_FORMS})"
         ) from None
 
 

@@ -417,7 +417,11 @@ def iso_ms(timestamp_ms: int | None) -> str:
     """Kafka timestamp (ms) as ISO 8601 UTC with milliseconds; '-' when unknown."""
     if timestamp_ms is None or timestamp_ms < 0:
         return "-"
-    stamp = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc)
+    try:
+        stamp = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        # Producers may set any int64 timestamp; past year 9999 it is a number.
+        return str(timestamp_ms)
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

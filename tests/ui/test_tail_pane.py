@@ -445,7 +445,7 @@ def test_parse_when():
     assert parse_when("09:30", now) == datetime(2024, 5, 1, 9, 30)
     assert parse_when("2024-04-30 08:15:00", now) == datetime(2024, 4, 30, 8, 15)
     assert parse_when("1714557600000", now) == datetime.fromtimestamp(1714557600)
-    with pytest.raises(ValueError, match="not a time"):
+    with pytest.raises(ValueError, match="not a date and time"):
         parse_when("yesterday-ish", now)
 
 

@@ -54,7 +54,11 @@ log = logging.getLogger(__name__)
 
 def format_timestamp(ms: int) -> str:
     """Milliseconds since the epoch -> ``2025-01-31 12:00:00.123 UTC``."""
-    stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    try:
+        stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        # A timestamp the user set past year 9999: show the number.
+        return f"{ms} ms"
     return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d} UTC"
 
 

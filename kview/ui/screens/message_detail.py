@@ -26,7 +26,7 @@ from textual.strip import Strip
 from textual.widgets import Label
 
 from kview.core.codecs import (AUTO_JSON_LIMIT, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED,
-                               preview, render)
+                               preview, render, sanitize)
 from kview.core.ring import timestamp_type_name
 from kview.ui.format import human_bytes
 
@@ -82,7 +82,9 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
     lines.append(_field("Headers", (MUTED, str(len(headers)) if headers else "none")))
     for name, raw in headers:
         value_tokens = (NULL, "null") if raw is None else (STRING if raw else MUTED, preview(raw, limit=400))
-        lines.append(((SPACE, "  "), (KEY, name), (PUNCT, ": "), value_tokens))
+        # Header names are any string a producer chose: control characters
+        # in them are made visible like those in values.
+        lines.append(((SPACE, "  "), (KEY, sanitize(name)), (PUNCT, ": "), value_tokens))
     value = record.value
     if value is None:
         lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))

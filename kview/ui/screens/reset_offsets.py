@@ -9,16 +9,16 @@ applying (members may have joined or left since the form opened)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from kview.core.errors import KViewError
+from kview.core import inputs
+from kview.core.errors import InputError, KViewError
 from kview.core.groups import ResetRow, ResetSpec
 from kview.ui.format import human_count
 from kview.ui.screens.operation_form import OperationForm
@@ -41,15 +41,12 @@ SCOPES: tuple[tuple[str, str], ...] = (
 
 PLACEHOLDERS = {
     "offset": "offset, e.g. 1000",
-    "datetime": "2024-05-01 12:00 (local), ISO with zone, epoch ms, or -2h",
+    "datetime": "2024-05-01 12:00 (local), ISO with zone, 12:30, epoch ms, or -2h",
     "shift": "N: -100 goes back 100 records, 50 skips 50",
 }
 
 SHOWN_ROWS = 200
 """Preview rows drawn in the table; the totals always cover every row."""
-
-_RELATIVE = re.compile(r"^-\s*(\d+)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 # -- parsing (pure) ---------------------------------------------------------------------
@@ -58,74 +55,46 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 def parse_partitions(text: str, count: int | None = None) -> tuple[tuple[int, ...] | None, str | None]:
     """``"0,2,4-6"`` -> ((0, 2, 4, 5, 6), None); (None, problem) when invalid.
     With ``count``, partitions must exist (0 .. count-1)."""
-    chosen: set[int] = set()
-    for token in (t.strip() for t in text.split(",")):
-        if not token:
-            continue
-        match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", token)
-        if not match:
-            return None, f"'{token}' is not a partition number or a range like 4-6"
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
-        if high < low:
-            return None, f"the range '{token}' goes backwards"
-        chosen.update(range(low, high + 1))
-    if not chosen:
-        return None, "give the partitions, e.g. 0,2,4-6"
-    if count is not None:
-        missing = sorted(p for p in chosen if p >= count)
-        if missing:
-            shown = ", ".join(str(p) for p in missing[:5]) + (" ..." if len(missing) > 5 else "")
-            return None, f"the topic has partitions 0-{count - 1} only (no {shown})"
-    return tuple(sorted(chosen)), None
+    try:
+        return inputs.parse_partitions(text, count), None
+    except InputError as exc:
+        return None, str(exc)
 
 
 def parse_datetime(text: str, now: datetime | None = None) -> datetime | int:
-    """A date and time as the user types it: ``2024-05-01 12:00`` (local time),
-    ISO 8601 with a zone, epoch milliseconds, or ``-2h`` / ``-30m`` / ``-1d``
-    before now.  Raises ValueError with a sentence."""
+    """A date and time as kview.core.inputs.parse_when reads it; epoch
+    milliseconds stay an exact int.  Raises InputError with a sentence."""
     value = text.strip()
-    if not value:
-        raise ValueError("give a date and time, e.g. 2024-05-01 12:00")
-    if value.isdigit():
-        return int(value)
-    relative = _RELATIVE.match(value)
-    if relative:
-        delta = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
-        return (now or datetime.now()) - delta
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a date and time: use 2024-05-01 12:00, "
-                         "2024-05-01T12:00:00+02:00, epoch ms or -2h") from None
+    when = inputs.parse_when(value, now)
+    if inputs.is_number(value):
+        return int(value) if len(value) >= 12 else int(value) * 1000
+    return when
 
 
 def parse_reset_value(kind: str, text: str) -> tuple[int | datetime | None, str | None]:
     """The value a reset kind needs, parsed: (value, None) or (None, problem)."""
-    value = text.strip()
     if kind in ("earliest", "latest"):
         return None, None
-    if kind == "offset":
-        if not value.isdigit():
-            return None, "the offset must be a whole number, 0 or more"
-        return int(value), None
-    if kind == "shift":
-        if not re.fullmatch(r"[+-]?\d+", value):
-            return None, "N must be a whole number (negative goes back)"
-        return int(value), None
     try:
-        return parse_datetime(value), None
-    except ValueError as exc:
+        if kind == "offset":
+            return inputs.parse_offset(text), None
+        if kind == "shift":
+            return inputs.parse_shift(text), None
+        return parse_datetime(text), None
+    except InputError as exc:
         return None, str(exc)
 
 
 def describe_datetime(value: datetime | int) -> str:
     """How a parsed date will be read: local time unless it carries a zone."""
-    if isinstance(value, int):
-        return f"= {datetime.fromtimestamp(value / 1000):%Y-%m-%d %H:%M:%S} local time"
-    if value.tzinfo is None:
-        return f"= {value:%Y-%m-%d %H:%M:%S} local time"
-    return f"= {value.astimezone():%Y-%m-%d %H:%M:%S} local time"
+    try:
+        if isinstance(value, int):
+            return f"= {datetime.fromtimestamp(value // 1000):%Y-%m-%d %H:%M:%S} local time"
+        if value.tzinfo is None:
+            return f"= {value:%Y-%m-%d %H:%M:%S} local time"
+        return f"= {value.astimezone():%Y-%m-%d %H:%M:%S} local time"
+    except (OverflowError, OSError, ValueError):
+        return "(outside the range of local time)"
 
 
 def build_spec(

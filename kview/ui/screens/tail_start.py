@@ -1,14 +1,14 @@
 """The tail's modals: where to start (topic, partition, start position, also
 used for jumps to an offset or a time) and where to export.
 
-The parsers (``parse_when``, ``parse_offsets``, ``parse_partition``) are pure
-functions, so what the user may type is tested without a terminal."""
+What the user types is parsed by kview.core.inputs (one grammar for every
+form); ``parse_start`` turns a mode and its text into a StartPosition."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select
 
+from kview.core.errors import InputError
+from kview.core.inputs import parse_count, parse_offsets, parse_partition, parse_when
 from kview.core.tail import StartPosition
 
 MODES = (
@@ -36,72 +38,6 @@ VALUE_HINTS = {
 }
 DEFAULT_LAST = 100
 
-_RELATIVE = re.compile(r"^(?:now\s*)?-\s*(\d+(?:\.\d+)?)\s*([smhdw])$|^(\d+(?:\.\d+)?)\s*([smhdw])\s+ago$", re.I)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_when(text: str, now: datetime | None = None) -> datetime:
-    """A point in time from what a user types: ISO 8601 (``2024-05-01 12:00``,
-    ``...T12:00:00Z``), a time today (``12:30``, ``12:30:15``), relative
-    (``-15m``, ``2h ago``, ``now-1d``), or epoch seconds / milliseconds.
-    Naive results are local time.  Raises ValueError saying what is accepted."""
-    text = text.strip()
-    now = now or datetime.now()
-    if not text:
-        raise ValueError("type a date and time, e.g. 2024-05-01 12:00, 12:30 or -15m")
-    if text.lower() == "now":
-        return now
-    relative = _RELATIVE.match(text)
-    if relative:
-        amount = float(relative.group(1) or relative.group(3))
-        unit = (relative.group(2) or relative.group(4)).lower()
-        return now - timedelta(**{_UNITS[unit]: amount})
-    if text.isdigit() and len(text) >= 9:
-        number = int(text)
-        seconds = number / 1000 if len(text) >= 12 else number
-        return datetime.fromtimestamp(seconds)
-    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?", text):
-        clock = datetime.strptime(text.split(".")[0], "%H:%M:%S" if text.count(":") == 2 else "%H:%M")
-        return now.replace(hour=clock.hour, minute=clock.minute, second=clock.second, microsecond=0)
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"'{text}' is not a time: use 2024-05-01 12:00, 12:30, -15m, 2h ago or epoch milliseconds"
-        ) from None
-
-
-def parse_offsets(text: str) -> int | dict[int, int]:
-    """``1234`` (every partition) or ``0:10,1:25`` (per partition)."""
-    text = text.strip()
-    if not text:
-        raise ValueError("type an offset, e.g. 1234, or per partition 0:10,1:25")
-    if text.isdigit():
-        return int(text)
-    pairs: dict[int, int] = {}
-    for item in text.split(","):
-        partition, sep, offset = item.strip().lstrip("pP").partition(":")
-        if not sep:
-            partition, sep, offset = item.strip().lstrip("pP").partition("=")
-        if not (sep and partition.strip().isdigit() and offset.strip().isdigit()):
-            raise ValueError(f"'{item.strip()}' is not an offset: use 1234 or partition:offset pairs like 0:10,1:25")
-        pairs[int(partition)] = int(offset)
-    return pairs
-
-
-def parse_partition(text: str, partitions: int | None = None) -> int | None:
-    """None for every partition (empty or ``all``), else one partition number."""
-    text = text.strip().lower()
-    if text in ("", "all", "*"):
-        return None
-    if not text.isdigit():
-        raise ValueError(f"partition '{text}' is not a number (leave it empty for all partitions)")
-    partition = int(text)
-    if partitions is not None and partition >= partitions:
-        raise ValueError(f"the topic has {partitions} partition(s): 0 to {partitions - 1}")
-    return partition
-
-
 def parse_start(mode: str, value: str) -> StartPosition:
     """The StartPosition for a mode and what was typed for it."""
     value = value.strip()
@@ -112,14 +48,12 @@ def parse_start(mode: str, value: str) -> StartPosition:
     if mode == "last":
         if not value:
             return StartPosition.last(DEFAULT_LAST)
-        if not value.isdigit():
-            raise ValueError(f"'{value}' is not a number of records")
-        return StartPosition.last(int(value))
+        return StartPosition.last(parse_count(value))
     if mode == "offset":
         return StartPosition.at_offset(parse_offsets(value))
     if mode == "time":
         return StartPosition.at_time(parse_when(value))
-    raise ValueError(f"unknown start position {mode!r}")
+    raise InputError(f"unknown start position {mode!r}")
 
 
 @dataclass(frozen=True)
