@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kview.core.codecs import (
@@ -167,7 +167,6 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(data=st.one_of(st.none(), st.binary(max_size=600)), fmt=st.sampled_from(FORMATS + ("bogus",)),
        limit=st.integers(1, 300))
 def test_arbitrary_bytes_never_raise(data, fmt, limit):
@@ -180,7 +179,6 @@ def test_arbitrary_bytes_never_raise(data, fmt, limit):
     assert result.size == (0 if data is None else len(data))
 
 
-@settings(max_examples=200, deadline=None)
 @given(doc=json_values)
 def test_json_layout_is_json_dumps_indent_2(doc):
     data = json.dumps(doc).encode()
@@ -189,7 +187,6 @@ def test_json_layout_is_json_dumps_indent_2(doc):
     assert result.text == sanitize(json.dumps(doc, indent=2, ensure_ascii=False), one_line=False)
 
 
-@settings(max_examples=200, deadline=None)
 @given(data=st.one_of(st.none(), st.binary(max_size=200), st.text(max_size=100).map(str.encode)))
 def test_encode_bytes_round_trips(data):
     text, encoding = encode_bytes(data)

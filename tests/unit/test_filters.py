@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kview.core.errors import KViewError
@@ -193,13 +193,11 @@ def _check_never_raises_other(text, records):
         assert predicate(record) in (True, False)
 
 
-@settings(max_examples=600, deadline=None)
 @given(text=st.text(max_size=40), records=st.lists(arbitrary_records, max_size=3))
 def test_arbitrary_text_raises_only_filter_error(text, records):
     _check_never_raises_other(text, records)
 
 
-@settings(max_examples=600, deadline=None)
 @given(parts=st.lists(FILTER_ALPHABET, max_size=25), records=st.lists(arbitrary_records, max_size=3))
 def test_filter_shaped_text_raises_only_filter_error(parts, records):
     _check_never_raises_other("".join(parts), records + RECORDS)
@@ -235,7 +233,6 @@ def reference(doc, path, op, literal):
     raise AssertionError(op)
 
 
-@settings(max_examples=400, deadline=None)
 @given(
     doc=docs,
     ensure_ascii=st.booleans(),
@@ -273,7 +270,6 @@ def test_select_gives_sequence_numbers_of_matches():
 small_bytes = st.binary(max_size=10).map(lambda b: bytes(c % 4 for c in b).translate(bytes.maketrans(b"\x00\x01\x02\x03", b"aA\x00b")))
 
 
-@settings(max_examples=500, deadline=None)
 @given(
     records=st.lists(st.builds(lambda k, v: rec(0, k, v), st.one_of(st.none(), small_bytes),
                                st.one_of(st.none(), small_bytes)), max_size=15),
@@ -330,7 +326,6 @@ def test_filter_view_reset_rescans_what_is_kept():
     assert len(view) == 0
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     capacity=st.integers(1, 8),
     batches=st.lists(st.lists(st.booleans(), max_size=12), max_size=12),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kview.core.errors import KViewError
@@ -232,7 +232,6 @@ def test_preview_of_a_file_that_is_bad_throughout_stops_early():
 # -- arbitrary input --------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(), max_size=8), st.sampled_from([ImportOptions(), CONSOLE,
                                                          ImportOptions(format=FileFormat.CONSOLE, parse_key=False)]))
 def test_any_lines_give_records_or_problems_never_exceptions(lines, options):
@@ -241,7 +240,6 @@ def test_any_lines_give_records_or_problems_never_exceptions(lines, options):
         assert 1 <= item.line <= len(lines)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(), st.text(), max_size=3), st.text(), st.one_of(st.none(), st.text()))
 def test_jsonl_round_trip_of_strings(headers, key, value):
     line = json.dumps({"key": key, "value": value, "headers": headers})

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kview.core.errors import KViewError
@@ -183,7 +183,6 @@ template_alphabet = st.sampled_from(
 template_text = st.one_of(st.text(), st.lists(template_alphabet, max_size=40).map("".join))
 
 
-@settings(max_examples=600, deadline=None)
 @given(template_text, st.integers(min_value=0, max_value=10**12), st.integers())
 def test_arbitrary_text_compiles_or_raises_template_error_only(text, i, seed):
     try:
@@ -199,14 +198,12 @@ def test_arbitrary_text_compiles_or_raises_template_error_only(text, i, seed):
         assert rendered == text
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_characters="{}"), min_size=0, max_size=30),
        st.integers(min_value=0, max_value=10**9))
 def test_literal_text_around_i_is_kept(prefix, i):
     assert render(prefix + "{{i}}" + prefix, i=i) == f"{prefix}{i}{prefix}"
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=-10**6, max_value=10**6), st.integers(min_value=0, max_value=10**6), st.integers())
 def test_rand_int_any_range(low, span, seed):
     value = int(render(f"{{{{rand_int {low} {low + span}}}}}", seed=seed))
