@@ -1,4 +1,4 @@
-"""How fast kview's headless tail reads, against kcat and a raw aiokafka loop.
+"""How fast kview's tail reads, against kcat and a raw aiokafka loop.
 
 Fills a topic with JSON records of about 200 bytes (Kafka's own
 kafka-producer-perf-test with a payload file), then reads the whole topic from
@@ -8,22 +8,39 @@ the beginning with:
 * a raw aiokafka ``getmany()`` loop that only counts records;
 * kview's headless tail pipeline: the Tail consumer, the Ring, and a filter
   that matches some records (substring ``FAILED``), and again with a JSON
-  predicate (``.status == "FAILED"``) for information.
+  predicate (``.status == "FAILED"``) for information;
+* the real app (make_app, headless through App.run_test) tailing the topic
+  with the view following, while a user-like stream of keys is sent to it
+  (scrolling, paging, G, the detail view, a filter typed and cleared, search,
+  pause/resume): one key every KEY_INTERVAL seconds, never waiting for the app
+  to be idle.  Each key's handling time runs from the key event's creation to
+  the end of its last dispatch (the focused widget, the widgets it bubbles
+  through, the bindings and the action they run), and "on screen" to the
+  first frame composed after that.  Headless Textual skips building the
+  terminal's escape sequences; the bench builds them for every frame (and
+  throws them away) so the app pays what it would in a terminal.
 
-The raw loop and the tail use the same consumer settings (kview's defaults),
-so the ratio measures what the pipeline costs on top of aiokafka.  Every
-reader runs in its own process, so each figure has its own peak RSS and CPU
-time; rounds alternate readers so all of them see the same machine load, and
-the best round of each is compared.  Two ratios are printed: records per
+The raw loop and the tail use the same consumer settings, kview's defaults
+(printed: max_partition_fetch_bytes, fetch_max_bytes, fetch_max_wait_ms,
+max_poll_records), so the ratios measure what kview costs on top of aiokafka.
+Every reader runs in its own process, so each figure has its own peak RSS and
+CPU time; rounds alternate readers so all of them see the same machine load,
+and the best round of each is compared.  Two ratios are printed: records per
 second of wall-clock time, and records per CPU-second of the reader's process.
 On a machine shared with other work the wall clock swings with the load (the
-load average is printed with each round); the CPU figure does not.
+load average is printed with each round); the CPU figure does not.  For the
+kview readers the resident memory (not the peak: the current RSS) is sampled
+when the ring first fills and after every batch from then on: "at full",
+the highest after that and at the end show whether memory stays flat.
 
     python bench/tail_throughput.py                    # own 1-broker cluster, 2,000,000 records
     python bench/tail_throughput.py --records 200000 --rounds 1
     python bench/tail_throughput.py --bootstrap HOST:PORT --topic T --reuse
+    python bench/tail_throughput.py ... --profile /tmp/prof   # cProfile each reader to /tmp/prof-NAME.pstats
 
-Target: kview headless tail / raw aiokafka >= 0.70.
+Targets: headless tail >= 0.70 of raw aiokafka; with the app >= 0.50; key
+press p99 <= 100 ms; RSS <= 400 MB and flat once the ring is full (no growth
+over the second half of the run).
 """
 
 from __future__ import annotations
@@ -31,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import shutil
@@ -41,7 +59,10 @@ import threading
 import tempfile
 import time
 import uuid
+from bisect import bisect_right
+from itertools import cycle
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -52,14 +73,72 @@ from kview.core.tail import DEFAULT_MAX_RECORDS, StartPosition, Tail
 
 SUBSTRING_FILTER = "FAILED"
 JSON_FILTER = '.status == "FAILED"'
-READERS = ("kcat", "raw", "kview", "kview-json")
+READERS = ("kcat", "raw", "kview", "kview-json", "app")
 LABELS = {
     "kcat": "kcat -C -e -q > /dev/null",
     "raw": "raw aiokafka getmany() loop",
     "kview": f"kview tail + ring + filter {SUBSTRING_FILTER!r}",
     "kview-json": f"kview tail + ring + filter {JSON_FILTER!r}",
-    "app": "kview app tailing while keys are pressed",
+    "app": "kview app, following, keys pressed",
 }
+KEY_INTERVAL = 0.2
+"""Seconds between two keys sent to the app (--key-interval): five keys a
+second for the whole run, a user busy with the view the whole time."""
+KEYS = ("up", "up", "pageup", "pagedown", "down", "G",
+        "enter", "pagedown", "escape",                      # the detail view, opened and closed
+        "slash", *"FAILED", "enter",                        # a filter typed letter by letter
+        "n", "n", "N", "G",                                 # search the matches
+        "space", "down", "space",                           # pause and resume
+        "slash", "escape",                                  # the filter cleared
+        "k", "j", "end")
+TARGET_HEADLESS = 0.70
+TARGET_APP = 0.50
+TARGET_KEY_P99_MS = 100.0
+TARGET_RSS_MB = 400.0
+FLAT_TOLERANCE_MIB = 16.0
+"""Growth after the ring is full that still counts as flat (allocator noise)."""
+
+
+def rss_now_mib() -> float:
+    """Resident memory of this process now (Linux), in MiB."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+class MemoryWatch:
+    """The current RSS when the ring first fills, the highest after that, at
+    the end, and at each quarter of the records: a leak keeps growing through
+    the second half of the run, while caches warming up and the allocator's
+    high-water mark (a pause holds a second ring's worth of records for a
+    moment) make one step and stay."""
+
+    def __init__(self, ring: Any, records: int) -> None:
+        self.ring = ring
+        self.records = records
+        self.at_full: float | None = None
+        self.full_after: int | None = None
+        self.max_after_full = 0.0
+        self.quarters: list[float] = []
+
+    def sample(self) -> None:
+        if self.at_full is None:
+            if self.ring.dropped == 0 and self.ring.kept < self.ring.capacity:
+                return
+            self.at_full = rss_now_mib()
+            self.full_after = self.ring.seen
+        rss = rss_now_mib()
+        self.max_after_full = max(self.max_after_full, rss)
+        while len(self.quarters) < 3 and self.ring.seen >= self.records * (len(self.quarters) + 1) / 4:
+            self.quarters.append(rss)
+
+    def result(self) -> dict:
+        end = rss_now_mib()
+        return {"rss_at_full_mib": self.at_full, "rss_max_after_full_mib": max(self.max_after_full, end),
+                "rss_end_mib": end, "full_after": self.full_after, "rss_quarters_mib": [*self.quarters, end]}
 
 
 # -- filling the topic --------------------------------------------------------------
@@ -152,6 +231,12 @@ def tail_settings() -> dict:
     return kwargs
 
 
+def describe_settings() -> str:
+    settings = tail_settings()
+    shown = ("max_partition_fetch_bytes", "fetch_max_bytes", "fetch_max_wait_ms", "max_poll_records")
+    return ", ".join(f"{key}={settings[key]:,}" for key in shown if key in settings)
+
+
 async def read_raw(bootstrap: str, topic: str, records: int) -> dict:
     profile = adhoc_profile(bootstrap)
     started = time.monotonic()
@@ -177,70 +262,227 @@ async def read_kview(bootstrap: str, topic: str, records: int, expression: str) 
     done = asyncio.Event()
     started = time.monotonic()
     tail = Tail(adhoc_profile(bootstrap), topic, start=StartPosition.earliest(), filter=expression)
+    watch = MemoryWatch(tail.ring, records)
+    finished: list[float] = []
 
     def on_batch(batch) -> None:
-        if batch.next_seq >= records:
+        watch.sample()
+        if not finished and tail.ring.seen >= records:
+            finished.append(time.monotonic())
             done.set()
 
     tail.on_batch = on_batch
     await tail.start()
     try:
         await asyncio.wait_for(done.wait(), timeout=3600)
-        seconds = time.monotonic() - started
+        seconds = finished[0] - started
         stats = tail.stats()
         return {"records": stats.seen, "seconds": seconds, "matched_in_ring": stats.matched,
-                "kept": stats.kept, "status": tail.status.message}
+                "kept": stats.kept, "status": tail.status.message, **watch.result()}
     finally:
         await tail.stop()
 
 
-# ---------------------------------------------------------------------------------
-# UI HOOK (for the UI engineer): "the real app tailing while keys are pressed".
-# Implement read_app() to start the real KViewApp headless (App.run_test()),
-# open the tail pane on `topic` from the beginning and, while it reads, press
-# keys (scroll up/down, page, toggle follow, open and close the detail view,
-# type a filter) through the Pilot until `records` records were appended to
-# the tail's ring; return {"records": n, "seconds": s}.  Returning None leaves
-# the phase out of the table.  It runs in its own process like the others
-# (reader name "app"), so its peak RSS is reported too.
-# ---------------------------------------------------------------------------------
-async def read_app(bootstrap: str, topic: str, records: int) -> dict | None:
-    # Implemented by the tail pane's author: the real app, headless, tailing
-    # from the beginning while a user-like stream of keys is pressed.
-    from itertools import cycle
+# -- the real app, with keys pressed ---------------------------------------------------------
 
+
+def key_event(key: str) -> Any:
+    """The events.Key Textual's own Pilot would send for ``key``."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+class KeyProbe:
+    """Sends keys to a running app and times their handling.
+
+    Keys are sent from a thread of their own, as a terminal driver's input
+    thread does: a key arrives on time even when the app's event loop is
+    busy, and the wait for the loop counts in its handling time.
+
+    A key is handled when the last dispatch of its event ends: Textual passes
+    the same event object from the app to the focused widget and up through
+    its parents to the app's bindings, which run the action; every step is one
+    MessagePump._dispatch_message, wrapped here (bench only) to note when it
+    ended.  Frames are noted by wrapping App._display, which also builds the
+    terminal output a real driver would write (headless Textual skips that)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent: dict[int, tuple[str, Any]] = {}
+        self.handled: dict[int, float] = {}
+        self.frames: list[float] = []
+        self.cpu_at_press: dict[int, float] = {}
+        self.cpu_at_handled: dict[int, float] = {}
+        # CPU time of the app's (main) thread, readable from the key thread.
+        self.app_cpu_clock = time.pthread_getcpuclockid(threading.main_thread().ident)
+        self.stopped = threading.Event()
+
+    def install(self) -> None:
+        from textual._compositor import CompositorUpdate
+        from textual.message_pump import MessagePump
+
+        sent, handled, cpu_at_handled = self.sent, self.handled, self.cpu_at_handled
+        dispatch = MessagePump._dispatch_message
+
+        async def timed_dispatch(pump: Any, message: Any) -> None:
+            try:
+                await dispatch(pump, message)
+            finally:
+                if id(message) in sent:
+                    handled[id(message)] = time.monotonic()
+                    cpu_at_handled[id(message)] = time.clock_gettime(self.app_cpu_clock)
+
+        MessagePump._dispatch_message = timed_dispatch  # type: ignore[method-assign]
+
+        app, frames = self.app, self.frames
+        display = app._display
+
+        def display_like_a_terminal(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                if isinstance(renderable, CompositorUpdate):
+                    renderable.render_segments(app.console)  # what the terminal driver would write
+                frames.append(time.monotonic())
+            display(screen, renderable)
+
+        app._display = display_like_a_terminal
+
+    def press(self, key: str) -> None:
+        event = key_event(key)
+        self.sent[id(event)] = (key, event)  # the event is kept: its id stays unique
+        self.cpu_at_press[id(event)] = time.clock_gettime(self.app_cpu_clock)
+        self.app._driver.send_message(event)  # thread-safe: run_coroutine_threadsafe
+
+    def press_every(self, keys: Any, interval: float) -> threading.Thread:
+        """Press ``keys`` (an iterator) one every ``interval`` seconds until stop()."""
+
+        def run() -> None:
+            next_at = time.monotonic()
+            while not self.stopped.is_set():
+                self.press(next(keys))
+                next_at += interval
+                self.stopped.wait(max(0.0, next_at - time.monotonic()))
+
+        thread = threading.Thread(target=run, name="bench-keys", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def timings(self) -> dict:
+        """Handling and on-screen times in ms, and keys never handled.  Also
+        the CPU time the app's thread used while each key waited: when the
+        wall time is much longer, the machine (not the app) kept it waiting."""
+        handled_ms, screen_ms, cpu_ms, lost = [], [], [], 0
+        slowest: list[tuple[float, str]] = []
+        for ident, (key, event) in self.sent.items():
+            end = self.handled.get(ident)
+            if end is None:
+                lost += 1
+                continue
+            handled_ms.append((end - event.time) * 1000)
+            cpu_ms.append((self.cpu_at_handled[ident] - self.cpu_at_press[ident]) * 1000)
+            slowest.append((handled_ms[-1], key))
+            i = bisect_right(self.frames, end)
+            if i < len(self.frames):
+                screen_ms.append((self.frames[i] - event.time) * 1000)
+        slowest.sort(reverse=True)
+        return {"keys": len(self.sent), "keys_lost": lost, "key_ms": handled_ms, "screen_ms": screen_ms,
+                "key_cpu_ms": cpu_ms,
+                "slowest_keys": slowest[:5], "frames": len(self.frames)}
+
+
+async def read_app(bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL) -> dict:
+    """The real app, headless, tailing from the beginning with the view
+    following, while keys are sent every ``key_interval`` seconds."""
     from kview.app import make_app
     from kview.core.config import Config
     from kview.ui.panes.tail import TailPane
 
+    # The theme the user chose last lives in the state directory; the bench
+    # uses the default one (a 16-colour theme adds a filter to every line).
+    os.environ["KVIEW_STATE_DIR"] = tempfile.mkdtemp(prefix="kview-bench-state-")
     app = make_app(Config(), adhoc_profile(bootstrap))
-    keys = cycle(["up", "up", "pageup", "pagedown", "down", "G", "enter", "pagedown", "escape",
-                  "slash", *"FAILED", "enter", "g", "n", "n", "N", "slash", "escape", "space", "space", "G"])
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        theme = app.theme
+        probe = KeyProbe(app)
+        probe.install()
         pane = await app.show_pane("tail")
         assert isinstance(pane, TailPane)
         started = time.monotonic()
+        # What choosing the topic in the start dialog does (t, topic, from the beginning).
         pane.start_tail(topic, None, StartPosition.earliest())
         tail = pane.tail
-        deadline = started + 3600
-        while tail.stats().seen < records and time.monotonic() < deadline:
-            await pilot.press(next(keys))
-            await pilot.pause(0.05)
-        seconds = time.monotonic() - started
+        assert tail is not None
+        watch = MemoryWatch(tail.ring, records)
+        finished: list[float] = []
+        done = asyncio.Event()
+        forward = tail.on_batch
+
+        def on_batch(batch: Any) -> Any:
+            watch.sample()
+            if not finished and tail.ring.seen >= records:
+                finished.append(time.monotonic())
+                done.set()
+            return forward(batch) if forward is not None else None
+
+        tail.on_batch = on_batch
+        presser = probe.press_every(cycle(KEYS), key_interval)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=3600)
+        except asyncio.TimeoutError:
+            pass
+        probe.stop()
+        presser.join()
+        seconds = (finished[0] if finished else time.monotonic()) - started
+        memory = watch.result()
         stats = tail.stats()
-    return {"records": stats.seen, "seconds": seconds, "kept": stats.kept}
+        # Let the keys still on their way be handled (an app that exits with
+        # keys queued fails on them), then count.
+        settle = time.monotonic() + 30
+        while len(probe.handled) < len(probe.sent) and time.monotonic() < settle:
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        timings = probe.timings()
+    shutil.rmtree(os.environ["KVIEW_STATE_DIR"], ignore_errors=True)
+    return {"records": stats.seen, "seconds": seconds, "kept": stats.kept, "theme": theme, **memory, **timings}
 
 
-def run_reader(name: str, bootstrap: str, topic: str, records: int) -> dict | None:
+# -- one reader per process --------------------------------------------------------------------
+
+
+def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
+               key_interval: float = KEY_INTERVAL) -> dict | None:
     cpu_before = time.process_time()
-    result = _run_reader(name, bootstrap, topic, records)
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    result = _run_reader(name, bootstrap, topic, records, key_interval)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_to}-{name}.pstats")
     if result is not None:
         result.setdefault("cpu", time.process_time() - cpu_before)
         result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def _run_reader(name: str, bootstrap: str, topic: str, records: int) -> dict | None:
+def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interval: float) -> dict | None:
     if name == "raw":
         return asyncio.run(read_raw(bootstrap, topic, records))
     if name == "kview":
@@ -248,14 +490,15 @@ def _run_reader(name: str, bootstrap: str, topic: str, records: int) -> dict | N
     if name == "kview-json":
         return asyncio.run(read_kview(bootstrap, topic, records, JSON_FILTER))
     if name == "app":
-        return asyncio.run(read_app(bootstrap, topic, records))
+        return asyncio.run(read_app(bootstrap, topic, records, key_interval))
     raise SystemExit(f"unknown reader {name}")
 
 
 # -- the parent: runs each reader in a child and measures it -----------------------------
 
 
-def measure(name: str, bootstrap: str, topic: str, records: int) -> dict | None:
+def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
+            key_interval: float = KEY_INTERVAL) -> dict | None:
     """Run one reader in its own process: records/s by the wall clock, records
     per CPU-second of that process (steadier on a shared machine), peak RSS."""
     limit = 120 + records / 2000  # a stuck reader must not stall the bench
@@ -282,7 +525,10 @@ def measure(name: str, bootstrap: str, topic: str, records: int) -> dict | None:
         return {"records": records, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
                 "rss_mib": usage.ru_maxrss / 1024}
     argv = [sys.executable, __file__, "--reader", name, "--bootstrap", bootstrap,
-            "--topic", topic, "--records", str(records)]
+            "--topic", topic, "--records", str(records), "--key-interval", str(key_interval),
+            "--keys", ",".join(KEYS)]
+    if profile_to:
+        argv += ["--profile", profile_to]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -294,7 +540,33 @@ def measure(name: str, bootstrap: str, topic: str, records: int) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def report(results: dict[str, list[dict]], records: int) -> None:
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1); nan for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def round_line(n: int, name: str, result: dict) -> str:
+    rate = result["records"] / result["seconds"]
+    line = (f"round {n}: {LABELS[name]:<44} {rate:>10,.0f} records/s ({result['seconds']:.1f} s, "
+            f"{result['cpu']:.1f} CPU-s, peak RSS {result['rss_mib']:.0f} MiB")
+    if result.get("rss_at_full_mib") is not None:
+        line += (f"; RSS at ring full {result['rss_at_full_mib']:.0f}, max after "
+                 f"{result['rss_max_after_full_mib']:.0f}, at quarters "
+                 + "/".join(f"{x:.0f}" for x in result["rss_quarters_mib"]) + " MiB")
+    if "theme" in result:
+        line += f"; theme {result['theme']}"
+    if "key_ms" in result:
+        line += (f"; {result['keys']} keys ({result['keys'] / result['seconds']:.1f}/s) "
+                 f"p50 {percentile(result['key_ms'], 0.5):.0f} "
+                 f"p99 {percentile(result['key_ms'], 0.99):.0f} ms")
+    load = os.getloadavg()
+    return line + f"; load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"
+
+
+def report(results: dict[str, list[dict]], records: int, key_interval: float = KEY_INTERVAL) -> None:
     def rate(r: dict) -> float:
         return r["records"] / r["seconds"]
 
@@ -306,26 +578,80 @@ def report(results: dict[str, list[dict]], records: int) -> None:
     raw = best.get("raw")
     raw_rate = rate(raw) if raw else None
     raw_cpu = cpu_rate(best_cpu["raw"]) if raw else None
+    rounds = max((len(v) for v in results.values()), default=0)
     print()
-    print(f"best of {max(len(v) for v in results.values()) if results else 0} round(s), {records:,} records each")
-    print(f"{'reader':<48} {'records/s':>10} {'vs raw':>6}   {'rec/CPU-s':>10} {'vs raw':>6}   {'peak RSS':>9}")
-    for name in ("kcat", "raw", "kview", "kview-json", "app"):
+    print(f"best of {rounds} round(s), {records:,} records each; load average now "
+          + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(f"raw aiokafka and kview share: {describe_settings()} (kcat: librdkafka's defaults)")
+    if "app" in results:
+        from kview.ui.panes import tail as tail_pane
+
+        per_call = getattr(tail_pane, "UI_MAX_RECORDS", None)
+        if per_call is not None:
+            print(f"the app's tail takes at most {per_call:,} records per getmany() (shorter waits for keys)")
+    print(f"{'reader':<44} {'records/s':>10} {'vs raw':>6}   {'rec/CPU-s':>10} {'vs raw':>6}   {'peak RSS':>9}")
+    for name in READERS:
         if name not in best:
             continue
         r, c = best[name], best_cpu[name]
         ratio = f"{rate(r) / raw_rate:.2f}" if raw_rate else "-"
         ratio_cpu = f"{cpu_rate(c) / raw_cpu:.2f}" if raw_cpu else "-"
-        print(f"{LABELS[name]:<48} {rate(r):>10,.0f} {ratio:>6}   {cpu_rate(c):>10,.0f} {ratio_cpu:>6}"
-              f"   {r['rss_mib']:>5.0f} MiB")
-    if "kview" in best and raw_rate:
-        ratio = rate(best["kview"]) / raw_rate
-        verdict = "meets" if ratio >= 0.70 else "MISSES"
-        print(f"\nheadless tail / raw aiokafka = {ratio:.2f} by the wall clock "
-              f"({cpu_rate(best_cpu['kview']) / raw_cpu:.2f} per CPU-second): {verdict} the 0.70 target")
+        peak = max(run["rss_mib"] for run in results[name])
+        print(f"{LABELS[name]:<44} {rate(r):>10,.0f} {ratio:>6}   {cpu_rate(c):>10,.0f} {ratio_cpu:>6}"
+              f"   {peak:>5.0f} MiB")
+    print()
+
+    def verdict(ok: bool) -> str:
+        return "meets" if ok else "MISSES"
+
+    for name, target, what in (("kview", TARGET_HEADLESS, "headless tail"), ("app", TARGET_APP, "app tailing")):
+        if name in best and raw_rate:
+            ratio = rate(best[name]) / raw_rate
+            print(f"{what} / raw aiokafka = {ratio:.2f} by the wall clock "
+                  f"({cpu_rate(best_cpu[name]) / raw_cpu:.2f} per CPU-second): "
+                  f"{verdict(ratio >= target)} the {target:.2f} target")
+    if "kview" in best:
         print(f"kview kept {best['kview']['kept']:,} records in its ring, "
               f"{best['kview']['matched_in_ring']:,} of them match {SUBSTRING_FILTER!r}")
-    if "app" not in best:
-        print("(app reader: not implemented yet, see UI HOOK in this file)")
+    if "app" in best:
+        runs = results["app"]
+        key_ms = [ms for run in runs for ms in run["key_ms"]]
+        screen_ms = [ms for run in runs for ms in run["screen_ms"]]
+        keys = sum(run["keys"] for run in runs)
+        lost = sum(run["keys_lost"] for run in runs)
+        p99 = percentile(key_ms, 0.99)
+        print(f"key presses ({keys} over {len(runs)} run(s), one every {key_interval * 1000:.0f} ms): "
+              f"handled p50 {percentile(key_ms, 0.5):.0f} ms, p99 {p99:.0f} ms, max {max(key_ms, default=0):.0f} ms; "
+              f"on screen p50 {percentile(screen_ms, 0.5):.0f} ms, p99 {percentile(screen_ms, 0.99):.0f} ms"
+              + (f"; {lost} never handled" if lost else "")
+              + f": {verdict(p99 <= TARGET_KEY_P99_MS and not lost)} the {TARGET_KEY_P99_MS:.0f} ms target")
+        slowest = sorted((k for run in runs for k in run["slowest_keys"]), reverse=True)[:5]
+        print("  slowest: " + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest))
+        print("  keys cycled: " + " ".join(KEYS))
+        key_cpu = [ms for run in runs for ms in run.get("key_cpu_ms", ())]
+        if key_cpu:
+            print(f"  CPU the app's thread used while a key waited: p50 {percentile(key_cpu, 0.5):.0f} ms, "
+                  f"p99 {percentile(key_cpu, 0.99):.0f} ms (the rest of the wait is the machine's load)")
+    limit_mib = TARGET_RSS_MB * 1e6 / (1 << 20)
+    for name in ("kview", "kview-json", "app"):
+        if name not in results or not results[name]:
+            continue
+        runs = [run for run in results[name] if run.get("rss_at_full_mib")]
+        if not runs:
+            continue
+        peak = max(run["rss_mib"] for run in results[name])
+        growth = max(run["rss_end_mib"] - run["rss_at_full_mib"] for run in runs)
+        # Flat: no growth over the second half of the run (the ring was full
+        # for all of it); the step between "ring full" and then is shown too.
+        second_half = max(max(run["rss_quarters_mib"][1:]) - run["rss_quarters_mib"][1] for run in runs)
+        r = runs[-1]
+        flat = second_half <= FLAT_TOLERANCE_MIB
+        quarters = "/".join(f"{x:.0f}" for x in r["rss_quarters_mib"])
+        print(f"memory, {LABELS[name]}: peak {peak:.0f} MiB (target {TARGET_RSS_MB:.0f} MB = {limit_mib:.0f} MiB); "
+              f"last run: {r['rss_at_full_mib']:.0f} MiB when the ring filled (after {r['full_after']:,} records), "
+              f"{quarters} MiB at 1/4, 1/2, 3/4 and all of the records; growth after full {growth:+.0f} MiB, "
+              f"over the second half {second_half:+.0f} MiB at most: "
+              f"{verdict(peak <= limit_mib and flat)} the target (flat = second half within {FLAT_TOLERANCE_MIB:.0f} MiB)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,13 +662,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", help="use this cluster instead of starting one")
     parser.add_argument("--topic", help="topic name (default: a new one)")
     parser.add_argument("--reuse", action="store_true", help="read --topic as it is, do not fill it")
-    parser.add_argument("--readers", default=",".join(READERS + ("app",)),
-                        help="comma-separated subset of " + ", ".join(READERS + ("app",)))
+    parser.add_argument("--readers", default=",".join(READERS),
+                        help="comma-separated subset of " + ", ".join(READERS))
+    parser.add_argument("--keys", help="comma-separated keys the app reader cycles through "
+                        "(default: scrolling, detail, filter, search, pause; see KEYS)")
+    parser.add_argument("--key-interval", type=float, default=KEY_INTERVAL,
+                        help=f"seconds between keys sent to the app (default {KEY_INTERVAL})")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="cProfile every Python reader into PREFIX-NAME.pstats (slows them down)")
     parser.add_argument("--reader", help=argparse.SUPPRESS)  # internal: run one reader here
     args = parser.parse_args(argv)
 
+    global KEYS
+    if args.keys:
+        KEYS = tuple(key.strip() for key in args.keys.split(",") if key.strip())
     if args.reader:
-        print(json.dumps(run_reader(args.reader, args.bootstrap, args.topic, args.records)))
+        print(json.dumps(run_reader(args.reader, args.bootstrap, args.topic, args.records, args.profile,
+                                    args.key_interval)))
         return 0
 
     cluster = None
@@ -362,19 +698,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             fill(tools, bootstrap, topic, args.records, args.partitions)
             records = args.records
+        print(f"consumer settings (raw aiokafka and kview): {describe_settings()}", flush=True)
         readers = [r for r in args.readers.split(",") if r]
+        unknown = set(readers) - set(READERS)
+        if unknown:
+            raise SystemExit(f"unknown reader(s): {', '.join(sorted(unknown))}")
         results: dict[str, list[dict]] = {r: [] for r in readers}
         for n in range(1, args.rounds + 1):
             for name in readers:
-                result = measure(name, bootstrap, topic, records)
+                result = measure(name, bootstrap, topic, records, args.profile, args.key_interval)
                 if result is None:
                     continue
                 results[name].append(result)
-                rate = result["records"] / result["seconds"]
-                print(f"round {n}: {LABELS[name]:<48} {rate:>10,.0f} records/s "
-                      f"({result['seconds']:.1f} s, {result['cpu']:.1f} CPU-s, "
-                      f"peak RSS {result['rss_mib']:.0f} MiB, load {os.getloadavg()[0]:.1f})", flush=True)
-        report(results, records)
+                print(round_line(n, name, result), flush=True)
+        report(results, records, args.key_interval)
     finally:
         if cluster is not None:
             cluster.stop()

@@ -6,15 +6,33 @@ measures and prints how long one full topics refresh takes in the backend
 rows), cold and warm, and one brokers-pane refresh.
 
     python bench/topics_scale.py [--topics 5000] [--partitions 20000]
-                                 [--brokers 1] [--bootstrap HOST:PORT] [--keep]
+                                 [--brokers 1] [--bootstrap HOST:PORT] [--keep] [--ui-only]
 
 ``--bootstrap`` measures an existing cluster (topics named ``scale-*`` are
 created only if missing); ``--keep`` leaves the cluster running afterwards
 (Ctrl-C to stop) so UI measurements can be repeated against it.
 
-Figures for the UI (first paint of the topics pane, a filter keystroke, one
-full refresh) come from ``ui_measurements(bootstrap)`` below: the real app,
-headless.
+Then the UI figures, from the real app (headless, in this process) against
+the same cluster, next to their targets:
+
+* first paint of the topics pane: from the app's start (``make_app``, run,
+  ``2`` pressed at once) until a frame holds rows of the cluster's topics
+  (target <= 2 s).  On a big cluster the pane first draws the topics from
+  metadata and fills in messages and sizes when they arrive; the time until
+  a frame shows them is printed too;
+* a filter keystroke: from the key typed into the filter until a frame
+  shows exactly the topics that match (checked against the cluster's own
+  listing), over several rounds, one of them with every key pressed during
+  a refresh (target <= 100 ms; the worst key is what is compared);
+* full refreshes: the pane's own, with the CPU they took and the longest
+  the event loop was held up meanwhile.
+
+"A frame" is one the app composed for the terminal (``App._display``), with
+the table's lines drawn into it: the pane's data being ready is not enough.
+Each figure comes with a peer measured in the same run (the app's first
+frame; a cursor key), and the load average is printed: on a busy machine
+compare ratios, not seconds.  ``--ui-only`` (with ``--bootstrap``) repeats
+just the UI figures against a cluster that has the topics.
 """
 
 from __future__ import annotations
@@ -23,6 +41,7 @@ import argparse
 import asyncio
 import os
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,77 +67,254 @@ FDS_PER_BROKER_BASE = 1_000
 
 
 # -- UI figures ----------------------------------------------------------------------
-# ``ui_measurements`` is called with the bootstrap of the populated cluster,
-# after the backend figures, and returns {label: seconds}; each is printed.
+# The real app, headless at 160x50, against the populated cluster.  Times are
+# taken from what reaches the screen: ``Probe`` notes every frame the app
+# composes (App._display, which a terminal would be sent) and every line of
+# the topics table drawn into one, so "shown" means a frame holding the rows,
+# not a pane's data being ready.
+
+FIRST_PAINT_TARGET = 2.0
+KEYSTROKE_TARGET = 0.100
+FILTER_KEYS = ("4", "9", "9", "backspace", "backspace", "backspace")
+"""Typed into the filter: narrowing to about 1,400, 140 and 10 topics, then
+widening back to all."""
+ROUNDS = 3
 
 
-async def ui_measurements(bootstrap: str) -> dict[str, float]:
-    """UI figures against ``bootstrap``: the real app, headless at 160x50.
+class Probe:
+    """Timestamps of frames composed and of topics-table lines drawn."""
 
-    * first paint: from pressing ``2`` (topics pane) right after the app
-      starts until every topic is in the table and the screen has been drawn;
-    * filter keystroke: one key typed into the filter (``/``) until the table
-      is re-drawn; "apply" is the pane's own share (filter + sort + diff, no
-      network), "key to screen" adds Textual's key handling and repaint;
-    * full refresh: one ``collect()`` (the network) and one ``show()`` (rows
-      rebuilt and diffed) of the pane, as every refresh interval does."""
+    def __init__(self, app) -> None:
+        from kview.ui.widgets.fast_table import FastTable
+
+        self.frames: list[float] = []
+        self.lines: list[tuple[float, int, str, int, bool]] = []
+        """(time, rows token, row key, cursor row, complete) of each row line
+        drawn.  The token (``rows_token``) names the list of rows shown;
+        complete: messages and sizes known (not an outline)."""
+        display = app._display
+
+        def probed_display(screen, renderable) -> None:
+            display(screen, renderable)
+            if renderable is not None and not app._batch_count:
+                self.frames.append(time.perf_counter())
+
+        app._display = probed_display
+        self._table_class = FastTable
+        self._render_line = render_line = FastTable.render_line
+        probe = self
+
+        def probed_render_line(table, y):
+            strip = render_line(table, y)
+            if y > 0 and table.id == "topics-table":
+                row = round(table.scroll_y) + y - 1
+                if row < len(table._order):
+                    snapshot = getattr(table.parent, "topics_snapshot", None)
+                    complete = snapshot is not None and not getattr(snapshot, "outline", False)
+                    probe.lines.append((time.perf_counter(), rows_token(table), table._order[row],
+                                        table.cursor_row, complete))
+            return strip
+
+        FastTable.render_line = probed_render_line
+
+    def close(self) -> None:
+        self._table_class.render_line = self._render_line
+
+    def painted(self, since: float, accept) -> float | None:
+        """When the first frame holding a line drawn after ``since`` that
+        ``accept(generation, key, cursor, complete)`` was composed; None: not yet."""
+        for at, *line in self.lines:
+            if at >= since and accept(*line):
+                return next((f for f in self.frames if f >= at), None)
+        return None
+
+
+def rows_token(table) -> int:
+    """Names the rows a table shows: the table replaces its list of row keys
+    on every change (a new list, alive while shown, so no other has its id)."""
+    return id(table._order)
+
+
+class LoopLag:
+    """How late a 5 ms sleep on the event loop wakes up: what a key pressed
+    at that moment waits before kview even sees it."""
+
+    def __init__(self) -> None:
+        self.lags: list[tuple[float, float]] = []
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            self.lags.append((now, now - before - 0.005))
+
+    def worst(self, start: float, end: float) -> float:
+        return max((lag for at, lag in self.lags if start <= at <= end), default=0.0)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def _until(condition, timeout: float, what: str, step: float = 0.002):
+    deadline = time.perf_counter() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} not seen within {timeout:.0f} s")
+        await asyncio.sleep(step)
+
+
+async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
+    """UI figures against ``bootstrap``, as (label, text) lines:
+
+    * first paint: from the app's start (make_app, run) with ``2`` pressed at
+      once, until a frame shows rows of the cluster's topics in the table;
+    * filter keystroke: from a key typed into the filter (``/``) until a frame
+      shows the table with exactly the topics that match (checked against the
+      names the cluster lists), several rounds, some during a refresh;
+    * full refresh: the pane's own refreshes (collect: network and decoding;
+      show: rows to the table), and the worst event-loop stall meanwhile.
+
+    Peers measured in the same run: the app's first frame (any pane), and a
+    cursor key in the table (key to moved cursor on screen)."""
     from kview.app import make_app
     from kview.core.config import Config
-    from kview.ui.panes.topics import TopicsPane
+    from kview.ui.panes.topics import TopicsPane, name_matches
 
-    figures: dict[str, float] = {}
+    client = ClusterClient(adhoc_profile(bootstrap))
+    try:
+        metadata = await client.metadata()
+    finally:
+        await client.close()
+    # What the table must show, from the cluster's own listing: user topics by name.
+    user_topics = sorted(t.name for t in metadata.topics if not t.internal)
+    names = set(user_topics)
+
+    lines: list[tuple[str, str]] = []
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(("load average before (1, 5, 15 min)", f"{load} on {os.cpu_count()} CPUs"))
+    started = time.perf_counter()
     app = make_app(Config(), adhoc_profile(bootstrap))
-    async with app.run_test(size=(160, 50)) as pilot:
-        started = time.perf_counter()
-        await pilot.press("2")
-        pane = app.query_one(TopicsPane)
-        while pane.topics_snapshot is None or pane.table.row_count < len(pane.visible_topics()) \
-                or not pane.table.row_count:
-            await asyncio.sleep(0.01)
-        await pilot.pause()  # one screen refresh
-        figures[f"first paint ({pane.table.row_count:,} rows)"] = time.perf_counter() - started
-        figures["  of which the pane's first refresh (network)"] = pane._refresh_seconds or 0.0
-
-        # Keystrokes: narrowing (fewer rows) and widening (back to all rows).
-        await pilot.press("slash")
-        bar = pane.query_one("#topics-filter")
-        for before, key, after, label in ((PREFIX, "0", PREFIX + "0", "narrow"),
-                                          (PREFIX + "0", "0", PREFIX + "00", "narrow"),
-                                          (PREFIX + "00", "backspace", PREFIX + "0", "widen"),
-                                          (PREFIX[:1], "backspace", "", "widen to all")):
-            pane.filter_text = before
-            pane.render_rows()
-            applied = time.perf_counter()
-            pane.filter_text = after
-            pane.render_rows()
-            apply = time.perf_counter() - applied
-            # The same change by a real key, through the filter line.
-            bar.value = before
-            await pilot.pause()
+    probe = Probe(app)
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            lag = LoopLag()
             pressed = time.perf_counter()
-            await pilot.press(key)
-            await pilot.pause()
-            assert pane.filter_text == after, (pane.filter_text, after)
-            shown = f"'{after}' ({label}, {pane.table.row_count:,} rows)"
-            figures[f"filter keystroke {shown}: apply"] = apply
-            figures[f"filter keystroke {shown}: key to screen"] = time.perf_counter() - pressed
-        await pilot.press("escape")
+            await pilot.press("2")
+            pane = app.query_one(TopicsPane)
+            table = pane.table
+            painted = await _until(lambda: probe.painted(started, lambda g, key, c, full: key in names), 120,
+                                   "rows of the cluster on screen")
+            complete = await _until(lambda: probe.painted(started, lambda g, key, c, full: full and key in names),
+                                    120, "rows with their messages and sizes on screen")
+            first_frame = probe.frames[0]
+            lines.append(("first paint (app start -> topics rows)",
+                          _against(painted - started, FIRST_PAINT_TARGET)))
+            lines.append(("  from pressing 2", f"{painted - pressed:.3f} s"))
+            lines.append(("  rows with messages and sizes", f"{complete - started:.3f} s from app start "
+                          f"(the first refresh took {pane._refresh_seconds or 0:.3f} s)"))
+            lines.append(("  peer: app start -> first frame", f"{first_frame - started:.3f} s; ratio "
+                          f"{(painted - started) / (first_frame - started):.1f}"))
+            await _until(lambda: table.row_count == len(user_topics), 30, "every user topic in the table")
 
-        # On another pane the topics pane does not poll, so this refresh
-        # shares the loop only with the app's own cluster snapshot.
-        await pilot.press("1")
-        await asyncio.sleep(pane.refresh_interval)
-        started = time.perf_counter()
-        data = await pane.collect()
-        figures["full refresh: collect (network)"] = time.perf_counter() - started
-        await pilot.press("2")
-        started = time.perf_counter()
-        pane.show(data)
-        figures["full refresh: show (rows rebuilt and diffed)"] = time.perf_counter() - started
-        await pilot.pause()
-        figures["full refresh: show + repaint"] = time.perf_counter() - started
-        figures["refresh interval at this size"] = pane.refresh_interval
-    return figures
+            # Peer: a key whose repaint costs nothing topic-specific.
+            table.focus()
+            await pilot.pause()
+            cursor_times = []
+            for _ in range(5):
+                expected = table.cursor_row + 1
+                at = time.perf_counter()
+                await pilot.press("down")
+                shown = await _until(lambda: probe.painted(at, lambda g, k, c, full: c == expected), 10, "cursor moved")
+                cursor_times.append(shown - at)
+                await asyncio.sleep(0.2)
+            await pilot.press("home")
+
+            # Filter keystrokes, by a real key through the filter line.
+            await pilot.press("slash")
+            await pilot.pause()
+            typed = ""
+            quiet: list[tuple[str, float]] = []
+            during: list[tuple[str, float]] = []
+            for round_ in range(ROUNDS + 1):
+                in_refresh = round_ == ROUNDS  # the last round: each key during a refresh
+                for key in FILTER_KEYS:
+                    typed = typed[:-1] if key == "backspace" else typed + key
+                    matches = name_matches(typed)
+                    expected = [n for n in user_topics if matches(n)]
+                    if in_refresh:
+                        pane.poll_now()
+                        await _until(lambda: pane._polling, 10, "a refresh under way", step=0.001)
+                        await asyncio.sleep(0.05)  # well into it: answers arriving, being decoded
+                    at = time.perf_counter()
+                    await pilot.press(key)
+                    await _until(lambda: pane.filter_text == typed and table.keys() == expected, 10,
+                                 f"the table filtered by {typed!r}")
+                    token = rows_token(table)
+                    shown = await _until(lambda: probe.painted(at, lambda g, k, c, full: g == token), 10,
+                                         f"a frame of the table filtered by {typed!r}")
+                    (during if in_refresh else quiet).append((f"{typed!r}", shown - at))
+                    if in_refresh:
+                        await _until(lambda: not pane._polling, 60, "the refresh to end", step=0.01)
+                    await asyncio.sleep(0.3)
+            await pilot.press("escape")
+            keys = [t for _, t in quiet]
+            peer = statistics.median(cursor_times)
+            lines.append(("filter keystroke (key -> filtered rows)",
+                          _against(max(keys), KEYSTROKE_TARGET, "max") +
+                          f"; median {statistics.median(keys):.3f} s of {len(keys)} keys"))
+            lines.append(("  per key, round 1", ", ".join(f"{k} {t * 1000:.0f} ms" for k, t in quiet[:len(FILTER_KEYS)])))
+            lines.append(("  during a refresh", _against(max(t for _, t in during), KEYSTROKE_TARGET, "max") +
+                          f"; median {statistics.median(t for _, t in during):.3f} s"))
+            lines.append(("  peer: cursor key -> moved cursor", f"median {peer:.3f} s, max {max(cursor_times):.3f} s; "
+                          f"filter/peer ratio {statistics.median(keys) / peer:.1f}"))
+
+            # Full refreshes: the pane's own, timed around collect() and show().
+            timings: list[dict[str, float]] = []
+            collect, show = pane.collect, pane.show
+
+            async def timed_collect():
+                record = {"start": time.perf_counter(), "cpu": time.process_time()}
+                timings.append(record)
+                data = await collect()
+                record["collect"] = time.perf_counter() - record["start"]
+                return data
+
+            def timed_show(data):
+                at = time.perf_counter()
+                show(data)
+                record = timings[-1]
+                record["show"] = time.perf_counter() - at
+                record["cpu"] = time.process_time() - record["cpu"]
+                record["end"] = time.perf_counter()
+
+            pane.collect, pane.show = timed_collect, timed_show
+            for _ in range(3):
+                pane.poll_now()
+                await _until(lambda: timings and "end" in timings[-1], 120, "a full refresh", step=0.01)
+                await asyncio.sleep(0.5)
+            pane.collect, pane.show = collect, show
+            for i, record in enumerate(timings, 1):
+                lines.append((f"full refresh {i}",
+                              f"{record['collect'] + record['show']:.3f} s (collect {record['collect']:.3f}, "
+                              f"show {record['show'] * 1000:.0f} ms; kview CPU {record['cpu']:.3f} s; "
+                              f"worst loop stall {lag.worst(record['start'], record['end']) * 1000:.0f} ms)"))
+            lines.append(("refresh interval at this size", f"{pane.refresh_interval:.1f} s"))
+            lag.stop()
+    finally:
+        probe.close()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(("load average after (1, 5, 15 min)", f"{load} on {os.cpu_count()} CPUs"))
+    return lines
+
+
+def _against(seconds: float, target: float, what: str = "") -> str:
+    verdict = "met" if seconds <= target else "MISSED"
+    return f"{(what + ' ') if what else ''}{seconds:.3f} s  (target <= {target:.3f} s: {verdict})"
 
 
 # -- backend figures ----------------------------------------------------------------
@@ -239,18 +435,16 @@ async def run(args: argparse.Namespace) -> None:
         bootstrap = cluster.bootstrap
         print(f"  up in {time.perf_counter() - started:.1f} s at {bootstrap}")
     try:
-        print("creating topics ...", flush=True)
-        took = await populate(bootstrap, args.topics, args.partitions)
-        print(f"  done in {took:.1f} s")
-        print("\nbackend figures:")
-        for label, value in await measure_backend(bootstrap):
-            print(f"  {label:<40} {value}")
-        print("\nUI figures:")
-        ui = await ui_measurements(bootstrap)
-        if not ui:
-            print("  (none)")
-        for label, seconds in ui.items():
-            print(f"  {label:<40} {seconds:.3f} s")
+        if not args.ui_only:
+            print("creating topics ...", flush=True)
+            took = await populate(bootstrap, args.topics, args.partitions)
+            print(f"  done in {took:.1f} s")
+            print("\nbackend figures:")
+            for label, value in await measure_backend(bootstrap):
+                print(f"  {label:<40} {value}")
+        print("\nUI figures (the real app, headless, 160x50):")
+        for label, value in await ui_measurements(bootstrap):
+            print(f"  {label:<40} {value}", flush=True)
         if args.keep and cluster is not None:
             print(f"\ncluster kept running at {bootstrap}; Ctrl-C to stop", flush=True)
             while True:
@@ -268,9 +462,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heap", default="1g", help="broker heap (default 1g)")
     parser.add_argument("--bootstrap", help="measure an existing cluster instead of starting one")
     parser.add_argument("--keep", action="store_true", help="leave the cluster running afterwards")
+    parser.add_argument("--ui-only", action="store_true",
+                        help="with --bootstrap: only the UI figures (the topics already exist)")
     args = parser.parse_args(argv)
     if args.partitions < args.topics:
         parser.error("every topic needs at least one partition")
+    if args.ui_only and not args.bootstrap:
+        parser.error("--ui-only needs --bootstrap (a cluster that has the topics)")
     try:
         asyncio.run(run(args))
     except KeyboardInterrupt:

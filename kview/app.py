@@ -22,6 +22,7 @@ from kview.core.cluster import ClusterClient
 from kview.core.config import ClusterProfile, Config
 from kview.core.errors import KViewError, describe_exception
 from kview.core.models import ClusterSnapshot
+from kview.core.services import ClusterServices
 from kview.ui.commands import KViewCommands
 from kview.ui.messages import ProduceTo
 from kview.ui.panes.base import Pane
@@ -59,7 +60,15 @@ PANES: tuple[PaneSpec, ...] = (
 )
 """Every pane, in key order.  Add a pane here and nowhere else."""
 
+DETAIL_PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("topic-detail", "Topic detail", "", "kview.ui.panes.topic_detail", "TopicDetailPane"),
+    PaneSpec("group-detail", "Group detail", "", "kview.ui.panes.group_detail", "GroupDetailPane"),
+)
+"""Panes shown in place of another (enter on a topic or a group), without a
+key of their own: listed here for the help and the palette."""
+
 BackendFactory = Callable[[ClusterProfile], ClusterClient]
+ServicesFactory = Callable[[ClusterClient], ClusterServices]
 
 MAX_RETRY_DELAY = 30.0
 
@@ -93,6 +102,7 @@ class KViewApp(App[None]):
         backend_factory: BackendFactory = ClusterClient,
         *,
         start_pane: str = "overview",
+        services_factory: ServicesFactory = ClusterServices,
     ) -> None:
         super().__init__()
         self.config = config
@@ -104,7 +114,8 @@ class KViewApp(App[None]):
         self._wake = asyncio.Event()
         self._theme_problems = self._register_themes()
         self._back_stack: list[str] = []
-        self._groups_service = None  # GroupService of this connection, made on first use
+        self.services_factory = services_factory
+        self._services: ClusterServices | None = None  # of this connection, made on first use
 
     def _register_themes(self) -> list[str]:
         """Register every theme file; choose the remembered or configured one."""
@@ -232,6 +243,15 @@ class KViewApp(App[None]):
         pane = await self.show_pane(pane_id)
         await self.run_action(action, pane)
 
+    async def run_detail_action(self, spec: PaneSpec, action: str) -> None:
+        """Run a detail pane's action from the palette: on that pane, if shown."""
+        pane = self.active_pane()
+        if pane is None or pane.pane_id != spec.pane_id:
+            self.notify(f"{spec.title} is not open: open it with enter in its list first.",
+                        severity="warning", timeout=4)
+            return
+        await self.run_action(action, pane)
+
     async def on_produce_to(self, message: ProduceTo) -> None:
         """Another pane asked to produce to a topic: open the producer on it."""
         pane = await self.show_pane("producer")
@@ -255,16 +275,14 @@ class KViewApp(App[None]):
         await self.show_detail(GroupDetailPane(message.group))
 
     @property
-    def groups_service(self):
-        """The GroupService of this connection, shared by every pane: its
-        LagTracker keeps the lag history (trends, rates, time-lag estimates)
-        across refreshes and panes.  A new one comes with a new backend."""
-        from kview.core.groups import GroupService
-
-        service = self._groups_service
-        if service is None or service.client is not self.backend:
-            service = self._groups_service = GroupService(self.backend)
-        return service
+    def services(self) -> ClusterServices:
+        """The services of this connection, the one place every pane gets
+        them from (shared ones keep history across refreshes and panes).
+        New ones come with a new backend."""
+        services = self._services
+        if services is None or services.client is not self.backend:
+            services = self._services = self.services_factory(self.backend)
+        return services
 
     # -- cluster connection ----------------------------------------------------------
 
@@ -278,8 +296,9 @@ class KViewApp(App[None]):
         cluster cannot be reached.  The UI never waits on this."""
         delay = 1.0
         while backend is self.backend:
+            started = time.perf_counter()
             try:
-                snapshot = await backend.snapshot()
+                snapshot = await self.services.snapshot()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -299,7 +318,9 @@ class KViewApp(App[None]):
                 self.snapshot = snapshot
                 self._header.set_state(snapshot=snapshot)
                 self._set_connection(ConnectionState(status="connected", last_ok=snapshot.taken_at))
-                wait = self.profile.refresh_interval
+                # A snapshot of 20,000 partitions costs real time (on small
+                # clusters milliseconds): at most a quarter of the time goes on it.
+                wait = max(self.profile.refresh_interval, 4 * (time.perf_counter() - started))
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -328,7 +349,7 @@ class KViewApp(App[None]):
             self.notify(str(exc), severity="error")
             return
         old = self.backend
-        old_groups, self._groups_service = self._groups_service, None
+        old_services, self._services = self._services, None
         self.profile = profile
         self.backend = self.backend_factory(profile)
         self.snapshot = None
@@ -339,16 +360,16 @@ class KViewApp(App[None]):
         await switcher.remove_children()
         await self.show_pane("overview")
         self._start_monitor()
-        if old_groups is not None:
-            await old_groups.close()
+        if old_services is not None:
+            await old_services.close()
         await old.close()
         self.notify(f"Connected to {profile.name} ({profile.bootstrap_servers})")
 
     async def on_unmount(self) -> None:
         if self._monitor_task is not None:
             self._monitor_task.cancel()
-        if self._groups_service is not None:
-            await self._groups_service.close()
+        if self._services is not None:
+            await self._services.close()
         await self.backend.close()
 
     # -- help and palette ------------------------------------------------------------
@@ -356,7 +377,7 @@ class KViewApp(App[None]):
     def binding_sections(self) -> list[tuple[str, list[Binding]]]:
         """(section title, bindings) for the app and every pane."""
         sections = [("Global", binding_rows(self.BINDINGS))]
-        for spec in PANES:
+        for spec in (*PANES, *DETAIL_PANES):
             bindings = binding_rows(spec.load().BINDINGS)
             if bindings:
                 sections.append((spec.title, bindings))
@@ -377,6 +398,10 @@ class KViewApp(App[None]):
             for binding in binding_rows(spec.load().BINDINGS):
                 commands.append((f"{spec.title}: {binding.description}", f"key {binding.key} in {spec.title}",
                                  partial(self.call_later, self.run_pane_action, spec.pane_id, binding.action)))
+        for spec in DETAIL_PANES:
+            for binding in binding_rows(spec.load().BINDINGS):
+                commands.append((f"{spec.title}: {binding.description}", f"key {binding.key} in {spec.title}",
+                                 partial(self.call_later, self.run_detail_action, spec, binding.action)))
         for name, profile in sorted(self.config.clusters.items()):
             commands.append((f"Switch cluster: {name}", profile.bootstrap_servers,
                              partial(self.call_later, self.switch_cluster, name)))

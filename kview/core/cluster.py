@@ -4,24 +4,30 @@ Everything the UI and the headless commands know about a cluster comes through
 ClusterClient, as kview's own frozen dataclasses (``kview.core.models``), never
 as raw protocol responses.  Requests are batched: watermarks take one
 ListOffsets request per leader broker for all its partitions.
+
+Metadata and ListOffsets answers are decoded by kview's bulk readers
+(``kview.core.protocol.bulk_requests``), not by aiokafka on arrival, and big
+ones (thousands of partitions) are decoded and turned into dataclasses in a
+worker thread: the UI's event loop keeps handling keys meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
-from aiokafka.protocol.metadata import MetadataRequest
-from aiokafka.protocol.offset import OffsetRequest
 
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, KafkaRequestError, KViewError, describe_exception
@@ -33,6 +39,14 @@ from kview.core.models import (
     TopicInfo,
     Watermarks,
 )
+from kview.core.protocol import bulk_requests as bulk
+from kview.core.protocol.bulk_requests import (
+    MetadataTuple,
+    RawResponse,
+    encode_offset_topics,
+    read_list_offsets,
+    read_metadata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +55,72 @@ LATEST = -1
 CONTROLLER_CACHE_SECONDS = 1.0
 """Calls within this long share one DescribeQuorum answer (a refresh makes
 several metadata calls); short enough that a new leader shows at once."""
+OFF_LOOP_BYTES = 64 * 1024
+"""Responses at least this big (about 2,000 partitions of metadata) are
+decoded in a worker thread; smaller ones cost less than the hand-over."""
+OFFSETS_REQUEST_BYTES = 12
+"""Bytes a partition takes in a ListOffsets request (a measure for off_loop)."""
+WATERMARK_BYTES = 30
+"""Bytes a partition takes in two ListOffsets answers (a measure for off_loop)."""
+WATERMARKS_REUSE_ABOVE = 2_000
+"""On clusters with more partitions than this, ``snapshot()`` reuses recent
+watermarks instead of fetching every partition's on every call."""
+WATERMARKS_MAX_AGE = 60.0
+"""How old (seconds) reused watermarks may be on such clusters."""
+
+_T = TypeVar("_T")
+
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kview-decode")
+"""One thread for all big decoding: Python runs one thread at a time, so more
+workers would not finish sooner, and each would take turns with the event
+loop; with one, the loop gets at least every other turn."""
+
+
+async def off_loop(size: int, work: Callable[..., _T], *args: Any) -> _T:
+    """``work(*args)`` (decoding, encoding, computing rows), in the worker
+    thread when ``size`` (bytes of the answer, or a like measure) is big
+    enough to hold up the event loop: a key pressed meanwhile is handled."""
+    if size >= OFF_LOOP_BYTES:
+        return await asyncio.get_running_loop().run_in_executor(_WORKER, partial(_in_bulk, work, *args))
+    return work(*args)
+
+
+def _in_bulk(work: Callable[..., _T], *args: Any) -> _T:
+    """Run ``work`` with Python's cycle collector paused.  Bulk decoding makes
+    some 100,000 objects that all live on; with the collector on, each few
+    hundred of them set off a collection that scans the young ones again,
+    and every hundredth a full one that scans the whole heap, stopping every
+    thread, the event loop too, for 0.3 to 0.7 s at 20,000 partitions.
+    Paused, the lot is looked at once, after.  (Only this one thread does
+    it, so pauses never overlap.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return work(*args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Flight:
+    """One request in flight that several callers may share (see
+    ``ClusterClient.metadata`` and ``all_watermarks``)."""
+
+    def __init__(self, coro: Any, key: Any = None) -> None:
+        self.started = time.monotonic()
+        self.key = key
+        self.loop = asyncio.get_running_loop()
+        self.task = self.loop.create_task(coro)
+        # A failure is every sharer's to handle; none left must not be "never retrieved".
+        self.task.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    def joinable(self, since: float) -> bool:
+        """Still in flight (on this event loop), and begun at or after ``since``."""
+        return not self.task.done() and self.started >= since and asyncio.get_running_loop() is self.loop
+
+    async def result(self) -> Any:
+        # A caller that gives up (a pane's worker cancelled) leaves it to the others.
+        return await asyncio.shield(self.task)
 
 
 def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
@@ -89,6 +169,11 @@ class ClusterClient:
         self._admin: AIOKafkaAdminClient | None = None
         self._start_lock = asyncio.Lock()
         self._controller_cache: tuple[float, int | None] = (0.0, None)
+        self._all_marks: tuple[float, dict[tuple[str, int], Watermarks]] | None = None
+        """The latest watermarks of every partition (monotonic time, marks)."""
+        self._metadata_flight: _Flight | None = None
+        self._marks_flight: _Flight | None = None
+        self._changed_at = 0.0
 
     @property
     def admin(self) -> AIOKafkaAdminClient:
@@ -195,14 +280,34 @@ class ClusterClient:
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
         """Brokers, controller and topics (all topics when ``topics`` is None).
         Never creates a topic it asks about, even where the broker allows
-        auto-creation: reading must not change the cluster."""
-        response, controller = await asyncio.gather(
-            self.send_any(MetadataRequest(topics, allow_auto_topic_creation=False), "metadata"), self.active_controller()
-        )
-        metadata = metadata_from_response(response.to_object())
+        auto-creation: reading must not change the cluster.
+
+        Callers asking for all topics at the same time (the app's monitor, a
+        pane's refresh) share one request in flight, unless kview changed the
+        topics since it was sent (``note_change``): on 20,000 partitions each
+        answer is 700 KB to decode."""
+        if topics is not None:
+            return await self._fetch_metadata(topics)
+        flight = self._metadata_flight
+        if flight is None or not flight.joinable(self._changed_at):
+            flight = self._metadata_flight = _Flight(self._fetch_metadata(None))
+        return await flight.result()
+
+    async def _fetch_metadata(self, topics: list[str] | None) -> ClusterMetadata:
+        async def decoded() -> tuple[Any, ...]:
+            # Decoding starts as soon as the answer is in, while the quorum is asked.
+            response = await self.send_any(bulk.MetadataRequest(topics), "metadata")
+            return await off_loop(len(response.body), _metadata_from_raw, response)
+
+        metadata, controller = await asyncio.gather(decoded(), self.active_controller())
         if controller is not None:
-            metadata = replace(metadata, controller_id=controller)
+            metadata = metadata.with_controller(controller)
         return metadata
+
+    def note_change(self) -> None:
+        """kview changed topics or partitions: later metadata calls must not
+        share a request sent before."""
+        self._changed_at = time.monotonic()
 
     async def active_controller(self) -> int | None:
         """The KRaft quorum leader (DescribeQuorum).  In KRaft the controller id
@@ -225,10 +330,8 @@ class ClusterClient:
 
     async def watermarks(self, partitions: Iterable[PartitionInfo]) -> dict[tuple[str, int], Watermarks]:
         """Low and high watermarks, one ListOffsets request per leader and bound."""
-        by_leader: dict[int, list[PartitionInfo]] = defaultdict(list)
-        for p in partitions:
-            if p.leader >= 0:
-                by_leader[p.leader].append(p)
+        parts = partitions if isinstance(partitions, (list, tuple)) else list(partitions)
+        by_leader = await off_loop(OFFSETS_REQUEST_BYTES * len(parts), _by_leader, parts)
         if not by_leader:
             return {}
 
@@ -237,10 +340,7 @@ class ClusterClient:
                 self.list_offsets(leader, parts, EARLIEST),
                 self.list_offsets(leader, parts, LATEST),
             )
-            return [
-                Watermarks(p.topic, p.partition, low[(p.topic, p.partition)], high[(p.topic, p.partition)])
-                for p in parts if (p.topic, p.partition) in low and (p.topic, p.partition) in high
-            ]
+            return await off_loop(WATERMARK_BYTES * len(low), _watermarks_from, low, high)
 
         results = await asyncio.gather(
             *(for_leader(leader, parts) for leader, parts in by_leader.items()),
@@ -252,8 +352,7 @@ class ClusterClient:
             if isinstance(result, BaseException):
                 failures.append(result)
                 continue
-            for mark in result:
-                marks[(mark.topic, mark.partition)] = mark
+            marks.update(result)
         if failures and not marks:
             raise failures[0] if isinstance(failures[0], Exception) else ClusterUnavailable(str(failures[0]))
         return marks
@@ -265,29 +364,128 @@ class ClusterClient:
         LATEST or milliseconds since the epoch.  Partitions whose answer is an
         error (e.g. not leader any more) are left out; -1 means no offset for
         that timestamp."""
-        by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for item in partitions:
-            topic, partition = (item.topic, item.partition) if isinstance(item, PartitionInfo) else item
-            by_topic[topic].append((partition, timestamp))
-        request = OffsetRequest(-1, 0, list(by_topic.items()))
+        parts = list(partitions)
+        request = await off_loop(OFFSETS_REQUEST_BYTES * len(parts), _offsets_request, parts, timestamp)
         response = await self._call(
             lambda: self.admin._send_request_to_node(node_id, request), f"list offsets on broker {node_id}"
         )
-        offsets: dict[tuple[str, int], int] = {}
-        for topic, parts in response.topics:
-            for part in parts:
-                partition, error_code = part[0], part[1]
-                if error_code != 0:
-                    log.debug("ListOffsets %s-%s on %s: error %s", topic, partition, node_id, error_code)
-                    continue
-                offsets[(topic, partition)] = part[-1]
-        return offsets
+        return await off_loop(len(response.body), _offsets_from_raw, node_id, response)
 
-    async def snapshot(self) -> ClusterSnapshot:
-        """Metadata and every partition's watermarks, as of now."""
+    async def all_watermarks(
+        self, metadata: ClusterMetadata, max_age: float = 0.0, *, since: float | None = None
+    ) -> dict[tuple[str, int], Watermarks]:
+        """Watermarks of every partition in ``metadata``; every fetch made here
+        is remembered.  With ``max_age``, the latest fetch (by any caller) is
+        reused while younger than ``max_age`` seconds, or one in flight is
+        joined.  With ``since`` (a ``time.monotonic()``), a fetch in flight
+        for the same metadata that began at or after ``since`` is joined: its
+        answer is as fresh as the caller's own would be."""
+        latest = self._all_marks
+        now = time.monotonic()
+        if max_age > 0 and latest is not None and now - latest[0] < max_age:
+            return latest[1]
+        flight = self._marks_flight
+        if flight is not None and (
+            (max_age > 0 and flight.joinable(now - max_age))
+            or (since is not None and flight.key is metadata and flight.joinable(since))
+        ):
+            return await flight.result()
+
+        async def fetch() -> dict[tuple[str, int], Watermarks]:
+            marks = await self.watermarks(metadata.partitions)
+            self._all_marks = (started, marks)
+            return marks
+
+        started = now
+        flight = self._marks_flight = _Flight(fetch(), key=metadata)
+        return await flight.result()
+
+    async def snapshot(self, *, watermarks_max_age: float | None = None) -> ClusterSnapshot:
+        """Metadata and every partition's watermarks.
+
+        On clusters with more than WATERMARKS_REUSE_ABOVE partitions the
+        watermarks may be up to WATERMARKS_MAX_AGE seconds old (the latest
+        ``all_watermarks`` fetch, e.g. the topics pane's): fetching 20,000
+        partitions' offsets on every call, for a total in the header, would
+        cost more than the rest of the refresh.  ``watermarks_max_age``
+        overrides that (0: always fetch)."""
         metadata = await self.metadata()
-        marks = await self.watermarks(metadata.partitions)
-        return ClusterSnapshot(metadata=metadata, watermarks=marks, taken_at=time.time())
+        if watermarks_max_age is None:
+            big = metadata.partition_count > WATERMARKS_REUSE_ABOVE
+            watermarks_max_age = WATERMARKS_MAX_AGE if big else 0.0
+        marks = await self.all_watermarks(metadata, watermarks_max_age)
+        snapshot = ClusterSnapshot(metadata=metadata, watermarks=marks, taken_at=time.time())
+        return await off_loop(30 * len(marks), snapshot.warm_totals)
+
+
+# -- decoding (plain functions: big answers are decoded in a worker thread) ---------------
+
+
+def _metadata_from_raw(response: RawResponse) -> ClusterMetadata:
+    return metadata_from_tuples(read_metadata(response.body, response.version)).warm_totals()
+
+
+def _by_leader(partitions: Iterable[PartitionInfo]) -> dict[int, list[PartitionInfo]]:
+    """Partitions that have a leader, by leader."""
+    by_leader: dict[int, list[PartitionInfo]] = defaultdict(list)
+    for p in partitions:
+        if p.leader >= 0:
+            by_leader[p.leader].append(p)
+    return by_leader
+
+
+def _offsets_request(partitions: Iterable[PartitionInfo | tuple[str, int]], timestamp: int) -> bulk.ListOffsetsRequest:
+    """The ListOffsets request for ``partitions`` at ``timestamp``, encoded."""
+    by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for item in partitions:
+        topic, partition = (item.topic, item.partition) if isinstance(item, PartitionInfo) else item
+        by_topic[topic].append((partition, timestamp))
+    return bulk.ListOffsetsRequest(encode_offset_topics(list(by_topic.items())))
+
+
+def _offsets_from_raw(node_id: int, response: RawResponse) -> dict[tuple[str, int], int]:
+    """(topic, partition) -> offset of a ListOffsets answer; partitions whose
+    answer is an error (e.g. not leader any more) are left out."""
+    offsets: dict[tuple[str, int], int] = {}
+    for topic, parts in read_list_offsets(response.body, response.version):
+        for partition, error_code, _timestamp, offset in parts:
+            if error_code:
+                log.debug("ListOffsets %s-%s on %s: error %s", topic, partition, node_id, error_code)
+                continue
+            offsets[(topic, partition)] = offset
+    return offsets
+
+
+def _watermarks_from(
+    lows: dict[tuple[str, int], int], highs: dict[tuple[str, int], int]
+) -> dict[tuple[str, int], Watermarks]:
+    """Watermarks of the partitions both ListOffsets answers have."""
+    return {key: Watermarks(key[0], key[1], offset, highs[key]) for key, offset in lows.items() if key in highs}
+
+
+def metadata_from_tuples(decoded: MetadataTuple) -> ClusterMetadata:
+    """kview's metadata from ``read_metadata``'s tuples (sorted like
+    ``metadata_from_response``: brokers by id, topics by name, partitions by
+    index)."""
+    raw_brokers, cluster_id, controller, raw_topics = decoded
+    brokers = tuple(sorted((BrokerInfo(*b) for b in raw_brokers), key=lambda b: b.node_id))
+    by_index = itemgetter(1)
+    topics = []
+    for error_code, name, internal, raw_partitions in raw_topics:
+        error = None if error_code == 0 else str(KafkaRequestError(error_code))
+        raw_partitions.sort(key=by_index)
+        partitions = tuple(
+            PartitionInfo(name, index, leader, replicas or (), isr or (), offline or ())
+            for _error, index, leader, replicas, isr, offline in raw_partitions
+        )
+        topics.append(TopicInfo(name, internal, partitions, error))
+    topics.sort(key=lambda t: t.name)
+    return ClusterMetadata(
+        cluster_id=cluster_id,
+        controller_id=controller if controller is not None and controller >= 0 else None,
+        brokers=brokers,
+        topics=tuple(topics),
+    )
 
 
 def metadata_from_response(obj: dict[str, Any]) -> ClusterMetadata:

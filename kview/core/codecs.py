@@ -131,18 +131,26 @@ def loads(data: bytes | str | None) -> Any:
 
 def detect(data: bytes | None) -> str:
     """What ``auto`` would show: 'null', 'empty', 'json', 'text' or 'hex'."""
+    return _detect(data)[0]
+
+
+def _detect(data: bytes | None) -> tuple[str, Any]:
+    """detect(), and the parsed document when it is JSON (NOT_JSON otherwise),
+    so a caller that shows the document does not parse it twice."""
     if data is None:
-        return "null"
+        return "null", NOT_JSON
     if not data:
-        return "empty"
+        return "empty", NOT_JSON
     head = data[:4096]
     text = decode_text(head, final=len(data) <= len(head))
     if not _looks_textual(text):
-        return "hex"
+        return "hex", NOT_JSON
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and len(data) <= AUTO_JSON_LIMIT and loads(data) is not NOT_JSON:
-        return "json"
-    return "text"
+    if stripped[:1] in ("{", "[") and len(data) <= AUTO_JSON_LIMIT:
+        doc = loads(data)
+        if doc is not NOT_JSON:
+            return "json", doc
+    return "text", NOT_JSON
 
 
 # -- one-line previews ---------------------------------------------------------------
@@ -164,8 +172,9 @@ def preview(data: bytes | None, fmt: str = "auto", limit: int = DEFAULT_PREVIEW_
         return NULL_TEXT[:limit]
     if not data:
         return EMPTY_TEXT[:limit]
+    doc: Any = NOT_JSON
     if fmt == "auto":
-        fmt = detect(data)
+        fmt, doc = _detect(data)
         if fmt == "empty":  # pragma: no cover - handled above
             return EMPTY_TEXT[:limit]
     if fmt == "hex":
@@ -177,7 +186,8 @@ def preview(data: bytes | None, fmt: str = "auto", limit: int = DEFAULT_PREVIEW_
         text = base64.b64encode(data[:nbytes]).decode("ascii")
         return _cut(text, limit, len(data) > nbytes)
     if fmt == "json":
-        doc = loads(data) if len(data) <= AUTO_JSON_LIMIT else NOT_JSON
+        if doc is NOT_JSON and len(data) <= AUTO_JSON_LIMIT:
+            doc = loads(data)
         if doc is not NOT_JSON:
             try:
                 text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=True)

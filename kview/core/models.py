@@ -1,9 +1,16 @@
 """kview's own data model: frozen dataclasses handed from the backend to the UI
-and to the headless commands.  Nothing here talks to Kafka."""
+and to the headless commands.  Nothing here talks to Kafka.
+
+Totals over every partition (counts, the partitions of all topics, the
+messages of a snapshot) are computed once per object (``cached_property``:
+the objects never change): on 20,000 partitions each costs a pass over all of
+them, and the overview and the header ask for them on every refresh.  The
+backend computes them up front, off the UI's event loop (``warm_totals``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -80,21 +87,39 @@ class ClusterMetadata:
                 return topic
         return None
 
-    @property
+    @cached_property
     def partitions(self) -> tuple[PartitionInfo, ...]:
         return tuple(p for t in self.topics for p in t.partitions)
 
-    @property
+    @cached_property
     def partition_count(self) -> int:
-        return sum(t.partition_count for t in self.topics)
+        return len(self.partitions)
 
-    @property
+    @cached_property
     def under_replicated_count(self) -> int:
-        return sum(t.under_replicated for t in self.topics)
+        return sum(1 for p in self.partitions if len(p.isr) < len(p.replicas))
 
-    @property
+    @cached_property
     def offline_count(self) -> int:
-        return sum(t.offline for t in self.topics)
+        return sum(1 for p in self.partitions if p.leader < 0)
+
+    _TOTALS = ("partitions", "partition_count", "under_replicated_count", "offline_count")
+
+    def warm_totals(self) -> ClusterMetadata:
+        """Compute the totals now (the backend does, in a worker thread, so
+        the UI finds them ready); returns self."""
+        for name in self._TOTALS:
+            getattr(self, name)
+        return self
+
+    def with_controller(self, controller_id: int | None) -> ClusterMetadata:
+        """A copy naming another controller, keeping the totals computed
+        (they depend on the topics alone)."""
+        updated = replace(self, controller_id=controller_id)
+        for name in self._TOTALS:
+            if name in self.__dict__:
+                updated.__dict__[name] = self.__dict__[name]  # where cached_property keeps them
+        return updated
 
 
 @dataclass(frozen=True)
@@ -120,6 +145,12 @@ class ClusterSnapshot:
     watermarks: dict[tuple[str, int], Watermarks] = field(default_factory=dict)
     taken_at: float = 0.0
 
-    @property
+    @cached_property
     def total_messages(self) -> int:
-        return sum(w.messages for w in self.watermarks.values())
+        return sum(w.high - w.low for w in self.watermarks.values() if w.high > w.low)
+
+    def warm_totals(self) -> ClusterSnapshot:
+        """Compute the totals now (see ClusterMetadata.warm_totals); returns self."""
+        self.metadata.warm_totals()
+        _ = self.total_messages
+        return self

@@ -43,6 +43,8 @@ DEFAULT_PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 enough that one fetch cannot hold hundreds of megabytes."""
 DEFAULT_FETCH_MAX_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 10_000
+INGEST_CATCH_UP = 10_000
+"""Records of a new filter's backlog each batch scans besides its own."""
 STOP_TIMEOUT = 10.0
 """Seconds stop() waits for the loop and for the consumer to close."""
 RATE_WINDOW = 2.0
@@ -357,7 +359,8 @@ class Tail:
     def set_filter(self, filter: str | Filter | None) -> Filter | None:
         """Use a new filter (raises FilterError for a malformed expression).
         Matches are found lazily: call ``view.update(limit)`` to catch up in
-        chunks, or leave it to the next batch."""
+        chunks, or leave it to the next batches (each scans its own records
+        and up to INGEST_CATCH_UP of the ring's older ones)."""
         if isinstance(filter, str):
             filter = parse_filter(filter)
         self.view.reset(filter)
@@ -429,6 +432,10 @@ class Tail:
             await self._ingest(data)
             if time.monotonic() >= self._next_check + 10 * self.health_interval:
                 await self._check_health(idle=False)
+            # getmany() returns buffered records without suspending, so a busy
+            # topic would keep the loop for as many batches as one fetch holds
+            # (hundreds of ms); let the UI (keys, repaints) in between batches.
+            await asyncio.sleep(0)
         elif time.monotonic() >= self._next_check:
             await self._check_health(idle=True)
 
@@ -445,7 +452,10 @@ class Tail:
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
             positions[tp.partition] = messages[-1].offset + 1
         first = self.ring.extend(batch)
-        matched = self.view.update() if self.view.active else len(batch)
+        # The batch, plus at most INGEST_CATCH_UP older records a new filter
+        # has not looked at yet: after a filter change, scanning the whole
+        # ring here would hold the loop (and the keys) for tens of ms.
+        matched = self.view.update(len(batch) + INGEST_CATCH_UP) if self.view.active else len(batch)
         self.bytes_total += nbytes
         self._rates.add(len(batch), nbytes)
         if self.status.state not in (RUNNING, ERROR) and not self._paused:

@@ -3,10 +3,12 @@ operations (create, delete, add partitions, alter configs, delete records).
 
 A refresh is batched so it stays fast on thousands of topics: one Metadata
 request, one pair of ListOffsets requests per leader broker, one
-DescribeLogDirs request per broker, all concurrent.  Rates come from the high
-watermarks of the previous refresh (the service keeps one sample per
-partition).  Form validation and the config diff are pure functions, so the
-UI can check input before anything is sent.
+DescribeLogDirs request per broker, all concurrent.  Big answers are decoded,
+and the table's rows computed, in a worker thread (``off_loop``), so the UI's
+event loop keeps handling keys during a refresh of 20,000 partitions.  Rates
+come from the high watermarks of the previous refresh (the service keeps one
+sample per partition).  Form validation and the config diff are pure
+functions, so the UI can check input before anything is sent.
 
 Sizes: ``size`` is the leader replica's bytes on disk (the topic's data once,
 comparable to its message count); ``replicated_size`` sums every replica, as
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -30,8 +33,11 @@ from aiokafka.protocol.admin import (
 )
 
 from kview.core.brokers import ConfigEntry, LogDirInfo, describe_configs, describe_log_dirs
-from kview.core.errors import KafkaRequestError, KViewError
+from kview.core.cluster import off_loop
+from kview.core.errors import KafkaRequestError, KViewError, describe_exception
 from kview.core.models import ClusterMetadata, PartitionInfo, TopicInfo, Watermarks
+from kview.core.protocol import bulk_requests as bulk
+from kview.core.protocol.bulk_requests import LogDirsTuple, read_log_dirs
 from kview.core.protocol.cluster_requests import (
     OP_DELETE,
     OP_SET,
@@ -304,9 +310,10 @@ class TopicSummary:
     name: str
     partitions: int
     replication_factor: int
-    messages: int
+    messages: int | None
     """Sum over partitions of high minus low watermark (an upper bound on
-    compacted topics and with transaction markers)."""
+    compacted topics and with transaction markers); None in an outline
+    (watermarks not fetched yet)."""
     size: int | None
     """Leader replicas' bytes on disk; None when no broker reported any."""
     replicated_size: int | None
@@ -330,6 +337,9 @@ class TopicsSnapshot:
     """Partial failures (a broker's log dirs, a leader's offsets) in words."""
     timings: tuple[tuple[str, float], ...] = ()
     """Seconds spent per step: metadata, offsets+log dirs, total."""
+    outline: bool = False
+    """From metadata alone (``TopicService.outline``): partitions,
+    replication and health are known, messages, sizes and rates not yet."""
 
     def topic(self, name: str) -> TopicSummary | None:
         return next((t for t in self.topics if t.name == name), None)
@@ -350,6 +360,45 @@ def replica_sizes(log_dirs: Mapping[int, Iterable[LogDirInfo]]) -> dict[tuple[st
     return sizes
 
 
+def replica_sizes_from_tuples(log_dirs: Mapping[int, LogDirsTuple]) -> dict[tuple[str, int], dict[int, int]]:
+    """``replica_sizes`` from ``read_log_dirs`` answers by broker (no
+    LogDirInfo objects in between: 20,000 of them per refresh at scale)."""
+    sizes: dict[tuple[str, int], dict[int, int]] = defaultdict(dict)
+    for broker, (_error, results) in log_dirs.items():
+        for _dir_error, _path, topics, _total, _usable in results:
+            for topic, partitions in topics:
+                for partition, size, _lag, is_future in partitions:
+                    if not is_future:
+                        sizes[(topic, partition)][broker] = size
+    return sizes
+
+
+async def log_dirs_by_broker(client, broker_ids: Iterable[int]) -> tuple[dict[int, LogDirsTuple], dict[int, str]]:
+    """Every partition's log dirs, one DescribeLogDirs request per broker, all
+    at once, decoded by the bulk reader.  Returns the answers by broker and,
+    for brokers that did not answer, the reason in words."""
+    ids = sorted(set(broker_ids))
+
+    async def one(broker: int) -> LogDirsTuple:
+        response = await client.send(broker, bulk.DescribeLogDirsRequest(None), f"log dirs of broker {broker}")
+        decoded = await off_loop(len(response.body), read_log_dirs, response.body, response.version)
+        if decoded[0]:
+            raise KafkaRequestError(decoded[0], subject=f"log dirs of broker {broker}")
+        return decoded
+
+    results = await asyncio.gather(*(one(b) for b in ids), return_exceptions=True)
+    dirs: dict[int, LogDirsTuple] = {}
+    errors: dict[int, str] = {}
+    for broker, result in zip(ids, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            errors[broker] = describe_exception(result)
+        else:
+            dirs[broker] = result
+    return dirs, errors
+
+
 def leader_size(partition: PartitionInfo, sizes: Mapping[int, int] | None) -> int | None:
     """The leader replica's bytes; when the leader's broker did not report it
     (leader offline, broker unreachable), the largest replica stands in."""
@@ -365,9 +414,12 @@ def summarize_topic(
     watermarks: Mapping[tuple[str, int], Watermarks],
     sizes: Mapping[tuple[str, int], Mapping[int, int]],
     rates: Mapping[tuple[str, int], float],
+    *,
+    outline: bool = False,
 ) -> TopicSummary:
     """One table row from metadata, watermarks, replica sizes and rates (pure).
-    One pass over the partitions: this runs 20,000 times per refresh at scale."""
+    One pass over the partitions: this runs 20,000 times per refresh at scale.
+    ``outline``: from metadata alone, so messages are unknown (None)."""
     name = topic.name
     messages = size = replicated = 0
     rate = 0.0
@@ -398,7 +450,7 @@ def summarize_topic(
         name=name,
         partitions=len(topic.partitions),
         replication_factor=replication,
-        messages=messages,
+        messages=None if outline else messages,
         size=size if any_size else None,
         replicated_size=replicated if any_size else None,
         rate=rate if any_rate else None,
@@ -535,6 +587,9 @@ class TopicService:
         self.wait_timeout = wait_timeout
         """How long write actions wait for the change to show in metadata."""
         self._samples: dict[tuple[str, int], tuple[float, int]] = {}
+        self._samples_lock = threading.Lock()
+        """The table's rows are computed in a worker thread (``topics``), the
+        detail's on the loop: both read and write the samples."""
 
     @property
     def read_only(self) -> bool:
@@ -542,37 +597,78 @@ class TopicService:
 
     # -- reads ------------------------------------------------------------------------
 
-    def _rates(self, now: float, watermarks: Mapping[tuple[str, int], Watermarks]) -> dict[tuple[str, int], float]:
-        rates = partition_rates(self._samples, now, watermarks)
-        for key, mark in watermarks.items():
-            self._samples[key] = (now, mark.high)
+    def _rates(self, now: float, watermarks: Mapping[tuple[str, int], Watermarks],
+               live: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], float]:
+        """Rates since the previous samples, then these watermarks become the
+        samples.  With ``live`` (every partition there is), samples of
+        partitions that are gone are forgotten, so the map cannot grow forever."""
+        with self._samples_lock:
+            samples = self._samples
+            rates = partition_rates(samples, now, watermarks)
+            for key, mark in watermarks.items():
+                samples[key] = (now, mark.high)
+            if live is not None and len(samples) > len(watermarks):
+                keep = set(live)
+                for key in [k for k in samples if k not in keep]:
+                    del samples[key]
         return rates
 
-    async def topics(self, *, include_internal: bool = True) -> TopicsSnapshot:
-        """The topics table: every topic with counts, messages, sizes and rates."""
-        started = time.perf_counter()
-        metadata = await self.client.metadata()
-        fetched_metadata = time.perf_counter()
+    def _table_rows(self, metadata: ClusterMetadata, watermarks: Mapping[tuple[str, int], Watermarks],
+                    log_dirs: Mapping[int, LogDirsTuple], now: float,
+                    include_internal: bool) -> tuple[tuple[TopicSummary, ...], int]:
+        """The rows of ``topics()`` and how many partitions have a leader;
+        plain computing over every partition, run in a worker thread."""
         partitions = metadata.partitions
-        watermarks_result, (dirs, dir_errors) = await asyncio.gather(
-            self.client.watermarks(partitions),
-            describe_log_dirs(self.client, (b.node_id for b in metadata.brokers)),
-        )
-        fetched_rest = time.perf_counter()
-        rates = self._rates(time.monotonic(), watermarks_result)
-        # Forget partitions that are gone so the sample map cannot grow forever.
-        if len(self._samples) > len(watermarks_result):
-            live = {(p.topic, p.partition) for p in partitions}
-            for key in [k for k in self._samples if k not in live]:
-                del self._samples[key]
-        sizes = replica_sizes(dirs)
+        rates = self._rates(now, watermarks, ((p.topic, p.partition) for p in partitions))
+        sizes = replica_sizes_from_tuples(log_dirs)
         rows = tuple(
-            summarize_topic(t, watermarks_result, sizes, rates)
+            summarize_topic(t, watermarks, sizes, rates)
             for t in metadata.topics
             if include_internal or not t.internal
         )
+        return rows, sum(1 for p in partitions if p.leader >= 0)
+
+    async def outline(self, metadata: ClusterMetadata, *, include_internal: bool = True) -> TopicsSnapshot:
+        """The topics table from ``metadata`` alone: what a first paint on a big
+        cluster can show at once, before ``topics(metadata=...)`` adds the
+        messages, sizes and rates."""
+        def rows() -> tuple[TopicSummary, ...]:
+            return tuple(summarize_topic(t, {}, {}, {}, outline=True)
+                         for t in metadata.topics if include_internal or not t.internal)
+
+        return TopicsSnapshot(
+            topics=await off_loop(10 * metadata.partition_count, rows),
+            taken_at=time.time(),
+            broker_count=len(metadata.brokers),
+            outline=True,
+        )
+
+    async def topics(self, *, include_internal: bool = True, metadata: ClusterMetadata | None = None,
+                     since: float | None = None) -> TopicsSnapshot:
+        """The topics table: every topic with counts, messages, sizes and rates
+        (of ``metadata`` when given, e.g. the one an outline was drawn from;
+        ``since``: the ``time.monotonic()`` the data must be fresher than,
+        default now)."""
+        started = time.perf_counter()
+        if since is None:
+            since = time.monotonic()
+        if metadata is None:
+            metadata = await self.client.metadata()
+        fetched_metadata = time.perf_counter()
+        # all_watermarks remembers them (the app's cluster snapshot reuses
+        # them), and joins a fetch for this metadata begun since we started.
+        watermarks_result, (dirs, dir_errors) = await asyncio.gather(
+            self.client.all_watermarks(metadata, since=since),
+            log_dirs_by_broker(self.client, (b.node_id for b in metadata.brokers)),
+        )
+        fetched_rest = time.perf_counter()
+        # About 30 bytes of answers per partition: the same measure of work as
+        # the decoding, so small clusters stay on the loop.
+        rows, led = await off_loop(
+            30 * len(watermarks_result), self._table_rows, metadata, watermarks_result, dirs,
+            time.monotonic(), include_internal,
+        )
         problems = tuple(f"log dirs of broker {b}: {reason}" for b, reason in sorted(dir_errors.items()))
-        led = sum(1 for p in partitions if p.leader >= 0)
         missing = max(0, led - len(watermarks_result))
         if missing:
             problems += (f"offsets of {missing} partition(s) are unknown (leaders not answering)",)
@@ -669,6 +765,8 @@ class TopicService:
             validate_only,
         )
         response = await self.client.send_controller(request, f"create topic {spec.name}")
+        if not validate_only:
+            self.client.note_change()
         for topic, code, *message in response.topic_errors:
             _raise_for(code, message[0] if message else None, topic)
         if not validate_only:
@@ -684,6 +782,7 @@ class TopicService:
         response = await self.client.send_controller(
             DeleteTopicsRequest([name], OPERATION_TIMEOUT_MS), f"delete topic {name}"
         )
+        self.client.note_change()
         for topic, code in response.topic_error_codes:
             _raise_for(code, None, topic)
         await self._wait_for(name, lambda t: t is None)
@@ -702,6 +801,7 @@ class TopicService:
             CreatePartitionsRequest([(name, (count, None))], OPERATION_TIMEOUT_MS, False),
             f"add partitions to {name}",
         )
+        self.client.note_change()
         for topic_name, code, message in response.topic_errors:
             _raise_for(code, message, topic_name)
         await self._wait_for(name, lambda t: t is not None and t.partition_count >= count)

@@ -8,6 +8,7 @@ parsers, the column layout, the detail's lines) are tested without Kafka."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import json
 import re
@@ -23,11 +24,12 @@ from kview.core.export import read_jsonl
 from kview.core.ring import make_record
 from kview.core.tail import RUNNING, StartPosition
 from kview.ui.messages import TailTopic
-from kview.ui.panes.tail import TailPane
+from kview.core.filters import parse_filter
+from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _GcWhileTailing
 from kview.ui.screens.message_detail import MessageDetailScreen, detail_lines
 from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
                                          parse_start, parse_when)
-from kview.ui.widgets.tail_view import columns_for, header_line
+from kview.ui.widgets.tail_view import FrozenSource, columns_for, header_line
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -164,8 +166,11 @@ async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, un
 async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
     create_topic(kafka, unique_name)
     app = new_app(kafka)
+    thresholds = gc.get_threshold()
     async with app.run_test(size=(100, 30)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
+        # While tailing the collector runs less often (and the app is frozen out of it) ...
+        assert gc.get_threshold()[0] >= TAIL_GC_THRESHOLD0 and gc.get_freeze_count() > 0
         await produce(kafka.bootstrap, unique_name, [(None, f"before-{i:03d}".encode(), ()) for i in range(20)])
         await wait_for(pilot, lambda: record_rows(app, "before-019"))
         await pilot.press("space")
@@ -179,6 +184,8 @@ async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
         await pilot.press("space")
         await wait_for(pilot, lambda: record_rows(app, "during-029"))
         assert "FOLLOWING" in screen_text(app) and "PAUSED" not in screen_text(app)
+    # ... and as it was once the pane is gone.
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0
 
 
 async def test_scroll_up_leaves_follow_and_G_returns(kafka, unique_name):
@@ -242,6 +249,10 @@ async def test_filter_shows_only_matches_and_reports_a_malformed_expression(kafk
         await produce(kafka.bootstrap, unique_name, [(f"o{i}".encode(), order(i), ()) for i in range(30, 40)])
         await wait_for(pilot, lambda: "matched 11/40" in screen_text(app))
         assert shown_ids() == {3} | set(range(30, 40))
+        # Pausing keeps the same matches (taken from the live view, not rescanned).
+        await pilot.press("enter", "space")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(app))
+        assert shown_ids() == {3} | set(range(30, 40)) and "showing 11" in screen_text(app)
 
 
 async def test_search_next_and_previous(kafka, unique_name):
@@ -275,8 +286,9 @@ async def test_jump_to_offset_shows_that_offset_first(kafka, unique_name):
         await pilot.press(*"42", "enter")
         await wait_for(pilot, lambda: tail_pane.tail.start_offsets == {0: 42} and tail_pane.tail.stats().kept == 158,
                        what="reseek applied")
-        await wait_for(pilot, lambda: record_rows(app, "jump-"))
-        first_row, text = record_rows(app, "jump-")[0]
+        # "jump-0", not "jump-": the topic's name (in the waiting message) has "jump-" too.
+        await wait_for(pilot, lambda: record_rows(app, "jump-0"))
+        first_row, text = record_rows(app, "jump-0")[0]
         assert "jump-042" in text and re.search(r"\b42\b", text)
         assert "SCROLLED" in screen_text(app)
         # The console consumer agrees the record at offset 42 is that one.
@@ -461,6 +473,29 @@ def test_parse_offsets_partition_and_start():
     assert parse_start("latest", "") == StartPosition.latest()
     assert parse_start("last", "7") == StartPosition.last(7)
     assert parse_start("offset", "0:5") == StartPosition.at_offset({0: 5})
+
+
+def test_gc_tuning_nests_and_restores():
+    tuning = _GcWhileTailing()
+    before = gc.get_threshold()
+    tuning.acquire()
+    tuning.acquire()
+    assert gc.get_threshold()[0] == max(TAIL_GC_THRESHOLD0, before[0]) and gc.get_freeze_count() > 0
+    tuning.release()
+    assert gc.get_threshold()[0] == max(TAIL_GC_THRESHOLD0, before[0])  # one tail still runs
+    tuning.release()
+    tuning.release()  # one release too many changes nothing
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_frozen_source_with_known_matches_equals_a_rescan():
+    records = [make_record("t", 0, i, value=b"hit" if i % 3 == 0 else b"miss") for i in range(30)]
+    match = parse_filter("hit")
+    rescanned = FrozenSource(records, 100, match)
+    given = FrozenSource(records, 100, match, seqs=[100 + i for i in range(0, 30, 3)])
+    assert given.seqs() == rescanned.seqs() == [100 + i for i in range(0, 30, 3)]
+    assert len(given) == 10 and given.record(103) is records[3]
+    assert len(FrozenSource(records, 100, None, seqs=[100])) == 30  # no filter: every record
 
 
 def test_columns_fit_the_width():

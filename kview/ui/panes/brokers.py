@@ -86,13 +86,10 @@ class BrokersPane(Pane):
         self.configs: tuple[ConfigEntry, ...] = ()
         self.non_default_only = True
         self.filter_text = ""
-        self._service: BrokerService | None = None
 
     @property
     def service(self) -> BrokerService:
-        if self._service is None or self._service.client is not self.kview.backend:
-            self._service = BrokerService(self.kview.backend)
-        return self._service
+        return self.kview.services.brokers
 
     def compose(self) -> ComposeResult:
         brokers = ElasticDiffTable(BROKER_COLUMNS, elastic=(("address", 40),), id="brokers-table")

@@ -6,7 +6,7 @@ group operations (reset offsets, delete group, delete a topic's offsets).
 A refresh is one ``GroupService.refresh()`` in the pane's worker (a few
 batched requests whatever the number of groups); filtering and sorting work
 on the rows in memory, so a keystroke never waits on the network.  The app
-keeps one GroupService per connection (``app.groups_service``): its
+keeps one GroupService per connection (``app.services.groups``): its
 LagTracker remembers the lag history between refreshes and panes, which is
 what the trend, the rates and the time-lag estimates are made of."""
 
@@ -134,7 +134,7 @@ class GroupOperations:
 
     @property
     def group_service(self) -> GroupService:
-        return self.kview.groups_service  # type: ignore[attr-defined]
+        return self.kview.services.groups  # type: ignore[attr-defined]
 
     def _group_or_hint(self) -> GroupSummary | None:
         group = self.operation_group()

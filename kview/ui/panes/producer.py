@@ -129,7 +129,7 @@ class ProducerPane(Pane):
     def service(self) -> ProduceService:
         """Built on first use from the app's backend; closed with the pane."""
         if self._service is None:
-            self._service = ProduceService(self.kview.backend)
+            self._service = self.kview.services.new_producer()
         return self._service
 
     @property

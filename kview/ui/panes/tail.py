@@ -9,11 +9,17 @@ only when none is already waiting (the message also collapses in the queue,
 topic at 100,000 msgs/s costs the UI about twenty repaints a second.
 
 Pausing freezes the view (a copy of the ring's records, not of the records
-themselves), never the tail: counters and the ring keep moving."""
+themselves), never the tail: counters and the ring keep moving.
+
+While a tail runs the pane tunes Python's garbage collector (see
+``_GcWhileTailing``): the ring keeps 100,000 records alive, and with the
+default thresholds the collector would walk them (and the whole app) over and
+over, a quarter of the CPU and pauses that delay keys."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from typing import Any
@@ -38,25 +44,85 @@ from kview.ui.widgets.tail_view import FrozenSource, LiveSource, TailView, heade
 
 log = logging.getLogger(__name__)
 
-DRAW_INTERVAL = 0.05
-"""Seconds between two repaints of the list while records stream in."""
+DRAW_INTERVAL = 0.1
+"""Seconds between two repaints of the list while records stream in: ten a
+second is as fast as anyone reads a moving list, and a repaint of a 120x40
+screen costs Textual about 20 ms of CPU that the tail would otherwise use."""
+STREAM_DRAW_INTERVAL = 0.25
+"""... when more than a screenful arrived since the last repaint: every line
+is replaced each time, nobody reads a list moving that fast, and the CPU goes
+to the tail instead."""
 BUSY_DRAW_INTERVAL = 0.25
 """... and when the app's message queue is long (the UI is behind)."""
 BUSY_QUEUE = 20
-CATCH_UP_CHUNK = 20_000
+CATCH_UP_CHUNK = 10_000
 """Records a new filter scans per tick (so a 100,000-record ring never stalls a keystroke)."""
+CATCH_UP_INTERVAL = 0.05
+SEARCH_CHUNK = 2_048
+"""Records n/N test at a time (a near match is found after one chunk)."""
 STATUS_INTERVAL = 0.5
+GIVE_WAY_TURNS = 16
+"""Turns of the event loop a batch waits at most for pending UI messages."""
+UI_MAX_RECORDS = 4_000
+"""Records per getmany() in the app.  aiokafka decodes a batch in one go
+without yielding (about 3 us a record): 4,000 keep that under ~15 ms, so a key
+press never waits long behind a batch; the per-batch cost above it is small."""
+TAIL_GC_THRESHOLD0 = 20_000
+"""Allocations (net of frees) between two young-generation collections while
+tailing.  A full ring frees as many records as it takes in, so the count
+hardly grows; with the default (700) the collector runs every few hundred
+records and promotes the ring's records into full collections (measured: 4 s
+of collection per 2,000,000 records in the app, 0.6 s with this).  The
+price: cyclic garbage (closed screens, notifications) waits for up to this
+many net allocations before it is collected, a few MB."""
 
 
-class TailBatchArrived(Message):
+class _GcWhileTailing:
+    """Garbage-collector settings while any tail pane is tailing.
+
+    On the first acquire: one full collection, then ``gc.freeze()`` (the app's
+    long-lived objects leave the collector's generations, so later full
+    collections do not walk them) and a higher young-generation threshold.
+    On the last release: the thresholds as they were, and ``gc.unfreeze()``.
+    Counted, so panes (and tests that start several apps) nest."""
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.saved: tuple[int, int, int] | None = None
+
+    def acquire(self) -> None:
+        self.users += 1
+        if self.users > 1:
+            return
+        self.saved = gc.get_threshold()
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(max(TAIL_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
+
+    def release(self) -> None:
+        if self.users == 0:
+            return
+        self.users -= 1
+        if self.users == 0 and self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
+            gc.unfreeze()
+
+
+GC_WHILE_TAILING = _GcWhileTailing()
+
+
+class TailBatchArrived(Message, bubble=False):
     """The tail appended a batch to its ring.  Consecutive ones collapse: the
-    view redraws from the ring, so one is as good as many."""
+    view redraws from the ring, so one is as good as many.  It is for the
+    pane alone: not bubbling saves three dispatches (switcher, screen, app)
+    per batch."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TailBatchArrived)
 
 
-class TailStatusChanged(Message):
+class TailStatusChanged(Message, bubble=False):
     def __init__(self, status: TailStatus) -> None:
         super().__init__()
         self.status = status
@@ -111,9 +177,14 @@ class TailPane(Pane):
         self._batch_pending = False
         self._draw_timer: Timer | None = None
         self._last_draw = 0.0
+        self._drawn_seen = 0
+        """ring.seen at the last repaint."""
+        self._streaming = False
+        """The last repaint replaced every line (see STREAM_DRAW_INTERVAL)."""
         self._dirty = False
         self._asked = False
         self._stopping: set[asyncio.Task[None]] = set()
+        self._gc_tuned = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tail-columns", markup=False)
@@ -130,7 +201,7 @@ class TailPane(Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(STATUS_INTERVAL, self._tick_status)
-        self.set_interval(0.1, self._catch_up)
+        self.set_interval(CATCH_UP_INTERVAL, self._catch_up)
         self._update_status()
 
     def on_show(self) -> None:
@@ -150,8 +221,16 @@ class TailPane(Pane):
     async def on_unmount(self) -> None:
         # Unmounted: the app quits, the cluster was switched, the pane was removed.
         tail, self.tail = self.tail, None
-        if tail is not None:
-            await tail.stop()
+        try:
+            if tail is not None:
+                await tail.stop()
+        finally:
+            self._release_gc()
+
+    def _release_gc(self) -> None:
+        if self._gc_tuned:
+            self._gc_tuned = False
+            GC_WHILE_TAILING.release()
 
     # -- starting and stopping -------------------------------------------------------------
 
@@ -170,15 +249,20 @@ class TailPane(Pane):
             self._stop_later(old)
         self._asked = True
         self.topic, self.partition = topic, partition
-        tail = Tail(
-            self.kview.profile, topic,
+        tail = self.kview.services.tail(
+            topic,
             partitions=None if partition is None else [partition],
             start=start or StartPosition.last(DEFAULT_LAST),
             filter=self.filter,
             on_batch=self._on_batch,
             on_status=self._on_status,
+            max_records=UI_MAX_RECORDS,
         )
         self.tail = tail
+        self._quiet()
+        if not self._gc_tuned:
+            self._gc_tuned = True
+            GC_WHILE_TAILING.acquire()
         self.paused = False
         lines = self.lines
         lines.clear_cache()
@@ -243,18 +327,48 @@ class TailPane(Pane):
             if tail is self.tail:
                 lines.scroll_to(y=0, animate=False, force=True)
                 self._draw()
+                self._quiet()
 
         self.run_worker(reseek(), group="tail-reseek", exclusive=True, exit_on_error=False)
         self._update_status()
 
     # -- batches in, repaints out ------------------------------------------------------------
 
-    def _on_batch(self, batch: Any) -> None:
-        # Runs in the tail's task, once per getmany() batch.
-        if self._batch_pending:
-            return
-        self._batch_pending = True
-        self.post_message(TailBatchArrived())
+    async def _on_batch(self, batch: Any) -> None:
+        # Runs in the tail's task, once per getmany() batch (the tail awaits it).
+        await self._give_way()
+        if not self._batch_pending:
+            self._batch_pending = True
+            self.post_message(TailBatchArrived())
+
+    async def _give_way(self) -> None:
+        """Let a key on its way through the widgets be handled before the next batch.
+
+        A key event travels app -> focused widget -> its parents -> the app's
+        bindings, one hop per turn of the event loop, and a busy tail takes
+        one batch per turn: without this a key waits behind half a dozen
+        batches.  Bounded, so a UI that always has messages cannot stop the
+        tail."""
+        for _ in range(GIVE_WAY_TURNS):
+            if not self._input_pending():
+                return
+            await asyncio.sleep(0)
+
+    def _input_pending(self) -> bool:
+        """Messages waiting in the app, the screen or the focused widget's chain."""
+        try:
+            app = self.app
+            screen = app.screen
+            if app.message_queue_size or screen.message_queue_size:
+                return True
+            node = screen.focused
+            while node is not None and node is not screen:
+                if node.message_queue_size:
+                    return True
+                node = node.parent
+            return False
+        except Exception:  # pragma: no cover - a Textual change must not break tailing
+            return False
 
     def _on_status(self, status: TailStatus) -> None:
         self.post_message(TailStatusChanged(status))
@@ -279,16 +393,29 @@ class TailPane(Pane):
     def _request_draw(self) -> None:
         if self._draw_timer is not None:
             return
-        interval = BUSY_DRAW_INTERVAL if self._queue_length() > BUSY_QUEUE else DRAW_INTERVAL
-        delay = self._last_draw + interval - time.monotonic()
+        delay = self._last_draw + self._draw_interval() - time.monotonic()
         if delay <= 0:
             self._draw()
         else:
             self._draw_timer = self.set_timer(delay, self._draw)
 
+    def _draw_interval(self) -> float:
+        if self._queue_length() > BUSY_QUEUE:
+            return BUSY_DRAW_INTERVAL
+        return STREAM_DRAW_INTERVAL if self._streaming else DRAW_INTERVAL
+
+    def _quiet(self) -> None:
+        """A new start or a jump: its first records show at once, not at the stream's pace."""
+        self._streaming = False
+        self._drawn_seen = self.tail.ring.seen if self.tail is not None else 0
+
     def _draw(self) -> None:
         self._draw_timer = None
         self._last_draw = time.monotonic()
+        if self.tail is not None:
+            seen = self.tail.ring.seen
+            self._streaming = seen - self._drawn_seen > self.lines.size.height
+            self._drawn_seen = seen
         if not self.is_active:
             self._dirty = True
             return
@@ -362,8 +489,15 @@ class TailPane(Pane):
         text, problem = self.status_text()
         if problem:
             self.show_error(text)
-        else:
-            self.set_status(text)
+            return
+        # Not set_status(): Static.update() lays out the whole screen unless
+        # told otherwise, and the status line is one row whatever it says.
+        for status in self.query(PaneStatus):
+            if status.content == text and not status.has_class("-error"):
+                continue  # nothing new: no repaint
+            status.update(text, layout=False)
+            status.remove_class("-error")
+        self._last_error = None
 
     def on_tail_view_layout_changed(self, message: TailView.LayoutChanged) -> None:
         self._update_columns(message.width)
@@ -398,8 +532,14 @@ class TailPane(Pane):
         self.paused = not self.paused
         if self.paused:
             # A copy of the ring's slots (pointers, not records): the view
-            # stays as it is while the tail keeps reading.
-            lines.set_source(FrozenSource(tail.ring.range(), tail.ring.first, self.filter))
+            # stays as it is while the tail keeps reading.  The live view's
+            # matches come along, so a filtered ring is not scanned again.
+            ring, view = tail.ring, tail.view
+            seqs = None
+            if self.filter is not None and view.filter is self.filter:
+                view.update()
+                seqs = view.seqs()
+            lines.set_source(FrozenSource(ring.range(), ring.first, self.filter, seqs))
         else:
             lines.set_source(LiveSource(tail.ring, tail.view))
         self._update_status()
@@ -490,9 +630,18 @@ class TailPane(Pane):
         else:
             seqs = source.seqs(0, here + 1 if inclusive else here)[::-1]
             base, step = (here if inclusive else here - 1), -1
-        for i, seq in enumerate(seqs):
-            record = source.record(seq)
-            if record is not None and match(record):
+        # In chunks through the filter's batch form (Filter.select): a search
+        # over a 100,000-record ring is one C-level scan per chunk, not a
+        # Python call per record, and a near match stops after one chunk.
+        for start in range(0, len(seqs), SEARCH_CHUNK):
+            records = list(map(source.record, seqs[start:start + SEARCH_CHUNK]))
+            if all(records):
+                hits = match.select(records)
+            else:  # some fell out of the ring since the list was taken
+                kept = [i for i, record in enumerate(records) if record is not None]
+                hits = [kept[h] for h in match.select([records[i] for i in kept])]
+            if hits:
+                i = start + hits[0]
                 lines.set_following(False)
                 lines.select_index(base + step * i)
                 self._update_status()

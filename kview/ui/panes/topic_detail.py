@@ -167,7 +167,7 @@ class TopicDetailPane(TopicOperations, Pane):
 
     async def collect(self) -> DetailData:
         if self._groups is None:
-            self._groups = GroupService(self.kview.backend)
+            self._groups = self.kview.services.new_groups()
         detail, groups = await asyncio.gather(
             self.topic_service.topic_detail(self.topic),
             self._groups.refresh(with_partitions=True),

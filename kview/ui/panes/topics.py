@@ -4,7 +4,9 @@ operations (create, delete, add partitions, edit configs, delete records).
 
 A refresh fetches every topic once (TopicService.topics); showing or hiding
 internal topics, filtering and sorting work on the rows in memory, so a
-keystroke never waits on the network, even with thousands of topics.  The
+keystroke never waits on the network, even with thousands of topics: the
+table holds every row, sorted, and a keystroke only changes its filter (no
+row is rebuilt or re-formatted; cells are formatted when drawn).  The
 operations (shared with the topic detail through ``TopicOperations``) open a
 form that validates before sending and shows Kafka's refusal in words."""
 
@@ -13,8 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from rich.style import Style
 from rich.text import Text
@@ -22,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color, ColorParseError
 
-from kview.core.cluster import ClusterClient
 from kview.core.topics import TopicService, TopicsSnapshot, TopicSummary
 from kview.ui.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenTopic, ProduceTo, TailTopic
@@ -32,24 +33,13 @@ from kview.ui.screens.confirm import ConfirmScreen
 from kview.ui.screens.create_topic import CreateTopicScreen
 from kview.ui.screens.delete_records import DeleteRecordsScreen
 from kview.ui.screens.edit_configs import EditConfigsScreen
-from kview.ui.widgets.diff_table import Column, Row
-from kview.ui.widgets.fast_table import FastTable
+from kview.ui.widgets.diff_table import Column
+from kview.ui.widgets.fast_table import FastRow, FastTable
 from kview.ui.widgets.filter_bar import FilterBar
 
 log = logging.getLogger(__name__)
 
 # -- shared helpers ---------------------------------------------------------------------
-
-_SERVICES: WeakKeyDictionary[ClusterClient, TopicService] = WeakKeyDictionary()
-
-
-def topic_service_for(client: ClusterClient) -> TopicService:
-    """One TopicService per cluster client, shared by the topics pane and the
-    topic detail: rates come from the previous sample, whoever took it."""
-    service = _SERVICES.get(client)
-    if service is None:
-        service = _SERVICES[client] = TopicService(client)
-    return service
 
 
 def theme_style(app, variable: str, *, bold: bool = False) -> Style:
@@ -101,7 +91,9 @@ class TopicOperations:
 
     @property
     def topic_service(self) -> TopicService:
-        return topic_service_for(self.kview.backend)  # type: ignore[attr-defined]
+        # Shared with the topic detail (the app's services): rates come from
+        # the previous sample, whoever took it.
+        return self.kview.services.topics  # type: ignore[attr-defined]
 
     def _topic_or_hint(self) -> str | None:
         topic = self.operation_topic()
@@ -316,6 +308,10 @@ replicas: every replica's bytes."""
 
 SORT_LABELS = {c.key: c.label for c in COLUMNS}
 
+OUTLINE_ABOVE = 2_000
+"""Partitions above which the first refresh draws the topics from metadata
+before their messages and sizes arrive."""
+
 
 class TopicsPane(TopicOperations, Pane):
     pane_id = "topics"
@@ -335,9 +331,15 @@ class TopicsPane(TopicOperations, Pane):
         self.topics_snapshot: TopicsSnapshot | None = None
         self.show_internal = False
         self.filter_text = ""
-        self._row_cache: dict[str, tuple[TopicSummary, Row]] = {}
+        self._row_cache: dict[str, tuple[TopicSummary, FastRow]] = {}
         """Topic name -> (the summary drawn, its row): a row is rebuilt only
         when its summary changed."""
+        self._internal: frozenset[str] = frozenset()
+        """Names of the snapshot's internal topics (hidden unless toggled)."""
+        self._names: list[tuple[str, str]] = []
+        """Every topic's (name, name in lower case), for the filter."""
+        self._totals = (0, 0)
+        """(internal topics, under-replicated partitions) of the snapshot."""
         self._styles: tuple[Style, Style] | None = None
         self._refresh_seconds: float | None = None
         self._select_after_refresh: str | None = None
@@ -368,13 +370,29 @@ class TopicsPane(TopicOperations, Pane):
     # -- data --------------------------------------------------------------------------
 
     async def collect(self) -> TopicsSnapshot:
-        started = time.perf_counter()
-        snapshot = await self.topic_service.topics(include_internal=True)
+        started, since = time.perf_counter(), time.monotonic()
+        service = self.topic_service
+        if self.topics_snapshot is None:
+            # The first refresh on a big cluster: draw the topics from metadata
+            # at once, then fetch messages and sizes (seconds at 20,000
+            # partitions) for the same metadata.
+            metadata = await service.client.metadata()
+            if metadata.partition_count > OUTLINE_ABOVE:
+                outline = await service.outline(metadata, include_internal=True)
+                if self.is_mounted and self.topics_snapshot is None:
+                    self.show(outline)
+                snapshot = await service.topics(include_internal=True, metadata=metadata, since=since)
+                self._refresh_seconds = time.perf_counter() - started
+                return snapshot
+        snapshot = await service.topics(include_internal=True)
         self._refresh_seconds = time.perf_counter() - started
         return snapshot
 
     def show(self, data: TopicsSnapshot) -> None:
         self.topics_snapshot = data
+        self._internal = frozenset(t.name for t in data.topics if t.internal)
+        self._names = [(t.name, t.name.lower()) for t in data.topics]
+        self._totals = (len(self._internal), sum(t.under_replicated for t in data.topics))
         self.render_rows()
         if self._select_after_refresh is not None:
             self.select_topic(self._select_after_refresh)
@@ -384,10 +402,22 @@ class TopicsPane(TopicOperations, Pane):
         self._row_cache.clear()
         self.render_rows()
 
-    def _row(self, topic: TopicSummary) -> Row:
+    def _row(self, topic: TopicSummary) -> FastRow:
+        """The table row of ``topic``: its sort values now, its cells when drawn."""
         cached = self._row_cache.get(topic.name)
         if cached is not None and (cached[0] is topic or cached[0] == topic):
             return cached[1]
+        row = (
+            topic.name,
+            partial(self._cells, topic),
+            (topic.name, topic.partitions, topic.replication_factor, topic.messages, topic.size,
+             topic.rate, topic.under_replicated, topic.offline, topic.replicated_size),
+        )
+        self._row_cache[topic.name] = (topic, row)
+        return row
+
+    def _cells(self, topic: TopicSummary) -> tuple[str | Text, ...]:
+        """The formatted cells of a row (called by the table only for rows drawn)."""
         if self._styles is None:
             self._styles = (theme_style(self.app, "under-replicated", bold=True),
                             theme_style(self.app, "status-stop", bold=True))
@@ -397,16 +427,9 @@ class TopicsPane(TopicOperations, Pane):
             name = Text(f"{topic.name} ({topic.error})", style=offline_style)
         urp = Text(str(topic.under_replicated), style=urp_style) if topic.under_replicated else "0"
         offline = Text(str(topic.offline), style=offline_style) if topic.offline else "0"
-        row = (
-            topic.name,
-            (name, human_count(topic.partitions), str(topic.replication_factor), human_count(topic.messages),
-             human_bytes(topic.size), human_rate(topic.rate, unit=""), urp, offline,
-             human_bytes(topic.replicated_size)),
-            (topic.name, topic.partitions, topic.replication_factor, topic.messages, topic.size,
-             topic.rate, topic.under_replicated, topic.offline, topic.replicated_size),
-        )
-        self._row_cache[topic.name] = (topic, row)
-        return row
+        return (name, human_count(topic.partitions), str(topic.replication_factor), human_count(topic.messages),
+                human_bytes(topic.size), human_rate(topic.rate, unit=""), urp, offline,
+                human_bytes(topic.replicated_size))
 
     def visible_topics(self) -> list[TopicSummary]:
         """The topics the table shows: internal ones only when toggled on,
@@ -418,23 +441,50 @@ class TopicsPane(TopicOperations, Pane):
                 if (self.show_internal or not t.internal) and matches(t.name)]
 
     def render_rows(self) -> None:
-        """Redraw the table from the rows in memory (no network)."""
+        """Give the table every topic's row (rows whose summary did not change
+        are reused) and the filter; no network."""
         if self.topics_snapshot is None:
             return
-        topics = self.visible_topics()
-        rows = [self._row(t) for t in topics]
+        rows = [self._row(t) for t in self.topics_snapshot.topics]
         if len(self._row_cache) > 2 * max(len(self.topics_snapshot.topics), 100):
             # Deleted topics' rows pile up: keep only the current ones.
             current = {t.name for t in self.topics_snapshot.topics}
             self._row_cache = {n: r for n, r in self._row_cache.items() if n in current}
-        self.table.set_rows(rows)
-        self._update_status(len(rows))
+        table = self.table
+        table.set_filter(self._row_filter())
+        table.set_rows(rows)
+        self._update_status(table.row_count)
+
+    def apply_filter(self) -> None:
+        """Show the rows that pass the filter text and the internal toggle: a
+        pass over the names, nothing rebuilt (what a keystroke costs)."""
+        if self.topics_snapshot is None:
+            return
+        table = self.table
+        table.set_filter(self._row_filter())
+        self._update_status(table.row_count)
+
+    def _row_filter(self) -> Callable[[str], bool] | None:
+        """The table's filter on topic names: the filter text, and no internal
+        topic unless they are shown (None: every row).  The names that pass
+        are worked out here, once, so the table's test is a set lookup."""
+        hidden = self._internal if not self.show_internal else frozenset()
+        words = self.filter_text.split()
+        if not words:
+            return (lambda name: name not in hidden) if hidden else None
+        if len(words) == 1 and not any(c.isupper() for c in words[0]):
+            word = words[0]  # what one types nearly always: the cheapest test
+            passing = {name for name, lowered in self._names if word in lowered}
+        else:
+            matches = name_matches(self.filter_text)
+            passing = {name for name, _ in self._names if matches(name)}
+        return (passing - hidden).__contains__
 
     def _update_status(self, shown: int) -> None:
         snapshot = self.topics_snapshot
         if snapshot is None:
             return
-        internal = sum(1 for t in snapshot.topics if t.internal)
+        internal, urp = self._totals
         total = len(snapshot.topics) - (0 if self.show_internal else internal)
         parts = [f"{human_count(shown)} of {human_count(total)} topics" if shown != total
                  else f"{human_count(total)} topics"]
@@ -446,12 +496,14 @@ class TopicsPane(TopicOperations, Pane):
             parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow} (s/S)")
         if self.filter_text:
             parts.append(f"filter '{self.filter_text}'")
-        urp = sum(t.under_replicated for t in snapshot.topics)
         if urp:
             parts.append(f"{urp} under-replicated partition(s)")
-        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-        took = f" in {self._refresh_seconds:.2f} s" if self._refresh_seconds is not None else ""
-        parts.append(f"updated {stamp}{took}")
+        if snapshot.outline:
+            parts.append("messages and sizes loading ...")
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+            took = f" in {self._refresh_seconds:.2f} s" if self._refresh_seconds is not None else ""
+            parts.append(f"updated {stamp}{took}")
         text = " · ".join(parts)
         if snapshot.problems:
             self.show_error(f"{text} · {'; '.join(snapshot.problems)}")
@@ -499,11 +551,11 @@ class TopicsPane(TopicOperations, Pane):
     def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
         event.stop()
         self.filter_text = event.text
-        self.render_rows()
+        self.apply_filter()
 
     def action_toggle_internal(self) -> None:
         self.show_internal = not self.show_internal
-        self.render_rows()
+        self.apply_filter()
         self.notify("internal topics shown" if self.show_internal else "internal topics hidden", timeout=2)
 
     def _sort(self, column: str, reverse: bool | None = None) -> None:

@@ -20,6 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical { width: 70; max-width: 95%; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmScreen Label { width: 100%; }  /* a long topic or group name wraps, never cut */
     ConfirmScreen #confirm-title { text-style: bold; color: $text-error; }
     ConfirmScreen #confirm-body { margin: 1 0; }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }

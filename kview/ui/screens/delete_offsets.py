@@ -27,9 +27,9 @@ class DeleteOffsetsScreen(ModalScreen[str | None]):
         width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $error; background: $surface; padding: 0 1;
     }
-    DeleteOffsetsScreen #offsets-title { text-style: bold; color: $text-error; }
+    DeleteOffsetsScreen #offsets-title { text-style: bold; color: $text-error; width: 100%; }
     DeleteOffsetsScreen #offsets-body { margin: 1 0; }
-    DeleteOffsetsScreen #offsets-topic-row { height: 1; }
+    DeleteOffsetsScreen #offsets-topic-row { height: auto; }  /* a long topic name wraps in the Select */
     DeleteOffsetsScreen #offsets-topic-row Label { width: 8; }
     DeleteOffsetsScreen #offsets-topic-row Select { width: 1fr; }
     DeleteOffsetsScreen #offsets-buttons { height: 1; margin-top: 1; align-horizontal: right; }

@@ -1,7 +1,9 @@
-"""The help screen, generated from the bindings actually declared."""
+"""The help screen, generated from the bindings actually declared: the app's
+and its panes' (given by the app) and the dialogs' (``dialog_sections``)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
@@ -25,6 +27,32 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
     return rows
 
 
+DIALOGS: tuple[tuple[str, str, str], ...] = (
+    ("Dialog: help", "kview.ui.screens.help", "HelpScreen"),
+    ("Dialog: go to (:)", "kview.ui.screens.jump", "JumpScreen"),
+    ("Dialog: confirmation", "kview.ui.screens.confirm", "ConfirmScreen"),
+    ("Dialog: create topic, add partitions, edit configs, delete records, reset offsets",
+     "kview.ui.screens.operation_form", "OperationForm"),
+    ("Dialog: delete a group's offsets", "kview.ui.screens.delete_offsets", "DeleteOffsetsScreen"),
+    ("Dialog: tail a topic, jump to an offset or a time", "kview.ui.screens.tail_start", "TailStartScreen"),
+    ("Dialog: export the tail", "kview.ui.screens.tail_start", "ExportScreen"),
+    ("Dialog: record detail", "kview.ui.screens.message_detail", "MessageDetailScreen"),
+    ("Dialog: templated load, file import", "kview.ui.screens.produce_job", "JobScreen"),
+    ("Dialog: producer settings", "kview.ui.screens.producer_settings", "ProducerSettingsScreen"),
+    ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
+    ("Filter line (/)", "kview.ui.widgets.filter_bar", "FilterBar"),
+)
+"""(section title, module, class) of every dialog (and the filter line) with
+keys of its own.  They work only while it is open, so they are in the help
+but not in the command palette."""
+
+
+def dialog_sections() -> list[tuple[str, list[Binding]]]:
+    """(section title, bindings) of every dialog in DIALOGS."""
+    return [(title, binding_rows(getattr(importlib.import_module(module), name).BINDINGS))
+            for title, module, name in DIALOGS]
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of the app, grouped by where it works."""
 
@@ -44,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("kview keys  (esc closes; ctrl+p lists every action)", style="bold"))
-            for title, bindings in self.sections:
+            for title, bindings in [*self.sections, *dialog_sections()]:
                 table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
                 table.add_column("key", style="bold", width=16, no_wrap=True)
                 table.add_column("action", ratio=1)

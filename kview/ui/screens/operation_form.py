@@ -67,6 +67,7 @@ class OperationForm(ModalScreen[T]):
     }
     OperationForm #dialog > Vertical { height: auto; }
     OperationForm .title { text-style: bold; }
+    OperationForm #dialog > Label { width: 100%; }  /* a long topic or group name wraps, never cut */
     OperationForm .muted { color: $text-muted; }
     OperationForm .warning { color: $text-warning; }
     OperationForm .row { height: 1; margin-top: 1; }

@@ -147,6 +147,7 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
     ResetOffsetsScreen .row { margin-top: 0; height: 1; }
     ResetOffsetsScreen .row Label { width: 12; }
     ResetOffsetsScreen .row Select { width: 1fr; }
+    ResetOffsetsScreen #topic-row { height: auto; }  /* a long topic name wraps in the Select */
     ResetOffsetsScreen #reset-preview { margin-top: 1; }
     ResetOffsetsScreen #reset-summary { margin-top: 0; }
     ResetOffsetsScreen #reset-members { margin-bottom: 1; }

@@ -10,14 +10,20 @@ It speaks DiffTable's language (``Column``, ``set_rows([(key, cells, raw)])``,
 ``sort_by``, ``selected_key``, priority-driven column dropping, elastic name
 columns) and, like DiffTable, keeps the cursor on the same row key across
 updates, at the same place on the screen.
+
+Filtering is the table's own job (``set_filter(predicate)``): the rows stay,
+sorted once, and a keystroke only picks the keys that pass, so it costs a
+pass over the keys, not a rebuild, a re-sort or a re-format.  Cells may be
+given as a function that returns them: it is called only for rows drawn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,6 +35,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kview.ui.widgets.diff_table import Cell, Column, Row
+
+
+Cells = Sequence[Cell] | Callable[[], Sequence[Cell]]
+"""A row's cells, or a function that makes them (called only when drawn)."""
+FastRow = tuple[Hashable, Cells, Sequence[Any]]
+"""(key, cells, raw sort values): DiffTable's Row, cells possibly lazy."""
 
 
 class FastTable(ScrollView, can_focus=True):
@@ -122,11 +134,20 @@ class FastTable(ScrollView, can_focus=True):
         self.shown_columns: tuple[Column, ...] = ()
         self.sort_column: str | None = None
         self.sort_reverse = False
-        self._rows: dict[str, tuple[Sequence[Cell], Sequence[Any]]] = {}
+        self.generation = 0
+        """Counts changes of the rows shown (their set or order)."""
+        self._rows: dict[str, tuple[Cells, Sequence[Any]]] = {}
+        self._sorted: list[str] = []
+        """Every row's key in sort order, filtered or not."""
+        self._filter: Callable[[str], bool] | None = None
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._cursor = 0
         self._lines: dict[tuple[int, str, bool], Strip] = {}
+        """Drawn lines by (position, key, cursor here): valid until the cells,
+        columns, width or styles change."""
+        self._line_styles: dict[tuple[bool, bool], Style] = {}
+        self._drawn_width = 0
 
     # -- columns ---------------------------------------------------------------------
 
@@ -162,11 +183,12 @@ class FastTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
+        """Rows shown (those that pass the filter)."""
         return len(self._order)
 
     @property
-    def rows(self) -> dict[str, tuple[Sequence[Cell], Sequence[Any]]]:
-        """Every row by key (the membership, in no particular order)."""
+    def rows(self) -> dict[str, tuple[Cells, Sequence[Any]]]:
+        """Every row by key, shown or filtered out (in no particular order)."""
         return self._rows
 
     def keys(self) -> list[str]:
@@ -188,25 +210,30 @@ class FastTable(ScrollView, can_focus=True):
         """The row's position, top to bottom; KeyError when not shown."""
         return self._index[str(key)]
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
-        """Show exactly ``rows``; the cursor stays on its row key, at the same
-        place on the screen."""
+    def set_rows(self, rows: Sequence[FastRow | Row]) -> None:
+        """Hold exactly ``rows`` (the filter, if any, picks those shown); the
+        cursor stays on its row key, at the same place on the screen.  Cells
+        may be a function returning them, called when the row is drawn."""
         # Cells kept as given: rows a pane caches compare by identity, fast.
         new = {str(key): (cells, raw) for key, cells, raw in rows}
         if new == self._rows:
             return
         self._rows = new
-        self._reorder()
+        self._resort(redraw=True)
+
+    def set_filter(self, predicate: Callable[[str], bool] | None) -> None:
+        """Show only the rows whose key passes ``predicate`` (None: all).  The
+        rows are neither rebuilt nor re-sorted: one pass over the keys."""
+        self._filter = predicate
+        self._show(self._sorted if predicate is None else [k for k in self._sorted if predicate(k)])
 
     def sort_by(self, column_key: str | None, reverse: bool | None = None) -> None:
         if reverse is None:
             reverse = not self.sort_reverse if self.sort_column == column_key else False
         self.sort_column, self.sort_reverse = column_key, reverse
-        self._reorder()
+        self._resort()
 
-    def _reorder(self) -> None:
-        key_before = self.cursor_key
-        offset = self._cursor - round(self.scroll_y)
+    def _resort(self, redraw: bool = False) -> None:
         keys = list(self._rows)
         index = next((i for i, c in enumerate(self.all_columns) if c.key == self.sort_column), None)
         if index is not None:
@@ -221,9 +248,24 @@ class FastTable(ScrollView, can_focus=True):
             missing = [k for k in keys if rows[k][1][index] is None]
             present.sort(key=value, reverse=self.sort_reverse)
             keys = present + missing
+        self._sorted = keys
+        predicate = self._filter
+        self._show(keys if predicate is None else [k for k in keys if predicate(k)], redraw)
+
+    def _show(self, keys: list[str], redraw: bool = False) -> None:
+        """Show ``keys`` in this order, keeping the cursor's row where it was;
+        ``redraw``: the cells changed even if the order did not."""
+        key_before = self.cursor_key
+        offset = self._cursor - round(self.scroll_y)
+        if keys == self._order:
+            if redraw:
+                self._changed()
+            return
         self._order = keys
         self._index = {key: i for i, key in enumerate(keys)}
-        self._changed()
+        self.generation += 1
+        # Lines are cached by (position, key, cursor): those still valid stay.
+        self._changed(lines=redraw)
         if key_before is not None and key_before in self._index:
             self._cursor = self._index[key_before]
             # Keep the selected row where the user saw it.
@@ -233,8 +275,11 @@ class FastTable(ScrollView, can_focus=True):
         if self.cursor_key != key_before:
             self.post_message(self.CursorMoved(self, self.cursor_key))
 
-    def _changed(self) -> None:
-        self._lines.clear()
+    def _changed(self, lines: bool = True) -> None:
+        """The rows shown changed; ``lines``: drawn lines are stale too (cells or
+        columns changed), not just moved (a filter, a sort)."""
+        if lines:
+            self._lines.clear()
         width = sum(c.width + 2 for c in self.shown_columns)
         self.virtual_size = Size(width, len(self._order) + 1)
         self.refresh()
@@ -248,8 +293,7 @@ class FastTable(ScrollView, can_focus=True):
         row = max(0, min(row, len(self._order) - 1))
         if row != self._cursor:
             self._cursor = row
-            self._lines.clear()
-            self.refresh()
+            self.refresh()  # two lines change; the others come from the line cache
             self.post_message(self.CursorMoved(self, self.cursor_key))
         if scroll:
             self._scroll_cursor_into_view()
@@ -294,21 +338,21 @@ class FastTable(ScrollView, can_focus=True):
             else:
                 self.move_cursor(row=row)
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        self._lines.clear()
-
     def on_focus(self) -> None:
-        self._lines.clear()  # the cursor's colours differ with the focus
+        self._restyle()  # the cursor's colours differ with the focus
         self.refresh()
 
     def on_blur(self) -> None:
-        self._lines.clear()
+        self._restyle()
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._restyle()
+
+    def _restyle(self) -> None:
         self._lines.clear()
+        self._line_styles.clear()
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -332,10 +376,56 @@ class FastTable(ScrollView, can_focus=True):
         width = max(self.virtual_size.width, self.scrollable_content_region.width)
         return Strip(segments).extend_cell_length(width, style)
 
+    def _row_line(self, cells: Sequence[Cell], style: Style) -> Strip:
+        """One row's line, the same segments as ``_line`` makes of the cells'
+        Texts, made faster: plain-text cells (nearly all) are fitted to their
+        column as strings, and every run of unstyled text (plain cells and
+        the spaces between cells) is one segment; styled cells (Text) go
+        through Rich, under the line's style."""
+        segments: list[Segment] = []
+        plain: list[str] = []
+        console = self.app.console
+        for column, index in self._shown_index():
+            cell = cells[index] if index < len(cells) else ""
+            if isinstance(cell, Text):
+                plain.append(" ")
+                segments.append(Segment("".join(plain), style))
+                plain = [" "]
+                text = self._cell_text(cell, column)
+                # Text.render leaves the text's own base style out: it goes
+                # under the text's spans, over the line's style.
+                under = style + console.get_style(text.style, default=Style()) if text.style else style
+                segments.extend(Segment.apply_style(text.render(console), under))
+            else:
+                plain += (" ", _fit(str(cell), column.width, column.numeric), " ")
+        if plain:
+            segments.append(Segment("".join(plain), style))
+        width = max(self.virtual_size.width, self.scrollable_content_region.width)
+        return Strip(segments).extend_cell_length(width, style)
+
+    def _shown_index(self) -> list[tuple[Column, int]]:
+        """(column, its index in a row's cells) of the columns shown."""
+        index = {c.key: i for i, c in enumerate(self.all_columns)}
+        return [(c, index[c.key]) for c in self.shown_columns]
+
+    def _line_style(self, even: bool, cursor: bool) -> Style:
+        style = self._line_styles.get((even, cursor))
+        if style is None:
+            style = self.rich_style
+            if even:
+                style += self.get_component_rich_style("fast-table--even-row")
+            if cursor:
+                style += self.get_component_rich_style("fast-table--cursor")
+            self._line_styles[(even, cursor)] = style
+        return style
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        if width != self._drawn_width:
+            self._drawn_width = width
+            self._lines.clear()
         scroll_x = round(self.scroll_x)
-        base = self.rich_style
+        base = self._line_style(False, False)
         if y == 0:
             style = base + self.get_component_rich_style("fast-table--header")
             header = [Text(c.label, justify="right" if c.numeric else "left") for c in self.shown_columns]
@@ -349,16 +439,23 @@ class FastTable(ScrollView, can_focus=True):
         cache_key = (row, key, cursor)
         strip = self._lines.get(cache_key)
         if strip is None:
-            style = base
-            if row % 2:
-                style += self.get_component_rich_style("fast-table--even-row")
-            if cursor:
-                style += self.get_component_rich_style("fast-table--cursor")
-            columns = self.all_columns
             cells = self._rows[key][0]
-            index = {c.key: i for i, c in enumerate(columns)}
-            texts = [self._cell_text(cells[index[c.key]] if index[c.key] < len(cells) else "", c)
-                     for c in self.shown_columns]
-            strip = self._line(texts, style)
+            if callable(cells):
+                cells = cells()
+            strip = self._row_line(cells, self._line_style(bool(row % 2), cursor))
+            if len(self._lines) > 8 * (self._visible_rows() + 1):
+                self._lines.clear()  # only about a screenful is worth keeping
             self._lines[cache_key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """``text`` in exactly ``width`` cells: cut with an ellipsis when longer
+    (as Rich's ``overflow="ellipsis"``), padded left (``right``) or right."""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+    if right:
+        text = text.rstrip()
+        return " " * (width - cell_len(text)) + text
+    return text + " " * (width - size)

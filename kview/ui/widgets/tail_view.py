@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import set_cell_size
@@ -25,7 +26,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -71,10 +72,15 @@ class FrozenSource:
     """The records the ring held when the view was paused, filtered by
     ``match`` (a core Filter, or None for all of them)."""
 
-    def __init__(self, records: list[Any], first_seq: int, match: Any = None) -> None:
+    def __init__(self, records: list[Any], first_seq: int, match: Any = None,
+                 seqs: list[int] | None = None) -> None:
+        """``seqs``: the matching sequence numbers when the caller knows them
+        already (the live FilterView's), so pausing does not rescan the ring."""
         self.records = records
         self.first = first_seq
-        self._seqs: list[int] | None = match.select(records, first_seq) if match is not None else None
+        if seqs is None and match is not None:
+            seqs = match.select(records, first_seq)
+        self._seqs: list[int] | None = seqs if match is not None else None
 
     def refilter(self, match: Any) -> FrozenSource:
         return FrozenSource(self.records, self.first, match)
@@ -132,6 +138,12 @@ def columns_for(width: int) -> list[tuple[str, str, int]]:
     if hdr:
         cols.append(("headers", "hdr", 3))
     return cols
+
+
+@lru_cache(maxsize=16)
+def _columns(width: int) -> tuple[tuple[str, str, int], ...]:
+    """columns_for(), kept: every drawn line asks."""
+    return tuple(columns_for(width))
 
 
 def header_line(width: int) -> str:
@@ -213,9 +225,14 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
         """Part of the strip cache key: the filter's text."""
         self.empty_text = "No topic: press t to choose one."
         self._anchor_seq: int | None = None
-        self._cache: LRUCache[tuple, Strip] = LRUCache(2048)
+        # A few screens' worth: scrolling back and forth reuses them; more only holds memory.
+        self._cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._generation = 0
         self._styles: dict[str, Style] = {}
+        self._row_styles: dict[bool, dict[str, Style]] = {}
+        self._base_style: Style | None = None
+        self._line_width = 0
+        """The row width for the frame being drawn (0 outside render_lines)."""
         self._last_width = 0
 
     # -- source and refresh ----------------------------------------------------------------
@@ -234,8 +251,13 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def clear_cache(self) -> None:
         self._generation += 1
-        self._styles = {}
+        self._forget_styles()
         self._cache.clear()
+
+    def _forget_styles(self) -> None:
+        self._styles = {}
+        self._row_styles = {}
+        self._base_style = None
 
     def set_source(self, source: LiveSource | FrozenSource, *, keep_position: bool = True) -> None:
         """Show ``source`` (a new tail, a pause, a new filter)."""
@@ -377,59 +399,97 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
             style = self._styles[name] = self.get_component_rich_style(f"tail-view--{name}", partial=False)
         return style
 
+    def _base(self) -> Style:
+        # Widget.rich_style walks the ancestors' styles: once per theme, not per line.
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
+        return base
+
+    def _styles_for(self, selected: bool) -> dict[str, Style]:
+        """Every cell style of a row, composed once (Style additions are not free)."""
+        styles = self._row_styles.get(selected)
+        if styles is None:
+            base = self._base()
+            # Component styles carry the widget's background; the cursor's goes on top.
+            cursor = Style(bgcolor=self._style("cursor").bgcolor) if selected else Style()
+            styles = {name: base + self._style(name) + cursor
+                      for name in ("time", "partition", "offset", "key", "value", "null", "headers")}
+            styles["gap"] = base + cursor
+            self._row_styles[selected] = styles
+        return styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The width is the same for every line of a frame: work it out once
+        # (scrollable_content_region is computed afresh on every access).
+        self._line_width = self._content_width()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_width = 0
+
     def render_line(self, y: int) -> Strip:
-        width = self._content_width()
+        width = self._line_width or self._content_width()
         index = round(self.scroll_y) + y
         source = self.source
         if index >= len(source):
             if y == 0 and not len(source):
                 text = "No record in the ring matches the filter." if self.filter_key else self.empty_text
-                return Strip([Segment(_fit(text, width), self.rich_style + self._style("empty"))], width)
-            return Strip.blank(width, self.rich_style)
+                return Strip([Segment(_fit(text, width), self._base() + self._style("empty"))], width)
+            return Strip.blank(width, self._base())
         seq = source.seq_at(index)
         if y == 0:
             self._anchor_seq = seq
         selected = seq == self.selected_seq and not self.following and self.has_focus
-        key = (seq, self.filter_key, selected, width, self._generation, id(source.record(seq)))
+        record = source.record(seq)
+        key = (seq, self.filter_key, selected, width, self._generation, id(record))
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._format(source.record(seq), width, selected)
+            strip = self._format(record, width, selected)
             self._cache[key] = strip
         return strip
 
     def on_focus(self) -> None:
+        self._forget_styles()
         self.refresh()
 
     def on_blur(self) -> None:
+        self._forget_styles()
         self.refresh()
 
     def _format(self, record: Any, width: int, selected: bool) -> Strip:
         if record is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base())
+        styles = self._styles_for(selected)
+        # One segment per column, the gap after it included: a space looks the
+        # same in the column's style (same background), and every segment
+        # costs Textual work on each frame (filters, crops, terminal output).
         segments: list[Segment] = []
-        base = self.rich_style
-        # Component styles carry the widget's background; the cursor's goes on top.
-        cursor = Style(bgcolor=self._style("cursor").bgcolor) if selected else Style()
-        for name, _title, w in columns_for(width):
+        append = segments.append
+        for name, _title, w in _columns(width):
             if name == "time":
-                segments.append(Segment(_fit(format_time(record.timestamp), w), base + self._style("time") + cursor))
+                append(Segment(_fit(format_time(record.timestamp), w) + " ", styles["time"]))
             elif name == "partition":
-                segments.append(Segment(_fit(str(record.partition), w, right=True), base + self._style("partition") + cursor))
+                append(Segment(_fit(str(record.partition), w, right=True) + " ", styles["partition"]))
             elif name == "offset":
-                segments.append(Segment(_fit(str(record.offset), w, right=True), base + self._style("offset") + cursor))
+                append(Segment(_fit(str(record.offset), w, right=True) + " ", styles["offset"]))
             elif name == "key":
                 key = record.key
-                style = self._style("null") if not key else self._style("key")
-                segments.append(Segment(_fit(preview(key, limit=w), w), base + style + cursor))
+                append(Segment(_fit(preview(key, limit=w), w) + " ", styles["key" if key else "null"]))
             elif name == "value":
                 value = record.value
-                style = self._style("null") if not value else self._style("value")
-                segments.append(Segment(_fit(preview(value, limit=w), w), base + style + cursor))
+                append(Segment(_fit(preview(value, limit=w), w) + " ", styles["value" if value else "null"]))
             elif name == "headers":
                 count = len(record.headers or ())
-                segments.append(Segment(_fit(str(count) if count else "", w, right=True), base + self._style("headers") + cursor))
-            segments.append(Segment(" ", base + cursor))
-        return Strip(segments).crop_extend(0, width, base + cursor)
+                append(Segment(_fit(str(count) if count else "", w, right=True) + " ", styles["headers"]))
+        # The columns fill the width exactly, plus the last gap: cut that
+        # rather than crop (a crop builds a second Strip).
+        cells = sum(w + 1 for _name, _title, w in _columns(width))
+        if cells == width + 1:
+            last = segments[-1]
+            segments[-1] = Segment(last.text[:-1], last.style)
+            return Strip(segments, width)
+        return Strip(segments).crop_extend(0, width, styles["gap"])
 
     # -- what the pane reads -------------------------------------------------------------------
 

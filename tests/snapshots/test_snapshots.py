@@ -1,0 +1,314 @@
+"""Snapshot tests: every pane and every modal of the real app, at 80x24 and
+160x50, in the dark and the 16-colour theme, drawn from a RECORDED cluster
+state (``recordings/``, made by ``record_states.py`` with kview's real
+services on a real Kafka), so they need no Kafka and draw the same SVG on
+every run and machine: the clock is frozen at the recording's time, in UTC,
+the cursors do not blink, durations measured on screen read 0.
+
+    pytest tests/snapshots                      # compare with the SVGs
+    pytest tests/snapshots --snapshot-update    # accept the new drawings
+
+A scene drives the app like a user (keys), then waits until what it must
+show is on screen before the picture is taken."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import time_machine
+from rich.console import Console
+
+from snapshot_recording import load
+from snapshot_replay import replay_app
+
+from kview.core.produce import ComposedMessage, ValueFormat
+
+THEMES = ("kview-dark", "kview-16")
+SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
+WORKDIR = Path("/tmp/kview-snapshots")
+"""The current directory while a scene runs: the export modal proposes a file
+in it and the import modal reads ``sample.jsonl`` from it, by a path that is
+the same on every machine."""
+SAMPLE = (
+    '{"key": "c-0001", "value": {"order_id": "o-900001", "status": "NEW"}, "headers": {"source": "import"}}\n'
+    '{"key": "c-0002", "value": {"order_id": "o-900002", "status": "PAID"}}\n'
+    '{"key": null, "value": "plain text line"}\n'
+)
+BROKEN = ("not in the recording", "Traceback")
+"""Never on a good snapshot: the replay lacked an answer, or the app failed."""
+
+
+# -- driving the app --------------------------------------------------------------------
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as lines of text (as export_screenshot
+    renders it, without the SVG)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def wait_for_text(pilot, *texts: str, timeout: float = 20.0) -> None:
+    """Until every one of ``texts`` is on screen (and no sign of a broken replay)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        shown = screen_text(pilot.app)
+        broken = [b for b in BROKEN if b in shown]
+        if broken:
+            raise AssertionError(f"{broken} on screen:\n{shown}")
+        if all(t in shown for t in texts):
+            return
+        if loop.time() > deadline:
+            missing = [t for t in texts if t not in shown]
+            raise AssertionError(f"{missing} never shown; screen:\n{shown}")
+        await pilot.pause(0.05)
+
+
+async def keys(pilot, *pressed: str) -> None:
+    for key in pressed:
+        await pilot.press(key)
+        await pilot.pause()
+
+
+def freeze_cursors(app) -> None:
+    """A steady cursor: blinking would make the picture depend on timing."""
+    for screen in app.screen_stack:
+        for widget in screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+Steps = Callable[[object], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scene:
+    steps: Steps
+    expect: tuple[str, ...]
+    """Text that must be on screen before the picture is taken."""
+
+
+# -- the scenes -------------------------------------------------------------------------
+
+
+async def nothing(pilot) -> None:
+    pass
+
+
+async def topics(pilot) -> None:
+    await keys(pilot, "2")
+    await wait_for_text(pilot, "orders", "topics")
+
+
+async def topic_orders(pilot) -> None:
+    """The topics pane filtered to 'orders' (selected)."""
+    await topics(pilot)
+    await keys(pilot, "slash", *"orders", "enter")
+    await wait_for_text(pilot, "1 of 5 topics")
+
+
+async def topic_detail(pilot) -> None:
+    await topic_orders(pilot)
+    await keys(pilot, "enter")
+    await wait_for_text(pilot, "Consumer groups on this topic")
+
+
+async def groups(pilot) -> None:
+    await keys(pilot, "4")
+    await wait_for_text(pilot, "billing", "groups")
+
+
+def group(name: str) -> Steps:
+    async def steps(pilot) -> None:
+        await groups(pilot)
+        await keys(pilot, "slash", *name, "enter")
+        await wait_for_text(pilot, "1 of 4 groups")  # the status line's start: 80 columns cut the rest
+
+    return steps
+
+
+async def group_detail(pilot) -> None:
+    await group("analytics")(pilot)
+    await keys(pilot, "enter")
+    await wait_for_text(pilot, "Members", "Total lag")
+
+
+def tail(topic: str) -> Steps:
+    async def steps(pilot) -> None:
+        await keys(pilot, "5")
+        await wait_for_text(pilot, "Tail a topic")  # asked on the first visit
+        await keys(pilot, *topic, "enter")
+        await wait_for_text(pilot, "FOLLOWING", f"{topic} (all partitions)")
+
+    return steps
+
+
+async def producer(pilot) -> None:
+    await keys(pilot, "6")
+    await wait_for_text(pilot, "ctrl+s: send")
+    pane = pilot.app.active_pane()
+    pane.load_message(ComposedMessage(
+        "orders", "c-0042", '{\n  "order_id": "o-000042",\n  "status": "PAID",\n  "amount": 99.5\n}',
+        (("source", "kview"), ("schema", "order.v1")), None, ValueFormat.JSON,
+    ))
+    await wait_for_text(pilot, "valid JSON", "6 partition(s)")
+
+
+async def producer_key(key: str, pilot) -> None:
+    """A producer key, pressed with the focus out of the form's fields."""
+    await producer(pilot)
+    await keys(pilot, "escape", key)
+
+
+async def help_screen(pilot) -> None:
+    await keys(pilot, "question_mark")
+
+
+async def jump(pilot) -> None:
+    await keys(pilot, "colon", *"ord")
+
+
+async def palette(pilot) -> None:
+    await keys(pilot, "ctrl+p", *"reset")
+
+
+async def confirm(pilot) -> None:
+    await topic_orders(pilot)
+    await keys(pilot, "d", *"ord")
+
+
+async def create_topic(pilot) -> None:
+    await topics(pilot)
+    await keys(pilot, "c", *"invoices", "tab", "1", "2")
+
+
+async def topic_key(key: str, pilot) -> None:
+    await topic_orders(pilot)
+    await keys(pilot, key)
+
+
+async def reset_offsets(pilot) -> None:
+    await group("audit")(pilot)
+    await keys(pilot, "r")
+
+
+async def reset_preview(pilot) -> None:
+    await reset_offsets(pilot)
+    await wait_for_text(pilot, "Reset offsets of group 'audit'")
+    await keys(pilot, "ctrl+s")
+
+
+async def delete_offsets(pilot) -> None:
+    await group("audit")(pilot)
+    await keys(pilot, "o")
+
+
+async def tail_start(pilot) -> None:
+    await keys(pilot, "5")
+
+
+async def tail_key(topic: str, key: str, pilot) -> None:
+    await tail(topic)(pilot)
+    await keys(pilot, key)
+
+
+async def import_file(pilot) -> None:
+    await producer_key("ctrl+o", pilot)
+    await wait_for_text(pilot, "Import messages from a file")
+    await keys(pilot, *"sample.jsonl")
+
+
+def _with(fn, *args) -> Steps:
+    async def steps(pilot) -> None:
+        await fn(*args, pilot) if args else await fn(pilot)
+
+    return steps
+
+
+SCENES: dict[str, Scene] = {
+    # panes
+    "overview": Scene(nothing, ("updated", "Brokers")),
+    "topics": Scene(topics, ("customers", "sensor-frames", "under-replicated")),
+    "topic-detail": Scene(topic_detail, ("Partitions", "Configs", "analytics")),
+    "brokers": Scene(_with(lambda p: keys(p, "3")), ("KRaft quorum", "broker(s)")),
+    "groups": Scene(groups, ("analytics", "audit")),
+    "group-detail": Scene(group_detail, ("analytics",)),
+    "tail": Scene(tail("orders"), ("orders",)),
+    "tail-compacted": Scene(tail("customers"), ("customers",)),
+    "producer": Scene(producer, ("o-000042",)),
+    # modals
+    "help": Scene(help_screen, ("Global",)),
+    "jump": Scene(jump, ("Go to a pane or topic",)),
+    "palette": Scene(palette, ("Reset offsets",)),
+    "confirm": Scene(confirm, ("Delete topic 'orders'?",)),
+    "create-topic": Scene(create_topic, ("invoices",)),
+    "add-partitions": Scene(_with(topic_key, "plus"), ("orders",)),
+    "edit-configs": Scene(_with(topic_key, "e"), ("min.insync.replicas",)),
+    "delete-records": Scene(_with(topic_key, "x"), ("orders",)),
+    "reset-offsets": Scene(reset_offsets, ("Reset offsets of group 'audit'",)),
+    "reset-preview": Scene(reset_preview, ("would change", "Apply")),
+    "delete-offsets": Scene(delete_offsets, ("audit",)),
+    "tail-start": Scene(tail_start, ("Tail a topic",)),
+    "tail-export": Scene(_with(tail_key, "orders", "x"), ("JSON Lines file", "kview-orders-")),
+    "message-detail": Scene(_with(tail_key, "orders", "enter"), ("schema", "order.v1")),
+    "message-detail-binary": Scene(_with(tail_key, "sensor-frames", "enter"), ("sensor-frames",)),
+    "produce-load": Scene(_with(producer_key, "ctrl+l"), ("Templated load into 'orders'",)),
+    "import-file": Scene(import_file, ("o-900001",)),
+    "producer-settings": Scene(_with(producer_key, "ctrl+t"), ("acks",)),
+    "send-history": Scene(_with(producer_key, "ctrl+b"), ("o-manual",)),
+}
+
+
+# -- fixtures and the test --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recording():
+    return load()
+
+
+@pytest.fixture
+def frozen(recording):
+    """The recording's moment, in UTC, in a directory with the same path
+    everywhere; measured durations (``perf_counter``) read zero."""
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    (WORKDIR / "sample.jsonl").write_text(SAMPLE, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(WORKDIR)
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        # Textual imports perf_counter by name (so keeps the real one); kview's
+        # panes call time.perf_counter() to say how long a refresh took.
+        patch.setattr(time, "perf_counter", lambda: 0.0)
+        try:
+            with time_machine.travel(round(recording["cluster"]["recorded_at"]), tick=False):
+                yield
+        finally:
+            patch.undo()
+            time.tzset()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("scene", SCENES)
+def test_snapshot(scene: str, theme: str, size: str, recording, frozen, snap_compare) -> None:
+    app = replay_app(recording, theme=theme)
+    wanted = SCENES[scene]
+
+    async def run_before(pilot) -> None:
+        await wanted.steps(pilot)
+        await wait_for_text(pilot, *wanted.expect)
+        freeze_cursors(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+    assert app.backend.writes == []  # a scene only looks: nothing was asked of the cluster
