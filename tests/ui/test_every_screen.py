@@ -446,8 +446,8 @@ async def test_every_pane_and_modal_at_80x24(kafka):
 
         # -- groups, every group operation's form, the reset preview, group detail
         await pilot.press("4")
-        await expect(pilot, None, "Groups", "Consumer group", "Status", "Lag", "Time lag", "groups · updated",
-                     what="groups pane")
+        await expect(pilot, None, "Groups", "Consumer group", "Status", "Lag", "Time lag", " groups · ",
+                     what="groups pane")  # the status line's start: what follows depends on the cluster
         await pilot.press("slash", *group, "enter")
         await wait_for(pilot, lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
                        what="group selected")

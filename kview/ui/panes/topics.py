@@ -488,14 +488,16 @@ class TopicsPane(TopicOperations, Pane):
         total = len(snapshot.topics) - (0 if self.show_internal else internal)
         parts = [f"{human_count(shown)} of {human_count(total)} topics" if shown != total
                  else f"{human_count(total)} topics"]
+        # The filter next to the count it explains: at 80 columns the end of
+        # this line is cut.
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
         if internal and not self.show_internal:
             parts.append(f"{internal} internal hidden (i)")
         table = self.table
         if table.sort_column:
             arrow = "↓" if table.sort_reverse else "↑"
             parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow} (s/S)")
-        if self.filter_text:
-            parts.append(f"filter '{self.filter_text}'")
         if urp:
             parts.append(f"{urp} under-replicated partition(s)")
         if snapshot.outline:
