@@ -67,6 +67,11 @@ async def create_topics(client: ClusterClient, partitions: dict[str, int]) -> No
             topic = md.topic(name)
             if topic is None or len(topic.partitions) != n or any(p.leader < 0 for p in topic.partitions):
                 return False
+            # A leader in the metadata can come a moment before the leader
+            # answers ListOffsets for the new partition: wait for both.
+            marks = await client.watermarks(topic.partitions)
+            if len(marks) != n:
+                return False
         return True
 
     await wait_for(ready, what="topics to have leaders")
