@@ -19,6 +19,7 @@ from typing import Any
 from aiokafka.errors import IncompatibleBrokerVersion, KafkaError
 from aiokafka.protocol.admin import DescribeConfigsRequest
 
+from kview.core.cluster import per_broker
 from kview.core.errors import KafkaRequestError, KViewError, describe_exception
 from kview.core.models import BrokerInfo, ClusterMetadata
 from kview.core.protocol.cluster_requests import (
@@ -125,17 +126,7 @@ async def describe_log_dirs(
         response = await client.send(broker, DescribeLogDirsRequest(topics), f"log dirs of broker {broker}")
         return log_dirs_from_response(broker, response)
 
-    results = await asyncio.gather(*(one(b) for b in ids), return_exceptions=True)
-    dirs: dict[int, tuple[LogDirInfo, ...]] = {}
-    errors: dict[int, str] = {}
-    for broker, result in zip(ids, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result
-            errors[broker] = describe_exception(result)
-        else:
-            dirs[broker] = result
-    return dirs, errors
+    return await per_broker(ids, one)
 
 
 # -- configs --------------------------------------------------------------------------

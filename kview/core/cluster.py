@@ -19,7 +19,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from operator import itemgetter
@@ -530,3 +530,23 @@ async def _close_quietly(admin: AIOKafkaAdminClient) -> None:
         await admin.close()
     except Exception:  # closing a half-started client can fail; nothing to report
         log.debug("admin close failed", exc_info=True)
+
+
+async def per_broker(
+    ids: Iterable[int], one: Callable[[int], Awaitable[_T]]
+) -> tuple[dict[int, _T], dict[int, str]]:
+    """``one(broker)`` for every broker at once: the answers by broker and,
+    for brokers that failed, the reason in words (a broker that is down must
+    not hide the others' answers)."""
+    ids = list(ids)
+    results = await asyncio.gather(*(one(b) for b in ids), return_exceptions=True)
+    answers: dict[int, _T] = {}
+    errors: dict[int, str] = {}
+    for broker, result in zip(ids, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            errors[broker] = describe_exception(result)
+        else:
+            answers[broker] = result
+    return answers, errors

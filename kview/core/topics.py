@@ -33,7 +33,7 @@ from aiokafka.protocol.admin import (
 )
 
 from kview.core.brokers import ConfigEntry, LogDirInfo, describe_configs, describe_log_dirs
-from kview.core.cluster import off_loop
+from kview.core.cluster import off_loop, per_broker
 from kview.core.errors import KafkaRequestError, KViewError, describe_exception
 from kview.core.models import ClusterMetadata, PartitionInfo, TopicInfo, Watermarks
 from kview.core.protocol import bulk_requests as bulk
@@ -386,17 +386,7 @@ async def log_dirs_by_broker(client, broker_ids: Iterable[int]) -> tuple[dict[in
             raise KafkaRequestError(decoded[0], subject=f"log dirs of broker {broker}")
         return decoded
 
-    results = await asyncio.gather(*(one(b) for b in ids), return_exceptions=True)
-    dirs: dict[int, LogDirsTuple] = {}
-    errors: dict[int, str] = {}
-    for broker, result in zip(ids, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result
-            errors[broker] = describe_exception(result)
-        else:
-            dirs[broker] = result
-    return dirs, errors
+    return await per_broker(ids, one)
 
 
 def leader_size(partition: PartitionInfo, sizes: Mapping[int, int] | None) -> int | None:
