@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -50,16 +53,21 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
 
 
 async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str]) -> list[Path]:
+    """One app per shot: drive it to the pane once, then save it in every theme
+    (switching the theme repaints the same screen, so the themes show the same
+    moment and the producer sends its message once)."""
     written = []
     profile = ClusterProfile(name="demo", bootstrap=tuple(bootstrap.split(",")), refresh_interval=1.0)
     config = Config(clusters={"demo": profile}, default_cluster="demo")
-    for theme in themes:
-        for stem, keys in SHOTS:
-            app = make_app(config, profile)
-            async with app.run_test(size=size) as pilot:
+    for stem, keys in SHOTS:
+        app = make_app(config, profile)
+        async with app.run_test(size=size) as pilot:
+            app.theme = themes[0]
+            await asyncio.sleep(4)  # two refreshes: rates and lag have data
+            await _keys(pilot, *keys)
+            for theme in themes:
                 app.theme = theme
-                await asyncio.sleep(4)  # two refreshes: rates and lag have data
-                await _keys(pilot, *keys)
+                await pilot.pause(0.3)
                 name = f"{stem}.svg" if theme == DEFAULT_THEME else f"{stem}-{theme.removeprefix('kview-')}.svg"
                 app.save_screenshot(filename=name, path=str(HERE))
                 written.append(HERE / name)
@@ -73,6 +81,12 @@ def main() -> int:
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     themes = [DEFAULT_THEME] + ([] if args.default_only else list(OTHER_THEMES))
+    # The app remembers the last theme chosen: keep that (and any config) out
+    # of the user's own directories.
+    scratch = tempfile.mkdtemp(prefix="kview-screenshots-")
+    os.environ["KVIEW_STATE_DIR"] = os.path.join(scratch, "state")
+    os.environ["KVIEW_CONFIG"] = os.path.join(scratch, "config.yaml")
+    os.environ["KVIEW_LOG_DIR"] = os.path.join(scratch, "logs")
     with DevCluster(1) as cluster:
         traffic = DemoTraffic(cluster.bootstrap, rate=80)
         traffic.start()
@@ -81,6 +95,7 @@ def main() -> int:
                 print(path.relative_to(HERE.parent))
         finally:
             traffic.stop()
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -4,6 +4,7 @@ quorum (``kafka-metadata-quorum describe --status`` / ``--replication``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -156,7 +157,13 @@ async def test_broker_configs_mark_non_defaults_like_kafka_configs(kafka3, clien
     kafka3.run_tool("kafka-configs", "--alter", "--entity-type", "brokers", "--entity-name", "1",
                     "--add-config", "log.cleaner.backoff.ms=16000")
     try:
-        ours = {c.name: c for c in await service.broker_configs(1)}
+        # The broker applies a dynamic config when it reads it from the metadata
+        # log, a moment after the tool returns: wait until it reports it.
+        for _ in range(60):
+            ours = {c.name: c for c in await service.broker_configs(1)}
+            if ours["log.cleaner.backoff.ms"].value == "16000":
+                break
+            await asyncio.sleep(0.25)
         tool = parse_all_configs(
             kafka3.run_tool("kafka-configs", "--describe", "--entity-type", "brokers", "--entity-name", "1", "--all").stdout
         )
