@@ -7,7 +7,9 @@ end; tests must leave them usable (restart any broker they stop)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from collections import defaultdict
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -20,6 +22,23 @@ settings.register_profile(
     "fuzz", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Kafka's CLI tools are the suite's biggest fixed cost (a JVM each): count them
+# and their wall time, printed at the end, so that a test that leans on them in
+# a loop shows up.
+_TOOL_SECONDS: dict[str, list[float]] = defaultdict(list)
+_run_tool = DevCluster.run_tool
+
+
+def _counted_run_tool(self, tool, *args, **kwargs):
+    start = time.monotonic()
+    try:
+        return _run_tool(self, tool, *args, **kwargs)
+    finally:
+        _TOOL_SECONDS[tool].append(time.monotonic() - start)
+
+
+DevCluster.run_tool = _counted_run_tool
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +81,14 @@ def pytest_sessionfinish(session, exitstatus):
     if leftovers:
         session.exitstatus = 1
         print(f"\nKafka processes left running after the tests: {leftovers}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TOOL_SECONDS:
+        runs = sum(len(v) for v in _TOOL_SECONDS.values())
+        total = sum(sum(v) for v in _TOOL_SECONDS.values())
+        by_tool = ", ".join(
+            f"{tool} {len(v)}x {sum(v):.0f}s"
+            for tool, v in sorted(_TOOL_SECONDS.items(), key=lambda kv: -sum(kv[1]))
+        )
+        terminalreporter.write_line(f"Kafka CLI tools: {runs} runs, {total:.0f} s ({by_tool})")

@@ -83,3 +83,18 @@ def test_cluster_reports_its_jars_version(kafka):
     out = kafka.run_tool("kafka-broker-api-versions").stdout
     assert f"127.0.0.1:{kafka.brokers[0].port}" in out
     assert os.path.basename(str(devcluster.cache_dir())) == f"kafka-{devcluster.KAFKA_VERSION}"
+
+
+def test_tool_runs_load_a_recorded_class_archive(kafka, tmp_path, monkeypatch):
+    # A fresh cache dir for the archives only (the jars stay where they are):
+    # the first run records the tool's class archive, later runs load it and
+    # print exactly what a run without it prints.
+    libs = devcluster.ensure_jars()
+    monkeypatch.setattr(devcluster, "_archive_path", lambda tool: tmp_path / f"{tool}.jsa")
+    assert "-Xshare:auto" in kafka.tool_command("kafka-topics", "--list")
+    first = kafka.run_tool("kafka-topics", "--list").stdout
+    assert (tmp_path / "kafka-topics.jsa").stat().st_size > 0
+    command = kafka.tool_command("kafka-topics", "--list")
+    assert f"-XX:SharedArchiveFile={tmp_path / 'kafka-topics.jsa'}" in command
+    assert kafka.run_tool("kafka-topics", "--list").stdout == first
+    assert not list(tmp_path.glob("*.tmp")) and libs.is_dir()
