@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from aiokafka.errors import IncompatibleBrokerVersion, KafkaError
 from aiokafka.protocol.admin import DescribeConfigsRequest
 
-from kview.core.cluster import per_broker
+from kview.core.cluster import off_loop, per_broker
 from kview.core.errors import KafkaRequestError, KViewError, describe_exception
 from kview.core.models import BrokerInfo, ClusterMetadata
+from kview.core.protocol import bulk_requests as bulk
+from kview.core.protocol.bulk_requests import LogDirsTuple, read_log_dirs
 from kview.core.protocol.cluster_requests import (
     CONFIG_SOURCES,
     METADATA_TOPIC,
@@ -29,6 +31,8 @@ from kview.core.protocol.cluster_requests import (
     DescribeLogDirsRequest,
     DescribeQuorumRequest,
 )
+
+_T = TypeVar("_T")
 
 # -- log directories ------------------------------------------------------------------
 
@@ -60,11 +64,24 @@ class LogDirInfo:
     """Size of the dir's volume; None before DescribeLogDirs v4 or when unknown."""
     usable_bytes: int | None
     replicas: tuple[ReplicaLog, ...]
+    """Every replica log in the dir; empty in a summary (``summary_counts``)."""
+    summary_counts: tuple[int, int] | None = None
+    """(replica logs, their bytes) when the dir was summarized without its
+    replicas (the brokers pane: 20,000 ReplicaLogs per refresh otherwise)."""
 
     @property
     def size(self) -> int:
         """Bytes of all the replica logs in this dir (what kafka-log-dirs sums)."""
+        if self.summary_counts is not None:
+            return self.summary_counts[1]
         return sum(r.size for r in self.replicas)
+
+    @property
+    def replica_count(self) -> int:
+        """How many replica logs the dir holds (future ones included)."""
+        if self.summary_counts is not None:
+            return self.summary_counts[0]
+        return len(self.replicas)
 
     @property
     def used_fraction(self) -> float | None:
@@ -115,11 +132,75 @@ def log_dirs_from_response(broker: int, response: Any) -> tuple[LogDirInfo, ...]
     return tuple(sorted(dirs, key=lambda d: d.path))
 
 
+def log_dirs_from_tuples(broker: int, decoded: LogDirsTuple, *, with_replicas: bool = True
+                         ) -> tuple[LogDirInfo, ...]:
+    """kview's view of one broker's DescribeLogDirs answer as ``read_log_dirs``
+    decodes it (equal to ``log_dirs_from_response``'s).  Without replicas,
+    each dir keeps only their count and bytes (``summary_counts``)."""
+    error, results = decoded
+    if error:
+        raise KafkaRequestError(error, subject=f"log dirs of broker {broker}")
+    dirs = []
+    for code, path, topics, total, usable in results:
+        if with_replicas:
+            replicas = tuple(
+                ReplicaLog(topic, index, broker, path, size, lag, bool(future))
+                for topic, partitions in topics
+                for index, size, lag, future in partitions
+            )
+            summary = None
+        else:
+            replicas = ()
+            summary = (sum(len(partitions) for _topic, partitions in topics),
+                       sum(size for _topic, partitions in topics for _index, size, _lag, _future in partitions))
+        dirs.append(LogDirInfo(
+            broker=broker,
+            path=path,
+            error=str(KafkaRequestError(code)) if code else None,
+            total_bytes=_known(total),
+            usable_bytes=_known(usable),
+            replicas=replicas,
+            summary_counts=summary,
+        ))
+    return tuple(sorted(dirs, key=lambda d: d.path))
+
+
+async def log_dirs_tuples(
+    client, broker_ids: Iterable[int], convert: Callable[[int, LogDirsTuple], _T] | None = None,
+) -> tuple[dict[int, Any], dict[int, str]]:
+    """Every partition's log dirs, one DescribeLogDirs request per broker, all
+    at once, decoded by the bulk reader (in the worker thread when big) and
+    then, there too, given to ``convert(broker, decoded)`` if given.  Returns
+    the answers by broker and, for brokers that did not answer (or answered
+    an error), the reason in words."""
+    ids = sorted(set(broker_ids))
+
+    def decode(broker: int, body: bytes, version: int) -> Any:
+        decoded = read_log_dirs(body, version)
+        if decoded[0]:
+            raise KafkaRequestError(decoded[0], subject=f"log dirs of broker {broker}")
+        return decoded if convert is None else convert(broker, decoded)
+
+    async def one(broker: int) -> Any:
+        response = await client.send(broker, bulk.DescribeLogDirsRequest(None), f"log dirs of broker {broker}")
+        return await off_loop(len(response.body), decode, broker, response.body, response.version)
+
+    return await per_broker(ids, one)
+
+
 async def describe_log_dirs(
-    client, broker_ids: Iterable[int], topics: list[tuple[str, list[int]]] | None = None
+    client, broker_ids: Iterable[int], topics: list[tuple[str, list[int]]] | None = None,
+    *, with_replicas: bool = True,
 ) -> tuple[dict[int, tuple[LogDirInfo, ...]], dict[int, str]]:
     """One DescribeLogDirs request per broker, all at once.  Returns the dirs by
-    broker and, for brokers that did not answer, the reason in words."""
+    broker and, for brokers that did not answer, the reason in words.
+
+    Every partition's (``topics`` None) is decoded by the bulk reader off the
+    event loop; ``with_replicas=False`` keeps only each dir's replica count
+    and bytes (what the brokers pane shows)."""
+    if topics is None:
+        return await log_dirs_tuples(client, broker_ids,
+                                     partial(log_dirs_from_tuples, with_replicas=with_replicas))
     ids = sorted(set(broker_ids))
 
     async def one(broker: int) -> tuple[LogDirInfo, ...]:
@@ -377,13 +458,8 @@ def summarize_brokers(
     quorum: QuorumInfo | None,
 ) -> tuple[BrokerSummary, ...]:
     """Rows of the brokers pane from metadata, log dirs and the quorum (pure)."""
-    leaders: Counter[int] = Counter()
-    replicas: Counter[int] = Counter()
-    for partition in metadata.partitions:
-        if partition.leader >= 0:
-            leaders[partition.leader] += 1
-        for replica in partition.replicas:
-            replicas[replica] += 1
+    # Counted once per metadata (in the backend's worker thread when big).
+    leaders, replicas = metadata.broker_counts
     controller = quorum.leader_id if quorum is not None and quorum.leader_id >= 0 else metadata.controller_id
     known: dict[int, BrokerInfo] = {b.node_id: b for b in metadata.brokers}
     absent = set(replicas) | ({v.node_id for v in quorum.voters} if quorum else set())
@@ -399,8 +475,8 @@ def summarize_brokers(
                 rack=info.rack if info else None,
                 is_controller=node_id == controller,
                 online=info is not None,
-                leaders=leaders[node_id],
-                replicas=replicas[node_id],
+                leaders=leaders.get(node_id, 0),
+                replicas=replicas.get(node_id, 0),
                 log_dirs=log_dirs.get(node_id, ()),
                 log_dirs_error=log_dir_errors.get(node_id),
             )
@@ -425,11 +501,13 @@ class BrokerService:
         response = await self.client.send_any(DescribeQuorumRequest(), "describe quorum")
         return quorum_from_response(response.to_object())
 
-    async def brokers(self) -> BrokersSnapshot:
-        """Every broker with leader/replica counts, log dirs, and the quorum."""
+    async def brokers(self, *, with_replicas: bool = True) -> BrokersSnapshot:
+        """Every broker with leader/replica counts, log dirs, and the quorum.
+        ``with_replicas=False``: each log dir keeps only its replicas' count
+        and bytes, not one ReplicaLog per replica (the pane needs no more)."""
         metadata = await self.client.metadata()
         (dirs, dir_errors), quorum_result = await asyncio.gather(
-            describe_log_dirs(self.client, (b.node_id for b in metadata.brokers)),
+            describe_log_dirs(self.client, (b.node_id for b in metadata.brokers), with_replicas=with_replicas),
             self._quorum_or_reason(),
         )
         quorum, quorum_error = quorum_result

@@ -460,13 +460,18 @@ def _watermarks_from(
     lows: dict[tuple[str, int], int], highs: dict[tuple[str, int], int]
 ) -> dict[tuple[str, int], Watermarks]:
     """Watermarks of the partitions both ListOffsets answers have."""
-    return {key: Watermarks(key[0], key[1], offset, highs[key]) for key, offset in lows.items() if key in highs}
+    # Equal watermarks are reused from the last refresh (few new objects, see models).
+    from kview.core.models import reuse_watermarks
+
+    return {key: reuse_watermarks(key, offset, highs[key]) for key, offset in lows.items() if key in highs}
 
 
 def metadata_from_tuples(decoded: MetadataTuple) -> ClusterMetadata:
     """kview's metadata from ``read_metadata``'s tuples (sorted like
     ``metadata_from_response``: brokers by id, topics by name, partitions by
     index)."""
+    from kview.core.models import reuse_topic
+
     raw_brokers, cluster_id, controller, raw_topics = decoded
     brokers = tuple(sorted((BrokerInfo(*b) for b in raw_brokers), key=lambda b: b.node_id))
     by_index = itemgetter(1)
@@ -474,11 +479,8 @@ def metadata_from_tuples(decoded: MetadataTuple) -> ClusterMetadata:
     for error_code, name, internal, raw_partitions in raw_topics:
         error = None if error_code == 0 else str(KafkaRequestError(error_code))
         raw_partitions.sort(key=by_index)
-        partitions = tuple(
-            PartitionInfo(name, index, leader, replicas or (), isr or (), offline or ())
-            for _error, index, leader, replicas, isr, offline in raw_partitions
-        )
-        topics.append(TopicInfo(name, internal, partitions, error))
+        # The topic of the last refresh when nothing changed (see models.reuse_topic).
+        topics.append(reuse_topic(name, internal, error, raw_partitions))
     topics.sort(key=lambda t: t.name)
     return ClusterMetadata(
         cluster_id=cluster_id,

@@ -5,15 +5,31 @@ Totals over every partition (counts, the partitions of all topics, the
 messages of a snapshot) are computed once per object (``cached_property``:
 the objects never change): on 20,000 partitions each costs a pass over all of
 them, and the overview and the header ask for them on every refresh.  The
-backend computes them up front, off the UI's event loop (``warm_totals``)."""
+backend computes them up front, off the UI's event loop (``warm_totals``).
+
+The classes made by the thousand per refresh (brokers, partitions, topics,
+watermarks) have ``__slots__``: no per-object ``__dict__`` means half the
+objects for Python's cycle collector to track and scan, and its passes over
+a big heap are what stall the UI.  The two made once per refresh
+(ClusterMetadata, ClusterSnapshot) keep a ``__dict__`` for their cached totals.
+
+For the same reason a refresh reuses the topics, partitions and watermarks
+of the one before when they are equal (``reuse_topic``, ``reuse_watermarks``):
+on a cluster that changes little, a refresh of 20,000 partitions then leaves
+next to no new objects behind.  Reused objects are equal by value, so nothing
+shown changes; they are found by weak reference, so nothing is kept alive
+that no metadata or watermarks hold."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BrokerInfo:
     node_id: int
     host: str
@@ -25,7 +41,7 @@ class BrokerInfo:
         return f"{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartitionInfo:
     topic: str
     partition: int
@@ -49,7 +65,7 @@ class PartitionInfo:
         return tuple(r for r in self.replicas if r not in self.isr)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class TopicInfo:
     name: str
     internal: bool
@@ -103,7 +119,20 @@ class ClusterMetadata:
     def offline_count(self) -> int:
         return sum(1 for p in self.partitions if p.leader < 0)
 
-    _TOTALS = ("partitions", "partition_count", "under_replicated_count", "offline_count")
+    @cached_property
+    def broker_counts(self) -> tuple[dict[int, int], dict[int, int]]:
+        """(partitions led, replicas held) by broker id; partitions without a
+        leader are not counted as led by anyone."""
+        leaders: dict[int, int] = {}
+        replicas: dict[int, int] = {}
+        for p in self.partitions:
+            if p.leader >= 0:
+                leaders[p.leader] = leaders.get(p.leader, 0) + 1
+            for r in p.replicas:
+                replicas[r] = replicas.get(r, 0) + 1
+        return leaders, replicas
+
+    _TOTALS = ("partitions", "partition_count", "under_replicated_count", "offline_count", "broker_counts")
 
     def warm_totals(self) -> ClusterMetadata:
         """Compute the totals now (the backend does, in a worker thread, so
@@ -122,7 +151,7 @@ class ClusterMetadata:
         return updated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Watermarks:
     """Low (log start) and high (log end) offsets of one partition."""
 
@@ -154,3 +183,50 @@ class ClusterSnapshot:
         self.metadata.warm_totals()
         _ = self.total_messages
         return self
+
+
+# -- reuse between refreshes ------------------------------------------------------------
+
+_TOPICS: weakref.WeakValueDictionary[str, TopicInfo] = weakref.WeakValueDictionary()
+"""The latest TopicInfo made for each topic name that is still alive."""
+_MARKS: weakref.WeakValueDictionary[tuple[str, int], Watermarks] = weakref.WeakValueDictionary()
+"""The latest Watermarks made for each partition that are still alive."""
+
+
+def reuse_topic(name: str, internal: bool, error: str | None,
+                partitions: Iterable[tuple[Any, int, int, tuple[int, ...] | None, tuple[int, ...] | None,
+                                           tuple[int, ...] | None]]) -> TopicInfo:
+    """``TopicInfo(name, internal, partitions, error)`` from partitions given
+    as ``(anything, index, leader, replicas, isr, offline replicas)`` sorted
+    by index (None lists meaning empty: the bulk metadata reader's tuples),
+    or, when equal, the TopicInfo made last time (and its partitions)."""
+    raw = partitions if isinstance(partitions, (list, tuple)) else list(partitions)
+    previous = _TOPICS.get(name)
+    old: dict[int, PartitionInfo] = {}
+    if previous is not None:
+        olds = previous.partitions
+        if previous.internal == internal and previous.error == error and len(olds) == len(raw):
+            for p, (_, index, leader, replicas, isr, offline) in zip(olds, raw):
+                if (p.partition != index or p.leader != leader or p.replicas != (replicas or ())
+                        or p.isr != (isr or ()) or p.offline_replicas != (offline or ())):
+                    break
+            else:
+                return previous
+        old = {p.partition: p for p in olds}
+    made = []
+    for _, index, leader, replicas, isr, offline in raw:
+        partition = PartitionInfo(name, index, leader, replicas or (), isr or (), offline or ())
+        kept = old.get(index)
+        made.append(kept if kept is not None and kept == partition else partition)
+    topic = TopicInfo(name, internal, tuple(made), error)
+    _TOPICS[name] = topic
+    return topic
+
+
+def reuse_watermarks(key: tuple[str, int], low: int, high: int) -> Watermarks:
+    """``Watermarks(*key, low, high)``, or the equal one made last time."""
+    previous = _MARKS.get(key)
+    if previous is not None and previous.low == low and previous.high == high:
+        return previous
+    marks = _MARKS[key] = Watermarks(key[0], key[1], low, high)
+    return marks

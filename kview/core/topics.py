@@ -32,12 +32,11 @@ from aiokafka.protocol.admin import (
     DeleteTopicsRequest,
 )
 
-from kview.core.brokers import ConfigEntry, LogDirInfo, describe_configs, describe_log_dirs
-from kview.core.cluster import off_loop, per_broker
+from kview.core.brokers import ConfigEntry, LogDirInfo, describe_configs, describe_log_dirs, log_dirs_tuples
+from kview.core.cluster import off_loop
 from kview.core.errors import KafkaRequestError, KViewError, describe_exception
 from kview.core.models import ClusterMetadata, PartitionInfo, TopicInfo, Watermarks
-from kview.core.protocol import bulk_requests as bulk
-from kview.core.protocol.bulk_requests import LogDirsTuple, read_log_dirs
+from kview.core.protocol.bulk_requests import LogDirsTuple
 from kview.core.protocol.cluster_requests import (
     OP_DELETE,
     OP_SET,
@@ -303,7 +302,7 @@ def partition_rates(
 # -- the topics table -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TopicSummary:
     """One row of the topics table."""
 
@@ -374,19 +373,9 @@ def replica_sizes_from_tuples(log_dirs: Mapping[int, LogDirsTuple]) -> dict[tupl
 
 
 async def log_dirs_by_broker(client, broker_ids: Iterable[int]) -> tuple[dict[int, LogDirsTuple], dict[int, str]]:
-    """Every partition's log dirs, one DescribeLogDirs request per broker, all
-    at once, decoded by the bulk reader.  Returns the answers by broker and,
-    for brokers that did not answer, the reason in words."""
-    ids = sorted(set(broker_ids))
-
-    async def one(broker: int) -> LogDirsTuple:
-        response = await client.send(broker, bulk.DescribeLogDirsRequest(None), f"log dirs of broker {broker}")
-        decoded = await off_loop(len(response.body), read_log_dirs, response.body, response.version)
-        if decoded[0]:
-            raise KafkaRequestError(decoded[0], subject=f"log dirs of broker {broker}")
-        return decoded
-
-    return await per_broker(ids, one)
+    """Every partition's log dirs as ``read_log_dirs`` decodes them, by broker,
+    and for brokers that did not answer the reason in words (``log_dirs_tuples``)."""
+    return await log_dirs_tuples(client, broker_ids)
 
 
 def leader_size(partition: PartitionInfo, sizes: Mapping[int, int] | None) -> int | None:
@@ -454,7 +443,7 @@ def summarize_topic(
 # -- one topic's detail -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartitionRow:
     """One partition in the topic detail pane."""
 
@@ -580,6 +569,9 @@ class TopicService:
         self._samples_lock = threading.Lock()
         """The table's rows are computed in a worker thread (``topics``), the
         detail's on the loop: both read and write the samples."""
+        self._rows: dict[str, TopicSummary] = {}
+        """The last refresh's rows by name: an equal row is reused, so a
+        refresh of a quiet cluster leaves few new objects behind."""
 
     @property
     def read_only(self) -> bool:
@@ -611,11 +603,15 @@ class TopicService:
         partitions = metadata.partitions
         rates = self._rates(now, watermarks, ((p.topic, p.partition) for p in partitions))
         sizes = replica_sizes_from_tuples(log_dirs)
-        rows = tuple(
-            summarize_topic(t, watermarks, sizes, rates)
-            for t in metadata.topics
-            if include_internal or not t.internal
-        )
+        previous = self._rows
+        made = []
+        for t in metadata.topics:
+            if include_internal or not t.internal:
+                row = summarize_topic(t, watermarks, sizes, rates)
+                old = previous.get(row.name)
+                made.append(old if old is not None and old == row else row)
+        rows = tuple(made)
+        self._rows = {row.name: row for row in rows}
         return rows, sum(1 for p in partitions if p.leader >= 0)
 
     async def outline(self, metadata: ClusterMetadata, *, include_internal: bool = True) -> TopicsSnapshot:

@@ -188,7 +188,7 @@ class ReplayBrokerService(BrokerService):
     def _part(self) -> Mapping[str, Any]:
         return self.client.recording["brokers"]
 
-    async def brokers(self) -> BrokersSnapshot:
+    async def brokers(self, *, with_replicas: bool = True) -> BrokersSnapshot:
         return self._part["brokers"]
 
     async def quorum(self) -> QuorumInfo:

@@ -148,5 +148,8 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
                                               for line in screen_lines(app)),
                            timeout=60, what="the stopped broker marked offline")
             assert pane.brokers_snapshot.broker(stopped).replicas >= 3
+            # ... and the status line says so first.
+            assert any(line.strip().startswith(f"3 broker(s), 1 offline ({stopped}) · ")
+                       for line in screen_lines(app)), screen_text(app)
         finally:
             kafka3.start_broker(stopped)

@@ -103,3 +103,31 @@ async def test_filter_shows_the_passing_rows_in_order_and_keeps_the_cursor():
         table.set_rows([(n, lazy(n), (n, len(n))) for n in names + ["x1", "x0"]])
         await pilot.pause()
         assert table.keys() == ["x1", "x0"]
+
+
+async def test_every_key_has_an_id_and_can_be_remapped():
+    from textual.binding import Binding
+
+    ids = [b.id for b in FastTable.BINDINGS if isinstance(b, Binding)]
+    assert len(ids) == len(FastTable.BINDINGS) and all(i and i.startswith("table.") for i in ids)
+    assert len(set(ids)) == len(ids)
+
+    rows = [(f"r{i}", (f"r{i}", str(i), ""), (f"r{i}", i)) for i in range(20)]
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        # What the config's ``keys:`` section does (KViewApp.set_keymap).
+        app.set_keymap({"table.down": "j", "table.up": "k", "table.last": "G"})
+        table = app.query_one(FastTable)
+        table.focus()
+        table.set_rows(rows)
+        table.sort_by("name", reverse=False)
+        await pilot.pause()
+        await pilot.press("j", "j", "j")
+        assert table.cursor_key == "r11"  # sorted as text: r0, r1, r10, r11 ...
+        await pilot.press("k")
+        assert table.cursor_key == "r10"
+        await pilot.press("G")
+        assert table.cursor_key == "r9"
+        # The old key no longer moves the cursor: the id was remapped, not added to.
+        await pilot.press("up")
+        assert table.cursor_key == "r9"

@@ -619,3 +619,32 @@ async def test_fast_table_keeps_the_selected_row_in_place_across_updates():
         await pilot.press("enter")
         await pilot.pause()
         assert app.selected == [key]
+
+
+async def test_the_status_line_puts_trouble_first_at_80_columns(kafka, unique_name):
+    """80 columns cut the status line's end: the count and the filter come
+    first, then partitions in trouble and the refresh's problems; the sort and
+    the time of the refresh are what gets cut."""
+    name = f"st80-{unique_name[-6:]}"  # short: the filter shown must leave room for the rest
+    create(kafka, name, 1)
+    app = make_test_app(kafka, refresh=600.0)  # no refresh replaces the snapshot drawn below
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        pane = await open_topics(pilot, name)
+        total = sum(1 for t in pane.topics_snapshot.topics if not t.internal)
+
+        def status_row() -> str:
+            return next((line for line in screen_rows(app) if " topics" in line and "·" in line), "")
+
+        await wait_for(pilot, lambda: status_row().strip().startswith(f"1 of {total} topics · filter '{name}'"),
+                       what="count and filter first")
+        # The same snapshot with the topic in trouble and a broker not answering.
+        snapshot = pane.topics_snapshot
+        troubled = tuple(replace(t, under_replicated=1, offline=1) if t.name == name else t
+                         for t in snapshot.topics)
+        pane.show(replace(snapshot, topics=troubled, problems=("log dirs of broker 9: unreachable",)))
+        await pilot.pause(0.2)
+        shown = status_row().strip().rstrip("…").rstrip()
+        wanted = (f"1 of {total} topics · filter '{name}' · 1 offline partition(s) · 1 under-replicated · "
+                  "log dirs of broker 9: unreachable · ")
+        # What fits of it, from its start (the rest, the sort and the time, cut).
+        assert wanted.startswith(shown) and len(shown) > 60, shown

@@ -28,7 +28,7 @@ from aiokafka.protocol.offset import (
     OffsetResponse_v3,
 )
 
-from kview.core.brokers import log_dirs_from_response
+from kview.core.brokers import log_dirs_from_response, log_dirs_from_tuples
 from kview.core.cluster import _offsets_from_raw, _watermarks_from, metadata_from_response, metadata_from_tuples
 from kview.core.protocol import bulk_requests as bulk
 from kview.core.protocol.bulk_requests import (
@@ -150,6 +150,41 @@ def test_metadata_dataclasses_are_sorted_and_complete():
     assert metadata.topic("__consumer_offsets").internal
     assert metadata.topic("gone").error is not None and "UnknownTopicOrPartition" in metadata.topic("gone").error
     assert metadata.controller_id == 2 and metadata.cluster_id == "cluster-É1"
+
+
+def test_a_refresh_reuses_what_did_not_change():
+    """Decoding the same answer twice gives the very same topic and partition
+    objects (a refresh leaves no new ones for the cycle collector); a
+    changed partition is new and equal to what aiokafka's route makes, its
+    unchanged neighbours are kept; equal watermarks are reused, changed ones not."""
+    raw = _metadata_bytes(5)
+    first = metadata_from_tuples(read_metadata(raw, 5))
+    second = metadata_from_tuples(read_metadata(raw, 5))
+    assert first == second
+    assert all(a is b for a, b in zip(first.topics, second.topics, strict=True))
+
+    decoded = read_metadata(raw, 5)
+    many = next(t for t in decoded[3] if t[1] == "many")
+    changed = [p for p in many[3] if p[1] == 7][0]
+    many[3][many[3].index(changed)] = changed[:4] + ((2, 3, 1),) + changed[5:]  # ISR back to full
+    third = metadata_from_tuples(decoded)
+    assert third == metadata_from_response(_as_aiokafka_object(decoded, 5))
+    old, new = second.topic("many"), third.topic("many")
+    assert new is not old and new.partitions[7].isr == (2, 3, 1) and not new.partitions[7].under_replicated
+    assert all(new.partitions[i] is old.partitions[i] for i in range(12) if i != 7)
+    assert third.topic("orders") is second.topic("orders")
+    assert (new.under_replicated, old.under_replicated) == (2, 3)
+
+    raw_type = bulk.ListOffsetsRequest([]).prepare({2: (0, 3)}).RESPONSE_TYPE
+
+    def marks(high: int):
+        low = raw_type.decode(OffsetResponse_v3(0, [("t", [(0, 0, -1, 5), (1, 0, -1, 0)])]).encode())
+        top = raw_type.decode(OffsetResponse_v3(0, [("t", [(0, 0, -1, high), (1, 0, -1, 3)])]).encode())
+        return _watermarks_from(_offsets_from_raw(1, low), _offsets_from_raw(1, top))
+
+    before, after = marks(9), marks(12)
+    assert after[("t", 1)] is before[("t", 1)]
+    assert after[("t", 0)] is not before[("t", 0)] and (after[("t", 0)].low, after[("t", 0)].high) == (5, 12)
 
 
 def test_read_metadata_refuses_short_or_long_bodies():
@@ -301,6 +336,23 @@ def test_read_log_dirs_equals_kviews_schema_decoding(version):
     })
     assert by_tuples == by_infos
     assert by_tuples[("orders", 0)] == {1: 1000, 2: 1001} and ("orders", 1) not in by_tuples  # future log
+
+
+@pytest.mark.parametrize("version", range(1, 6))
+def test_log_dirs_from_tuples_equal_the_schema_route(version):
+    """The brokers pane's log dirs (bulk reader) equal those decoded by the
+    protocol schema; the summary keeps the same sizes and replica counts."""
+    raw = _log_dirs_bytes(version)
+    theirs = log_dirs_from_response(7, LOG_DIR_RESPONSES[version].decode(BytesIO(raw)))
+    ours = log_dirs_from_tuples(7, read_log_dirs(raw, version))
+    assert ours == theirs
+    summary = log_dirs_from_tuples(7, read_log_dirs(raw, version), with_replicas=False)
+    assert [d.replicas for d in summary] == [(), ()]
+    assert [(d.path, d.error, d.total_bytes, d.usable_bytes) for d in summary] == \
+        [(d.path, d.error, d.total_bytes, d.usable_bytes) for d in theirs]
+    assert [(d.size, d.replica_count) for d in summary] == [(d.size, d.replica_count) for d in theirs]
+    # The sums themselves: 1000 + 2048 (a future log counts, as it always did) + 300 + 10.
+    assert [(d.size, d.replica_count) for d in summary] == [(3358, 4), (0, 0)]
 
 
 def test_read_log_dirs_top_level_error():

@@ -29,7 +29,7 @@ BROKER_COLUMNS = (
     Column("rack", "Rack", 8, 4),
     Column("controller", "Ctrl", 4, 1),
     Column("state", "State", 7, 1),
-    Column("leaders", "Lead", 5, 1, numeric=True),
+    Column("leaders", "Lead", 6, 1, numeric=True),  # "10,000" whole
     Column("replicas", "Replicas", 8, 2, numeric=True),
     Column("logs", "Log size", 10, 2, numeric=True),
     Column("disk", "Disk", 4, 2, numeric=True),
@@ -119,7 +119,9 @@ class BrokersPane(Pane):
     # -- data --------------------------------------------------------------------------
 
     async def collect(self) -> BrokersSnapshot:
-        return await self.service.brokers()
+        # Sizes per dir only: one ReplicaLog per partition would be 20,000
+        # objects per refresh on a big cluster, for nothing shown.
+        return await self.service.brokers(with_replicas=False)
 
     def show(self, data: BrokersSnapshot) -> None:
         self.brokers_snapshot = data
@@ -127,13 +129,28 @@ class BrokersPane(Pane):
         self._show_quorum(data)
         if self.configs_of is None or data.broker(self.configs_of) is None:
             self._load_configs()
+        self._update_status(data)
+
+    def _update_status(self, data: BrokersSnapshot) -> None:
+        """Most important first (80 columns cut the end): the count and the
+        brokers offline, what failed, the age; the cluster id last."""
         stamp = time.strftime("%H:%M:%S", time.localtime(data.taken_at))
-        text = f"{len(data.brokers)} broker(s) · cluster {data.cluster_id or '?'} · updated {stamp}"
-        errors = [f"broker {b.node_id} log dirs: {b.log_dirs_error}" for b in data.brokers if b.log_dirs_error]
+        down = [b.node_id for b in data.brokers if not b.online]
+        parts = [f"{len(data.brokers)} broker(s)"]
+        if down:
+            parts[0] += f", {len(down)} offline ({', '.join(map(str, down))})"
+        errors = [f"broker {b.node_id} log dirs: {b.log_dirs_error}"
+                  for b in data.brokers if b.online and b.log_dirs_error]
+        parts.extend(errors)
         if errors:
-            self.show_error(f"{text} · {'; '.join(errors)}")
+            parts.append(f"updated {stamp}")
+            parts.append(f"cluster {data.cluster_id or '?'}")
+            self.show_error(" · ".join(parts))
         else:
-            self.set_status(text)
+            # The healthy line fits 80 columns whole.
+            parts.append(f"cluster {data.cluster_id or '?'}")
+            parts.append(f"updated {stamp}")
+            self.set_status(" · ".join(parts))
 
     def _show_brokers(self, data: BrokersSnapshot) -> None:
         stop = theme_style(self.app, "status-stop", bold=True)

@@ -21,6 +21,8 @@ class OverviewPane(Pane):
     pane_id = "overview"
     title = "Overview"
     polls = False
+    _drawn: ClusterSnapshot | None = None
+    """The snapshot on screen (a hidden overview draws none)."""
 
     DEFAULT_CSS = """
     OverviewPane #overview-stats { height: 3; padding: 0 1; border-bottom: solid $panel-lighten-2; }
@@ -53,14 +55,23 @@ class OverviewPane(Pane):
         self.watch(self.kview, "connection", self._draw_connection)
         self.set_interval(1.0, self._tick_age)
 
+    def on_show(self) -> None:
+        super().on_show()
+        # Snapshots that came while another pane was shown were not drawn.
+        self._draw_snapshot(self.kview.snapshot)
+        self._tick_age()
+
     def _stat(self, key: str, label: str, value: str, bad: bool = False) -> None:
         widget = self.query_one(f"#stat-{key}", Static)
         widget.update(f"{label}\n{value}")
         widget.set_class(bad, "-bad")
 
     def _draw_snapshot(self, snapshot: ClusterSnapshot | None) -> None:
-        if snapshot is None:
+        # Hidden (another pane is shown), drawing would only cost the keys
+        # pressed there: on_show draws the latest snapshot.
+        if snapshot is None or snapshot is self._drawn or not self.display:
             return
+        self._drawn = snapshot
         meta = snapshot.metadata
         user_topics = [t for t in meta.topics if not t.internal]
         self._stat("brokers", "Brokers", str(len(meta.brokers)))
@@ -70,12 +81,8 @@ class OverviewPane(Pane):
         self._stat("urp", "Under-repl", str(meta.under_replicated_count), meta.under_replicated_count > 0)
         self._stat("offline", "Offline", str(meta.offline_count), meta.offline_count > 0)
         self._stat("messages", "Messages", human_count(snapshot.total_messages))
-        leaders: dict[int, int] = {}
-        replicas: dict[int, int] = {}
-        for p in meta.partitions:
-            leaders[p.leader] = leaders.get(p.leader, 0) + 1
-            for r in p.replicas:
-                replicas[r] = replicas.get(r, 0) + 1
+        # Counted once per metadata, in the backend's worker thread.
+        leaders, replicas = meta.broker_counts
         table = self.query_one(DataTable)
         seen = set()
         with self.app.batch_update():
@@ -101,6 +108,8 @@ class OverviewPane(Pane):
         self._tick_age()
 
     def _tick_age(self) -> None:
+        if not self.display:
+            return
         snapshot = self.kview.snapshot
         state = self.kview.connection
         status = self.query_one("#overview-status", PaneStatus)
@@ -111,7 +120,8 @@ class OverviewPane(Pane):
             age = human_duration(time.time() - snapshot.taken_at)
             cluster = snapshot.metadata.cluster_id or "?"
             if state.connected:
-                text = f"cluster {cluster} · updated {age} ago"
+                # How fresh first: the id (22 characters) is what 80 columns may cut.
+                text = f"updated {age} ago · cluster {cluster}"
                 status.remove_class("-error")
             else:
                 text = f"STALE ({age} old) · {state.error or 'disconnected'}"

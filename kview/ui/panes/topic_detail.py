@@ -197,10 +197,11 @@ class TopicDetailPane(TopicOperations, Pane):
                  (g.name, g.state, g.members, g.partitions, g.lag))
                 for g in data.groups
             ])
+        # What went wrong first, the hints last: 80 columns cut the end.
         stamp = time.strftime("%H:%M:%S", time.localtime(data.detail.taken_at))
         text = f"updated {stamp} · tab moves between tables · esc goes back"
         if data.detail.problems:
-            self.show_error(f"{text} · {'; '.join(data.detail.problems)}")
+            self.show_error(f"{'; '.join(data.detail.problems)} · {text}")
         else:
             self.set_status(text)
 

@@ -41,6 +41,7 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: producer settings", "kview.ui.screens.producer_settings", "ProducerSettingsScreen"),
     ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
     ("Filter line (/)", "kview.ui.widgets.filter_bar", "FilterBar"),
+    ("Tables (the topics list)", "kview.ui.widgets.fast_table", "FastTable"),
 )
 """(section title, module, class) of every dialog (and the filter line) with
 keys of its own.  They work only while it is open, so they are in the help

@@ -48,13 +48,15 @@ class FastTable(ScrollView, can_focus=True):
     scroll; a row cursor moved with the arrow keys and the mouse."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(False)", "First row", show=False),
-        Binding("end", "edge(True)", "Last row", show=False),
-        Binding("enter", "select", "Select", show=False),
+        # Ids (``table.*``) let users remap them from the config's ``keys:``;
+        # every table (topics, topic detail, groups ...) shares them.
+        Binding("up", "cursor(-1)", "Previous row", id="table.up", show=False),
+        Binding("down", "cursor(1)", "Next row", id="table.down", show=False),
+        Binding("pageup", "page(-1)", "Page up", id="table.page_up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="table.page_down", show=False),
+        Binding("home", "edge(False)", "First row", id="table.first", show=False),
+        Binding("end", "edge(True)", "Last row", id="table.last", show=False),
+        Binding("enter", "select", "Open the row", id="table.select", show=False),
     ]
 
     COMPONENT_CLASSES = {
