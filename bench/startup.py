@@ -163,8 +163,8 @@ def closed_port() -> int:
 
 
 # The first frame of kview: the header line, the overview's figures, its
-# brokers table and the footer.
-KVIEW_MARKERS = ("kview │", "Brokers", "Controller", "Partitions", "Host:port", "1 Overview")
+# brokers table and the footer (its right end: the last thing drawn on a line).
+KVIEW_MARKERS = ("kview │", "Brokers", "Controller", "Partitions", "Host:port", "q Quit")
 KVIEW_DATA_MARKERS = ("● connected", "1 brokers")
 BARE_MARKERS = ("hello from a bare Textual app", "palette")
 

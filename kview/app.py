@@ -11,27 +11,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
-from kview.core.cluster import ClusterClient
 from kview.core.config import ClusterProfile, Config
 from kview.core.errors import KViewError, describe_exception
 from kview.core.models import ClusterSnapshot
 from kview.core.services import ClusterServices
 from kview.ui.commands import KViewCommands
-from kview.ui.messages import ProduceTo
+from kview.ui.messages import OpenGroup, OpenTopic, ProduceTo, TailTopic
 from kview.ui.panes.base import Pane
-from kview.ui.messages import OpenGroup, OpenTopic, TailTopic
-from kview.ui.screens.help import HelpScreen, binding_rows
-from kview.ui.screens.jump import JumpScreen
 from kview.ui.state import ConnectionState
 from kview.ui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
 from kview.ui.widgets.cluster_header import ClusterHeader
+from kview.ui.widgets.key_footer import KeyFooter
+
+if TYPE_CHECKING:
+    # Imported when the first connection is made, after the first frame:
+    # aiokafka (and ssl, socket) cost more than the rest of the first paint.
+    from kview.core.cluster import ClusterClient
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,16 @@ DETAIL_PANES: tuple[PaneSpec, ...] = (
 """Panes shown in place of another (enter on a topic or a group), without a
 key of their own: listed here for the help and the palette."""
 
-BackendFactory = Callable[[ClusterProfile], ClusterClient]
-ServicesFactory = Callable[[ClusterClient], ClusterServices]
+BackendFactory = Callable[[ClusterProfile], "ClusterClient"]
+ServicesFactory = Callable[["ClusterClient"], ClusterServices]
+
+
+def default_backend(profile: ClusterProfile) -> ClusterClient:
+    """kview's cluster client for ``profile`` (imports aiokafka on first use)."""
+    from kview.core.cluster import ClusterClient
+
+    return ClusterClient(profile)
+
 
 MAX_RETRY_DELAY = 30.0
 
@@ -99,7 +109,7 @@ class KViewApp(App[None]):
         self,
         config: Config,
         profile: ClusterProfile,
-        backend_factory: BackendFactory = ClusterClient,
+        backend_factory: BackendFactory = default_backend,
         *,
         start_pane: str = "overview",
         services_factory: ServicesFactory = ClusterServices,
@@ -108,7 +118,7 @@ class KViewApp(App[None]):
         self.config = config
         self.profile = profile
         self.backend_factory = backend_factory
-        self.backend = backend_factory(profile)
+        self._backend: ClusterClient | None = None  # made on first use, after the first frame
         self.active_pane_id = start_pane
         self._monitor_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -135,6 +145,17 @@ class KViewApp(App[None]):
         if self.is_running:
             remember_theme(name)
 
+    @property
+    def backend(self) -> ClusterClient:
+        """The client of the current cluster (made on first use)."""
+        if self._backend is None:
+            self._backend = self.backend_factory(self.profile)
+        return self._backend
+
+    @backend.setter
+    def backend(self, client: ClusterClient) -> None:
+        self._backend = client
+
     def status_colour(self, status: str) -> str:
         """The theme's colour for a status name (ok, warn, stall, stop, ...)."""
         return self.theme_variables.get(f"status-{status.lower()}") or self.theme_variables.get("foreground", "")
@@ -144,7 +165,10 @@ class KViewApp(App[None]):
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
         yield ContentSwitcher(id="panes")
-        yield Footer()
+        yield KeyFooter(
+            essentials=(("app.help", "Help"), ("app.jump", "Go"), ("app.palette", "Commands"), ("app.quit", "Quit")),
+            group=tuple(f"pane.{spec.pane_id}" for spec in PANES), group_label="Panes", id="footer",
+        )
 
     async def on_mount(self) -> None:
         if self.config.keys:
@@ -153,7 +177,8 @@ class KViewApp(App[None]):
             self.notify(problem, title="Theme", severity="warning", timeout=8)
         self._header.set_state(cluster_name=self.profile.name, read_only=self.profile.read_only)
         await self.show_pane(self.active_pane_id)
-        self._start_monitor()
+        # Connecting imports aiokafka: after the first frame is on the screen.
+        self.call_after_refresh(self._start_monitor)
 
     @property
     def _header(self) -> ClusterHeader:
@@ -170,8 +195,10 @@ class KViewApp(App[None]):
     async def show_pane(self, pane_id: str) -> Pane:
         """Switch to a pane, building it on first visit."""
         spec = self.pane_spec(pane_id)
-        if self.active_pane_id != pane_id and not any(s.pane_id == self.active_pane_id for s in PANES):
-            self._back_stack.clear()  # leaving a detail pane by its pane key
+        main_ids = {s.pane_id for s in PANES}
+        leaving_detail = self.active_pane_id != pane_id and self.active_pane_id not in main_ids
+        if leaving_detail:
+            self._back_stack.clear()  # left by a pane key: esc has nothing to go back to
         switcher = self.query_one("#panes", ContentSwitcher)
         panes = switcher.query_children(f"#pane-{pane_id}")
         if panes:
@@ -183,6 +210,10 @@ class KViewApp(App[None]):
         switcher.current = pane.id
         self._header.set_state(pane_title=spec.title)
         pane.focus_default()
+        if leaving_detail:
+            # Detail panes (a group's, a topic opened from it) are out of reach now.
+            for old in [c for c in switcher.children if isinstance(c, Pane) and c.pane_id not in main_ids]:
+                await old.remove()
         return pane
 
     async def action_show_pane(self, pane_id: str) -> None:
@@ -203,6 +234,8 @@ class KViewApp(App[None]):
         pane.focus_default()
 
     def action_jump(self) -> None:
+        from kview.ui.screens.jump import JumpScreen
+
         topics = [t.name for t in self.snapshot.metadata.topics] if self.snapshot else []
         panes = [spec.title.lower() for spec in PANES]
         self.push_screen(JumpScreen(panes + topics), self._jump_to)
@@ -224,11 +257,28 @@ class KViewApp(App[None]):
         """Leave a detail pane for the pane it was opened from."""
         if not self._back_stack:
             return
-        previous = self._back_stack.pop()
         detail_id = self.active_pane_id
-        await self.show_pane(previous)
-        for old in self.query_one("#panes", ContentSwitcher).query_children(f"#pane-{detail_id}"):
+        switcher = self.query_one("#panes", ContentSwitcher)
+        while self._back_stack:
+            previous = self._back_stack.pop()
+            if any(spec.pane_id == previous for spec in PANES):
+                await self.show_pane(previous)
+                break
+            # A detail pane this one was opened from (a topic from a group's
+            # detail): still mounted below it, unless replaced since.
+            below = switcher.query_children(f"#pane-{previous}")
+            if below:
+                self._switch_to(below.first(Pane))
+                break
+        for old in switcher.query_children(f"#pane-{detail_id}"):
             await old.remove()
+
+    def _switch_to(self, pane: Pane) -> None:
+        """Show a mounted pane: the switcher, the header's title, the focus."""
+        self.active_pane_id = pane.pane_id
+        self.query_one("#panes", ContentSwitcher).current = pane.id
+        self._header.set_state(pane_title=pane.title)
+        pane.focus_default()
 
     def active_pane(self) -> Pane | None:
         switcher = self.query_one("#panes", ContentSwitcher)
@@ -370,12 +420,15 @@ class KViewApp(App[None]):
             self._monitor_task.cancel()
         if self._services is not None:
             await self._services.close()
-        await self.backend.close()
+        if self._backend is not None:
+            await self._backend.close()
 
     # -- help and palette ------------------------------------------------------------
 
     def binding_sections(self) -> list[tuple[str, list[Binding]]]:
         """(section title, bindings) for the app and every pane."""
+        from kview.ui.screens.help import binding_rows
+
         sections = [("Global", binding_rows(self.BINDINGS))]
         for spec in (*PANES, *DETAIL_PANES):
             bindings = binding_rows(spec.load().BINDINGS)
@@ -384,10 +437,14 @@ class KViewApp(App[None]):
         return sections
 
     def action_help(self) -> None:
+        from kview.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.binding_sections(), dict(self._keymap)))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action of the app and its panes, every pane and every cluster."""
+        from kview.ui.screens.help import binding_rows
+
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         for binding in binding_rows(self.BINDINGS):
             if binding.action == "command_palette":
@@ -411,7 +468,7 @@ class KViewApp(App[None]):
 def make_app(
     config: Config,
     profile: ClusterProfile | None = None,
-    backend_factory: BackendFactory = ClusterClient,
+    backend_factory: BackendFactory = default_backend,
     **kwargs: Any,
 ) -> KViewApp:
     """Build the app for ``profile`` (default: the config's default cluster)."""

@@ -31,14 +31,17 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import platformdirs
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from kview.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = None  # PyYAML, imported by the first parse: ``kview --help`` reads no YAML
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -160,7 +163,19 @@ def config_path() -> Path:
     override = os.environ.get("KVIEW_CONFIG")
     if override:
         return Path(override).expanduser()
-    return platformdirs.user_config_path("kview") / "config.yaml"
+    return user_config_dir() / "config.yaml"
+
+
+def user_config_dir() -> Path:
+    """kview's directory under platformdirs' user config dir.  On Linux it
+    is the XDG rule, applied here: platformdirs brings tempfile, shutil and
+    the compression modules, a good part of ``kview --help``'s time."""
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        return Path(xdg if xdg.strip() else os.path.expanduser("~/.config")) / "kview"
+    import platformdirs
+
+    return platformdirs.user_config_path("kview")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -178,6 +193,7 @@ def load_config(path: Path | None = None) -> Config:
 def parse_config(text: str, path: Path | str = "<config>") -> Config:
     """Validate YAML text into a Config; errors name file, line and field."""
     path = Path(path)
+    _import_yaml()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -188,6 +204,14 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     except RecursionError:  # PyYAML composes nested collections recursively
         raise ConfigError(_one_line(f"{path}: nested too deeply")) from None
     return _Validator(path).config(root)
+
+
+def _import_yaml() -> None:
+    global yaml
+    if yaml is None:
+        import yaml as module
+
+        yaml = module
 
 
 def resolve_secret(value: str, where: str) -> Secret:

@@ -158,8 +158,10 @@ class GroupDetailPane(GroupOperations, Pane):
         self._show_partitions(data.partitions)
         self._show_members(data.members)
         stamp = time.strftime("%H:%M:%S", time.localtime(self.taken_at))
-        self.set_status(f"updated {stamp} · r reset · o delete a topic's offsets · d delete group · "
-                        "tab switches tables · esc back")
+        # The footer shows the group keys as room allows; here the ways about
+        # come first, the keys last (80 columns cut them, the help lists them).
+        self.set_status(f"updated {stamp} · esc back · tab switches tables · enter opens a partition's topic · "
+                        "r reset · o delete a topic's offsets · d delete group")
 
     def _show_summary(self, g: GroupSummary) -> None:
         missing = g.state in ("Dead", "") and not g.partitions and not g.members

@@ -363,6 +363,9 @@ class GroupsPane(GroupOperations, Pane):
         self._update_status(len(groups))
 
     def _update_status(self, shown: int) -> None:
+        """Most useful first, so that 80 columns cut only the tail: the count
+        (and the filter that made it), the alarms, errors, then the sort, the
+        time of the data and the legend."""
         snapshot = self.groups_snapshot
         if snapshot is None:
             return
@@ -371,6 +374,8 @@ class GroupsPane(GroupOperations, Pane):
             parts = ["no consumer groups"]
         else:
             parts = [f"{shown} of {total} groups" if shown != total else f"{total} groups"]
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
         counts: dict[str, int] = {}
         for g in snapshot.groups:
             counts[str(g.status)] = counts.get(str(g.status), 0) + 1
@@ -380,19 +385,19 @@ class GroupsPane(GroupOperations, Pane):
         breaches = sum(1 for g in snapshot.groups if g.retention_breach)
         if breaches:
             parts.append(f"{breaches} {BREACH_MARK} retention breach")
-        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-        took = f" in {self._refresh_seconds:.2f}s" if self._refresh_seconds is not None else ""
-        parts.append(f"updated {stamp}{took}")
-        if self.filter_text:
-            parts.append(f"filter '{self.filter_text}'")
+        if snapshot.errors:
+            parts.append("; ".join(snapshot.errors))
         table = self.table
         if table.sort_column:
             arrow = "↓" if table.sort_reverse else "↑"
             parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow}")
+        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+        took = f" in {self._refresh_seconds:.2f}s" if self._refresh_seconds is not None else ""
+        parts.append(f"updated {stamp}{took}")
         parts.append("~ = estimated")
         text = " · ".join(parts)
         if snapshot.errors:
-            self.show_error(f"{text} · {'; '.join(snapshot.errors)}")
+            self.show_error(text)
         else:
             self.set_status(text)
 

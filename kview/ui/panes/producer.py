@@ -183,7 +183,8 @@ class ProducerPane(Pane):
         self._show_settings()
         self.watch(self.kview, "snapshot", self._snapshot_changed)
         if self.kview.profile.read_only:
-            self.set_status("read-only cluster: you can compose, but sending is refused")
+            self.set_status("READ-ONLY cluster: sending is refused · tab: next field · "
+                            "esc: leave the field, then 1-6 switch panes")
         else:
             self.set_status("tab: next field · ctrl+s: send · esc: leave the field, then 1-6 switch panes")
 

@@ -1,4 +1,5 @@
-"""The header line: cluster name, connection state, brokers, controller, mode."""
+"""The header line: cluster name, mode, connection state, the pane shown,
+brokers and controller (most important first: a narrow terminal cuts the end)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from kview.ui.state import ConnectionState
 
 
 class ClusterHeader(Static):
+    """One line across the screen whatever it says: a new text costs a
+    repaint, never a layout, and the same text costs nothing."""
+
     DEFAULT_CSS = """
-    ClusterHeader { dock: top; height: 1; background: $primary; color: $text; padding: 0 1; }
+    ClusterHeader { dock: top; height: 1; width: 1fr; background: $primary; color: $text; padding: 0 1; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -24,6 +28,9 @@ class ClusterHeader(Static):
         self.pane_title = ""
         self.connection = ConnectionState()
         self.snapshot: ClusterSnapshot | None = None
+        self._shown: Text | None = None
+        self.updates = 0
+        """How many times the text changed (each costs one repaint)."""
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.redraw)
@@ -44,13 +51,22 @@ class ClusterHeader(Static):
             retry = f", retry in {state.retry_in:.0f}s" if state.retry_in else ""
             age = f", data {human_duration(stale)} old" if stale is not None else ""
             text.append(f" │ ✖ unreachable{age}{retry}", style="bold reverse")
+        if self.pane_title:
+            text.append(f" │ {self.pane_title}")
         if self.snapshot is not None:
             meta = self.snapshot.metadata
             text.append(f" │ {len(meta.brokers)} brokers")
             text.append(f" │ ctrl {meta.controller_id if meta.controller_id is not None else '-'}")
-        if self.pane_title:
-            text.append(f" │ {self.pane_title}")
-        self.update(text)
+        # Redrawn every second (the age of stale data): unchanged, it costs nothing.
+        if text != self._shown:
+            self._shown = text
+            self.updates += 1
+            self.update(text, layout=False)
+
+    @property
+    def text(self) -> str:
+        """What the header says, as plain text."""
+        return self._shown.plain if self._shown is not None else ""
 
     def set_state(self, **changes) -> None:
         for key, value in changes.items():
