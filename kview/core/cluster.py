@@ -38,6 +38,8 @@ from kview.core.models import (
     PartitionInfo,
     TopicInfo,
     Watermarks,
+    reuse_topic,
+    reuse_watermarks,
 )
 from kview.core.protocol import bulk_requests as bulk
 from kview.core.protocol.bulk_requests import (
@@ -461,8 +463,6 @@ def _watermarks_from(
 ) -> dict[tuple[str, int], Watermarks]:
     """Watermarks of the partitions both ListOffsets answers have."""
     # Equal watermarks are reused from the last refresh (few new objects, see models).
-    from kview.core.models import reuse_watermarks
-
     return {key: reuse_watermarks(key, offset, highs[key]) for key, offset in lows.items() if key in highs}
 
 
@@ -470,8 +470,6 @@ def metadata_from_tuples(decoded: MetadataTuple) -> ClusterMetadata:
     """kview's metadata from ``read_metadata``'s tuples (sorted like
     ``metadata_from_response``: brokers by id, topics by name, partitions by
     index)."""
-    from kview.core.models import reuse_topic
-
     raw_brokers, cluster_id, controller, raw_topics = decoded
     brokers = tuple(sorted((BrokerInfo(*b) for b in raw_brokers), key=lambda b: b.node_id))
     by_index = itemgetter(1)
