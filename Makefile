@@ -23,9 +23,11 @@ jars: $(STAMP)
 demo: jars
 	$(BIN)/kview demo
 
-## Run the whole test suite (unit, integration on real Kafka, headless UI).
+## Run the whole test suite (unit, integration on real Kafka, headless UI),
+## in TEST_WORKERS processes (pytest-xdist; each starts its own local Kafka).
+TEST_WORKERS ?= 2
 test: jars
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 ## Only the tests that need no Kafka.
 test-fast: $(STAMP)

@@ -71,16 +71,49 @@ def _isolated_config(tmp_path, monkeypatch):
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``):
+    every test of the three-broker cluster runs on one worker, so that cluster
+    starts once; other tests go to a worker a whole file at a time, so that a
+    file's module fixtures (secured brokers, recorded states) start once.  Each
+    worker has its own single-broker cluster."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "kafka3" if "kafka3" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+_LEFTOVERS: list[int] = []
+"""Kafka processes the workers (under xdist) reported still running."""
+
+
 def pytest_sessionfinish(session, exitstatus):
     """After every cluster fixture is torn down, no Kafka started by the harness
-    may still run: fail the session if one does."""
+    may still run: fail the session if one does.  An xdist worker hands its
+    findings (and its tool counts) to the controller, which fails the run."""
     from kview.core._reaper import processes_under
     from kview.core.devcluster import STARTED_DIRECTORIES
 
     leftovers = [pid for d in STARTED_DIRECTORIES for pid in processes_under(str(d))]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["kafka_leftovers"] = leftovers
+        workeroutput["tool_seconds"] = dict(_TOOL_SECONDS)
+        return
+    leftovers += _LEFTOVERS
     if leftovers:
         session.exitstatus = 1
         print(f"\nKafka processes left running after the tests: {leftovers}")
+
+
+def pytest_testnodedown(node, error):
+    """xdist controller: collect what a finished worker reported."""
+    output = getattr(node, "workeroutput", {})
+    _LEFTOVERS.extend(output.get("kafka_leftovers", ()))
+    for tool, seconds in output.get("tool_seconds", {}).items():
+        _TOOL_SECONDS[tool].extend(seconds)
 
 
 def pytest_terminal_summary(terminalreporter):
