@@ -16,7 +16,12 @@ the beginning with:
   to be idle.  Each key's handling time runs from the key event's creation to
   the end of its last dispatch (the focused widget, the widgets it bubbles
   through, the bindings and the action they run), and "on screen" to the
-  first frame composed after that.  Headless Textual skips building the
+  first frame composed after that.  Work a key only schedules (a pushed
+  screen's compose and mount, a focus change's restyle) runs after its last
+  dispatch: it shows in "on screen" and in the wait of the keys behind it,
+  and the CPU the app's thread spent while each key waited is printed too.
+  The time starts when the event is created on the key thread, so a key
+  waiting behind a batch or a frame counts that wait.  Headless Textual skips building the
   terminal's escape sequences; the bench builds them for every frame (and
   throws them away) so the app pays what it would in a terminal.
 

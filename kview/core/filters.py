@@ -81,7 +81,7 @@ class Filter:
     """A parsed filter: call it with a record.  ``text`` is the expression as
     typed; an empty expression matches everything (``matches_all``)."""
 
-    __slots__ = ("text", "predicate", "matches_all", "_select")
+    __slots__ = ("text", "predicate", "matches_all", "_select", "_plain")
 
     def __init__(self, text: str, predicate: Predicate, matches_all: bool = False) -> None:
         self.text = text
@@ -89,6 +89,7 @@ class Filter:
         self.matches_all = matches_all
         # Plain-text filters can also be run over a whole batch at once.
         self._select: Callable[[list[Any]], list[int]] | None = getattr(predicate, "select", None)
+        self._plain: tuple[bytes, bool, tuple[str, ...]] | None = getattr(predicate, "plain", None)
 
     def __call__(self, record: Any) -> bool:
         return self.predicate(record)
@@ -98,6 +99,23 @@ class Filter:
         if self._select is not None:
             return list(map(add, self._select(records), repeat(first)))
         return list(compress(range(first, first + len(records)), map(self.predicate, records)))
+
+    def narrows(self, other: Filter | None) -> bool:
+        """True when every record this filter matches also matches ``other``
+        (so only ``other``'s matches need testing).  Known for plain
+        substrings over the same fields: ``FAIL`` after ``FAI``, ``fa``
+        after ``f``; False whenever unsure."""
+        if other is None or other.matches_all:
+            return True
+        mine, theirs = self._plain, other._plain
+        if mine is None or theirs is None or mine[2] != theirs[2]:
+            return False
+        needle, fold, _ = mine
+        old, old_fold, _ = theirs
+        if old_fold:
+            # Theirs ignores (ASCII) case: a record holding my needle holds its lower-case form.
+            return old in (needle if fold else needle.lower())
+        return not fold and old in needle
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"
@@ -248,6 +266,9 @@ def _add_batch_select(predicate: Any, test: Any, fields: tuple[str, ...]) -> Non
     if not needle or _SEPARATOR in needle:
         return
     predicate.select = _batch_substring(needle, lowered is not None, fields)
+    # What Filter.narrows() compares: typing one more letter of a plain
+    # substring keeps a subset of the matches.
+    predicate.plain = (needle, lowered is not None, fields)
 
 
 def _batch_substring(needle: bytes, fold: bool, fields: tuple[str, ...]) -> Callable[[list[Any]], list[int]]:
@@ -920,6 +941,10 @@ class FilterView:
         self._matches: list[int] = []
         self._start = 0
         self._scanned = ring.first
+        self._candidates: list[int] | None = None
+        """After a narrowing reset: the previous filter's matches still to
+        test (all below _scanned), instead of every record."""
+        self._next_candidate = 0
 
     @property
     def active(self) -> bool:
@@ -927,24 +952,46 @@ class FilterView:
 
     @property
     def caught_up(self) -> bool:
-        return self._scanned >= self.ring.next
+        return self._candidates is None and self._scanned >= self.ring.next
 
     def update(self, limit: int | None = None) -> int:
         """Scan new records (at most ``limit``); returns how many new matches."""
         ring = self.ring
         if self.filter is None:
             self._scanned = ring.next
+            self._candidates = None
             return 0
+        found = 0
+        if self._candidates is not None:
+            found = self._test_candidates(limit)
+            if self._candidates is not None or limit is not None:
+                return found
         lo = max(self._scanned, ring.first)
         hi = ring.next if limit is None else min(ring.next, lo + limit)
-        found = 0
         if hi > lo:
             before = len(self._matches)
             self._matches.extend(self.filter.select(ring.range(lo, hi), lo))
-            found = len(self._matches) - before
+            found += len(self._matches) - before
             self._scanned = hi
         self._prune()
         return found
+
+    def _test_candidates(self, limit: int | None) -> int:
+        candidates = self._candidates
+        assert candidates is not None and self.filter is not None
+        ring = self.ring
+        i = max(self._next_candidate, bisect_left(candidates, ring.first, self._next_candidate))
+        end = len(candidates) if limit is None else min(len(candidates), i + max(1, limit))
+        chunk = candidates[i:end]
+        records = list(map(ring.get, chunk))
+        hits = self.filter.select(records)
+        before = len(self._matches)
+        self._matches.extend(map(chunk.__getitem__, hits))
+        self._next_candidate = end
+        if end >= len(candidates):
+            self._candidates = None
+        self._prune()
+        return len(self._matches) - before
 
     def _prune(self) -> None:
         first = self.ring.first
@@ -983,6 +1030,34 @@ class FilterView:
         end = len(self._matches) if stop is None else min(len(self._matches), base + max(0, stop))
         return self._matches[base + max(0, start):end]
 
+    @property
+    def scanned(self) -> int:
+        """Sequence number of the first record not looked at yet (every
+        record before it was tested, or ruled out by a narrowing)."""
+        if self._candidates is not None:
+            if self._next_candidate < len(self._candidates):
+                return min(self._candidates[self._next_candidate], self._scanned)
+            return self._scanned
+        return self._scanned
+
+    def adopt(self, matches: list[int], scanned: int) -> None:
+        """Take the matches another view of the same records found (sorted
+        sequence numbers below ``scanned``) instead of scanning for them again."""
+        self._matches = list(matches)
+        self._start = 0
+        self._scanned = scanned
+        self._candidates = None
+        self._next_candidate = 0
+
+    def nearest_index(self, seq: int) -> int:
+        """Index of ``seq``, or of the first visible record after it (the last
+        one when none is after it); 0 when nothing is visible."""
+        if self.filter is None:
+            return max(0, min(seq - self.ring.first, len(self.ring) - 1))
+        self._prune()
+        i = bisect_left(self._matches, seq, self._start) - self._start
+        return max(0, min(i, len(self._matches) - self._start - 1))
+
     def index_of(self, seq: int) -> int | None:
         """Index of sequence number ``seq`` among visible records, or None."""
         if self.filter is None:
@@ -994,8 +1069,27 @@ class FilterView:
         return None
 
     def reset(self, filter: Filter | None = None) -> None:
-        """Use a new filter (or the same after the ring was cleared); rescans lazily."""
-        self.filter = filter if filter is not None and not filter.matches_all else None
+        """Use a new filter (or the same after the ring was cleared); rescans
+        lazily.  A filter that narrows the current one (a letter typed at the
+        end of a substring) tests only the current matches, not the ring."""
+        new = filter if filter is not None and not filter.matches_all else None
+        old = self.filter
+        if new is not None and old is not None and new is not old and new.narrows(old):
+            self._prune()
+            pending = self._candidates[self._next_candidate:] if self._candidates is not None else []
+            # The old view's matches, then (still untested by it) its candidates.
+            candidates = self._matches[self._start:] + pending
+            if pending:
+                candidates.sort()
+            self.filter = new
+            self._matches = []
+            self._start = 0
+            self._candidates = candidates
+            self._next_candidate = 0
+            return  # _scanned stays: records after it are scanned as usual
+        self.filter = new
         self._matches = []
         self._start = 0
         self._scanned = self.ring.first
+        self._candidates = None
+        self._next_candidate = 0

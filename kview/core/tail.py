@@ -241,6 +241,7 @@ class Tail:
         fetch_max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
         fetch_max_wait_ms: int = 100,
         health_interval: float = 2.0,
+        ingest_catch_up: int = INGEST_CATCH_UP,
     ) -> None:
         self.profile = profile
         self.topic = topic
@@ -258,6 +259,9 @@ class Tail:
         self.fetch_max_bytes = fetch_max_bytes
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.health_interval = health_interval
+        self.ingest_catch_up = ingest_catch_up
+        """Older records a new filter scans per batch (0: the caller catches
+        up itself, e.g. the UI in time-bounded slices between key presses)."""
 
         self.status = TailStatus(STARTING, f"connecting to {profile.bootstrap_servers}")
         self.start_offsets: dict[int, int] = {}
@@ -455,7 +459,7 @@ class Tail:
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
         # has not looked at yet: after a filter change, scanning the whole
         # ring here would hold the loop (and the keys) for tens of ms.
-        matched = self.view.update(len(batch) + INGEST_CATCH_UP) if self.view.active else len(batch)
+        matched = self.view.update(len(batch) + self.ingest_catch_up) if self.view.active else len(batch)
         self.bytes_total += nbytes
         self._rates.add(len(batch), nbytes)
         if self.status.state not in (RUNNING, ERROR) and not self._paused:

@@ -13,6 +13,7 @@ import html
 import json
 import re
 import subprocess
+import weakref
 from datetime import datetime, timedelta
 
 import pytest
@@ -25,7 +26,7 @@ from kview.core.ring import make_record
 from kview.core.tail import RUNNING, StartPosition
 from kview.ui.messages import TailTopic
 from kview.core.filters import parse_filter
-from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _GcWhileTailing
+from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _fit_parts, _GcWhileTailing, short_count
 from kview.ui.screens.message_detail import MessageDetailScreen, detail_lines
 from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
                                          parse_start, parse_when)
@@ -488,6 +489,45 @@ def test_gc_tuning_nests_and_restores():
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
+def test_gc_after_batch_freezes_new_objects_and_collects_cycles_now_and_then():
+    tuning = _GcWhileTailing()
+    before = gc.get_freeze_count()
+    tuning.after_batch()  # not tailing: nothing changes
+    assert gc.get_freeze_count() == before
+    tuning.acquire()
+    try:
+        frozen = gc.get_freeze_count()
+        batch = [[i] for i in range(1_000)]  # tracked objects, like the consumer's records
+        tuning.after_batch()
+        assert gc.get_freeze_count() >= frozen + len(batch)  # the batch left the young generation
+        cycle: list = []
+        cycle.append(cycle)
+        probe = weakref.ref(_Cyclic(cycle))
+        tuning._next_full = 0.0  # a full collection is due, but a key is waiting
+        tuning.after_batch(busy=True)
+        assert probe() is not None
+        tuning.after_batch()  # due and idle: the frozen cycle is collected
+        assert probe() is None
+    finally:
+        tuning.release()
+    assert gc.get_freeze_count() == 0
+
+
+class _Cyclic:
+    def __init__(self, other: list) -> None:
+        self.me = self
+        self.other = other
+
+
+def test_status_counts_are_short_and_whole_facts_are_cut():
+    assert [short_count(n) for n in (0, 6, 30, 9_999, 25_123, 100_000, 1_900_000, 118_386.4)] == [
+        "0", "6", "30", "9,999", "25.1k", "100k", "1.9M", "118k"]
+    parts = ["FOLLOWING", "118k msg/s", "ring 100k", "dropped 1.9M", "matched 25.1k/100k", "22.6 MiB/s"]
+    assert _fit_parts(parts, 78) == "  ".join(parts)
+    assert _fit_parts(parts, 70) == "  ".join(parts[:5])  # bytes/s goes first, whole
+    assert _fit_parts(parts, 5) == "FOLLOWING"
+
+
 def test_frozen_source_with_known_matches_equals_a_rescan():
     records = [make_record("t", 0, i, value=b"hit" if i % 3 == 0 else b"miss") for i in range(30)]
     match = parse_filter("hit")
@@ -496,6 +536,23 @@ def test_frozen_source_with_known_matches_equals_a_rescan():
     assert given.seqs() == rescanned.seqs() == [100 + i for i in range(0, 30, 3)]
     assert len(given) == 10 and given.record(103) is records[3]
     assert len(FrozenSource(records, 100, None, seqs=[100])) == 30  # no filter: every record
+
+
+def test_frozen_source_scans_in_chunks_and_continues_a_live_scan():
+    records = [make_record("t", 0, i, value=b"hit" if i % 7 == 0 else b"miss") for i in range(5_000)]
+    match = parse_filter("hit")
+    expected = [1_000 + i for i in range(0, 5_000, 7)]
+    lazy = FrozenSource(records, 1_000, match)
+    assert not lazy.caught_up and 0 < len(lazy) < len(expected)  # the first slice only
+    while not lazy.caught_up:
+        lazy.update(300)
+    assert lazy.seqs() == expected and len(lazy) == len(expected)
+    assert lazy.index_of(1_007) == 1 and lazy.index_of(1_008) is None
+    assert lazy.nearest_index(1_008) == 2 and lazy.nearest_index(10**9) == len(expected) - 1
+    # A pause hands over what the live view found below ``scanned``; the rest is scanned here.
+    handed = FrozenSource(records, 1_000, match, seqs=[s for s in expected if s < 3_000], scanned=3_000)
+    handed.update()
+    assert handed.caught_up and handed.seqs() == expected
 
 
 def test_columns_fit_the_width():

@@ -187,3 +187,58 @@ class RingMachine(RuleBasedStateMachine):
 
 TestRingMachine = RingMachine.TestCase
 TestRingMachine.settings = settings(max_examples=100, stateful_step_count=40, deadline=None)
+
+
+# -- a filter view over the ring, narrowed as a filter is typed ----------------------------
+
+_WORDS = [b"FAILED", b"failed", b"Fail", b"fa", b"ok", b"FAX", b"xfaILx"]
+
+
+def test_narrows_only_when_every_match_would_match_the_old_filter():
+    from kview.core.filters import parse_filter
+
+    def narrows(new: str, old: str) -> bool:
+        return parse_filter(new).narrows(parse_filter(old))
+
+    assert narrows("FA", "F") and narrows("fa", "f") and narrows("fA", "f") and narrows("FAIL", "AI")
+    assert narrows("x", "")  # everything matched before
+    assert not narrows("fa", "F")  # case-insensitive now, exact before
+    assert not narrows("F", "FA") and not narrows("key:FA", "FA") and not narrows("/FA/", "F")
+    assert not narrows('.status == "FAILED"', "FAILED")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    capacity=st.sampled_from([5, 50, 400]),
+    typed=st.sampled_from([["f", "fa", "fai", "fail"], ["F", "FA", "FAI", "FAILED"], ["f", "fA", "fAI"],
+                           ["F", "Fa", "fa"], ["fa", "f", "fai"], ["", "F", "FA"], ["key:F", "key:FA", "FA"]]),
+    steps=st.lists(st.tuples(st.integers(1, 300), st.integers(0, 120)), max_size=4),
+    data=st.data(),
+)
+def test_filter_view_agrees_with_a_full_rescan(capacity, typed, steps, data):
+    """Whatever the order of keystrokes, partial scans and arriving batches,
+    the view ends with exactly the records the filter matches."""
+    from kview.core.filters import FilterView, parse_filter
+
+    ring = Ring(capacity)
+    made = [0]
+
+    def arrive(n: int) -> None:
+        values = data.draw(st.lists(st.sampled_from(_WORDS), min_size=n, max_size=n))
+        keys = data.draw(st.lists(st.sampled_from([None, b"k", b"FA"]), min_size=n, max_size=n))
+        ring.extend([make_record("t", 0, made[0] + i, key=k, value=v) for i, (k, v) in enumerate(zip(keys, values))])
+        made[0] += n
+
+    arrive(data.draw(st.integers(0, 600)))
+    view = FilterView(ring)
+    for text in typed:
+        match = parse_filter(text)
+        view.reset(match)
+        for limit, newcomers in steps:
+            view.update(limit)
+            arrive(newcomers)
+        while not view.caught_up:
+            view.update(data.draw(st.integers(1, 300)))
+        expected = [s for s in range(ring.first, ring.next) if match.matches_all or match(ring[s])]
+        assert (view.seqs() if view.active else list(range(ring.first, ring.next))) == expected
+        assert len(view) == len(expected)

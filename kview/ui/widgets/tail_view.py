@@ -15,7 +15,6 @@ falling out of the ring.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -32,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kview.core.codecs import preview
+from kview.core.filters import FilterView
 
 # -- what is visible -----------------------------------------------------------------------
 
@@ -60,43 +60,104 @@ class LiveSource:
 
     def nearest_index(self, seq: int) -> int:
         """Index of ``seq``, or of the first visible record after it."""
-        found = self.view.index_of(seq)
-        if found is not None:
-            return found
-        if not self.view.active:
-            return max(0, min(seq - self.ring.first, len(self.ring) - 1))
-        return min(bisect_left(self.view.seqs(), seq), max(0, len(self.view) - 1))
+        return self.view.nearest_index(seq)
+
+    @property
+    def caught_up(self) -> bool:
+        return self.view.caught_up
+
+
+FIRST_SCAN = 1_024
+"""Records a new frozen source's filter scans at once: enough to fill the
+screen for most filters; the rest follows in chunks (``update``), so typing a
+filter while paused never scans a 100,000-record ring per keystroke."""
+
+
+class _FrozenRing:
+    """What FilterView needs of a ring, over the records a pause copied."""
+
+    __slots__ = ("records", "first", "next")
+
+    def __init__(self, records: list[Any], first: int) -> None:
+        self.records = records
+        self.first = first
+        self.next = first + len(records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, seq: object) -> bool:
+        return isinstance(seq, int) and self.first <= seq < self.next
+
+    def get(self, seq: int, default: Any = None) -> Any:
+        return self.records[seq - self.first] if self.first <= seq < self.next else default
+
+    def range(self, start: int | None = None, stop: int | None = None) -> list[Any]:
+        lo = self.first if start is None or start < self.first else start
+        hi = self.next if stop is None or stop > self.next else stop
+        return self.records[lo - self.first:hi - self.first] if hi > lo else []
 
 
 class FrozenSource:
     """The records the ring held when the view was paused, filtered by
-    ``match`` (a core Filter, or None for all of them)."""
+    ``match`` (a core Filter, or None for all of them).  The filter scans
+    lazily like the live FilterView: ``update(limit)`` looks at more records,
+    ``caught_up`` says whether it has seen them all."""
 
     def __init__(self, records: list[Any], first_seq: int, match: Any = None,
-                 seqs: list[int] | None = None) -> None:
-        """``seqs``: the matching sequence numbers when the caller knows them
-        already (the live FilterView's), so pausing does not rescan the ring."""
+                 seqs: list[int] | None = None, scanned: int | None = None) -> None:
+        """``seqs``: the matching sequence numbers the caller knows already
+        (the live FilterView's), found among the records before ``scanned``
+        (default: all of them), so pausing does not rescan the ring."""
         self.records = records
         self.first = first_seq
-        if seqs is None and match is not None:
-            seqs = match.select(records, first_seq)
-        self._seqs: list[int] | None = seqs if match is not None else None
+        self._ring = _FrozenRing(records, first_seq)
+        self._view: FilterView | None = None
+        if match is not None and not getattr(match, "matches_all", False):
+            view = FilterView(self._ring, match)
+            if seqs is not None:
+                view.adopt(seqs, self._ring.next if scanned is None else scanned)
+            view.update(FIRST_SCAN)
+            self._view = view
 
     def refilter(self, match: Any) -> FrozenSource:
-        return FrozenSource(self.records, self.first, match)
+        """The same records under ``match``.  This source is spent: its
+        filter's work is handed over (a narrowing filter tests only the
+        current matches, see FilterView.reset)."""
+        view = self._view
+        if view is None or match is None or getattr(match, "matches_all", False):
+            return FrozenSource(self.records, self.first, match)
+        fresh = FrozenSource(self.records, self.first)
+        fresh._ring = self._ring
+        view.reset(match)
+        view.update(FIRST_SCAN)
+        fresh._view = view
+        self._view = None
+        return fresh
+
+    @property
+    def caught_up(self) -> bool:
+        return self._view is None or self._view.caught_up
+
+    def update(self, limit: int | None = None) -> int:
+        """Scan up to ``limit`` more records (all when None); new matches."""
+        view = self._view
+        return view.update(limit) if view is not None and not view.caught_up else 0
 
     def __len__(self) -> int:
-        return len(self._seqs) if self._seqs is not None else len(self.records)
+        return len(self._view) if self._view is not None else len(self.records)
 
     def seq_at(self, index: int) -> int:
-        if not 0 <= index < len(self):
+        if self._view is not None:
+            return self._view.seq_at(index)
+        if not 0 <= index < len(self.records):
             raise IndexError(index)
-        return self._seqs[index] if self._seqs is not None else self.first + index
+        return self.first + index
 
     def seqs(self, start: int = 0, stop: int | None = None) -> list[int]:
+        if self._view is not None:
+            return self._view.seqs(start, stop)
         stop = len(self) if stop is None else min(stop, len(self))
-        if self._seqs is not None:
-            return self._seqs[max(0, start):stop]
         return list(range(self.first + max(0, start), self.first + max(0, stop)))
 
     def record(self, seq: int) -> Any:
@@ -104,16 +165,15 @@ class FrozenSource:
         return self.records[i] if 0 <= i < len(self.records) else None
 
     def index_of(self, seq: int) -> int | None:
-        if self._seqs is None:
-            i = seq - self.first
-            return i if 0 <= i < len(self.records) else None
-        i = bisect_left(self._seqs, seq)
-        return i if i < len(self._seqs) and self._seqs[i] == seq else None
+        if self._view is not None:
+            return self._view.index_of(seq)
+        i = seq - self.first
+        return i if 0 <= i < len(self.records) else None
 
     def nearest_index(self, seq: int) -> int:
-        if self._seqs is None:
-            return max(0, min(seq - self.first, len(self.records) - 1))
-        return min(bisect_left(self._seqs, seq), max(0, len(self._seqs) - 1))
+        if self._view is not None:
+            return self._view.nearest_index(seq)
+        return max(0, min(seq - self.first, len(self.records) - 1))
 
 
 class EmptySource(FrozenSource):
@@ -272,7 +332,7 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
         the scroll range and keep either the bottom (following) or the record
         at the top of the screen where it was."""
         count = len(self.source)
-        self.virtual_size = Size(self._content_width(), count)
+        self._set_virtual_height(count)
         if count == 0:
             self.scroll_to(y=0, animate=False, force=True)
         elif self.following:
@@ -286,6 +346,27 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
                 if top != round(self.scroll_y):
                     self.scroll_to(y=top, animate=False, force=True)
         self.refresh()
+
+    def _set_virtual_height(self, count: int) -> None:
+        """``virtual_size`` follows the number of visible records, without
+        the screen layout its assignment asks for (a reactive with
+        layout=True: every batch would lay out the whole screen again).
+        Only the scrollbar's window changes, unless the scrollbar appears or
+        disappears (the rows get narrower or wider): then a real layout."""
+        size = Size(self._content_width(), count)
+        if size == self.virtual_size:
+            return
+        page = self.scrollable_content_region.height
+        scrollbar_before = self.show_vertical_scrollbar
+        scrollbar_after = count > page
+        if not self.is_mounted or not page or scrollbar_before != scrollbar_after:
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        if scrollbar_after:
+            scrollbar = self.vertical_scrollbar
+            scrollbar.window_virtual_size = count
+            scrollbar.window_size = page
 
     @property
     def content_width(self) -> int:
