@@ -32,6 +32,21 @@ class FilterBar(Input):
 
     def __init__(self, placeholder: str = "filter (esc clears)", **kwargs) -> None:
         super().__init__(placeholder=placeholder, **kwargs)
+        self._typing = False
+
+    def _watch_value(self, value: str) -> None:
+        # Input sets its virtual size on every change, which asks for a layout
+        # of the whole screen: on a busy pane that was most of a keystroke's
+        # cost.  The bar is one line of fixed size, so nothing else moves, and
+        # Input scrolls its text from the virtual size itself, not the layout.
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._typing, recompose=recompose)
 
     def open(self) -> None:
         self.add_class("-open")
