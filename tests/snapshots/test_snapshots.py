@@ -262,7 +262,7 @@ SCENES: dict[str, Scene] = {
     "message-detail": Scene(_with(tail_key, "orders", "enter"), ("schema", "order.v1")),
     "message-detail-binary": Scene(_with(tail_key, "sensor-frames", "enter"), ("sensor-frames",)),
     "produce-load": Scene(_with(producer_key, "ctrl+l"), ("Templated load into 'orders'",)),
-    "import-file": Scene(import_file, ("o-900001",)),
+    "import-file": Scene(import_file, ("o-900001", "first 3 record(s)")),
     "producer-settings": Scene(_with(producer_key, "ctrl+t"), ("acks",)),
     "send-history": Scene(_with(producer_key, "ctrl+b"), ("o-manual",)),
 }

@@ -10,7 +10,8 @@ import re
 from collections import Counter
 
 from kafka_tools import parse_api_versions_brokers, parse_quorum_status, parse_topics_describe
-from test_topics_pane import make_test_app, screen_lines, screen_text, wait_for
+from screen_text import screen_text, wait_for
+from test_topics_pane import make_test_app, screen_lines
 from kview.ui.panes.brokers import BrokersPane
 
 
@@ -67,7 +68,7 @@ async def test_brokers_pane_matches_kafka_tools_at_80x24(kafka):
         assert re.search(rf"online\s+{leaders[broker_id]}\s+{replicas[broker_id]}\s", row), row
 
         # The quorum: leader and epoch as kafka-metadata-quorum --status says.
-        text = screen_text(app)
+        text = screen_text(app, flat=True)
         assert f"leader {status['LeaderId']} · epoch {status['LeaderEpoch']}" in text
         voters = {v["id"] for v in json.loads(status["CurrentVoters"])}
         observers = {o["id"] for o in json.loads(status["CurrentObservers"])}
@@ -133,7 +134,7 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
             mark = "●" if node == leader else ""
             # (the rack column, "-" here, shows at this width)
             assert re.match(rf"^│\s+{node}\s+{re.escape(address)}\s+(?:-\s+)?{mark}\s*online\s", row), row
-        assert f"leader {leader} · epoch {status['LeaderEpoch']}" in screen_text(app)
+        assert f"leader {leader} · epoch {status['LeaderEpoch']}" in screen_text(app, flat=True)
         assert set(replication) == {1, 2, 3}
         for node, tool_row in replication.items():
             quorum_row = next(line for line in screen_lines(app)
@@ -150,6 +151,6 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
             assert pane.brokers_snapshot.broker(stopped).replicas >= 3
             # ... and the status line says so first.
             assert any(line.strip().startswith(f"3 broker(s), 1 offline ({stopped}) · ")
-                       for line in screen_lines(app)), screen_text(app)
+                       for line in screen_lines(app)), screen_text(app, flat=True)
         finally:
             kafka3.start_broker(stopped)

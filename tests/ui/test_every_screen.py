@@ -11,7 +11,6 @@ with Kafka's own tools at the end."""
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 import uuid
 from dataclasses import replace
@@ -27,36 +26,11 @@ from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, adhoc_profile
 from kview.ui.screens.help import HelpScreen
 from kview.ui.screens.jump import JumpScreen
+from screen_text import screen_rows, screen_text, wait_for
 
 WIDTH, HEIGHT = 80, 24
 
 # -- what the terminal shows ---------------------------------------------------------------
-
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
-CELL_WIDTH = 12.2
-"""Pixels per terminal column in Textual's SVG export."""
-
-
-def screen_rows(app) -> list[str]:
-    """The terminal as rows of text, each character in its column (rebuilt
-    from the SVG's positioned text spans)."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, content in _SPAN.findall(app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        column = round(float(x) / CELL_WIDTH)
-        for offset, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
-            row[column + offset] = char
-    out = []
-    for number in range(max(rows, default=-1) + 1):
-        cells = rows.get(number, {})
-        out.append("".join(cells.get(c, " ") for c in range(max(cells, default=-1) + 1)))
-    return out
-
-
-def screen_text(app) -> str:
-    return "\n".join(screen_rows(app))
-
 
 def _squeeze(text: str) -> str:
     # Spaces, borders, block characters and a Select's arrow go: a text
@@ -68,14 +42,6 @@ def missing(app, *texts: str) -> list[str]:
     """The texts that are not on screen (each may wrap over lines)."""
     shown = _squeeze(screen_text(app))
     return [t for t in texts if _squeeze(t) not in shown]
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.1)
 
 
 # -- nothing cut off ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ test keeps alive go on heartbeating while the JVM starts."""
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 import uuid
 from dataclasses import replace
@@ -24,48 +23,15 @@ from kview.core.readonly import WRITE_ACTIONS, refuse_message
 from kview.ui.panes.group_detail import GroupDetailPane
 from kview.ui.panes.groups import GroupsPane
 from kview.ui.screens.reset_offsets import ResetOffsetsScreen
+from screen_text import screen_rows, screen_text, wait_for
 
 # -- helpers ------------------------------------------------------------------------------
-
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
-CELL_WIDTH = 12.2
-"""Pixels per terminal column in Textual's SVG export."""
-
-
-def screen_lines(app) -> list[str]:
-    """The terminal as rows of text, each character in its column (rebuilt
-    from the SVG's positioned text spans)."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, content in _SPAN.findall(app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        column = round(float(x) / CELL_WIDTH)
-        for offset, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
-            row[column + offset] = char
-    out = []
-    for number in range(max(rows, default=-1) + 1):
-        cells = rows.get(number, {})
-        out.append("".join(cells.get(c, " ") for c in range(max(cells, default=-1) + 1)))
-    return out
-
-
-def screen_text(app) -> str:
-    return "\n".join(screen_lines(app))
-
 
 def on_screen(app, text: str) -> bool:
     """``text`` is shown, even if wrapped over several lines of a toast or a
     dialog (spaces, borders and block characters are ignored)."""
     squeeze = lambda s: re.sub(r"[\s\u2500-\u259f]+", "", s)  # noqa: E731
     return squeeze(text) in squeeze(screen_text(app))
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.1)
 
 
 def name(prefix: str) -> str:
@@ -165,7 +131,7 @@ async def open_groups(pilot, group: str | None = None) -> GroupsPane:
 
 
 def group_row(app, group: str) -> str:
-    return next((line for line in screen_lines(app) if f" {group} " in line), "")
+    return next((line for line in screen_rows(app) if f" {group} " in line), "")
 
 
 def shown_lag(app, group: str) -> int | None:
@@ -196,8 +162,8 @@ async def test_groups_pane_follows_commits_without_a_key_press(kafka):
         row = group_row(app, group)
         # At 80 columns the row is one line with the most important columns.
         assert "EMPTY" in row and re.search(r"\s0\s*$", row), row  # no members
-        assert all(len(line) <= 80 for line in screen_lines(app))
-        header = next(line for line in screen_lines(app) if "Consumer group" in line)
+        assert all(len(line) <= 80 for line in screen_rows(app))
+        header = next(line for line in screen_rows(app) if "Consumer group" in line)
         for label in ("Status", "Lag", "Time lag", "Lag trend", "Msg/s"):
             assert label in header
 
@@ -225,7 +191,7 @@ async def test_filter_sort_and_open(kafka):
         # Sort by lag (s from the name column), biggest first.
         await pilot.press("s", "s")
         await wait_for(pilot, lambda: pane.table.sort_column == "lag", what="sort by lag")
-        lines = screen_lines(app)
+        lines = screen_rows(app)
         assert lines.index(group_row(app, big)) < lines.index(group_row(app, small))
         # Enter opens the selected group.
         pane.select_group(small)
@@ -265,7 +231,7 @@ async def test_group_detail_rows_equal_kafka_describe(kafka):
 
             def rows() -> dict[int, dict[str, str]]:
                 found = {}
-                for line in screen_lines(app):
+                for line in screen_rows(app):
                     match = DETAIL_ROW.match(line)
                     if match and match["topic"] == topic:
                         found[int(match["partition"])] = match.groupdict()
@@ -298,7 +264,7 @@ async def test_group_detail_rows_equal_kafka_describe(kafka):
 def preview_rows(app, topic: str) -> dict[int, tuple[str, str, str]]:
     """(current, new, lag after) per partition, from the reset preview on screen."""
     out = {}
-    for line in screen_lines(app):
+    for line in screen_rows(app):
         match = re.search(rf"{re.escape(topic)}\s+(\d+)\s+(-|\d+)\s+(\d+)\s+(\S+)\s+([\d,]+)", line)
         if match:
             out[int(match.group(1))] = (match.group(2), match.group(3), match.group(5).replace(",", ""))

@@ -6,7 +6,6 @@ shown, and a footer that is not rebuilt when the keys it offers stay the same.""
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 import uuid
 from dataclasses import replace
@@ -19,38 +18,10 @@ from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, adhoc_profile, parse_config
 from kview.ui.widgets.cluster_header import ClusterHeader
 from kview.ui.widgets.key_footer import FooterEntry, KeyFooter, compact_keys, fit
+from screen_text import screen_rows, wait_for
 
 WIDTH, HEIGHT = 80, 24
 ESSENTIALS = ("? Help", ": Go", "^p Commands", "q Quit")
-
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
-CELL_WIDTH = 12.2
-"""Pixels per terminal column in Textual's SVG export."""
-
-
-def screen_rows(app) -> list[str]:
-    """The terminal as rows of text, each character in its column."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, content in _SPAN.findall(app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        column = round(float(x) / CELL_WIDTH)
-        for offset, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
-            row[column + offset] = char
-    out = []
-    for number in range(max(rows, default=-1) + 1):
-        cells = rows.get(number, {})
-        out.append("".join(cells.get(c, " ") for c in range(max(cells, default=-1) + 1)))
-    return out
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + "\n".join(screen_rows(pilot.app)))
-        await pilot.pause(0.1)
-
 
 def footer_chunks(app) -> list[str]:
     """The footer line as the user reads it, split into its entries."""

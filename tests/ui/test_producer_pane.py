@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
 import json
 import re
 import struct
@@ -24,27 +23,14 @@ from kview.ui.panes.producer import format_timestamp, result_line
 from kview.ui.screens.import_file import unescape_separator
 from kview.ui.screens.produce_load import parse_number
 from kview.ui.widgets.job_progress import progress_line, summary_line
+from screen_text import screen_text, wait_for
 
 # -- helpers -----------------------------------------------------------------------------
 
 
-def screen_text(app) -> str:
-    """Everything the terminal shows (the top screen, modals included), as plain text."""
-    svg = re.sub(r"<style.*?</style>", "", app.export_screenshot(), flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
-
-
 def flat_text(app) -> str:
     """The screen's words in one line: wrapped lines joined, modal borders dropped."""
-    return " ".join(re.sub("[█▀▄▌▐]", " ", screen_text(app)).split())
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.1)
+    return " ".join(re.sub("[█▀▄▌▐]", " ", screen_text(app, flat=True)).split())
 
 
 def create_topic(kafka, name: str, partitions: int = 1, *configs: str) -> None:
@@ -198,7 +184,7 @@ async def test_composed_messages_read_back_identically(kafka, unique_name):
         await type_text(pilot, topic[:-3])
         await pilot.press("right")
         assert pane.query_one("#producer-topic").value == topic
-        await wait_for(pilot, lambda: "3 partition(s): 0-2" in screen_text(app), what="topic hint")
+        await wait_for(pilot, lambda: "3 partition(s): 0-2" in screen_text(app, flat=True), what="topic hint")
 
         # 1: chosen partition, headers, non-ASCII text.
         await fill(pilot, "producer-partition", "2")
@@ -217,7 +203,7 @@ async def test_composed_messages_read_back_identically(kafka, unique_name):
         assert pane.value_format() is ValueFormat.JSON
         await focus(pilot, "producer-value")
         await type_text(pilot, '{"a": [1, 2],\n"b": "c"}')
-        assert "✓ valid JSON" in screen_text(app)
+        assert "✓ valid JSON" in screen_text(app, flat=True)
         sent.append((await send_and_wait(pilot, pane), "k2", '{"a": [1, 2],\n"b": "c"}', "NO_HEADERS"))
 
         # 3: null key, the partitioner chooses.
@@ -270,7 +256,7 @@ async def test_invalid_json_sends_nothing_and_is_shown_inline(kafka, unique_name
         await type_text(pilot, '{"a": 1,\n"b": }')
         await pilot.press("ctrl+s")
         await pilot.pause(1.0)
-        text = screen_text(app)
+        text = screen_text(app, flat=True)
         assert "is not valid JSON" in text and "line 2, column 6" in text
         assert "nothing sent" in result_text(pane)
         editor = pane.query_one("#producer-value")
@@ -295,8 +281,8 @@ async def test_history_reopens_a_message_to_edit_and_send_again(kafka, unique_na
         await pilot.press("ctrl+n")
         assert pane.query_one("#producer-value").text == ""
         await pilot.press("ctrl+b")
-        await wait_for(pilot, lambda: "Sent messages (1" in screen_text(app), what="history")
-        assert "first" in screen_text(app)
+        await wait_for(pilot, lambda: "Sent messages (1" in screen_text(app, flat=True), what="history")
+        assert "first" in screen_text(app, flat=True)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is pane.screen, what="history closed")
         assert pane.query_one("#producer-key").value == "k"
@@ -320,7 +306,7 @@ async def test_errors_in_words_keep_the_message(kafka, unique_name):
         await type_text(pilot, "hello")
         line = await send_and_wait(pilot, pane)
         assert "✗ send failed" in line and "does not exist" in line and f"{unique_name}-absent" in line
-        assert "does not exist" in screen_text(app)
+        assert "does not exist" in screen_text(app, flat=True)
         assert pane.query_one("#producer-value").text == "hello"
 
         await fill(pilot, "producer-topic", unique_name)
@@ -329,7 +315,7 @@ async def test_errors_in_words_keep_the_message(kafka, unique_name):
         await wait_for(pilot, lambda: len(pane.query_one("#producer-value").text) > 2000, what="paste")
         line = await send_and_wait(pilot, pane)
         assert "MessageSizeTooLarge" in line and "max.message.bytes=1000" in line
-        assert "Traceback" not in screen_text(app)
+        assert "Traceback" not in screen_text(app, flat=True)
         await fill(pilot, "producer-partition", "5")
         line = await send_and_wait(pilot, pane)
         assert "there is no partition 5" in line
@@ -341,7 +327,7 @@ async def test_read_only_refuses_with_one_clear_message(kafka, unique_name):
     app = pane_app(kafka, read_only=True)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         pane = await open_pane(pilot, unique_name)
-        assert "sending is refused" in screen_text(app)
+        assert "sending is refused" in screen_text(app, flat=True)
         await type_text(pilot, unique_name)
         await focus(pilot, "producer-value")
         await type_text(pilot, "must not arrive")
@@ -385,18 +371,18 @@ async def test_settings_show_problems_inline_and_apply(kafka, unique_name):
         pane = await open_pane(pilot, unique_name)
         assert "acks=all · idempotence on · compression lz4 · linger 20 ms" in flat_text(app)
         await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: "Producer settings" in screen_text(app), what="settings modal")
+        await wait_for(pilot, lambda: "Producer settings" in screen_text(app, flat=True), what="settings modal")
         modal = app.screen
         assert modal.query_one("#settings-compression").value == "lz4"
         await choose(pilot, "settings-acks", ["up"])  # all -> 1
-        assert "idempotence needs acks=all" in screen_text(app)
+        assert "idempotence needs acks=all" in screen_text(app, flat=True)
         assert modal.query_one("#settings-apply").disabled
         await focus(pilot, "settings-idempotence")
         await pilot.press("space")
-        assert "idempotence needs acks=all" not in screen_text(app)
+        assert "idempotence needs acks=all" not in screen_text(app, flat=True)
         await choose(pilot, "settings-compression", ["up", "up"])  # lz4 -> gzip
         await fill(pilot, "settings-linger", "")
-        assert "linger must be a whole number" in screen_text(app)
+        assert "linger must be a whole number" in screen_text(app, flat=True)
         await type_text(pilot, "0")
         await pilot.press("enter")  # applies
         await wait_for(pilot, lambda: app.screen is pane.screen, what="settings closed")
@@ -425,13 +411,13 @@ async def test_templated_load_shows_progress_and_counts_match(kafka, unique_name
         await focus(pilot, "producer-headers")
         await type_text(pilot, "n={{i}}")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: "Templated load into" in screen_text(app), what="load modal")
+        await wait_for(pilot, lambda: "Templated load into" in screen_text(app, flat=True), what="load modal")
         assert focused_id(app) == "load-count"
         await pilot.press("home", "ctrl+k", *"1000", "enter")
         await wait_for(pilot, lambda: "done" in job_counters(app), what="load done")
         counters = job_counters(app)
         assert "sent 1,000/1,000 · acked 1,000 · failed 0" in counters
-        assert "100%" in screen_text(app)
+        assert "100%" in screen_text(app, flat=True)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is pane.screen, what="load modal closed")
         assert "load: sent 1,000/1,000 · acked 1,000 · failed 0" in result_text(pane)
@@ -454,15 +440,15 @@ async def test_malformed_template_is_refused_before_sending(kafka, unique_name):
         await focus(pilot, "producer-value")
         await type_text(pilot, '{"a": {{rand_int 5}}}')
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: "Templated load into" in screen_text(app), what="load modal")
+        await wait_for(pilot, lambda: "Templated load into" in screen_text(app, flat=True), what="load modal")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "nothing sent" in screen_text(app), what="refusal")
+        await wait_for(pilot, lambda: "nothing sent" in screen_text(app, flat=True), what="refusal")
         text = flat_text(app)
         assert "value: template error at column 9" in text
         assert "not started" in job_counters(app)
         # A count of zero is refused the same way.
         await pilot.press("home", "ctrl+k", "0", "enter")
-        await wait_for(pilot, lambda: "the count must be at least 1" in screen_text(app), what="count refusal")
+        await wait_for(pilot, lambda: "the count must be at least 1" in screen_text(app, flat=True), what="count refusal")
     assert end_offsets(kafka, unique_name) == {0: 0}
 
 
@@ -476,7 +462,7 @@ async def test_load_can_be_cancelled_and_counts_stay_consistent(kafka, unique_na
         await focus(pilot, "producer-value")
         await type_text(pilot, "{{uuid}}")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: "Templated load into" in screen_text(app), what="load modal")
+        await wait_for(pilot, lambda: "Templated load into" in screen_text(app, flat=True), what="load modal")
         modal = app.screen
         await pilot.press("home", "ctrl+k")  # no count: run for 300 seconds
         await fill(pilot, "load-duration", "300")
@@ -517,11 +503,11 @@ async def test_file_import_in_both_formats(kafka, unique_name, tmp_path):
         await type_text(pilot, unique_name)
 
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app), what="import modal")
+        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app, flat=True), what="import modal")
         assert app.screen.query_one("#import-topic").value == unique_name
         await type_text(pilot, str(jsonl))
-        await wait_for(pilot, lambda: "first 4 record(s)" in screen_text(app), what="preview")
-        assert "text value" in screen_text(app) and '{"nested":[1,2]}' in screen_text(app)
+        await wait_for(pilot, lambda: "first 4 record(s)" in screen_text(app, flat=True), what="preview")
+        assert "text value" in screen_text(app, flat=True) and '{"nested":[1,2]}' in screen_text(app, flat=True)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "done" in job_counters(app), what="jsonl import done")
         assert "sent 4/4 · acked 4 · failed 0" in job_counters(app)
@@ -530,14 +516,14 @@ async def test_file_import_in_both_formats(kafka, unique_name, tmp_path):
         assert "import: sent 4/4" in result_text(pane)
 
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app), what="import modal")
+        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app, flat=True), what="import modal")
         await type_text(pilot, str(console))
         await choose(pilot, "import-format", ["down"])
         await fill(pilot, "import-separator", ":")
         await fill(pilot, "import-null", "NULL")
         await fill(pilot, "import-partition", "1")
-        await wait_for(pilot, lambda: "first 2 record(s)" in screen_text(app), what="console preview")
-        assert "hello: world" in screen_text(app)
+        await wait_for(pilot, lambda: "first 2 record(s)" in screen_text(app, flat=True), what="console preview")
+        assert "hello: world" in screen_text(app, flat=True)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "done" in job_counters(app), what="console import done")
         assert "acked 2" in job_counters(app)
@@ -567,10 +553,10 @@ async def test_bad_import_file_names_the_lines_and_sends_nothing(kafka, unique_n
         await open_pane(pilot, unique_name)
         await type_text(pilot, unique_name)
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app), what="import modal")
+        await wait_for(pilot, lambda: "Import messages from a file" in screen_text(app, flat=True), what="import modal")
         await type_text(pilot, str(path))
         # The preview already names the bad line among the first ones.
-        await wait_for(pilot, lambda: "line 3: invalid JSON" in screen_text(app), what="preview problems")
+        await wait_for(pilot, lambda: "line 3: invalid JSON" in screen_text(app, flat=True), what="preview problems")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "2 bad line(s), nothing sent" in flat_text(app), what="refusal")
         text = flat_text(app)
@@ -653,7 +639,7 @@ async def test_unreachable_broker_is_said_in_words_and_the_message_stays():
         assert pane.query_one("#producer-value").text == "kept"
         # A load against it is refused before sending, in the modal.
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: "Templated load into" in screen_text(app), what="load modal")
+        await wait_for(pilot, lambda: "Templated load into" in screen_text(app, flat=True), what="load modal")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "nothing sent" in flat_text(app), timeout=60, what="load refusal")
         assert "connection refused" in str(app.screen.query_one("#job-problem").content)
@@ -675,7 +661,7 @@ async def test_a_load_still_starting_can_be_cancelled():
             await wait_for(pilot, lambda: app.active_pane_id == "producer", what="producer pane")
             await type_text(pilot, "orders")
             await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: "Templated load into" in screen_text(app), what="load modal")
+            await wait_for(pilot, lambda: "Templated load into" in screen_text(app, flat=True), what="load modal")
             modal = app.screen
             await pilot.press("enter")
             await pilot.pause(0.5)

@@ -9,7 +9,7 @@ from kview.app import make_app
 from kview.core.config import ClusterProfile, Config
 from kview.core.devcluster import DevCluster, free_port
 
-from test_shell import _svg_text, wait_for
+from screen_text import screen_text, wait_for
 
 
 def _profile(bootstrap: str) -> ClusterProfile:
@@ -25,12 +25,12 @@ async def test_no_broker_at_start_then_cluster_comes_up():
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.connection.status == "unreachable")
-            assert "unreachable" in _svg_text(app)
+            assert "unreachable" in screen_text(app, flat=True)
             await asyncio.to_thread(cluster.start)
             # Backoff is capped, so the app finds the cluster on its own.
             await wait_for(pilot, lambda: app.connection.connected and app.snapshot is not None, timeout=60)
             await pilot.pause(0.3)
-            text = _svg_text(app)
+            text = screen_text(app, flat=True)
             assert "connected" in text and f"127.0.0.1:{port}" in text
     finally:
         await asyncio.to_thread(cluster.stop)
@@ -45,19 +45,19 @@ async def test_broker_lost_and_back(kafka):
             await asyncio.to_thread(kafka.stop_broker, 1)
             await wait_for(pilot, lambda: app.connection.status == "unreachable", timeout=60)
             await pilot.pause(1.2)
-            text = _svg_text(app)
+            text = screen_text(app, flat=True)
             # Last data stays on screen, marked stale with its age.
             assert "unreachable" in text and "STALE" in text
             assert app.snapshot is not None and app.snapshot.metadata.topic("resilience")
             # Keys still work during the outage.
             await pilot.press("question_mark")
             await pilot.pause(0.2)
-            assert "kview keys" in _svg_text(app)
+            assert "kview keys" in screen_text(app, flat=True)
             await pilot.press("escape")
             await asyncio.to_thread(kafka.start_broker, 1)
             await wait_for(pilot, lambda: app.connection.connected, timeout=90)
             await pilot.pause(0.5)
-            assert "STALE" not in _svg_text(app)
+            assert "STALE" not in screen_text(app, flat=True)
     finally:
         if not kafka.broker(1).running:
             await asyncio.to_thread(kafka.start_broker, 1)

@@ -15,7 +15,7 @@ from kview.core.config import Config
 from kview.core.devsecurity import SecureDevCluster
 from kview.core.logs import log_dir, setup_logging, stop_logging
 
-from test_shell import _svg_text, wait_for
+from screen_text import screen_text, wait_for
 
 PASSWORD = "Zq7-known-secret-81f3"
 
@@ -33,10 +33,10 @@ async def _visit_everything(app, pilot) -> str:
     for spec in PANES:
         await pilot.press(spec.key)
         await pilot.pause(1.0)
-        seen.append(_svg_text(app))
+        seen.append(screen_text(app, flat=True))
     await pilot.press("question_mark")
     await pilot.pause(0.3)
-    seen.append(_svg_text(app))
+    seen.append(screen_text(app, flat=True))
     await pilot.press("escape")
     return "\n".join(seen)
 
@@ -57,7 +57,7 @@ async def test_password_never_on_screen_or_in_logs(secure, tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: app.connection.status == "unreachable", timeout=60)
             await pilot.pause(0.5)
-            text = _svg_text(app)
+            text = screen_text(app, flat=True)
             assert "authentication failed" in text
             screens = text + await _visit_everything(app, pilot)
         assert PASSWORD not in screens

@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from kview.app import make_app
 from kview.core.config import Config, adhoc_profile
-
-
-def screen_text(app) -> str:
-    """Everything the terminal shows, as plain text."""
-    return app.export_screenshot_text() if hasattr(app, "export_screenshot_text") else _svg_text(app)
-
-
-def _svg_text(app) -> str:
-    import html
-    import re
-
-    svg = app.export_screenshot()
-    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met; screen:\n" + _svg_text(pilot.app))
-        await pilot.pause(0.1)
+from screen_text import screen_text, wait_for
 
 
 async def test_overview_shows_cluster(kafka):
@@ -36,7 +14,7 @@ async def test_overview_shows_cluster(kafka):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic("shell-a"))
         await pilot.pause(0.2)
-        text = _svg_text(app)
+        text = screen_text(app, flat=True)
         assert "connected" in text
         assert "127.0.0.1" in text
         assert "Brokers" in text
@@ -51,14 +29,14 @@ async def test_unreachable_cluster_opens_and_keeps_retrying():
         await wait_for(pilot, lambda: app.connection.status == "unreachable")
         first_retry = app.connection.retry_in
         await wait_for(pilot, lambda: (app.connection.retry_in or 0) > first_retry, timeout=10)
-        text = _svg_text(app)
+        text = screen_text(app, flat=True)
         assert "unreachable" in text
         # The reason is on screen, in words, with the address that was tried.
         assert f"127.0.0.1:{port}" in text and "refused" in text
         # The app still answers keys while the cluster is away.
         await pilot.press("question_mark")
         await pilot.pause(0.2)
-        assert "kview keys" in _svg_text(app)
+        assert "kview keys" in screen_text(app, flat=True)
 
 
 async def test_help_lists_every_binding(kafka):
@@ -67,7 +45,7 @@ async def test_help_lists_every_binding(kafka):
     async with app.run_test(size=(120, 250)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause(0.3)
-        text = _svg_text(app)
+        text = screen_text(app, flat=True)
         for _title, bindings in app.binding_sections():
             for binding in bindings:
                 assert binding.description in text, binding.description
@@ -90,7 +68,7 @@ async def test_palette_switches_cluster(kafka):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.connection.connected and app.profile.name == "local")
         await pilot.pause(0.3)
-        text = _svg_text(app)
+        text = screen_text(app, flat=True)
         assert "local" in text and "connected" in text
 
 
@@ -107,7 +85,7 @@ async def test_demo_traffic_moves_the_numbers(kafka):
             first = app.snapshot.total_messages
             await wait_for(pilot, lambda: app.snapshot.total_messages > first + 20)
             # The total drawn on screen is the snapshot's (retried: traffic keeps moving it).
-            await wait_for(pilot, lambda: f"{app.snapshot.total_messages:,}" in _svg_text(app))
+            await wait_for(pilot, lambda: f"{app.snapshot.total_messages:,}" in screen_text(app, flat=True))
     finally:
         traffic.stop()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import html
 import json
 import re
 import subprocess
@@ -31,41 +30,11 @@ from kview.ui.screens.message_detail import MessageDetailScreen, detail_lines
 from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
                                          parse_start, parse_when)
 from kview.ui.widgets.tail_view import FrozenSource, columns_for, header_line
+from screen_text import screen_rows, screen_text, wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
 # -- helpers ----------------------------------------------------------------------------------
-
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
-CELL_WIDTH = 12.2
-"""Pixels per terminal column in Textual's SVG export."""
-
-
-def screen_rows(app) -> list[str]:
-    """The terminal as rows of text, rebuilt from the SVG's positioned spans."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, content in _SPAN.findall(app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        column = round(float(x) / CELL_WIDTH)
-        for i, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
-            row[column + i] = char
-    return ["".join(rows.get(n, {}).get(c, " ") for c in range(max(rows.get(n, {0: ""}), default=-1) + 1))
-            for n in range(max(rows, default=-1) + 1)]
-
-
-def screen_text(app) -> str:
-    return "\n".join(screen_rows(app))
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.1)
-
 
 def create_topic(kafka, name: str, partitions: int = 1) -> None:
     kafka.run_tool("kafka-topics", "--create", "--topic", name, "--partitions", str(partitions),

@@ -4,7 +4,6 @@ its form with keys, and the cluster's state is checked with Kafka's tools."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from dataclasses import replace
@@ -24,49 +23,14 @@ from kview.ui.panes.topics import TopicsPane, name_matches
 from kview.ui.screens.delete_records import deleted_count, parse_offset_lines
 from kview.ui.screens.edit_configs import desired_configs
 from kview.ui.screens.operation_form import parse_config_lines
+from screen_text import screen_rows, screen_text, wait_for
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def screen_text(app) -> str:
-    """Everything the terminal shows, as plain text."""
-    svg = app.export_screenshot()
-    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
-
-
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
-CELL_WIDTH = 12.2
-"""Pixels per terminal column in Textual's SVG export."""
-
-
-def screen_rows(app) -> list[str]:
-    """The terminal as rows of text, each character in its column (rebuilt
-    from the SVG's positioned text spans)."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, content in _SPAN.findall(app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        column = round(float(x) / CELL_WIDTH)
-        for offset, char in enumerate(html.unescape(content).replace("\xa0", " ").rstrip("\n")):
-            row[column + offset] = char
-    out = []
-    for number in range(max(rows, default=-1) + 1):
-        cells = rows.get(number, {})
-        out.append("".join(cells.get(c, " ") for c in range(max(cells, default=-1) + 1)))
-    return out
 
 
 def screen_lines(app) -> list[str]:
     """The terminal's non-blank rows."""
     return [line for line in screen_rows(app) if line.strip()]
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.1)
 
 
 def toasts(app) -> list[str]:
@@ -225,11 +189,11 @@ async def test_create_topic_through_the_form_at_80x24(kafka, unique_name):
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         pane = await open_topics(pilot)
         await pilot.press("c")
-        await wait_for(pilot, lambda: "Create topic" in screen_text(app), what="the create form")
+        await wait_for(pilot, lambda: "Create topic" in screen_text(app, flat=True), what="the create form")
         # Invalid input is refused in the form, before anything is sent.
         await pilot.press(*"bad name!", "tab", "end", "ctrl+u", "0", "ctrl+s")
         await pilot.pause(0.2)
-        text = screen_text(app)
+        text = screen_text(app, flat=True)
         assert "only letters, digits, '.', '_' and '-' are allowed" in text
         assert "at least 1 partition" in text
         assert not topic_exists(kafka, "bad")
@@ -238,7 +202,7 @@ async def test_create_topic_through_the_form_at_80x24(kafka, unique_name):
         await pilot.press("end", "ctrl+u", *unique_name, "tab", "end", "ctrl+u", "3",
                           "tab", "end", "ctrl+u", "1", "tab", *"retention.ms=3600000", "ctrl+s")
         await wait_for(pilot, lambda: unique_name in pane.table.rows or pane.poll_now(), what="the new row")
-        await wait_for(pilot, lambda: unique_name[:20] in screen_text(app), what="the new topic on screen")
+        await wait_for(pilot, lambda: unique_name[:20] in screen_text(app, flat=True), what="the new topic on screen")
 
         header = topic_header(kafka, unique_name)
         assert header["PartitionCount"] == "3"
@@ -261,11 +225,11 @@ async def test_add_partitions_through_the_form(kafka, unique_name):
     async with app.run_test(notifications=True, size=(100, 30)) as pilot:
         pane = await open_topics(pilot, unique_name)
         await pilot.press("plus")
-        await wait_for(pilot, lambda: "Add partitions to" in screen_text(app), what="the form")
-        assert "per-key ordering" in screen_text(app)
+        await wait_for(pilot, lambda: "Add partitions to" in screen_text(app, flat=True), what="the form")
+        assert "per-key ordering" in screen_text(app, flat=True)
         await pilot.press("end", "ctrl+u", "2", "enter")
         await pilot.pause(0.2)
-        assert "partitions can only be increased" in screen_text(app)
+        assert "partitions can only be increased" in screen_text(app, flat=True)
         await pilot.press("end", "ctrl+u", "5", "enter")
         await wait_for(pilot, lambda: pane.topics_snapshot.topic(unique_name).partitions == 5,
                        what="5 partitions in the table")
@@ -280,11 +244,11 @@ async def test_edit_configs_shows_old_and_new_then_applies(kafka, unique_name):
     async with app.run_test(notifications=True, size=(100, 30)) as pilot:
         await open_topics(pilot, unique_name)
         await pilot.press("e")
-        await wait_for(pilot, lambda: "cleanup.policy=compact" in screen_text(app), what="the current override")
+        await wait_for(pilot, lambda: "cleanup.policy=compact" in screen_text(app, flat=True), what="the current override")
         # Replace the override by another setting: cleanup.policy reverts, retention.ms is set.
         await pilot.press("f7", "backspace", *"retention.ms=7200000", "ctrl+s")
-        await wait_for(pilot, lambda: "These changes will be applied" in screen_text(app), what="the review")
-        text = screen_text(app)
+        await wait_for(pilot, lambda: "These changes will be applied" in screen_text(app, flat=True), what="the review")
+        text = screen_text(app, flat=True)
         assert "retention.ms: 604800000 -> 7200000" in text
         assert "cleanup.policy: compact -> delete (reverts to default)" in text
         assert topic_overrides(kafka, unique_name) == {"cleanup.policy": "compact"}  # nothing sent yet
@@ -311,10 +275,10 @@ async def test_delete_records_moves_the_low_watermark_in_topic_detail(kafka, uni
         assert (low(0), low(1)) == (0, 0)
         # Before an offset in partition 0.
         await pilot.press("x")
-        await wait_for(pilot, lambda: "Delete records of" in screen_text(app), what="the delete form")
+        await wait_for(pilot, lambda: "Delete records of" in screen_text(app, flat=True), what="the delete form")
         await pilot.press("down", "enter", "tab", *"0=4", "ctrl+s")
-        await wait_for(pilot, lambda: "This cannot be undone" in screen_text(app), what="the review")
-        assert "partition 0: delete offsets 0..3 (4 records)" in screen_text(app)
+        await wait_for(pilot, lambda: "This cannot be undone" in screen_text(app, flat=True), what="the review")
+        assert "partition 0: delete offsets 0..3 (4 records)" in screen_text(app, flat=True)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: low(0) == 4, what="low watermark 4 in the detail")
         assert offsets(kafka, unique_name, "-2") == {0: 4, 1: 0}
@@ -323,9 +287,9 @@ async def test_delete_records_moves_the_low_watermark_in_topic_detail(kafka, uni
 
         # Everything (truncate): every partition starts at its high watermark.
         await pilot.press("x")
-        await wait_for(pilot, lambda: "Delete records of" in screen_text(app), what="the delete form")
+        await wait_for(pilot, lambda: "Delete records of" in screen_text(app, flat=True), what="the delete form")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "This cannot be undone" in screen_text(app), what="the review")
+        await wait_for(pilot, lambda: "This cannot be undone" in screen_text(app, flat=True), what="the review")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: (low(0), low(1)) == (10, 6), what="truncated partitions")
         assert offsets(kafka, unique_name, "-2") == offsets(kafka, unique_name, "-1") == {0: 10, 1: 6}
@@ -340,15 +304,15 @@ async def test_delete_needs_the_typed_name(kafka, unique_name):
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         pane = await open_topics(pilot, unique_name)
         await pilot.press("d")
-        await wait_for(pilot, lambda: "to confirm" in screen_text(app), what="the confirmation")
+        await wait_for(pilot, lambda: "to confirm" in screen_text(app, flat=True), what="the confirmation")
         await pilot.press(*unique_name[:-1], "enter")
-        await wait_for(pilot, lambda: "does not match" in screen_text(app), what="the refusal")
+        await wait_for(pilot, lambda: "does not match" in screen_text(app, flat=True), what="the refusal")
         await pilot.pause(1.0)
         assert topic_exists(kafka, unique_name)
         assert pane.operation_topic() == unique_name
         # The right name deletes it.
         await pilot.press("d")
-        await wait_for(pilot, lambda: "to confirm" in screen_text(app), what="the confirmation")
+        await wait_for(pilot, lambda: "to confirm" in screen_text(app, flat=True), what="the confirmation")
         await pilot.press(*unique_name, "enter")
         await wait_for(pilot, lambda: unique_name not in pane.table.rows, what="the row gone")
         assert not topic_exists(kafka, unique_name)
@@ -375,7 +339,7 @@ async def test_every_operation_is_refused_in_read_only_mode(kafka, unique_name):
                 await pilot.press(key)
                 await wait_for(pilot, lambda: refuse_message(action) in toasts(app),
                                what=f"refusal of {action} on {where}")
-                assert "Read-only" in screen_text(app)
+                assert "Read-only" in screen_text(app, flat=True)
                 assert len(app.screen_stack) == 1, f"a form opened for {action}"
             if where == "topics":
                 await pilot.press("enter")
@@ -415,15 +379,15 @@ async def test_filter_sort_and_internal_topics(kafka, unique_name):
                        or pane.poll_now(), what="the topics with their messages")
         await pilot.press("slash", *f"{unique_name}-", "enter")
         await wait_for(pilot, lambda: sorted(table_keys(pane)) == sorted(names), what="filtered rows")
-        assert f"other-{unique_name}" not in screen_text(app)
-        assert "3 of" in screen_text(app)
+        assert f"other-{unique_name}" not in screen_text(app, flat=True)
+        assert "3 of" in screen_text(app, flat=True)
 
         # s moves the sort to the next column; numeric columns sort biggest first.
         while pane.table.sort_column != "messages":
             await pilot.press("s")
         await pilot.pause(0.2)
         assert table_keys(pane) == [f"{unique_name}-b", f"{unique_name}-a", f"{unique_name}-c"]
-        assert "sort Messages ↓" in screen_text(app)
+        assert "sort Messages ↓" in screen_text(app, flat=True)
         order_on_screen = [n for line in screen_lines(app) for n in names if re.search(rf"{n}\s", line)]
         assert order_on_screen == [f"{unique_name}-b", f"{unique_name}-a", f"{unique_name}-c"]
         await pilot.press("S")
@@ -436,7 +400,7 @@ async def test_filter_sort_and_internal_topics(kafka, unique_name):
         assert table_keys(pane) == []
         await pilot.press("i")
         await wait_for(pilot, lambda: table_keys(pane) == ["__consumer_offsets"], what="internal topic shown")
-        assert "__consumer_offsets" in screen_text(app)
+        assert "__consumer_offsets" in screen_text(app, flat=True)
 
 
 async def test_topic_detail_shows_partitions_configs_and_groups(kafka, unique_name):
@@ -453,8 +417,8 @@ async def test_topic_detail_shows_partitions_configs_and_groups(kafka, unique_na
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.active_pane_id == "topic-detail", what="the detail")
         detail = app.query_one(TopicDetailPane)
-        await wait_for(pilot, lambda: group in screen_text(app), what="the group on screen")
-        text = screen_text(app)
+        await wait_for(pilot, lambda: group in screen_text(app, flat=True), what="the group on screen")
+        text = screen_text(app, flat=True)
         groups_row = next(line for line in screen_lines(app) if group in line)
         assert re.search(rf"\s{tool_lag}\s*│?$", groups_row.rstrip()), groups_row
         # Partitions as kafka-topics describes them, watermarks as kafka-get-offsets.
@@ -499,7 +463,7 @@ async def test_panes_fit_the_terminal(kafka, unique_name, size):
         assert all(len(line.rstrip()) <= size[0] for line in lines)
         if size[0] >= 160:
             assert shown == [c.key for c in pane.table.all_columns]
-            assert long_name in screen_text(app)
+            assert long_name in screen_text(app, flat=True)
         else:
             assert {"name", "partitions", "messages", "size", "rate", "urp"} <= set(shown)
 
@@ -563,7 +527,7 @@ async def test_under_replicated_partitions_are_marked_while_a_broker_is_down(kaf
             # The cursor row is drawn in the cursor's colours; the other two keep theirs.
             await wait_for(pilot, lambda: coloured_texts(app, stop).count(f"{stopped}*") >= 2,
                            what="the stopped replica marked in the stop colour")
-            assert "3 under-replicated" in screen_text(app)
+            assert "3 under-replicated" in screen_text(app, flat=True)
     finally:
         kafka3.start_broker(stopped)
 

@@ -23,6 +23,9 @@ class OverviewPane(Pane):
     polls = False
     _drawn: ClusterSnapshot | None = None
     """The snapshot on screen (a hidden overview draws none)."""
+    COLUMNS = (("id", "Broker"), ("address", "Host:port"), ("rack", "Rack"),
+               ("controller", "Ctrl"), ("leaders", "Leaders"), ("replicas", "Replicas"))
+    """The broker table's (key, label) columns."""
 
     DEFAULT_CSS = """
     OverviewPane #overview-stats { height: 3; padding: 0 1; border-bottom: solid $panel-lighten-2; }
@@ -40,12 +43,7 @@ class OverviewPane(Pane):
             ):
                 yield Static(f"{label}\n-", id=f"stat-{key}", classes="stat")
         table: DataTable = DataTable(id="overview-brokers", cursor_type="row", zebra_stripes=True)
-        table.add_column("Broker", key="id")
-        table.add_column("Host:port", key="address")
-        table.add_column("Rack", key="rack")
-        table.add_column("Ctrl", key="controller")
-        table.add_column("Leaders", key="leaders")
-        table.add_column("Replicas", key="replicas")
+        self._add_columns(table, {})
         yield table
         yield PaneStatus("waiting for the cluster ...", id="overview-status")
 
@@ -84,25 +82,37 @@ class OverviewPane(Pane):
         # Counted once per metadata, in the backend's worker thread.
         leaders, replicas = meta.broker_counts
         table = self.query_one(DataTable)
-        seen = set()
+        rows = {
+            str(b.node_id): (
+                str(b.node_id), b.address, b.rack or "-",
+                "●" if b.node_id == meta.controller_id else "",
+                human_count(leaders.get(b.node_id, 0)), human_count(replicas.get(b.node_id, 0)),
+            )
+            for b in meta.brokers
+        }
+        widths = {key: max((len(row[i]) for row in rows.values()), default=0)
+                  for i, (key, _label) in enumerate(self.COLUMNS)}
         with self.app.batch_update():
-            for b in meta.brokers:
-                key = str(b.node_id)
-                seen.add(key)
-                row = (
-                    str(b.node_id), b.address, b.rack or "-",
-                    "●" if b.node_id == meta.controller_id else "",
-                    human_count(leaders.get(b.node_id, 0)), human_count(replicas.get(b.node_id, 0)),
-                )
+            if any(widths[key] > self._widths.get(key, 0) for key in widths):
+                # Columns sized here, not by DataTable's measuring on idle: a
+                # row drawn before that measuring kept its narrow cells.
+                table.clear(columns=True)
+                self._add_columns(table, widths)
+            for key, row in rows.items():
                 if key in table.rows:
-                    for column, value in zip(("id", "address", "rack", "controller", "leaders", "replicas"), row):
+                    for (column, _label), value in zip(self.COLUMNS, row):
                         if table.get_cell(key, column) != value:
                             table.update_cell(key, column, value)
                 else:
                     table.add_row(*row, key=key)
-            for key in [k.value for k in table.rows if k.value not in seen]:
+            for key in [k.value for k in table.rows if k.value not in rows]:
                 table.remove_row(key)
         self._tick_age()
+
+    def _add_columns(self, table: DataTable, widths: dict[str, int]) -> None:
+        self._widths = {key: max(widths.get(key, 0), len(label)) for key, label in self.COLUMNS}
+        for key, label in self.COLUMNS:
+            table.add_column(label, key=key, width=self._widths[key])
 
     def _draw_connection(self, state: ConnectionState) -> None:
         self._tick_age()
