@@ -33,7 +33,10 @@ def test_missing_java_says_what_to_install(monkeypatch):
 
 def _start_child() -> tuple[subprocess.Popen, str, Path]:
     code = (
-        "import time, sys\n"
+        "import signal, time, sys\n"
+        # Under pytest-xdist this process inherits an ignored SIGINT (the
+        # worker leaves ctrl-c to the controller): restore Python's own.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from kview.core.devcluster import DevCluster\n"
         "c = DevCluster(1)\n"
         "try:\n"

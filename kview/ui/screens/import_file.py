@@ -10,13 +10,14 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from kview.core.errors import KViewError
 from kview.core.importers import FileFormat, ImportOptions, Preview, preview_file
 from kview.core.produce import ProducerSettings, ProduceService
 from kview.ui.screens.produce_job import JobScreen
 from kview.ui.screens.produce_load import parse_number
+from kview.ui.widgets.measured_table import MeasuredTable
 
 PREVIEW_ROWS = 20
 FORMAT_HINTS = {
@@ -94,7 +95,7 @@ class ImportFileScreen(JobScreen):
                 yield Label("Null marker")
                 yield Input(id="import-null", placeholder="none", compact=True)
             yield Static(FORMAT_HINTS[FileFormat.JSONL], id="import-hint", classes="muted")
-            table: DataTable = DataTable(id="import-preview", cursor_type="row", zebra_stripes=True)
+            table = MeasuredTable(id="import-preview", cursor_type="row", zebra_stripes=True)
             table.add_column("Line", key="line")
             table.add_column("P", key="partition")
             table.add_column("Key", key="key")
@@ -155,7 +156,7 @@ class ImportFileScreen(JobScreen):
     async def _preview(self) -> None:
         await asyncio.sleep(0.15)  # typing a path: read once the keys pause
         note = self.query_one("#import-preview-note", Static)
-        table = self.query_one("#import-preview", DataTable)
+        table = self.query_one("#import-preview", MeasuredTable)
         path = self.path()
         if path is None:
             table.clear()
@@ -173,13 +174,14 @@ class ImportFileScreen(JobScreen):
         self._show_preview(preview)
 
     def _show_preview(self, preview: Preview) -> None:
-        table = self.query_one("#import-preview", DataTable)
+        table = self.query_one("#import-preview", MeasuredTable)
         note = self.query_one("#import-preview-note", Static)
-        table.clear()
-        for record in preview.records:
-            headers = ", ".join(f"{name}={_cell(value, 12)}" for name, value in record.headers)
-            table.add_row(str(record.line), "auto" if record.partition is None else str(record.partition),
-                          _cell(record.key, 20), _cell(record.value), headers)
+        table.fill(
+            ((str(record.line), "auto" if record.partition is None else str(record.partition),
+              _cell(record.key, 20), _cell(record.value),
+              ", ".join(f"{name}={_cell(value, 12)}" for name, value in record.headers)), None)
+            for record in preview.records
+        )
         shown = f"first {len(preview.records)} record(s) of lines 1-{preview.lines_read}"
         if preview.problems:
             bad = "; ".join(str(p) for p in preview.problems[:3])

@@ -22,6 +22,7 @@ from kview.core.errors import InputError, KViewError
 from kview.core.groups import ResetRow, ResetSpec
 from kview.ui.format import human_count
 from kview.ui.screens.operation_form import OperationForm
+from kview.ui.widgets.measured_table import MeasuredTable
 
 ResetCall = Callable[[ResetSpec], Awaitable[list[ResetRow]]]
 
@@ -219,7 +220,7 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
                 yield Label("Partitions")
                 yield Input("", placeholder="0,2,4-6", id="reset-partitions", compact=True)
             yield Static("", id="problem-partitions", classes="problem")
-            table = DataTable(id="reset-preview", cursor_type="row", zebra_stripes=True)
+            table = MeasuredTable(id="reset-preview", cursor_type="row", zebra_stripes=True)
             table.add_column("Topic")
             for label in ("Partition", "Current", "New", "Change", "Lag after"):
                 table.add_column(Text(label, justify="right"))
@@ -345,13 +346,14 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
         self.run_operation(lambda: self.preview_call(spec), lambda rows: self._show_preview(spec, rows))
 
     def _show_preview(self, spec: ResetSpec, rows: list[ResetRow]) -> None:
-        table = self.query_one("#reset-preview", DataTable)
-        table.clear()
-        for r in rows[:SHOWN_ROWS]:
-            current = "-" if r.current is None else str(r.current)
-            change = "-" if r.current is None else f"{r.new - r.current:+d}"
-            table.add_row(r.topic, *(Text(cell, justify="right") for cell in (
-                str(r.partition), current, str(r.new), change, human_count(r.lag))), key=f"{r.topic}:{r.partition}")
+        table = self.query_one("#reset-preview", MeasuredTable)
+        table.fill(
+            ((r.topic, *(Text(cell, justify="right") for cell in (
+                str(r.partition), "-" if r.current is None else str(r.current), str(r.new),
+                "-" if r.current is None else f"{r.new - r.current:+d}", human_count(r.lag)))),
+             f"{r.topic}:{r.partition}")
+            for r in rows[:SHOWN_ROWS]
+        )
         now, after = lag_totals(rows)
         more = f" (first {SHOWN_ROWS} shown)" if len(rows) > SHOWN_ROWS else ""
         moved = sum(1 for r in rows if r.current != r.new)

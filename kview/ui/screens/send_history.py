@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from kview.core.produce import HistoryEntry
+from kview.ui.widgets.measured_table import MeasuredTable
 
 
 def _short(text: str | None, width: int) -> str:
@@ -44,21 +45,19 @@ class SendHistoryScreen(ModalScreen[int | None]):
         with Vertical(id="dialog"):
             yield Label(f"Sent messages ({len(self.entries)}, newest first)", classes="title")
             yield Static("enter: open in the form to edit and send again · esc: close", classes="muted")
-            table: DataTable = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            table = MeasuredTable(id="history-table", cursor_type="row", zebra_stripes=True)
             for key, label in (("at", "Sent"), ("topic", "Topic"), ("partition", "P"), ("offset", "Offset"),
                                ("key", "Key"), ("value", "Value")):
                 table.add_column(label, key=key)
-            for index, entry in enumerate(self.entries):
-                message, result = entry.message, entry.result
-                table.add_row(
-                    time.strftime("%H:%M:%S", time.localtime(entry.sent_at)),
-                    _short(message.topic, 24),
-                    "-" if result.partition < 0 else str(result.partition),
-                    "-" if result.offset is None else str(result.offset),
-                    _short(message.key, 16),
-                    _short(message.value, 40),
-                    key=str(index),
-                )
+            table.fill(
+                ((time.strftime("%H:%M:%S", time.localtime(entry.sent_at)),
+                  _short(entry.message.topic, 24),
+                  "-" if entry.result.partition < 0 else str(entry.result.partition),
+                  "-" if entry.result.offset is None else str(entry.result.offset),
+                  _short(entry.message.key, 16),
+                  _short(entry.message.value, 40)), str(index))
+                for index, entry in enumerate(self.entries)
+            )
             yield table
             if not self.entries:
                 yield Static("Nothing sent yet: messages sent with ctrl+s appear here.", id="history-empty")
