@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,12 +166,8 @@ def config_path() -> Path:
 
 
 def user_config_dir() -> Path:
-    """kview's directory under platformdirs' user config dir.  On Linux it
-    is the XDG rule, applied here: platformdirs brings tempfile, shutil and
-    the compression modules, a good part of ``kview --help``'s time."""
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        return Path(xdg if xdg.strip() else os.path.expanduser("~/.config")) / "kview"
+    """kview's directory under platformdirs' user config dir (imported here,
+    on first use: ``kview --help`` needs no path)."""
     import platformdirs
 
     return platformdirs.user_config_path("kview")
