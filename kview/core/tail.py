@@ -34,6 +34,7 @@ from kview.core.config import ClusterProfile
 from kview.core.errors import describe_exception
 from kview.core.filters import Filter, FilterView, parse_filter
 from kview.core.ring import DEFAULT_CAPACITY, Ring
+from kview.core.untrack import untrack
 
 log = logging.getLogger(__name__)
 
@@ -455,6 +456,9 @@ class Tail:
             nbytes += sum(map(len, filter(None, map(_values, messages))))
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
             positions[tp.partition] = messages[-1].offset + 1
+        # Records live in the ring until newer ones push them out, and never
+        # in cycles: the cycle collector need not walk them (untrack.py).
+        untrack(batch)
         first = self.ring.extend(batch)
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
         # has not looked at yet: after a filter change, scanning the whole

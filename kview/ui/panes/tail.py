@@ -6,15 +6,17 @@ Ring and calls ``on_batch`` once per batch; here that posts ONE message, and
 only when none is already waiting (the message also collapses in the queue,
 ``can_replace``).  Drawing reads the ring, never the batch, at most
 ``DRAW_INTERVAL`` apart, and less often when the app's queue is long: a
-topic at 100,000 msgs/s costs the UI about twenty repaints a second.
+topic at 100,000 msgs/s costs the UI at most four repaints a second.
 
 Pausing freezes the view (a copy of the ring's records, not of the records
 themselves), never the tail: counters and the ring keep moving.
 
-While a tail runs the pane tunes Python's garbage collector (see
-``_GcWhileTailing``): the ring keeps 100,000 records alive, and with the
-default thresholds the collector would walk them (and the whole app) over and
-over, a quarter of the CPU and pauses that delay keys."""
+The ring keeps 100,000 records alive; the Tail takes them out of the cycle
+collector's lists (kview/core/untrack.py), and while a tail runs the pane
+freezes the app's older objects and raises the young threshold
+(``_GcWhileTailing``), so collections stay short and never walk the ring.
+After each batch the tail gives the event loop a few turns (``_give_way``):
+a key reaches its handler between two batches, not after half a dozen."""
 
 from __future__ import annotations
 
@@ -70,61 +72,36 @@ SEARCH_CHUNK = 2_048
 STATUS_INTERVAL = 0.5
 GIVE_WAY_TURNS = 16
 """Turns of the event loop a batch waits at most for pending UI messages."""
+GIVE_WAY_MIN_TURNS = 4
+"""Turns of the event loop every batch gives the UI (see _give_way)."""
 UI_MAX_RECORDS = 4_000
 """Records per getmany() in the app.  aiokafka decodes a batch in one go
 without yielding (about 3 us a record): 4,000 keep that under ~15 ms, so a key
 press never waits long behind a batch; the per-batch cost above it is small."""
 TAIL_GC_THRESHOLD0 = 20_000
 """Allocations (net of frees) between two young-generation collections while
-tailing.  A full ring frees as many records as it takes in, so the count
-hardly grows; with the default (700) the collector runs every few hundred
-records and promotes the ring's records into full collections (measured: 4 s
-of collection per 2,000,000 records in the app, 0.6 s with this).  The
-price: cyclic garbage (closed screens, notifications) waits for up to this
-many net allocations before it is collected, a few MB."""
-
-
-FULL_COLLECT_INTERVAL = 10.0
-"""Seconds between two full collections while tailing (see _GcWhileTailing)."""
+tailing.  A batch allocates its records (still tracked while aiokafka
+decodes them; the Tail untracks them after) and a full ring frees as many
+as it takes in, so the count moves by thousands per batch: with the default
+(700) the collector ran several times per batch and walked the records
+being decoded.  Here a young collection runs every few batches and takes
+the UI's garbage (Textual's strips hold cycles) with it."""
 
 
 class _GcWhileTailing:
     """Garbage-collector settings while any tail pane is tailing.
 
-    On the first acquire: one full collection, then ``gc.freeze()`` (the app's
-    long-lived objects leave the collector's generations, so later full
-    collections do not walk them) and a higher young-generation threshold.
-    After every batch, ``gc.freeze()`` again (``after_batch``; it only splices
-    lists, O(1)): the batch's records live in the ring until newer ones push
-    them out and die by reference counting, never in cycles, so the collector
-    has no reason to walk them, and without this every young collection
-    walked up to TAIL_GC_THRESHOLD0 of them, promoted them, and the full
-    collections that followed walked the whole ring (measured: 96 young
-    collections of ~11 ms and full ones of ~150 ms per 600,000 records).
-    Cyclic garbage frozen with them (a closed screen, say) is collected by
-    one full collection every FULL_COLLECT_INTERVAL, at a moment no key is
-    waiting (measured: ~60 ms of wall time with a full ring; a young
-    collection before every freeze instead cost 2 ms per batch, 7% of the
-    app's time).
+    The records themselves are out of the collector's way (the Tail untracks
+    every batch, see kview/core/untrack.py).  On the first acquire: one full
+    collection, then ``gc.freeze()``: the app's long-lived objects leave the
+    collector's generations, so the collections that follow walk only what
+    was made since (a full collection of the whole app took 50-70 ms).
     On the last release: the thresholds as they were, and ``gc.unfreeze()``.
     Counted, so panes (and tests that start several apps) nest."""
 
     def __init__(self) -> None:
         self.users = 0
         self.saved: tuple[int, int, int] | None = None
-        self._next_full = 0.0
-
-    def after_batch(self, busy: bool = False) -> None:
-        """A batch went into a ring: freeze it (and, now and then when not
-        ``busy`` with keys, collect cyclic garbage first)."""
-        if self.users == 0:
-            return
-        now = time.monotonic()
-        if now >= self._next_full and not busy:
-            self._next_full = now + FULL_COLLECT_INTERVAL
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
 
     def acquire(self) -> None:
         self.users += 1
@@ -133,7 +110,6 @@ class _GcWhileTailing:
         self.saved = gc.get_threshold()
         gc.collect()
         gc.freeze()
-        self._next_full = time.monotonic() + FULL_COLLECT_INTERVAL
         gc.set_threshold(max(TAIL_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
 
     def release(self) -> None:
@@ -409,22 +385,25 @@ class TailPane(Pane):
 
     async def _on_batch(self, batch: Any) -> None:
         # Runs in the tail's task, once per getmany() batch (the tail awaits it).
-        GC_WHILE_TAILING.after_batch(busy=self._input_pending())
         await self._give_way()
         if not self._batch_pending:
             self._batch_pending = True
             self.post_message(TailBatchArrived())
 
     async def _give_way(self) -> None:
-        """Let a key on its way through the widgets be handled before the next batch.
+        """Let a key on its way through the app be handled before the next batch.
 
-        A key event travels app -> focused widget -> its parents -> the app's
-        bindings, one hop per turn of the event loop, and a busy tail takes
-        one batch per turn: without this a key waits behind half a dozen
-        batches.  Bounded, so a UI that always has messages cannot stop the
-        tail."""
-        for _ in range(GIVE_WAY_TURNS):
-            if not self._input_pending():
+        A key event travels from the driver's thread to the app, then the
+        screen, the focused widget, its parents and the app's bindings, one
+        hop per turn of the event loop, and a busy tail takes one batch per
+        turn: without this a key waits behind as many batches as it has hops.
+        The first hops (the driver's thread handing the event to the loop)
+        are invisible here, so every batch yields a few turns (each one costs
+        microseconds when nothing else is ready), and more while a message
+        waits in the app, the screen or the focused widget's chain.  Bounded,
+        so a UI that always has messages cannot stop the tail."""
+        for turn in range(GIVE_WAY_TURNS):
+            if turn >= GIVE_WAY_MIN_TURNS and not self._input_pending():
                 return
             await asyncio.sleep(0)
 
