@@ -232,6 +232,8 @@ class TailPane(Pane):
         self._stopping: set[asyncio.Task[None]] = set()
         self._gc_tuned = False
         self._catch_up_timer: Timer | None = None
+        self._detail_screen: MessageDetailScreen | None = None
+        """Kept between openings (see MessageDetailScreen)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tail-columns", markup=False)
@@ -274,6 +276,16 @@ class TailPane(Pane):
                 await tail.stop()
         finally:
             self._release_gc()
+            await self._drop_detail_screen()
+
+    async def _drop_detail_screen(self) -> None:
+        screen, self._detail_screen = self._detail_screen, None
+        app = self.app
+        if screen is None or screen in app.screen_stack:
+            return  # never opened, or open now: Textual uninstalls it when the app ends
+        app.uninstall_screen(screen)
+        if screen.is_attached:
+            await screen.remove()
 
     def _release_gc(self) -> None:
         if self._gc_tuned:
@@ -643,7 +655,13 @@ class TailPane(Pane):
         if record is None:
             self.notify("No record to show yet.", severity="warning", timeout=3)
             return
-        self.app.push_screen(MessageDetailScreen(record))
+        screen = self._detail_screen
+        if screen is None:
+            screen = self._detail_screen = MessageDetailScreen(record)
+            self.app.install_screen(screen, f"record-detail-{id(self)}")
+        else:
+            screen.show_record(record)
+        self.app.push_screen(screen)
 
     # -- filter and search -----------------------------------------------------------------------
 

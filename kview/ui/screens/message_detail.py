@@ -192,7 +192,12 @@ class DetailBody(ScrollView, can_focus=True):
 
 
 class MessageDetailScreen(ModalScreen[None]):
-    """The selected record in full; ``f`` changes how the value is shown."""
+    """The selected record in full; ``f`` changes how the value is shown.
+
+    One screen serves every opening (``show_record`` swaps the record): the
+    tail pane installs it, so closing it keeps its widgets, and opening it
+    again costs a repaint, not a compose, mount and styling of new ones (the
+    slowest keys in a busy tail were the ones that built this screen)."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="detail.close"),
@@ -211,9 +216,8 @@ class MessageDetailScreen(ModalScreen[None]):
         self.value_format = value_format
 
     def compose(self) -> ComposeResult:
-        record = self.record
         with Vertical():
-            yield Label(f"{record.topic}  partition {record.partition}  offset {record.offset}", id="detail-title")
+            yield Label(self._title(), id="detail-title")
             yield DetailBody(id="detail-body")
             yield Label("", id="detail-hint")
 
@@ -221,22 +225,35 @@ class MessageDetailScreen(ModalScreen[None]):
         self.query_one(DetailBody).focus()
         self._show()
 
+    def show_record(self, record: Any, value_format: str = "auto") -> None:
+        """Show ``record`` from its top, its value as ``value_format``."""
+        self.record = record
+        self.value_format = value_format
+        if self.is_mounted:
+            self.query_one("#detail-title", Label).update(self._title())
+            self.query_one(DetailBody).focus()
+            self._show()
+
+    def _title(self) -> str:
+        record = self.record
+        return f"{record.topic}  partition {record.partition}  offset {record.offset}"
+
     def _show(self) -> None:
         self._hint()
         value = self.record.value
         if value is not None and len(value) > THREAD_RENDER_BYTES:
             self.query_one(DetailBody).set_lines([((MUTED, f"laying out {human_bytes(len(value))} ..."),)])
-            self._render_in_thread(self.value_format)
+            self._render_in_thread(self.record, self.value_format)
         else:
             self.query_one(DetailBody).set_lines(detail_lines(self.record, self.value_format))
 
     @work(thread=True, exclusive=True, group="detail-render", exit_on_error=False)
-    def _render_in_thread(self, value_format: str) -> None:
-        lines = detail_lines(self.record, value_format)
-        self.app.call_from_thread(self._rendered, value_format, lines)
+    def _render_in_thread(self, record: Any, value_format: str) -> None:
+        lines = detail_lines(record, value_format)
+        self.app.call_from_thread(self._rendered, record, value_format, lines)
 
-    def _rendered(self, value_format: str, lines: list[Line]) -> None:
-        if value_format == self.value_format and self.is_mounted:
+    def _rendered(self, record: Any, value_format: str, lines: list[Line]) -> None:
+        if record is self.record and value_format == self.value_format and self.is_mounted:
             self.query_one(DetailBody).set_lines(lines)
 
     def _hint(self) -> None:
