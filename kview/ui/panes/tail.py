@@ -420,12 +420,16 @@ class TailPane(Pane):
             await asyncio.sleep(0)
 
     def _input_pending(self) -> bool:
-        """Messages waiting in the app, the screen or the focused widget's chain."""
+        """Messages waiting in the app, the screen or the focused widget's
+        chain; over a dialog (a few widgets), in any of its widgets: a dialog
+        being opened composes and mounts them in as many turns."""
         try:
             app = self.app
             screen = app.screen
             if app.message_queue_size or screen.message_queue_size:
                 return True
+            if screen is not self.screen:
+                return any(node.message_queue_size for node in screen.walk_children())
             node = screen.focused
             while node is not None and node is not screen:
                 if node.message_queue_size:
