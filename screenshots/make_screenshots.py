@@ -52,7 +52,7 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
 """Each pane's shot; a pane added to the app adds a line here."""
 
 
-async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str]) -> list[Path]:
+async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str], only: set[str] | None = None) -> list[Path]:
     """One app per shot: drive it to the pane once, then save it in every theme
     (switching the theme repaints the same screen, so the themes show the same
     moment and the producer sends its message once)."""
@@ -60,6 +60,8 @@ async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str]) -> lis
     profile = ClusterProfile(name="demo", bootstrap=tuple(bootstrap.split(",")), refresh_interval=1.0)
     config = Config(clusters={"demo": profile}, default_cluster="demo")
     for stem, keys in SHOTS:
+        if only and stem not in only:
+            continue
         app = make_app(config, profile)
         async with app.run_test(size=size) as pilot:
             app.theme = themes[0]
@@ -78,7 +80,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="100x30", help="terminal size, COLSxROWS")
     parser.add_argument("--default-only", action="store_true", help="only the default theme")
+    parser.add_argument("--only", metavar="STEM", action="append",
+                        help="only this shot (repeatable): " + ", ".join(stem for stem, _ in SHOTS))
     args = parser.parse_args()
+    unknown = set(args.only or ()) - {stem for stem, _ in SHOTS}
+    if unknown:
+        parser.error(f"no such shot: {', '.join(sorted(unknown))}")
     cols, rows = (int(x) for x in args.size.split("x"))
     themes = [DEFAULT_THEME] + ([] if args.default_only else list(OTHER_THEMES))
     # The app remembers the last theme chosen: keep that (and any config) out
@@ -91,7 +98,7 @@ def main() -> int:
         traffic = DemoTraffic(cluster.bootstrap, rate=80)
         traffic.start()
         try:
-            for path in asyncio.run(shoot(cluster.bootstrap, (cols, rows), themes)):
+            for path in asyncio.run(shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()))):
                 print(path.relative_to(HERE.parent))
         finally:
             traffic.stop()

@@ -299,7 +299,6 @@ async def choose(pilot, steps_down: int) -> None:
 async def walk_tail(pilot, topic: str) -> None:
     """The tail's start form, the tail itself, a record's detail, the jumps
     and the export form."""
-    from kview.ui.screens.message_detail import MessageDetailScreen
     from kview.ui.screens.tail_start import ExportScreen, TailStartScreen
 
     app = pilot.app
@@ -312,9 +311,10 @@ async def walk_tail(pilot, topic: str) -> None:
                  what="tail pane")
     await pilot.press("up")
     await pilot.press("enter")
-    await expect(pilot, MessageDetailScreen, f"{topic}  partition", "offset", "value as auto (f changes)",
-                 what="message detail")
-    await back_out(pilot, "message detail")
+    await expect(pilot, None, f"{topic}  partition", "offset", "value as auto (f changes)",
+                 what="record detail")
+    await pilot.press("escape")
+    await expect(pilot, None, "SCROLLED (G follows)", '"n": 5', what="tail pane after the record detail")
     await pilot.press("o")
     await expect(pilot, TailStartScreen, "Jump to an offset", "an offset", what="jump to offset")
     await back_out(pilot, "jump to offset")
@@ -559,7 +559,7 @@ async def test_every_binding_is_in_the_help(kafka):
     as there are owners of the same key and description."""
     app = make_app(Config(), adhoc_profile(kafka.bootstrap))
     owners = [("KViewApp", list(app.BINDINGS)), *pane_bindings(), *dialog_bindings()]
-    assert {"TopicDetailPane", "GroupDetailPane", "MessageDetailScreen", "OperationForm"} <= {o for o, _ in owners}
+    assert {"TopicDetailPane", "GroupDetailPane", "RecordDetail", "OperationForm"} <= {o for o, _ in owners}
     # Tall enough that the whole help shows at once.
     async with app.run_test(size=(100, 400)) as pilot:
         await pilot.press("question_mark")

@@ -179,7 +179,7 @@ async def test_header_redraws_only_when_its_text_changes(kafka):
     app = make_app(Config(), adhoc_profile(kafka.bootstrap))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         header = app.query_one(ClusterHeader)
-        await wait_for(pilot, lambda: app.connection.connected and "brokers" in header.text, what="connected")
+        await wait_for(pilot, lambda: app.connection.connected and " broker" in header.text, what="connected")
         await pilot.pause(0.3)
         before, text = header.updates, header.text
         # Its timer redraws every second and each refresh sets the snapshot

@@ -26,9 +26,9 @@ from kview.core.tail import RUNNING, StartPosition
 from kview.ui.messages import TailTopic
 from kview.core.filters import parse_filter
 from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _fit_parts, _GcWhileTailing, short_count
-from kview.ui.screens.message_detail import MessageDetailScreen, detail_lines
 from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
                                          parse_start, parse_when)
+from kview.ui.widgets.record_detail import detail_lines
 from kview.ui.widgets.tail_view import FrozenSource, columns_for, header_line
 from screen_text import screen_rows, screen_text, wait_for
 
@@ -317,29 +317,35 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
         await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 4)
         await pilot.press("g")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: tail_pane.detail_open)
         await pilot.pause(0.2)
         text = screen_text(app)
         assert "user-42" in text and "trace-id: abc123" in text and "source: kview" in text
         assert "Headers    2" in text and "CreateTime" in text
         # Pretty JSON: one field a line, indented.
         assert '  "user": {' in text and '    "id": 42' in text and '  "status": "PAID",' in text
-        first = app.screen
-        await pilot.press("escape", "down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        # In the pane, in place of the list; its keys are off meanwhile (space does not pause).
+        assert not tail_pane.lines.display and "SCROLLED (G follows)" in screen_text(app)
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert "PAUSED" not in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: tail_pane.lines.display and record_rows(app, "user-42"), what="the list back")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: tail_pane.detail_open)
         await pilot.pause(0.2)
         text = screen_text(app)
-        # The same screen, kept between openings, now shows the next record only.
-        assert app.screen is first and f"{unique_name}  partition 0  offset 1" in text
+        # The same detail, now showing the next record only.
+        assert f"{unique_name}  partition 0  offset 1" in text
         assert "hex, 258 B" in text and "user-42" not in text
         assert "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|" in text
         await pilot.press("escape", "down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: tail_pane.detail_open)
         await pilot.pause(0.2)
         text = screen_text(app)
         assert "gone" in text and re.search(r"Value\s+null\s+a tombstone", text)
         await pilot.press("escape", "down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: tail_pane.detail_open)
         await pilot.pause(0.2)
         text = screen_text(app)
         # Invalid UTF-8: auto shows it as a hex dump; as text (f, f) the bad byte is marked.
@@ -350,14 +356,14 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
         assert "not valid UTF-8" in text and "\ufffd( not utf8" in text
         await pilot.press("escape")
         # The list shows the tombstone and the null key too.
-        await wait_for(pilot, lambda: not isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: not tail_pane.detail_open)
         assert len(record_rows(app, "<null>")) == 2
         # A large binary value: cut in the list, whole in the detail (laid out in a thread).
         big = bytes(range(256)) * 2400  # 614,400 bytes
         await produce(kafka.bootstrap, unique_name, [(b"big", big, ())])
         await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 5)
         await pilot.press("G", "up", "down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDetailScreen))
+        await wait_for(pilot, lambda: tail_pane.detail_open)
         await wait_for(pilot, lambda: "hex, 600.0 KiB" in screen_text(app), what="big value laid out")
         await pilot.press("end")
         last = len(big) - 16

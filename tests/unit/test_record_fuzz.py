@@ -18,7 +18,7 @@ from kview.core.codecs import FORMATS
 from kview.core.export import record_from_json, record_to_json
 from kview.core.ring import make_record
 from kview.headless.render import dumps, record_doc, record_line
-from kview.ui.screens.message_detail import detail_lines
+from kview.ui.widgets.record_detail import detail_lines
 from kview.ui.widgets.tail_view import format_time
 
 INT64 = st.integers(-(2**63), 2**63 - 1)

@@ -24,6 +24,7 @@ import asyncio
 import gc
 import logging
 import time
+from functools import cache
 from typing import Any
 
 from textual.app import ComposeResult
@@ -38,10 +39,10 @@ from kview.core.filters import Filter, FilterError, parse_filter
 from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
 from kview.ui.format import human_bytes
 from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.screens.message_detail import MessageDetailScreen
 from kview.ui.screens.tail_start import (DEFAULT_LAST, ExportRequest, ExportScreen, TailRequest,
                                          TailStartScreen, default_export_path)
 from kview.ui.widgets.filter_bar import FilterBar
+from kview.ui.widgets.record_detail import RecordDetail
 from kview.ui.widgets.tail_view import FrozenSource, LiveSource, TailView, header_line
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,10 @@ class TailPane(Pane):
     TailPane #tail-filter-error { height: auto; display: none; color: $text-error; background: $panel;
                                   padding: 0 1; }
     TailPane #tail-filter-error.-shown { display: block; }
+    /* The record detail takes the list's place (enter; esc goes back). */
+    TailPane RecordDetail { display: none; }
+    TailPane.-detail RecordDetail { display: block; }
+    TailPane.-detail #tail-columns, TailPane.-detail TailView, TailPane.-detail #tail-filter-error { display: none; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -232,12 +237,11 @@ class TailPane(Pane):
         self._stopping: set[asyncio.Task[None]] = set()
         self._gc_tuned = False
         self._catch_up_timer: Timer | None = None
-        self._detail_screen: MessageDetailScreen | None = None
-        """Kept between openings (see MessageDetailScreen)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tail-columns", markup=False)
         yield TailView(id="tail-lines")
+        yield RecordDetail(id="tail-detail")
         yield Static("", id="tail-filter-error", markup=False)
         yield FilterBar("filter: text, /regex/, key:x, header:h=v, .user.id == 42 (esc clears)", id="tail-filter")
         yield FilterBar("search: same language; n next, N previous (esc clears)", id="tail-search")
@@ -276,16 +280,6 @@ class TailPane(Pane):
                 await tail.stop()
         finally:
             self._release_gc()
-            await self._drop_detail_screen()
-
-    async def _drop_detail_screen(self) -> None:
-        screen, self._detail_screen = self._detail_screen, None
-        app = self.app
-        if screen is None or screen in app.screen_stack:
-            return  # never opened, or open now: Textual uninstalls it when the app ends
-        app.uninstall_screen(screen)
-        if screen.is_attached:
-            await screen.remove()
 
     def _release_gc(self) -> None:
         if self._gc_tuned:
@@ -485,7 +479,7 @@ class TailPane(Pane):
             seen = self.tail.ring.seen
             self._streaming = seen - self._drawn_seen > self.lines.size.height
             self._drawn_seen = seen
-        if not self.is_active:
+        if not self.is_active or self.detail_open:
             self._dirty = True
             return
         self._dirty = False
@@ -659,13 +653,36 @@ class TailPane(Pane):
         if record is None:
             self.notify("No record to show yet.", severity="warning", timeout=3)
             return
-        screen = self._detail_screen
-        if screen is None:
-            screen = self._detail_screen = MessageDetailScreen(record)
-            self.app.install_screen(screen, f"record-detail-{id(self)}")
-        else:
-            screen.show_record(record)
-        self.app.push_screen(screen)
+        detail = self.query_one(RecordDetail)
+        detail.show_record(record)
+        self.add_class("-detail")
+        self._focus_now(detail.body)
+        self.refresh_bindings()
+
+    @property
+    def detail_open(self) -> bool:
+        """The record detail shows in place of the list."""
+        return self.has_class("-detail")
+
+    def on_record_detail_closed(self, message: RecordDetail.Closed) -> None:
+        message.stop()
+        self.remove_class("-detail")
+        self.focus_default()
+        self.refresh_bindings()
+        if self._dirty:
+            self._draw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While a record is read, the list's keys are off (and out of the
+        # footer): esc goes back to the list first.
+        if self.detail_open and action in self._own_actions():
+            return False
+        return super().check_action(action, parameters)
+
+    @classmethod
+    @cache
+    def _own_actions(cls) -> frozenset[str]:
+        return frozenset(b.action.partition("(")[0] for b in cls.BINDINGS if isinstance(b, Binding))
 
     # -- filter and search -----------------------------------------------------------------------
 
@@ -691,8 +708,12 @@ class TailPane(Pane):
             widget.focus()
 
     def focus_default(self) -> None:
-        """The record list, at once (esc or enter in a filter bar lands here:
-        the keys that follow must reach the list, see _open_bar)."""
+        """The record list (or the record detail when open), at once (esc or
+        enter in a filter bar lands here: the keys that follow must reach the
+        list, see _open_bar)."""
+        if self.detail_open:
+            self._focus_now(self.query_one(RecordDetail).body)
+            return
         lines = self.lines
         if lines.is_mounted and lines.focusable:
             self._focus_now(lines)

@@ -36,15 +36,15 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: delete a group's offsets", "kview.ui.screens.delete_offsets", "DeleteOffsetsScreen"),
     ("Dialog: tail a topic, jump to an offset or a time", "kview.ui.screens.tail_start", "TailStartScreen"),
     ("Dialog: export the tail", "kview.ui.screens.tail_start", "ExportScreen"),
-    ("Dialog: record detail", "kview.ui.screens.message_detail", "MessageDetailScreen"),
     ("Dialog: templated load, file import", "kview.ui.screens.produce_job", "JobScreen"),
     ("Dialog: producer settings", "kview.ui.screens.producer_settings", "ProducerSettingsScreen"),
     ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
+    ("Tail: record detail (enter)", "kview.ui.widgets.record_detail", "RecordDetail"),
     ("Filter line (/)", "kview.ui.widgets.filter_bar", "FilterBar"),
     ("Tables (the topics list)", "kview.ui.widgets.fast_table", "FastTable"),
 )
-"""(section title, module, class) of every dialog (and the filter line) with
-keys of its own.  They work only while it is open, so they are in the help
+"""(section title, module, class) of every dialog (and the tail's record
+detail, the filter line and the tables) with keys of its own.  They work only while it is open, so they are in the help
 but not in the command palette."""
 
 

@@ -55,7 +55,8 @@ class ClusterHeader(Static):
             text.append(f" │ {self.pane_title}")
         if self.snapshot is not None:
             meta = self.snapshot.metadata
-            text.append(f" │ {len(meta.brokers)} brokers")
+            count = len(meta.brokers)
+            text.append(f" │ {count} broker{'' if count == 1 else 's'}")
             text.append(f" │ ctrl {meta.controller_id if meta.controller_id is not None else '-'}")
         # Redrawn every second (the age of stale data): unchanged, it costs nothing.
         if text != self._shown:

@@ -1,6 +1,7 @@
-"""One tailed record in full: key, headers, timestamp and its type,
-partition, offset and the whole value, pretty-printed (JSON highlighted in the
-theme's colours, text, or a hex dump for binary).
+"""One tailed record in full, shown by the tail pane in place of its list:
+key, headers, timestamp and its type, partition, offset and the whole value,
+pretty-printed (JSON highlighted in the theme's colours, text, or a hex dump
+for binary).
 
 The list shows previews cut to the screen; here nothing is cut (a hex or
 base64 dump stops at DETAIL_MAX_BYTES with a note).  The body is a Line-API
@@ -20,7 +21,7 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.screen import ModalScreen
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label
@@ -191,61 +192,59 @@ class DetailBody(ScrollView, can_focus=True):
         return Strip(segments).crop_extend(x, x + width, self.rich_style)
 
 
-class MessageDetailScreen(ModalScreen[None]):
-    """The selected record in full; ``f`` changes how the value is shown.
+class RecordDetail(Vertical):
+    """The selected record in full, inside the tail pane in place of the list;
+    ``f`` changes how the value is shown, ``esc`` closes.
 
-    One screen serves every opening (``show_record`` swaps the record): the
-    tail pane installs it, so closing it keeps its widgets, and opening it
-    again costs a repaint, not a compose, mount and styling of new ones (the
-    slowest keys in a busy tail were the ones that built this screen)."""
+    Built once with the pane and shown or hidden (``show_record`` swaps the
+    record): opening it costs a repaint of the pane, not a screen built,
+    styled and laid out (a pushed screen made the first opening the slowest
+    key of a busy tail), and the pane's status line keeps counting above the
+    footer while a record is read."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="detail.close"),
         Binding("f", "cycle_format", "Value format", id="detail.format"),
     ]
     DEFAULT_CSS = """
-    MessageDetailScreen { align: center middle; }
-    MessageDetailScreen > Vertical { width: 100%; height: 100%; border: thick $primary; background: $surface; }
-    MessageDetailScreen #detail-title { text-style: bold; padding: 0 1; background: $panel; width: 100%; }
-    MessageDetailScreen #detail-hint { color: $text-muted; padding: 0 1; background: $panel; width: 100%; }
+    RecordDetail { height: 1fr; }
+    RecordDetail #detail-title { text-style: bold; padding: 0 1; background: $panel; width: 100%; }
+    RecordDetail #detail-hint { color: $text-muted; padding: 0 1; background: $panel; width: 100%; }
     """
 
-    def __init__(self, record: Any, value_format: str = "auto") -> None:
-        super().__init__()
-        self.record = record
-        self.value_format = value_format
+    class Closed(Message):
+        """The user closed the detail (esc or q)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.record: Any = None
+        self.value_format = "auto"
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self._title(), id="detail-title")
-            yield DetailBody(id="detail-body")
-            yield Label("", id="detail-hint")
+        yield Label("", id="detail-title", markup=False)
+        yield DetailBody(id="detail-body")
+        yield Label("", id="detail-hint", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one(DetailBody).focus()
-        self._show()
+    @property
+    def body(self) -> DetailBody:
+        return self.query_one(DetailBody)
 
     def show_record(self, record: Any, value_format: str = "auto") -> None:
         """Show ``record`` from its top, its value as ``value_format``."""
         self.record = record
         self.value_format = value_format
-        if self.is_mounted:
-            self.query_one("#detail-title", Label).update(self._title())
-            self.query_one(DetailBody).focus()
-            self._show()
-
-    def _title(self) -> str:
-        record = self.record
-        return f"{record.topic}  partition {record.partition}  offset {record.offset}"
+        self.query_one("#detail-title", Label).update(
+            f"{record.topic}  partition {record.partition}  offset {record.offset}")
+        self._show()
 
     def _show(self) -> None:
         self._hint()
         value = self.record.value
         if value is not None and len(value) > THREAD_RENDER_BYTES:
-            self.query_one(DetailBody).set_lines([((MUTED, f"laying out {human_bytes(len(value))} ..."),)])
+            self.body.set_lines([((MUTED, f"laying out {human_bytes(len(value))} ..."),)])
             self._render_in_thread(self.record, self.value_format)
         else:
-            self.query_one(DetailBody).set_lines(detail_lines(self.record, self.value_format))
+            self.body.set_lines(detail_lines(self.record, self.value_format))
 
     @work(thread=True, exclusive=True, group="detail-render", exit_on_error=False)
     def _render_in_thread(self, record: Any, value_format: str) -> None:
@@ -254,7 +253,7 @@ class MessageDetailScreen(ModalScreen[None]):
 
     def _rendered(self, record: Any, value_format: str, lines: list[Line]) -> None:
         if record is self.record and value_format == self.value_format and self.is_mounted:
-            self.query_one(DetailBody).set_lines(lines)
+            self.body.set_lines(lines)
 
     def _hint(self) -> None:
         self.query_one("#detail-hint", Label).update(
@@ -262,9 +261,11 @@ class MessageDetailScreen(ModalScreen[None]):
         )
 
     def action_cycle_format(self) -> None:
+        if self.record is None:
+            return
         i = VALUE_FORMATS.index(self.value_format) if self.value_format in VALUE_FORMATS else 0
         self.value_format = VALUE_FORMATS[(i + 1) % len(VALUE_FORMATS)]
         self._show()
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.post_message(self.Closed())
