@@ -211,10 +211,8 @@ class TailPane(Pane):
     TailPane #tail-filter-error { height: auto; display: none; color: $text-error; background: $panel;
                                   padding: 0 1; }
     TailPane #tail-filter-error.-shown { display: block; }
-    /* The record detail takes the list's place (enter; esc goes back). */
+    /* The record detail takes the list's place (enter; esc goes back): see _show_detail. */
     TailPane RecordDetail { display: none; }
-    TailPane.-detail RecordDetail { display: block; }
-    TailPane.-detail #tail-columns, TailPane.-detail TailView, TailPane.-detail #tail-filter-error { display: none; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -653,24 +651,28 @@ class TailPane(Pane):
         if record is None:
             self.notify("No record to show yet.", severity="warning", timeout=3)
             return
-        detail = self.query_one(RecordDetail)
-        detail.show_record(record)
-        self.add_class("-detail")
-        self._focus_now(detail.body)
-        self.refresh_bindings()
+        self.query_one(RecordDetail).show_record(record)
+        self._show_detail(True)
 
     @property
     def detail_open(self) -> bool:
         """The record detail shows in place of the list."""
-        return self.has_class("-detail")
+        return self.query_one(RecordDetail).display
 
     def on_record_detail_closed(self, message: RecordDetail.Closed) -> None:
         message.stop()
-        self.remove_class("-detail")
-        self.focus_default()
-        self.refresh_bindings()
+        self._show_detail(False)
         if self._dirty:
             self._draw()
+
+    def _show_detail(self, shown: bool) -> None:
+        # The widgets' own display, not a class on the pane: a pane class
+        # would restyle every widget in the pane (~25 ms a key).
+        self.query_one("#tail-columns").display = not shown
+        self.lines.display = not shown
+        self.query_one(RecordDetail).display = shown
+        self.focus_default()
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a record is read, the list's keys are off (and out of the
