@@ -371,6 +371,27 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
                        what="last line of the dump")
 
 
+async def test_detail_follows_a_theme_change(kafka, unique_name):
+    """The pane keeps one detail for the session: a new theme recolours it."""
+    create_topic(kafka, unique_name)
+    app = new_app(kafka)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        await produce(kafka.bootstrap, unique_name, [(b"user-42", b'{"status":"PAID"}', ())])
+        await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: tail_pane.detail_open)
+        await pilot.pause(0.2)
+
+        def label_colour() -> str:  # "Topic", the first line's label
+            body = tail_pane.query_one("#detail-body")
+            return str(body.render_line(0)._segments[0].style.color)
+
+        before = label_colour()
+        app.theme = "kview-light" if app.theme != "kview-light" else "kview-dark"
+        await wait_for(pilot, lambda: label_colour() != before, what="the new theme's colours")
+
+
 async def test_export_writes_exactly_the_filtered_records(kafka, unique_name, tmp_path, monkeypatch):
     create_topic(kafka, unique_name, partitions=2)
     monkeypatch.chdir(tmp_path)

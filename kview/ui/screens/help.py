@@ -44,8 +44,9 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Tables (the topics list)", "kview.ui.widgets.fast_table", "FastTable"),
 )
 """(section title, module, class) of every dialog (and the tail's record
-detail, the filter line and the tables) with keys of its own.  They work only while it is open, so they are in the help
-but not in the command palette."""
+detail, the filter line and the tables) with keys of its own.  They work
+only while it is open, so they are in the help but not in the command
+palette."""
 
 
 def dialog_sections() -> list[tuple[str, list[Binding]]]:

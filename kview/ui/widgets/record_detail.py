@@ -146,10 +146,18 @@ class DetailBody(ScrollView, can_focus=True):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        # Before Widget's own set-up, which may already report a style update.
         self.lines: list[Line] = []
         self._cache: LRUCache[int, list[Segment]] = LRUCache(1024)
         self._styles: dict[str, Style] = {}
+        super().__init__(**kwargs)
+
+    def notify_style_update(self) -> None:
+        # A new theme (or this widget's own styles changed): colours again.
+        # The pane keeps this widget for the whole session.
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
 
     def set_lines(self, lines: list[Line]) -> None:
         self.lines = lines
