@@ -371,8 +371,9 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
                        what="last line of the dump")
 
 
-async def test_detail_follows_a_theme_change(kafka, unique_name):
-    """The pane keeps one detail for the session: a new theme recolours it."""
+async def test_detail_follows_a_theme_change_and_a_new_tail(kafka, unique_name):
+    """The pane keeps one detail for the session: a new theme recolours it,
+    and a tail started from another pane closes it for the new list."""
     create_topic(kafka, unique_name)
     app = new_app(kafka)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -390,6 +391,11 @@ async def test_detail_follows_a_theme_change(kafka, unique_name):
         before = label_colour()
         app.theme = "kview-light" if app.theme != "kview-light" else "kview-dark"
         await wait_for(pilot, lambda: label_colour() != before, what="the new theme's colours")
+        other = f"{unique_name}-b"
+        create_topic(kafka, other)
+        app.post_message(TailTopic(other, None))
+        await wait_for(pilot, lambda: tail_pane.topic == other and not tail_pane.detail_open, what="the new tail")
+        assert tail_pane.lines.display
 
 
 async def test_export_writes_exactly_the_filtered_records(kafka, unique_name, tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
@@ -299,6 +300,8 @@ class TailPane(Pane):
         old = self.tail
         if old is not None:
             self._stop_later(old)
+        if self.detail_open:  # a record of the old tail: the new one's list instead
+            self._show_detail(False)
         self._asked = True
         self.topic, self.partition = topic, partition
         tail = self.kview.services.tail(
@@ -657,7 +660,10 @@ class TailPane(Pane):
     @property
     def detail_open(self) -> bool:
         """The record detail shows in place of the list."""
-        return self.query_one(RecordDetail).display
+        try:
+            return self.query_one(RecordDetail).display
+        except NoMatches:  # not composed yet
+            return False
 
     def on_record_detail_closed(self, message: RecordDetail.Closed) -> None:
         message.stop()
