@@ -1034,10 +1034,9 @@ class FilterView:
     def scanned(self) -> int:
         """Sequence number of the first record not looked at yet (every
         record before it was tested, or ruled out by a narrowing)."""
-        if self._candidates is not None:
-            if self._next_candidate < len(self._candidates):
-                return min(self._candidates[self._next_candidate], self._scanned)
-            return self._scanned
+        candidates = self._candidates
+        if candidates is not None and self._next_candidate < len(candidates):
+            return min(candidates[self._next_candidate], self._scanned)
         return self._scanned
 
     def adopt(self, matches: list[int], scanned: int) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -36,7 +37,10 @@ from aiokafka.structs import ConsumerRecord
 RECORD_TYPE = ConsumerRecord
 
 
-def _load() -> Callable[[Any], None] | None:
+@cache
+def _untracker() -> Callable[[Any], None] | None:
+    """The C function, looked up on first use (ctypes is imported then, not
+    at start-up); None where the interpreter offers none."""
     if sys.implementation.name != "cpython":
         return None
     try:
@@ -50,24 +54,18 @@ def _load() -> Callable[[Any], None] | None:
     return function
 
 
-_untrack_one: Callable[[Any], None] | None | bool = False
-"""False until first use (ctypes is imported then, not at start-up)."""
-
-
 def available() -> bool:
-    global _untrack_one
-    if _untrack_one is False:
-        _untrack_one = _load()
-    return _untrack_one is not None
+    return _untracker() is not None
 
 
 def untrack(records: Sequence[Any]) -> bool:
     """Take ``records`` (all of RECORD_TYPE) out of the cycle collector's
     lists.  False, and nothing done, when any of them is of another type or
     the interpreter offers no way."""
-    if not records or not available():
+    untrack_one = _untracker()
+    if not records or untrack_one is None:
         return False
     if set(map(type, records)) != {RECORD_TYPE}:  # in C: a few ns a record
         return False
-    deque(map(_untrack_one, records), 0)  # type: ignore[arg-type]
+    deque(map(untrack_one, records), 0)
     return True

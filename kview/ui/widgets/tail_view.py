@@ -161,8 +161,7 @@ class FrozenSource:
         return list(range(self.first + max(0, start), self.first + max(0, stop)))
 
     def record(self, seq: int) -> Any:
-        i = seq - self.first
-        return self.records[i] if 0 <= i < len(self.records) else None
+        return self._ring.get(seq)
 
     def index_of(self, seq: int) -> int | None:
         if self._view is not None:
