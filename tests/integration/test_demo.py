@@ -1,8 +1,10 @@
-"""``kview demo`` without its UI: the demo's own cluster and traffic
+"""``kview demo``.  Without its UI: the demo's own cluster and traffic
 (kview.demo.demo_running, what ``kview demo`` runs around the app) keep the
 promises the README makes: ``billing`` keeps up, ``analytics`` falls behind,
 ``audit`` stops (its committed offsets checked against
 ``kafka-consumer-groups``), and quitting leaves no process and no directory.
+With it: the ``kview demo`` command in a pseudo-terminal draws the demo's
+topics, and ``q`` ends it with nothing left behind.
 
 The audit group stops after a few seconds here instead of the demo's 25, so
 the test waits for states, bounded, and never for the demo's own timing."""
@@ -10,6 +12,16 @@ the test waits for states, bounded, and never for the demo's own timing."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
 import time
 from pathlib import Path
 
@@ -137,3 +149,86 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
     assert traffic.error is None
     assert processes_mentioning(directory) == []
     assert not Path(directory).exists()
+
+
+# -- the command itself ------------------------------------------------------------------
+
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|P[^\x1b]*\x1b\\|[@-Z\\-_])")
+
+
+class Terminal:
+    """A process in an 80x24 pseudo-terminal; what it wrote, without escape
+    sequences (words drawn in one piece stay whole)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                        start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.raw = b""
+
+    @property
+    def text(self) -> str:
+        return _ESCAPE.sub("", self.raw.decode("utf-8", "replace"))
+
+    def read(self, timeout: float) -> None:
+        """Drain the terminal for up to ``timeout`` seconds (the app blocks
+        when nobody reads it)."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                self.raw += os.read(self.master, 65536)
+            except OSError:  # the child closed the terminal
+                pass
+
+    def wait_for(self, *markers: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(marker in self.text for marker in markers):
+            assert self.process.poll() is None, f"exited ({self.process.returncode}): {self.text[-600:]!r}"
+            assert time.monotonic() < deadline, f"{markers} not drawn; last output: {self.text[-600:]!r}"
+            self.read(0.5)
+
+    def send(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def wait_exit(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None:
+            assert time.monotonic() < deadline, f"still running after {timeout} s: {self.text[-600:]!r}"
+            self.read(0.2)
+        return self.process.returncode
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            # Ended by force: the cluster's reaper then stops its brokers.
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        os.close(self.master)
+
+
+def test_kview_demo_command_draws_the_demo_and_quits_clean(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ)
+    env.update(
+        TERM="xterm-256color", TEXTUAL_ANIMATIONS="none",
+        # The cluster's directory is made here, so the test knows where to
+        # look for what it leaves.
+        TMPDIR=str(scratch),
+    )
+    env.pop("TEXTUAL", None)
+    terminal = Terminal([sys.executable, "-m", "kview", "demo"], env)
+    try:
+        terminal.wait_for("connected", "1 broker", timeout=120)
+        [directory] = list(scratch.glob("kview-kafka-*"))
+        assert processes_mentioning(str(directory))
+        terminal.send("2")
+        terminal.wait_for(*(f" {topic} " for topic in ("orders", "payments", "customers", "sensor-frames")),
+                          timeout=60)
+        terminal.send("q")
+        assert terminal.wait_exit(60) == 0, terminal.text[-600:]
+    finally:
+        terminal.close()
+    assert processes_mentioning(str(scratch)) == []
+    assert list(scratch.iterdir()) == []
