@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher
 from kview.core.config import ClusterProfile, Config
 from kview.core.errors import KViewError, describe_exception
 from kview.core.models import ClusterSnapshot
+from kview.core.schedule import delay_until_next
 from kview.core.services import ClusterServices
 from kview.ui.commands import KViewCommands
 from kview.ui.messages import OpenGroup, OpenTopic, ProduceTo, TailTopic
@@ -368,9 +369,13 @@ class KViewApp(App[None]):
                 self.snapshot = snapshot
                 self._header.set_state(snapshot=snapshot)
                 self._set_connection(ConnectionState(status="connected", last_ok=snapshot.taken_at))
-                # A snapshot of 20,000 partitions costs real time (on small
-                # clusters milliseconds): at most a quarter of the time goes on it.
-                wait = max(self.profile.refresh_interval, 4 * (time.perf_counter() - started))
+                # Snapshots start an interval apart (kview.core.schedule), not
+                # an interval after the last one ended.  A snapshot of 20,000
+                # partitions costs real time (on small clusters milliseconds):
+                # the interval stretches so at most a quarter of the time goes on it.
+                now = time.perf_counter()
+                interval = max(self.profile.refresh_interval, 4 * (now - started))
+                wait = delay_until_next(started, now, interval)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)

@@ -28,6 +28,9 @@ TOPICS = {
     "sensor-frames": (3, {"compression.type": "producer"}),
 }
 
+AUDIT_STOPS_AFTER = 25.0
+"""Seconds the ``audit`` group reads before it stops (a test makes it shorter)."""
+
 GROUPS = {
     "billing": "keeps up with orders and payments",
     "analytics": "reads orders more slowly than they arrive, so its lag grows",
@@ -38,10 +41,12 @@ GROUPS = {
 class DemoTraffic:
     """Creates the demo topics and keeps traffic and consumers running."""
 
-    def __init__(self, bootstrap: str, rate: float = 50.0, replication: int = 1) -> None:
+    def __init__(self, bootstrap: str, rate: float = 50.0, replication: int = 1,
+                 audit_stops_after: float = AUDIT_STOPS_AFTER) -> None:
         self.bootstrap = bootstrap
         self.rate = rate
         self.replication = replication
+        self.audit_stops_after = audit_stops_after
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="kview-demo", daemon=True)
         self._stopping: asyncio.Event | None = None
@@ -81,7 +86,7 @@ class DemoTraffic:
             asyncio.create_task(self._produce_forever(producer)),
             asyncio.create_task(self._consume("billing", ["orders", "payments"], None)),
             asyncio.create_task(self._consume("analytics", ["orders"], self.rate * 0.4)),
-            asyncio.create_task(self._consume("audit", ["payments"], None, stop_after=25)),
+            asyncio.create_task(self._consume("audit", ["payments"], None, stop_after=self.audit_stops_after)),
         ]
         self.ready.set()
         await self._stopping.wait()

@@ -477,6 +477,11 @@ class DevCluster:
             "broker.heartbeat.interval.ms": "1000",
             "broker.session.timeout.ms": "6000",
         }
+        if self.size > 1:
+            # A rack per broker, so the rack column shows what Kafka reports
+            # on the multi-broker cluster (the one-broker cluster keeps the
+            # rack unset, Kafka's null).
+            props["broker.rack"] = f"rack-{chr(ord('a') + (broker.node_id - 1) % 26)}"
         props.update(self.extra_config)
         (broker.directory / "server.properties").write_text(
             "".join(f"{key}={value}\n" for key, value in props.items())

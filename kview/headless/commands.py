@@ -24,6 +24,7 @@ from typing import Any
 
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, ConfigError, KafkaRequestError, KViewError, describe_exception
+from kview.core.schedule import delay_until_next
 from kview.headless import (
     EXIT_ERROR,
     EXIT_FOUND,
@@ -168,7 +169,9 @@ async def _refresh_loop(
     *,
     code_of: Callable[[Doc], int] = lambda doc: EXIT_OK,
 ) -> int:
-    """Fetch and print once, or every ``--watch`` seconds (``--count`` times)."""
+    """Fetch and print once, or every ``--watch`` seconds (``--count`` times):
+    refreshes start ``--watch`` seconds apart; one that took longer skips to
+    the next tick (kview.core.schedule)."""
     watch = getattr(args, "watch", None)
     count = getattr(args, "count", None)
     state.interruptible = bool(watch)
@@ -181,7 +184,7 @@ async def _refresh_loop(
         _emit(args, printer, doc, view, watch, refreshes)
         if not watch or (count and refreshes >= count):
             return state.code
-        await asyncio.sleep(max(0.0, watch - (time.monotonic() - started)))
+        await asyncio.sleep(delay_until_next(started, time.monotonic(), watch))
 
 
 def _emit(args: Any, printer: Printer, doc: Doc, view: Callable[[Doc], list[Any]],
@@ -206,10 +209,12 @@ async def _observe(take: Callable[[], Awaitable[Any]], window: float) -> Any:
     """Snapshots every ~W/6 seconds until the last is more than ``window``
     seconds after the first, so the status rules can see idle > W."""
     interval = min(30.0, max(0.5, window / 6))
+    started = time.monotonic()
     first = await take()
     snapshot = first
     while snapshot.taken_at - first.taken_at <= window:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(delay_until_next(started, time.monotonic(), interval))
+        started = time.monotonic()
         snapshot = await take()
     return snapshot
 

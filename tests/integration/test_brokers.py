@@ -73,6 +73,9 @@ async def test_brokers_equal_kafka_listing_and_controller_is_quorum_leader(kafka
     snapshot = await BrokerService(client3).brokers()
     tool = parse_api_versions_brokers(kafka3.run_tool("kafka-broker-api-versions").stdout)
     assert {b.node_id: (b.address, b.rack) for b in snapshot.brokers} == tool
+    # Each broker of the harness's three has its own rack (a one-broker
+    # cluster has none): the racks compared above are real values.
+    assert len({rack for _address, rack in tool.values()} - {None}) == 3
     assert all(b.online for b in snapshot.brokers)
 
     status = parse_quorum_status(kafka3.run_tool("kafka-metadata-quorum", "describe", "--status").stdout)

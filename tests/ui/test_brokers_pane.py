@@ -131,11 +131,15 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
         await wait_for(pilot, lambda: pane.brokers_snapshot.taken_at > taken, what="a refresh after the tools")
 
         leader = int(status["LeaderId"])
-        for node, (address, _rack) in tool_brokers.items():
+        # The harness gives each of the three brokers its own rack: the rack
+        # column is compared with real values, not only with null.
+        assert all(rack is not None for _address, rack in tool_brokers.values())
+        assert len({rack for _address, rack in tool_brokers.values()}) == 3
+        for node, (address, rack) in tool_brokers.items():
             row = next(line for line in screen_lines(app) if line.startswith("│") and address in line)
             mark = "●" if node == leader else ""
-            # (the rack column, "-" here, shows at this width)
-            assert re.match(rf"^│\s+{node}\s+{re.escape(address)}\s+(?:-\s+)?{mark}\s*online\s", row), row
+            assert re.match(rf"^│\s+{node}\s+{re.escape(address)}\s+{re.escape(rack)}\s+{mark}\s*online\s",
+                            row), row
         assert f"leader {leader} · epoch {status['LeaderEpoch']}" in screen_text(app, flat=True)
         assert set(replication) == {1, 2, 3}
         for node, tool_row in replication.items():

@@ -1,5 +1,7 @@
 """The base of every pane: poll in a worker, draw only when visible, then
-schedule the next pass (never a fixed interval that can pile up)."""
+schedule the next pass one refresh interval after this one *started*
+(kview.core.schedule: a pass that overran skips ticks, passes never pile up
+or overlap)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from kview.core.errors import KViewError, describe_exception
+from kview.core.schedule import delay_until_next
 from kview.ui.format import human_duration
 
 if TYPE_CHECKING:
@@ -49,6 +52,8 @@ class Pane(Vertical):
         super().__init__(id=f"pane-{self.pane_id}", **kwargs)
         self._timer: Timer | None = None
         self._polling = False
+        self._poll_started = 0.0
+        """When the running (or last) pass started, time.monotonic()."""
         self.last_ok: float | None = None
         """When collect() last succeeded (time.time()); None before the first time."""
 
@@ -144,6 +149,7 @@ class Pane(Vertical):
             self.schedule_poll()
             return
         self._polling = True
+        self._poll_started = time.monotonic()
         self.run_worker(self._poll(), exclusive=True, group=f"poll-{self.pane_id}", exit_on_error=False)
 
     async def _poll(self) -> None:
@@ -161,7 +167,7 @@ class Pane(Vertical):
         finally:
             self._polling = False
             if self.is_mounted:
-                self.schedule_poll()
+                self.schedule_poll(delay_until_next(self._poll_started, time.monotonic(), self.refresh_interval))
 
     async def collect(self) -> Any:
         """Fetch what the pane shows.  Runs in a worker."""

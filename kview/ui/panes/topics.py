@@ -376,7 +376,8 @@ class TopicsPane(TopicOperations, Pane):
     def refresh_interval(self) -> float:
         """The profile's interval, stretched on big clusters to twice what
         the last refresh took: a 5,000-topic refresh costs seconds, much of
-        it on the event loop the keyboard shares, and must not take most of it."""
+        it on the event loop the keyboard shares, and must not take most of
+        it (refreshes start an interval apart, so at most half the time)."""
         took = self._refresh_seconds or 0.0
         return max(self.kview.profile.refresh_interval, 2 * took)
 
