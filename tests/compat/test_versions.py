@@ -1,7 +1,8 @@
 """kview against each tested Kafka version (the last 3.x line and the newest
 4.x), compared with what that version's own CLI tools print: the brokers,
 a topic's partitions and offsets, a group's committed offsets and lag, a reset
-dry-run, the tail and produce.  Every test runs once per version (the
+dry-run, the tail and produce, and the app's panes showing them.  Every test
+runs once per version (the
 ``versioned_kafka`` fixture of this folder's conftest); the main suite covers
 the default version in depth, this is the focused set that must hold on each.
 
@@ -17,17 +18,25 @@ import subprocess
 import sys
 import time
 
+from dataclasses import replace
+
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.protocol.api import Request
 from aiokafka.structs import TopicPartition
 from kafka_tools import parse_api_versions_brokers, parse_get_offsets, parse_quorum_status, parse_topics_describe
+from screen_text import screen_text, wait_for
+
+from kview.app import make_app
 
 from kview.core.cluster import ClusterClient
-from kview.core.config import adhoc_profile
+from kview.core.config import Config, adhoc_profile
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.protocol import bulk_requests, cluster_requests, group_requests
+from kview.ui.panes.brokers import BrokersPane
+from kview.ui.panes.groups import GroupsPane
+from kview.ui.panes.topics import TopicsPane
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -281,3 +290,44 @@ async def test_produce(versioned_kafka, admin, unique_name):
     assert [(a["line"], a["partition"], a["offset"]) for a in acks] == [(1, 1, 0), (2, 0, 0), (3, 1, 1)]
     back = await console(versioned_kafka, unique_name, 3)
     assert sorted(back) == [(0, 0, None, "plain"), (1, 0, "a", '{"n":1}'), (1, 1, "c", None)]
+
+
+async def test_the_app_shows_topics_brokers_and_groups(versioned_kafka, admin, unique_name):
+    """The panes that read the cluster fill in on this version, with the
+    numbers kafka-consumer-groups gives, and show no error."""
+    suffix = unique_name.rsplit("-", 1)[1]  # short names: the tables cut long ones
+    topic, group = f"compat-t-{suffix}", f"compat-g-{suffix}"
+    await create_topic(admin, topic, 2)
+    await produce(versioned_kafka, topic, {0: 6, 1: 4})
+    consumer = AIOKafkaConsumer(bootstrap_servers=versioned_kafka.bootstrap, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        await consumer.commit({TopicPartition(topic, 0): 1, TopicPartition(topic, 1): 4})
+    finally:
+        await consumer.stop()
+    rows = parse_table(await tool(versioned_kafka, "kafka-consumer-groups", "--describe", "--group", group), "LAG")
+    tool_lag = sum(int(r["LAG"]) for r in rows)
+
+    profile = replace(adhoc_profile(versioned_kafka.bootstrap), refresh_interval=0.5)
+    app = make_app(Config(), profile)
+    async with app.run_test(notifications=True, size=(120, 36)) as pilot:
+        await pilot.press("2")
+        topics = app.query_one(TopicsPane)
+        await wait_for(pilot, lambda: topic in screen_text(app), what=f"{topic} in the topics pane")
+        assert topics.is_mounted
+        await pilot.press("3")
+        brokers = app.query_one(BrokersPane)
+        await wait_for(pilot, lambda: brokers.brokers_snapshot is not None, what="the brokers refresh")
+        assert brokers.brokers_snapshot.quorum is not None and brokers.brokers_snapshot.quorum_error is None
+        await wait_for(pilot, lambda: versioned_kafka.bootstrap in screen_text(app), what="the broker's address")
+        await pilot.press("4")
+        groups = app.query_one(GroupsPane)
+        await wait_for(pilot, lambda: groups.groups_snapshot is not None
+                       and groups.groups_snapshot.group(group) is not None, what=f"{group} listed")
+        shown = groups.groups_snapshot.group(group)
+        assert shown.total_lag == tool_lag == 5
+        await wait_for(pilot, lambda: group in screen_text(app), what=f"{group} on screen")
+        text = screen_text(app, flat=True)
+        assert "Traceback" not in text and "rror" not in text, text
