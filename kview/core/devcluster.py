@@ -47,26 +47,6 @@ newest 4.x.  ``make jars`` fetches these and the default."""
 _VERSION_PATTERN = re.compile(r"\d+\.\d+\.\d+")
 
 
-class DevClusterError(Exception):
-    """The local cluster could not be fetched, started or driven."""
-
-
-class MissingTool(DevClusterError):
-    """Java or Maven is not installed."""
-
-
-def check_version(version: str) -> str:
-    """``version`` if it is a Kafka release number kview can run (3.x or
-    newer), else DevClusterError saying what is expected."""
-    if not _VERSION_PATTERN.fullmatch(version) or int(version.split(".")[0]) < 3:
-        raise DevClusterError(
-            f"Kafka version {version!r} is not one kview can run: give a release "
-            f"number 3.0.0 or newer such as {DEFAULT_KAFKA_VERSION} "
-            f"(tested: {', '.join(sorted({*TESTED_VERSIONS, DEFAULT_KAFKA_VERSION}))})."
-        )
-    return version
-
-
 def _env_version() -> str:
     return os.environ.get("KVIEW_KAFKA_VERSION", "").strip() or DEFAULT_KAFKA_VERSION
 
@@ -167,6 +147,26 @@ def _log_config_flag(version: str, path: Path) -> str:
 STARTED_DIRECTORIES: list[Path] = []
 """Every cluster directory this process created, so a test session can check
 at its end that nothing it started is still running."""
+
+
+class DevClusterError(Exception):
+    """The local cluster could not be fetched, started or driven."""
+
+
+class MissingTool(DevClusterError):
+    """Java or Maven is not installed."""
+
+
+def check_version(version: str) -> str:
+    """``version`` if it is a Kafka release number kview can run (3.x or
+    newer), else DevClusterError saying what is expected."""
+    if not _VERSION_PATTERN.fullmatch(version) or int(version.split(".")[0]) < 3:
+        raise DevClusterError(
+            f"Kafka version {version!r} is not one kview can run: give a release "
+            f"number 3.0.0 or newer such as {DEFAULT_KAFKA_VERSION} "
+            f"(tested: {', '.join(sorted({*TESTED_VERSIONS, DEFAULT_KAFKA_VERSION}))})."
+        )
+    return version
 
 
 def cache_dir(version: str | None = None) -> Path:
@@ -351,7 +351,7 @@ class DevCluster:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
         self.size = brokers
-        self.version = version or KAFKA_VERSION
+        self.version = check_version(version or KAFKA_VERSION)
         if ports is not None and len(ports) != brokers:
             raise ValueError("give one PLAINTEXT port per broker")
         self.ports = ports
