@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 jars: $(STAMP)
-	$(BIN)/python -m kview.core.devcluster fetch
+	$(BIN)/python -m kview.core.devcluster fetch --tested
 
 ## Start a local Kafka cluster with live traffic and open kview on it.
 demo: jars

@@ -75,13 +75,21 @@ def _isolated_config(tmp_path, monkeypatch):
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``):
     every test of the three-broker cluster runs on one worker, so that cluster
-    starts once; other tests go to a worker a whole file at a time, so that a
-    file's module fixtures (secured brokers, recorded states) start once.  Each
-    worker has its own single-broker cluster."""
+    starts once, and so does every test of one Kafka version of the
+    compatibility run (tests/compat); other tests go to a worker a whole file
+    at a time, so that a file's module fixtures (secured brokers, recorded
+    states) start once.  Each worker has its own single-broker cluster."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        group = "kafka3" if "kafka3" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("versioned_kafka") if callspec is not None else None
+        if version is not None:
+            group = f"kafka-{version}"
+        elif "kafka3" in getattr(item, "fixturenames", ()):
+            group = "kafka3"
+        else:
+            group = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 

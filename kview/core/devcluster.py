@@ -1,9 +1,13 @@
 """Real Apache Kafka (KRaft mode) on loopback ports, for the demo and the tests.
 
 The jars come from Maven Central through ``mvn`` and are cached under the
-platformdirs user cache directory (``KVIEW_KAFKA_CACHE`` overrides it), so a
-second run downloads nothing.  Every broker runs in combined mode
-(``process.roles=broker,controller``) with a static voter set.
+platformdirs user cache directory (``KVIEW_KAFKA_CACHE`` overrides it), one
+directory per Kafka version, so a second run downloads nothing.  The version is
+``KVIEW_KAFKA_VERSION`` (default :data:`DEFAULT_KAFKA_VERSION`); what differs
+between the versions kview is tested on (:data:`TESTED_VERSIONS`) is handled
+here: 3.x logs through reload4j (log4j 1.x ``log4j.properties``), 4.x through
+log4j2, and some tools' main classes moved between the two.  Every broker runs
+in combined mode (``process.roles=broker,controller``) with a static voter set.
 
 A small reaper process watches the process that started the cluster; if that
 process dies without stopping the cluster (``kill -9``, a crashed test run),
@@ -14,7 +18,9 @@ left behind.
 from __future__ import annotations
 
 import base64
+import functools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,31 +29,60 @@ import sys
 import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-KAFKA_VERSION = "4.3.1"
-"""Newest Kafka 4.x whose ``kafka-tools`` artifact Maven Central serves in full."""
+DEFAULT_KAFKA_VERSION = "4.4.0"
+"""The newest Kafka whose ``kafka_2.13`` and ``kafka-tools`` Maven Central
+serves and on which the whole suite passes."""
+
+TESTED_VERSIONS: tuple[str, ...] = ("3.9.1", "4.4.0")
+"""The versions the compatibility run (tests/compat) starts besides the
+default: the last 3.x line, which production clusters run for years, and the
+newest 4.x.  ``make jars`` fetches these and the default."""
+
+_VERSION_PATTERN = re.compile(r"\d+\.\d+\.\d+")
+
+
+def _env_version() -> str:
+    return os.environ.get("KVIEW_KAFKA_VERSION", "").strip() or DEFAULT_KAFKA_VERSION
+
+
+KAFKA_VERSION = _env_version()
+"""The version this process runs unless told otherwise: ``KVIEW_KAFKA_VERSION``
+or the default (checked when a cluster starts or jars are fetched)."""
+
+
+def _log4j2(version: str) -> bool:
+    """Kafka 4.0 moved from reload4j (log4j 1.x config) to log4j2."""
+    return int(version.split(".")[0]) >= 4
+
 
 LOG4J_VERSION = "2.25.4"
 
-TOOLS: dict[str, str] = {
-    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
-    "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-    "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
-    "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
-    "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
-    "kafka-metadata-quorum": "org.apache.kafka.tools.MetadataQuorumCommand",
-    "kafka-log-dirs": "org.apache.kafka.tools.LogDirsCommand",
-    "kafka-configs": "kafka.admin.ConfigCommand",
-    "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
-    "kafka-storage": "kafka.tools.StorageTool",
-    "kafka-producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
-    "kafka-broker-api-versions": "org.apache.kafka.tools.BrokerApiVersionsCommand",
+TOOLS: dict[str, tuple[str, ...]] = {
+    "kafka-topics": ("org.apache.kafka.tools.TopicCommand",),
+    "kafka-consumer-groups": ("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",),
+    "kafka-get-offsets": ("org.apache.kafka.tools.GetOffsetShell",),
+    "kafka-console-consumer": ("org.apache.kafka.tools.consumer.ConsoleConsumer",),
+    "kafka-console-producer": ("org.apache.kafka.tools.ConsoleProducer", "kafka.tools.ConsoleProducer"),
+    "kafka-metadata-quorum": ("org.apache.kafka.tools.MetadataQuorumCommand",),
+    "kafka-log-dirs": ("org.apache.kafka.tools.LogDirsCommand",),
+    "kafka-configs": ("org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand"),
+    "kafka-delete-records": ("org.apache.kafka.tools.DeleteRecordsCommand",),
+    "kafka-storage": ("kafka.tools.StorageTool", "org.apache.kafka.tools.StorageTool"),
+    "kafka-producer-perf-test": ("org.apache.kafka.tools.ProducerPerformance",),
+    "kafka-broker-api-versions": (
+        "org.apache.kafka.tools.BrokerApiVersionsCommand", "kafka.admin.BrokerApiVersionsCommand",
+    ),
 }
-"""Kafka's shell scripts, by the main class each one runs."""
+"""Kafka's shell scripts, by the main classes each one has run: tools moved
+from the Scala ``kafka.*`` packages to ``org.apache.kafka.tools`` over the
+3.x and 4.x releases (ConsoleProducer after 3.9, ConfigCommand in 4.4), so the
+class is the first of these that the version's jars hold."""
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -58,9 +93,12 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{kafka}</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>{log4j}</version></dependency>
-  </dependencies>
+{binding}  </dependencies>
 </project>
+"""
+
+_LOG4J2_BINDING = """\
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>{log4j}</version></dependency>
 """
 
 _LOG4J2 = """status = error
@@ -83,6 +121,28 @@ rootLogger.level = error
 rootLogger.appenderRef.err.ref = ERR
 """
 
+# The same two configurations for Kafka 3.x's reload4j (log4j 1.x syntax).
+_LOG4J1 = """log4j.rootLogger={level}, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File={log_file}
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=[%d] %p %m (%c)%n
+"""
+
+_TOOL_LOG4J1 = """log4j.rootLogger=ERROR, ERR
+log4j.appender.ERR=org.apache.log4j.ConsoleAppender
+log4j.appender.ERR.Target=System.err
+log4j.appender.ERR.layout=org.apache.log4j.PatternLayout
+log4j.appender.ERR.layout.ConversionPattern=%p %m%n
+"""
+
+
+def _log_config_flag(version: str, path: Path) -> str:
+    """The JVM flag that points the version's logging library at ``path``."""
+    if _log4j2(version):
+        return f"-Dlog4j2.configurationFile={path}"
+    return f"-Dlog4j.configuration=file:{path}"
+
 
 STARTED_DIRECTORIES: list[Path] = []
 """Every cluster directory this process created, so a test session can check
@@ -97,18 +157,54 @@ class MissingTool(DevClusterError):
     """Java or Maven is not installed."""
 
 
-def cache_dir() -> Path:
-    """Where the Kafka jars live: ``$KVIEW_KAFKA_CACHE`` or the user cache dir."""
+def check_version(version: str) -> str:
+    """``version`` if it is a Kafka release number kview can run (3.x or
+    newer), else DevClusterError saying what is expected."""
+    if not _VERSION_PATTERN.fullmatch(version) or int(version.split(".")[0]) < 3:
+        raise DevClusterError(
+            f"Kafka version {version!r} is not one kview can run: give a release "
+            f"number 3.0.0 or newer such as {DEFAULT_KAFKA_VERSION} "
+            f"(tested: {', '.join(sorted({*TESTED_VERSIONS, DEFAULT_KAFKA_VERSION}))})."
+        )
+    return version
+
+
+def cache_dir(version: str | None = None) -> Path:
+    """Where one Kafka version's jars live (``kafka-<version>``) under
+    ``$KVIEW_KAFKA_CACHE`` or the user cache dir."""
     override = os.environ.get("KVIEW_KAFKA_CACHE")
     base = Path(override) if override else platformdirs.user_cache_path("kview")
-    return base / f"kafka-{KAFKA_VERSION}"
+    return base / f"kafka-{version or KAFKA_VERSION}"
 
 
-def _archive_path(tool: str) -> Path:
-    return cache_dir() / "class-archives" / f"{tool}.jsa"
+def _archive_path(tool: str, version: str | None = None) -> Path:
+    return cache_dir(version) / "class-archives" / f"{tool}.jsa"
 
 
-def _class_archive(tool: str, libs: Path) -> str:
+@functools.cache
+def _classes_in(libs: Path) -> frozenset[str]:
+    """Every class name in the Kafka jars of ``libs`` (read once per directory)."""
+    names: set[str] = set()
+    for jar in libs.glob("kafka*.jar"):
+        with zipfile.ZipFile(jar) as archive:
+            names.update(
+                n[:-len(".class")].replace("/", ".") for n in archive.namelist() if n.endswith(".class")
+            )
+    return frozenset(names)
+
+
+def tool_class(tool: str, libs: Path) -> str:
+    """The main class that runs ``tool`` with the jars in ``libs``."""
+    if tool not in TOOLS:
+        raise DevClusterError(f"unknown Kafka tool {tool!r}; known: {', '.join(sorted(TOOLS))}")
+    present = _classes_in(libs)
+    for name in TOOLS[tool]:
+        if name in present:
+            return name
+    raise DevClusterError(f"none of {', '.join(TOOLS[tool])} is in the jars of {libs}")
+
+
+def _class_archive(tool: str, libs: Path, version: str | None = None) -> str:
     """The JVM flag that loads a tool's classes from its class-data archive.
 
     A CLI tool's JVM spends most of its start-up loading and verifying the
@@ -117,7 +213,7 @@ def _class_archive(tool: str, libs: Path) -> str:
     which adds up over the hundreds of tool runs of the test suite.  Without
     an archive, or if the JVM finds it stale, this is plain ``-Xshare:auto``.
     """
-    archive = _archive_path(tool)
+    archive = _archive_path(tool, version)
     if archive.exists() and archive.stat().st_mtime >= libs.stat().st_mtime:
         return f"-XX:SharedArchiveFile={archive}"
     return "-Xshare:auto"
@@ -133,7 +229,7 @@ def _require(tool: str, package_hint: str) -> str:
     return path
 
 
-def check_java() -> str:
+def check_java(version: str | None = None) -> str:
     """Return the java executable, or raise MissingTool saying what to install."""
     java = _require("java", "openjdk-17-jre-headless maven")
     out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
@@ -142,27 +238,33 @@ def check_java() -> str:
             major = int(token.split(".")[0])
             if major < 17:
                 raise MissingTool(
-                    f"Java {token} found; Kafka {KAFKA_VERSION} needs Java 17 or newer "
+                    f"Java {token} found; Kafka {version or KAFKA_VERSION} needs Java 17 or newer "
                     "(e.g. `apt-get install openjdk-17-jre-headless`)."
                 )
             break
     return java
 
 
-def ensure_jars(*, quiet: bool = False) -> Path:
-    """Resolve Kafka's jars with Maven once; return the directory holding them."""
-    libs = cache_dir() / "libs"
-    marker = cache_dir() / "complete"
+def ensure_jars(version: str | None = None, *, quiet: bool = False) -> Path:
+    """Resolve one Kafka version's jars with Maven once; return the directory
+    holding them."""
+    version = check_version(version or KAFKA_VERSION)
+    home = cache_dir(version)
+    libs = home / "libs"
+    marker = home / "complete"
     if marker.exists() and libs.is_dir():
         return libs
-    check_java()
+    check_java(version)
     mvn = _require("mvn", "maven")
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="jars-", dir=cache_dir()))
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="jars-", dir=home))
     try:
-        (staging / "pom.xml").write_text(_POM.format(kafka=KAFKA_VERSION, log4j=LOG4J_VERSION))
+        # 3.x brings its logging binding (slf4j-reload4j) along; 4.x leaves
+        # the choice to the application, so log4j2's is added.
+        binding = _LOG4J2_BINDING.format(log4j=LOG4J_VERSION) if _log4j2(version) else ""
+        (staging / "pom.xml").write_text(_POM.format(kafka=version, binding=binding))
         if not quiet:
-            print(f"kview: fetching Apache Kafka {KAFKA_VERSION} jars with Maven ...", file=sys.stderr)
+            print(f"kview: fetching Apache Kafka {version} jars with Maven ...", file=sys.stderr)
         result = subprocess.run(
             [mvn, "-B", "-q", "-f", str(staging / "pom.xml"),
              "dependency:copy-dependencies", "-DincludeScope=runtime",
@@ -171,11 +273,11 @@ def ensure_jars(*, quiet: bool = False) -> Path:
         )
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            raise DevClusterError(f"Maven could not fetch the Kafka jars:\n{tail}")
+            raise DevClusterError(f"Maven could not fetch the Kafka {version} jars:\n{tail}")
         if libs.exists():
             shutil.rmtree(libs)
         (staging / "libs").rename(libs)
-        marker.write_text(KAFKA_VERSION + "\n")
+        marker.write_text(version + "\n")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return libs
@@ -231,6 +333,8 @@ class DevCluster:
     Use as a context manager, or call start() and stop().  ``extra_config`` is
     merged into every broker's server.properties; ``extra_listeners`` maps a
     listener name to its security protocol (for TLS and SASL listeners).
+    ``version`` is the Kafka release to run (default ``KVIEW_KAFKA_VERSION``
+    or :data:`DEFAULT_KAFKA_VERSION`); its own CLI tools drive it.
     """
 
     def __init__(
@@ -242,10 +346,12 @@ class DevCluster:
         heap: str = "512m",
         log_level: str = "INFO",
         ports: list[int] | None = None,
+        version: str | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
         self.size = brokers
+        self.version = check_version(version or KAFKA_VERSION)
         if ports is not None and len(ports) != brokers:
             raise ValueError("give one PLAINTEXT port per broker")
         self.ports = ports
@@ -287,8 +393,8 @@ class DevCluster:
 
     def start(self, timeout: float = 90.0) -> None:
         """Fetch jars if needed, format storage and start every broker."""
-        self._libs = ensure_jars()
-        check_java()
+        self._libs = ensure_jars(self.version)
+        check_java(self.version)
         self.directory = Path(tempfile.mkdtemp(prefix="kview-kafka-"))
         STARTED_DIRECTORIES.append(self.directory)
         self._start_reaper()
@@ -369,17 +475,20 @@ class DevCluster:
     def tool_command(self, tool: str, *args: str) -> list[str]:
         if tool not in TOOLS:
             raise DevClusterError(f"unknown Kafka tool {tool!r}; known: {', '.join(sorted(TOOLS))}")
-        libs = self._libs or ensure_jars()
-        log_config = cache_dir() / "tools-log4j2.properties"
+        libs = self._libs or ensure_jars(self.version)
+        if _log4j2(self.version):
+            log_config, text = cache_dir(self.version) / "tools-log4j2.properties", _TOOL_LOG4J2
+        else:
+            log_config, text = cache_dir(self.version) / "tools-log4j.properties", _TOOL_LOG4J1
         if not log_config.exists():
-            log_config.write_text(_TOOL_LOG4J2)
+            log_config.write_text(text)
         return [
             # JVM warnings (a stale class archive, say) go to stderr, never
             # into the output the tests parse.
             "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xlog:disable", "-Xlog:all=warning:stderr", _class_archive(tool, libs),
-            f"-Dlog4j2.configurationFile={log_config}",
-            "-cp", f"{libs}/*", TOOLS[tool], *args,
+            "-Xlog:disable", "-Xlog:all=warning:stderr", _class_archive(tool, libs, self.version),
+            _log_config_flag(self.version, log_config),
+            "-cp", f"{libs}/*", tool_class(tool, libs), *args,
         ]
 
     def run_tool(
@@ -403,7 +512,7 @@ class DevCluster:
         recording = None
         if "-Xshare:auto" in command:
             # No class archive for this tool yet: this run records one.
-            recording = _archive_path(tool).with_suffix(f".{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+            recording = _archive_path(tool, self.version).with_suffix(f".{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
             recording.parent.mkdir(parents=True, exist_ok=True)
             command[command.index("-Xshare:auto")] = f"-XX:ArchiveClassesAtExit={recording}"
         try:
@@ -411,7 +520,7 @@ class DevCluster:
             limit = timeout if recording is None else max(timeout, 180)
             result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=limit)
             if recording is not None and recording.exists() and result.returncode == 0:
-                os.replace(recording, _archive_path(tool))
+                os.replace(recording, _archive_path(tool, self.version))
         finally:
             if recording is not None:
                 recording.unlink(missing_ok=True)
@@ -486,9 +595,12 @@ class DevCluster:
         (broker.directory / "server.properties").write_text(
             "".join(f"{key}={value}\n" for key, value in props.items())
         )
-        (broker.directory / "log4j2.properties").write_text(
-            _LOG4J2.format(log_file=broker.log_file, level=self.log_level)
-        )
+        template = _LOG4J2 if _log4j2(self.version) else _LOG4J1
+        self._log_config(broker).write_text(template.format(log_file=broker.log_file, level=self.log_level))
+
+    def _log_config(self, broker: Broker) -> Path:
+        name = "log4j2.properties" if _log4j2(self.version) else "log4j.properties"
+        return broker.directory / name
 
     def _format(self, broker: Broker) -> None:
         result = self.run_tool(
@@ -506,7 +618,7 @@ class DevCluster:
             [
                 "java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
                 "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={broker.directory / 'log4j2.properties'}",
+                _log_config_flag(self.version, self._log_config(broker)),
                 f"-Dkafka.logs.dir={broker.directory}",
                 "-cp", f"{self._libs}/*", "kafka.Kafka", str(broker.directory / "server.properties"),
             ],
@@ -551,12 +663,18 @@ class DevCluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m kview.core.devcluster fetch|run [N]``: fetch jars, or run a cluster."""
+    """``python -m kview.core.devcluster fetch [--tested|VERSION...]|run [N]``:
+    fetch jars (of ``KVIEW_KAFKA_VERSION``, of every tested version, or of the
+    versions named), or run a cluster."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "fetch"
     try:
         if command == "fetch":
-            print(ensure_jars())
+            versions = args[1:] or [KAFKA_VERSION]
+            if versions == ["--tested"]:
+                versions = sorted({KAFKA_VERSION, DEFAULT_KAFKA_VERSION, *TESTED_VERSIONS})
+            for version in versions:
+                print(ensure_jars(version))
             return 0
         if command == "run":
             size = int(args[1]) if len(args) > 1 else 1
@@ -571,7 +689,8 @@ def main(argv: list[str] | None = None) -> int:
     except DevClusterError as exc:
         print(f"kview: {exc}", file=sys.stderr)
         return 1
-    print("usage: python -m kview.core.devcluster fetch|run [BROKERS]", file=sys.stderr)
+    print("usage: python -m kview.core.devcluster fetch [--tested|VERSION...] | run [BROKERS]",
+          file=sys.stderr)
     return 2
 
 

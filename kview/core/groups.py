@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import IncompatibleBrokerVersion
 from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
@@ -475,8 +476,11 @@ class GroupService:
         had called it a consumer group (then it is gone: Dead)."""
         try:
             response = await self.client.send(node, ConsumerGroupDescribeRequest(names), f"describe groups on broker {node}")
-        except NotImplementedError:
-            return {}  # brokers before 4.0 have no such groups
+        except (NotImplementedError, IncompatibleBrokerVersion):
+            # Brokers before 3.7 lack the API (aiokafka raises
+            # IncompatibleBrokerVersion for an unknown key, NotImplementedError
+            # for known versions kview does not offer); they have no such groups.
+            return {}
         out: dict[str, _RawGroup] = {}
         for group in response.groups:
             error_code, error_message, group_id, state, _epoch, _assignment_epoch, assignor, members = group[:8]

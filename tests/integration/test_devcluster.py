@@ -93,7 +93,7 @@ def test_tool_runs_load_a_recorded_class_archive(kafka, tmp_path, monkeypatch):
     # the first run records the tool's class archive, later runs load it and
     # print exactly what a run without it prints.
     libs = devcluster.ensure_jars()
-    monkeypatch.setattr(devcluster, "_archive_path", lambda tool: tmp_path / f"{tool}.jsa")
+    monkeypatch.setattr(devcluster, "_archive_path", lambda tool, version=None: tmp_path / f"{tool}.jsa")
     assert "-Xshare:auto" in kafka.tool_command("kafka-topics", "--list")
     first = kafka.run_tool("kafka-topics", "--list").stdout
     assert (tmp_path / "kafka-topics.jsa").stat().st_size > 0
@@ -101,3 +101,25 @@ def test_tool_runs_load_a_recorded_class_archive(kafka, tmp_path, monkeypatch):
     assert f"-XX:SharedArchiveFile={tmp_path / 'kafka-topics.jsa'}" in command
     assert kafka.run_tool("kafka-topics", "--list").stdout == first
     assert not list(tmp_path.glob("*.tmp")) and libs.is_dir()
+
+
+@pytest.mark.parametrize("version", ["4.4", "latest", "2.8.2", "4.4.0; rm -rf /", "../4.4.0"])
+def test_a_bad_kafka_version_is_refused_in_one_line(version, tmp_path):
+    # Checked before anything is fetched or a path is built from it.
+    result = subprocess.run(
+        [sys.executable, "-m", "kview.core.devcluster", "fetch", version],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "KVIEW_KAFKA_CACHE": str(tmp_path)},
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "is not one kview can run" in line and devcluster.DEFAULT_KAFKA_VERSION in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_version_comes_from_the_environment(tmp_path):
+    code = "from kview.core import devcluster as d; print(d.KAFKA_VERSION, d.DevCluster().version, d.cache_dir().name)"
+    for value, expected in [("3.9.1", "3.9.1"), ("", devcluster.DEFAULT_KAFKA_VERSION)]:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "KVIEW_KAFKA_VERSION": value}).stdout.split()
+        assert out == [expected, expected, f"kafka-{expected}"]

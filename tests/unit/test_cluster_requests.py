@@ -204,6 +204,7 @@ def test_describe_quorum_request_bytes(struct_class):
     ("request_", "versions", "expected"),
     [
         (DescribeLogDirsRequest(None), {35: (1, 5)}, 5),  # Kafka 4.3 broker
+        (DescribeLogDirsRequest(None), {35: (0, 4)}, 4),  # Kafka 3.9.1 (its ApiVersions answer)
         (DescribeLogDirsRequest(None), {35: (0, 3)}, 3),  # Kafka 3.x
         (DescribeLogDirsRequest(None), {35: (0, 1)}, 1),
         (DescribeQuorumRequest(), {55: (0, 1)}, 1),
