@@ -27,9 +27,16 @@ from aiokafka.protocol.offset import (
     OffsetResponse_v2,
     OffsetResponse_v3,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kview.core.brokers import log_dirs_from_response, log_dirs_from_tuples
-from kview.core.cluster import _offsets_from_raw, _watermarks_from, metadata_from_response, metadata_from_tuples
+from kview.core.cluster import (
+    _offsets_from_raw,
+    _watermarks_from,
+    metadata_from_response,
+    metadata_from_tuples,
+)
 from kview.core.protocol import bulk_requests as bulk
 from kview.core.protocol.bulk_requests import (
     RawResponse,
@@ -368,3 +375,36 @@ def test_log_dirs_request_is_kviews():
         assert ours.FLEXIBLE_VERSION == theirs.FLEXIBLE_VERSION
         assert ours.encode() == theirs.encode()
         assert issubclass(ours.RESPONSE_TYPE, RawResponse)
+
+
+# -- the one wire reader ---------------------------------------------------------------
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_uvarint_reads_what_aiokafka_writes(value):
+    """kview's reader and aiokafka's UnsignedVarInt32 agree on every 32-bit value."""
+    from aiokafka.protocol.types import UnsignedVarInt32
+
+    from kview.core.protocol.wire import uvarint
+
+    data = UnsignedVarInt32.encode(value) + b"rest"
+    assert uvarint(data, 0) == (value, len(data) - 4)
+
+
+@given(st.one_of(st.none(), st.text(max_size=300)))
+def test_compact_string_reads_what_aiokafka_writes(text):
+    from aiokafka.protocol.types import CompactString
+
+    from kview.core.protocol.wire import compact_string
+
+    data = CompactString("utf-8").encode(text)
+    assert compact_string(data, 0) == (text, len(data))
+
+
+def test_tagged_fields_are_read_and_skipped_alike():
+    from kview.core.protocol.wire import skip_tags, tags
+
+    # two tags: 0 -> b"ab", 300 -> b"" (300 needs a two-byte varint)
+    data = bytes([2, 0, 2]) + b"ab" + bytes([0xAC, 0x02, 0]) + b"tail"
+    assert tags(data, 0) == ({0: b"ab", 300: b""}, len(data) - 4)
+    assert skip_tags(data, 0) == len(data) - 4

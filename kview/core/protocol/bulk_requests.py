@@ -43,7 +43,12 @@ from aiokafka.protocol.metadata import (
     MetadataRequest_v5,
     MetadataRequestStruct,
 )
-from aiokafka.protocol.offset import OffsetRequest_v1, OffsetRequest_v2, OffsetRequest_v3, OffsetRequestStruct
+from aiokafka.protocol.offset import (
+    OffsetRequest_v1,
+    OffsetRequest_v2,
+    OffsetRequest_v3,
+    OffsetRequestStruct,
+)
 
 from kview.core.protocol import cluster_requests
 from kview.core.protocol.cluster_requests import (
@@ -52,6 +57,14 @@ from kview.core.protocol.cluster_requests import (
     DescribeLogDirsRequest_v3,
     DescribeLogDirsRequest_v4,
     DescribeLogDirsRequest_v5,
+)
+from kview.core.protocol.wire import (
+    compact_string,
+    int32s,
+    int_array,
+    skip_tags,
+    string,
+    uvarint,
 )
 
 _R = TypeVar("_R")
@@ -104,73 +117,6 @@ _I16 = struct.Struct(">h").unpack_from
 _I32 = struct.Struct(">i").unpack_from
 _I64 = struct.Struct(">q").unpack_from
 _PARTITION_HEAD = struct.Struct(">hiii").unpack_from  # error, index, leader, replica count
-_INT_ARRAYS: dict[int, Callable[[bytes, int], tuple[int, ...]]] = {}
-
-
-def _int32s(count: int) -> Callable[[bytes, int], tuple[int, ...]]:
-    """An unpacker of ``count`` int32s (made once per count)."""
-    unpack = _INT_ARRAYS.get(count)
-    if unpack is None:
-        unpack = _INT_ARRAYS[count] = struct.Struct(f">{count}i").unpack_from
-    return unpack
-
-
-def _string(buf: bytes, pos: int) -> tuple[str | None, int]:
-    (size,) = _I16(buf, pos)
-    pos += 2
-    if size < 0:
-        return None, pos
-    end = pos + size
-    if end > len(buf):
-        raise ValueError("buffer underrun reading a string")
-    return buf[pos:end].decode("utf-8"), end
-
-
-def _int_array(buf: bytes, pos: int) -> tuple[tuple[int, ...] | None, int]:
-    (count,) = _I32(buf, pos)
-    pos += 4
-    if count < 0:
-        return None, pos
-    return _int32s(count)(buf, pos), pos + 4 * count
-
-
-def _uvarint(buf: bytes, pos: int) -> tuple[int, int]:
-    """Kafka's unsigned varint (7 bits a byte, low bits first)."""
-    byte = buf[pos]
-    if byte < 0x80:
-        return byte, pos + 1
-    value, shift = byte & 0x7F, 7
-    while True:
-        pos += 1
-        byte = buf[pos]
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos + 1
-        shift += 7
-        if shift > 28:
-            raise ValueError("varint longer than 5 bytes")
-
-
-def _compact_string(buf: bytes, pos: int) -> tuple[str | None, int]:
-    size, pos = _uvarint(buf, pos)
-    if size == 0:
-        return None, pos
-    end = pos + size - 1
-    if end > len(buf):
-        raise ValueError("buffer underrun reading a string")
-    return buf[pos:end].decode("utf-8"), end
-
-
-def _skip_tags(buf: bytes, pos: int) -> int:
-    """Step over a tagged-field section (kview asks for no tagged field)."""
-    count, pos = _uvarint(buf, pos)
-    for _ in range(count):
-        _tag, pos = _uvarint(buf, pos)
-        size, pos = _uvarint(buf, pos)
-        pos += size
-    return pos
-
-
 def _whole(reader: Callable[[bytes, int], _R]) -> Callable[[bytes, int], _R]:
     """A reader that says a short body is one (struct and indexing say it
     many ways) as a ValueError naming the response."""
@@ -215,16 +161,16 @@ def read_metadata(body: bytes, version: int) -> MetadataTuple:
     brokers = []
     for _ in range(max(count, 0)):
         (node_id,) = _I32(buf, pos)
-        host, pos = _string(buf, pos + 4)
+        host, pos = string(buf, pos + 4)
         (port,) = _I32(buf, pos)
         pos += 4
         rack = None
         if version >= 1:
-            rack, pos = _string(buf, pos)
+            rack, pos = string(buf, pos)
         brokers.append((node_id, host, port, rack))
     cluster_id = None
     if version >= 2:
-        cluster_id, pos = _string(buf, pos)
+        cluster_id, pos = string(buf, pos)
     controller_id = -1
     if version >= 1:
         (controller_id,) = _I32(buf, pos)
@@ -237,7 +183,7 @@ def read_metadata(body: bytes, version: int) -> MetadataTuple:
     whole = None
     for _ in range(max(count, 0)):
         (error_code,) = _I16(buf, pos)
-        name, pos = _string(buf, pos + 2)
+        name, pos = string(buf, pos + 2)
         internal = False
         if version >= 1:
             internal = buf[pos] != 0
@@ -271,14 +217,14 @@ def _read_partition(buf: bytes, pos: int, with_offline: bool) -> tuple[tuple[Any
     p_error, index, leader, replica_count = _PARTITION_HEAD(buf, pos)
     pos += 14
     if replica_count >= 0:
-        replicas = _int32s(replica_count)(buf, pos)
+        replicas = int32s(replica_count)(buf, pos)
         pos += 4 * replica_count
     else:
         replicas = None
-    isr, pos = _int_array(buf, pos)
+    isr, pos = int_array(buf, pos)
     offline = None
     if with_offline:
-        offline, pos = _int_array(buf, pos)
+        offline, pos = int_array(buf, pos)
     counts = (replica_count, -1 if isr is None else len(isr),
               (-1 if offline is None else len(offline)) if with_offline else 0)
     return (p_error, index, leader, replicas, isr, offline), pos, counts
@@ -368,7 +314,7 @@ def read_list_offsets(body: bytes, version: int) -> list[tuple[str, list[tuple[i
     topics = []
     size = _OFFSET_ANSWER.size
     for _ in range(max(count, 0)):
-        name, pos = _string(buf, pos)
+        name, pos = string(buf, pos)
         (partition_count,) = _I32(buf, pos)
         pos += 4
         end = pos + size * max(partition_count, 0)
@@ -438,7 +384,7 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
         pos += 2
     flexible = version >= 2
     if flexible:
-        count, pos = _uvarint(buf, pos)
+        count, pos = uvarint(buf, pos)
         count -= 1
     else:
         (count,) = _I32(buf, pos)
@@ -448,18 +394,18 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
         (dir_error,) = _I16(buf, pos)
         pos += 2
         if flexible:
-            log_dir, pos = _compact_string(buf, pos)
-            topic_count, pos = _uvarint(buf, pos)
+            log_dir, pos = compact_string(buf, pos)
+            topic_count, pos = uvarint(buf, pos)
             topic_count -= 1
         else:
-            log_dir, pos = _string(buf, pos)
+            log_dir, pos = string(buf, pos)
             (topic_count,) = _I32(buf, pos)
             pos += 4
         topics = []
         for _ in range(max(topic_count, 0)):
             if flexible:
-                name, pos = _compact_string(buf, pos)
-                partition_count, pos = _uvarint(buf, pos)
+                name, pos = compact_string(buf, pos)
+                partition_count, pos = uvarint(buf, pos)
                 partition_count -= 1
                 partitions = []
                 tagged = _LOG_PARTITION_TAGGED
@@ -467,11 +413,11 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
                     index, size, lag, future, tags = tagged.unpack_from(buf, pos)
                     pos += 22
                     if tags:  # tagged fields: rare, step over them properly
-                        pos = _skip_tags(buf, pos - 1)
+                        pos = skip_tags(buf, pos - 1)
                     partitions.append((index, size, lag, future))
-                pos = _skip_tags(buf, pos)
+                pos = skip_tags(buf, pos)
             else:
-                name, pos = _string(buf, pos)
+                name, pos = string(buf, pos)
                 (partition_count,) = _I32(buf, pos)
                 pos += 4
                 end = pos + _LOG_PARTITION.size * max(partition_count, 0)
@@ -487,10 +433,10 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
         if version >= 5:
             pos += 1  # is_cordoned
         if flexible:
-            pos = _skip_tags(buf, pos)
+            pos = skip_tags(buf, pos)
         results.append((dir_error, log_dir, topics, total, usable))
     if flexible:
-        pos = _skip_tags(buf, pos)
+        pos = skip_tags(buf, pos)
     _finished(buf, pos, f"DescribeLogDirs v{version}")
     return error_code, results
 

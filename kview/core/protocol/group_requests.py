@@ -44,6 +44,9 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
+from kview.core.protocol.wire import compact_string, uvarint
+from kview.core.protocol.wire import tags as read_tags
+
 COORDINATOR_GROUP = 0
 """FindCoordinator key type of a consumer group (1 is a transactional id)."""
 
@@ -246,65 +249,6 @@ class DescribeGroupsBatchRequest(Request[DescribeGroupsRequest_v5]):
 # -- OffsetFetch v8 ------------------------------------------------------------------
 
 
-class _FlexReader:
-    """Just enough of a flexible-version reader to decode big answers fast:
-    aiokafka's generic decoder costs several Python calls per field, which for
-    an OffsetFetch of 500 groups x 100 partitions adds up to seconds."""
-
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def uvarint(self) -> int:
-        data, pos = self.data, self.pos
-        byte = data[pos]
-        pos += 1
-        if byte < 0x80:
-            self.pos = pos
-            return byte
-        value, shift = byte & 0x7F, 7
-        while True:
-            byte = data[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                self.pos = pos
-                return value
-            shift += 7
-            if shift > 28:
-                raise ValueError("varint too long")
-
-    def unpack(self, fmt: struct.Struct) -> tuple:
-        values = fmt.unpack_from(self.data, self.pos)
-        self.pos += fmt.size
-        return values
-
-    def cstring(self) -> str | None:
-        length = self.uvarint() - 1
-        if length < 0:
-            return None
-        start = self.pos
-        end = start + length
-        if end > len(self.data):
-            raise ValueError("buffer underrun decoding string")
-        self.pos = end
-        return self.data[start:end].decode("utf-8")
-
-    def tags(self) -> dict[int, bytes]:
-        count = self.uvarint()
-        if not count:
-            return {}
-        tags = {}
-        for _ in range(count):
-            tag = self.uvarint()
-            size = self.uvarint()
-            tags[tag] = self.data[self.pos:self.pos + size]
-            self.pos += size
-        return tags
-
-
 _I32 = struct.Struct(">i")
 _I16 = struct.Struct(">h")
 _PARTITION_HEAD = struct.Struct(">iqi")  # partition_index, committed_offset, committed_leader_epoch
@@ -353,26 +297,22 @@ class OffsetFetchGroupsResponse_v8(Response):
         if isinstance(data, BytesIO):
             data = data.read()
         data = bytes(data)
-        r = _FlexReader(data)
-        head, i16 = _PARTITION_HEAD.unpack_from, _I16.unpack_from
+        head, i16, i32 = _PARTITION_HEAD.unpack_from, _I16.unpack_from, _I32.unpack_from
         try:
-            (throttle,) = r.unpack(_I32)
+            (throttle,) = i32(data, 0)
+            pos = 4
             groups = []
-            for _ in range(r.uvarint() - 1):
-                group_id = r.cstring()
+            group_count, pos = uvarint(data, pos)
+            for _ in range(group_count - 1):
+                group_id, pos = compact_string(data, pos)
                 topics = []
-                for _ in range(r.uvarint() - 1):
-                    name = r.cstring()
+                topic_count, pos = uvarint(data, pos)
+                for _ in range(topic_count - 1):
+                    name, pos = compact_string(data, pos)
                     partitions = []
                     append = partitions.append
-                    pos = r.pos
-                    count = data[pos] - 1 if data[pos] < 0x80 else -1
-                    if count >= 0:
-                        pos += 1
-                    else:
-                        count = r.uvarint() - 1
-                        pos = r.pos
-                    for _ in range(count):
+                    count, pos = uvarint(data, pos)
+                    for _ in range(count - 1):
                         index, offset, epoch = head(data, pos)
                         pos += 16
                         length = data[pos]
@@ -383,24 +323,21 @@ class OffsetFetchGroupsResponse_v8(Response):
                             metadata = None
                             pos += 1
                         else:
-                            r.pos = pos
-                            metadata = r.cstring()
-                            pos = r.pos
+                            metadata, pos = compact_string(data, pos)
                         (error_code,) = i16(data, pos)
                         pos += 2
                         if data[pos] == 0:
-                            tags: dict[int, bytes] = {}
+                            partition_tags: dict[int, bytes] = {}
                             pos += 1
                         else:
-                            r.pos = pos
-                            tags = r.tags()
-                            pos = r.pos
-                        append((index, offset, epoch, metadata, error_code, tags))
-                    r.pos = pos
-                    topics.append((name, partitions, r.tags()))
-                (error_code,) = r.unpack(_I16)
-                groups.append((group_id, topics, error_code, r.tags()))
-            tags = r.tags()
+                            partition_tags, pos = read_tags(data, pos)
+                        append((index, offset, epoch, metadata, error_code, partition_tags))
+                    topic_tags, pos = read_tags(data, pos)
+                    topics.append((name, partitions, topic_tags))
+                (error_code,) = i16(data, pos)
+                group_tags, pos = read_tags(data, pos + 2)
+                groups.append((group_id, topics, error_code, group_tags))
+            tags, pos = read_tags(data, pos)
         except (IndexError, struct.error) as exc:
             raise ValueError(f"truncated OffsetFetch response: {exc}") from None
         return cls(throttle, groups, tags)

@@ -1,4 +1,5 @@
-"""The tail's filter language, parsed once into a predicate over ring records.
+"""The tail's filter language: the grammar, parsed once into a Filter (a
+predicate over ring records, built from ``predicates.py``).
 
 Grammar (a hand-written recursive-descent parser; no tokenizer, because what
 a character means depends on where it is: ``[`` opens a list after ``in`` but
@@ -41,20 +42,32 @@ A malformed expression raises FilterError with the column of the problem.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from collections.abc import Callable
-from itertools import accumulate, compress, repeat
-from operator import add, attrgetter, methodcaller
+from itertools import compress, repeat
+from operator import add
 from typing import Any
 
-from kview.core.codecs import NOT_JSON, loads
+from kview.core.codecs import NOT_JSON
 from kview.core.errors import KViewError
+from kview.core.filters.predicates import (
+    MISSING,
+    Predicate,
+    always,
+    conjunction,
+    disjunction,
+    exists,
+    in_field,
+    is_number,
+    json_equal,
+    json_of,
+    key_or_value,
+    ordering,
+    regex_matcher,
+    resolve,
+    substring_matcher,
+    text_of,
+)
 
-Predicate = Callable[[Any], bool]
-"""A compiled filter: takes a ring Record, returns True when it matches."""
-
-_MISSING = object()
 _WORD_END = " \t\r\n\f\v()"
 _VALUE_END = _WORD_END + ",]"
 _NAME_END = _WORD_END + "=~"
@@ -126,7 +139,7 @@ def parse_filter(text: str) -> Filter:
     if not isinstance(text, str):
         raise FilterError("the filter must be text", 1, str(text))
     if not text.strip():
-        return Filter(text, _always, matches_all=True)
+        return Filter(text, always, matches_all=True)
     parser = _Parser(text)
     try:
         predicate = parser.parse()
@@ -134,236 +147,6 @@ def parse_filter(text: str) -> Filter:
         raise parser.fail("expression is nested too deeply") from None
     return Filter(text, predicate)
 
-
-def _always(record: Any) -> bool:
-    return True
-
-
-# -- per-record JSON cache -------------------------------------------------------------
-
-
-class JsonCache:
-    """Parsed JSON of record values, least recently used first out.
-
-    Keyed by the value bytes themselves (a bytes object caches its own hash,
-    so a lookup hashes nothing twice): a record's value is parsed once however
-    many JSON predicates look at it, and again only if it was evicted.  Bounded
-    in entries and in bytes, because a parsed document takes several times the
-    memory of its text and the ring may hold 100,000 of them."""
-
-    def __init__(self, max_entries: int = 20_000, max_bytes: int = 32 << 20, max_value: int = 1 << 20) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.max_value = max_value
-        self._docs: OrderedDict[bytes, Any] = OrderedDict()
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, value: bytes | None) -> Any:
-        """The parsed document of ``value``, or NOT_JSON."""
-        if value is None:
-            return NOT_JSON
-        docs = self._docs
-        try:
-            doc = docs[value]
-        except KeyError:
-            pass
-        except TypeError:  # not bytes: nothing to cache by
-            return loads(value)
-        else:
-            self.hits += 1
-            docs.move_to_end(value)
-            return doc
-        self.misses += 1
-        doc = loads(value)
-        size = len(value)
-        if size <= self.max_value:
-            docs[value] = doc
-            self._bytes += size
-            while len(docs) > self.max_entries or self._bytes > self.max_bytes:
-                old, _ = docs.popitem(last=False)
-                self._bytes -= len(old)
-        return doc
-
-    def clear(self) -> None:
-        self._docs.clear()
-        self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._docs)
-
-
-JSON_CACHE = JsonCache()
-
-
-def json_of(record: Any) -> Any:
-    """The record's value parsed as JSON (NOT_JSON if it is not), via JSON_CACHE."""
-    return JSON_CACHE.get(record.value)
-
-
-# -- matchers over bytes ---------------------------------------------------------------
-
-
-def _text_of(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
-
-
-def _substring_matcher(needle: str) -> Callable[[bytes | None], bool]:
-    """Smart-case substring test on raw bytes (decoding only when it must)."""
-    if not needle:
-        return lambda data: data is not None
-    folded = needle == needle.lower()
-    if folded and needle.isascii():
-        lowered = needle.encode("ascii")
-        # bytes.lower() folds ASCII only, which is exactly what an ASCII needle needs.
-        test = lambda data: data is not None and lowered in data.lower()  # noqa: E731
-        test.fold_ascii = lowered  # type: ignore[attr-defined]
-        return test
-    if folded:
-        lowered_text = needle.casefold()
-        return lambda data: data is not None and lowered_text in _text_of(data).casefold()
-    exact = needle.encode("utf-8", "surrogatepass")
-    test = lambda data: data is not None and exact in data  # noqa: E731
-    test.exact = exact  # type: ignore[attr-defined]
-    return test
-
-
-def _key_or_value(test: Callable[[bytes | None], bool]) -> Predicate:
-    """``test`` on the key or the value; the common plain-text cases fused into
-    one function, because this runs for every record at the tail's full rate."""
-    lowered = getattr(test, "fold_ascii", None)
-    exact = getattr(test, "exact", None)
-    if lowered is not None:
-        predicate = lambda r: (  # noqa: E731
-            ((k := r.key) is not None and lowered in k.lower())
-            or ((v := r.value) is not None and lowered in v.lower())
-        )
-    elif exact is not None:
-        predicate = lambda r: (  # noqa: E731
-            ((k := r.key) is not None and exact in k) or ((v := r.value) is not None and exact in v)
-        )
-    else:
-        return lambda r: test(r.key) or test(r.value)
-    _add_batch_select(predicate, test, ("key", "value"))
-    return predicate
-
-
-def _in_field(test: Callable[[bytes | None], bool], field: str) -> Predicate:
-    get = attrgetter(field)
-    predicate = lambda r: test(get(r))  # noqa: E731
-    _add_batch_select(predicate, test, (field,))
-    return predicate
-
-
-_SEPARATOR = b"\x00"
-
-
-def _add_batch_select(predicate: Any, test: Any, fields: tuple[str, ...]) -> None:
-    """Give a plain-text predicate a whole-batch form (see Filter.select)."""
-    lowered = getattr(test, "fold_ascii", None)
-    needle = lowered if lowered is not None else getattr(test, "exact", None)
-    if not needle or _SEPARATOR in needle:
-        return
-    predicate.select = _batch_substring(needle, lowered is not None, fields)
-    # What Filter.narrows() compares: typing one more letter of a plain
-    # substring keeps a subset of the matches.
-    predicate.plain = (needle, lowered is not None, fields)
-
-
-def _batch_substring(needle: bytes, fold: bool, fields: tuple[str, ...]) -> Callable[[list[Any]], list[int]]:
-    """Indices of the records whose ``fields`` contain ``needle``.
-
-    ``needle in value`` has a high fixed cost per call (more than scanning a
-    200-byte value), so a batch is searched as one: the field values joined
-    with NUL (which the needle does not contain, so no match straddles two
-    records), one regex scan, and each match position mapped back to its
-    record by bisecting the records' end positions.  No Python bytecode runs
-    per record nor per match; about a third cheaper than a predicate call per
-    record at a 25% match rate, far cheaper when matches are rare."""
-    finditer = re.compile(re.escape(needle)).finditer
-    getters = [attrgetter(field) for field in fields]
-
-    def select(records: list[Any]) -> list[int]:
-        n = len(records)
-        found: list[int] = []
-        for getter in getters:
-            parts = list(map(getter, records))
-            nulls = parts.count(None)
-            if nulls == n:
-                continue
-            if nulls:
-                parts = [p or b"" for p in parts]
-            joined = _SEPARATOR.join(parts)
-            if fold:
-                joined = joined.lower()
-            # ends[i]: where record i stops in ``joined`` (separators counted).
-            ends = list(map(add, accumulate(map(len, parts)), range(n)))
-            starts = list(map(_START, finditer(joined)))
-            # A record holding the needle twice matches twice: keep it once.
-            hits = list(dict.fromkeys(map(bisect_right, repeat(ends, len(starts)), starts)))
-            found = hits if not found else sorted(set(found).union(hits))
-        return found
-
-    return select
-
-
-_START = methodcaller("start")
-
-
-def _regex_matcher(pattern: re.Pattern[str]) -> Callable[[bytes | None], bool]:
-    search = pattern.search
-    return lambda data: data is not None and search(_text_of(data)) is not None
-
-
-# -- JSON comparisons ------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    if _is_number(a) and _is_number(b):
-        return a == b
-    if type(a) is not type(b):
-        return False
-    return a == b
-
-
-def _ordered(op: str) -> Callable[[Any, Any], bool]:
-    compare = {
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-    }[op]
-
-    def test(field: Any, literal: Any) -> bool:
-        if _is_number(literal):
-            return _is_number(field) and compare(field, literal)
-        return isinstance(field, str) and compare(field, literal)
-
-    return test
-
-
-def _resolve(doc: Any, path: tuple[str | int, ...]) -> Any:
-    for step in path:
-        if isinstance(step, str):
-            if isinstance(doc, dict):
-                doc = doc.get(step, _MISSING)
-                if doc is _MISSING:
-                    return _MISSING
-            else:
-                return _MISSING
-        elif isinstance(doc, list):
-            if -len(doc) <= step < len(doc):
-                doc = doc[step]
-            else:
-                return _MISSING
-        else:
-            return _MISSING
-    return doc
 
 
 # -- the parser ------------------------------------------------------------------------
@@ -435,7 +218,7 @@ class _Parser:
         terms = [self.parse_and()]
         while self.keyword("or") or self.symbol("||"):
             terms.append(self.parse_and())
-        return _any(terms)
+        return disjunction(terms)
 
     def parse_and(self) -> Predicate:
         terms = [self.parse_not()]
@@ -446,7 +229,7 @@ class _Parser:
             self.ws()
             # Two terms side by side mean "and", as in a search box.
             if self.at_end() or self.peek() == ")" or self.starts_or():
-                return _all(terms)
+                return conjunction(terms)
             terms.append(self.parse_not())
 
     def starts_or(self) -> bool:
@@ -504,7 +287,7 @@ class _Parser:
             if lowered.startswith(scope):
                 self.i += len(scope)
                 return self.parse_scoped(scope[:-1], start)
-        return _key_or_value(self.parse_term(_WORD_END))
+        return key_or_value(self.parse_term(_WORD_END))
 
     def parse_scoped(self, scope: str, start: int) -> Predicate:
         if scope in ("key", "value", "headers"):
@@ -512,9 +295,9 @@ class _Parser:
                 raise self.fail(f"'{scope}:' needs something to search for right after the colon")
             test = self.parse_term(_WORD_END)
             if scope == "key":
-                return _in_field(test, "key")
+                return in_field(test, "key")
             if scope == "value":
-                return _in_field(test, "value")
+                return in_field(test, "value")
             return lambda r: any(
                 test(name.encode("utf-8", "surrogatepass") + b"=" + (value or b"")) for name, value in r.headers
             )
@@ -535,13 +318,13 @@ class _Parser:
             pattern = self.parse_pattern(_WORD_END)
             search = pattern.search
             return lambda r: any(
-                n == name and v is not None and search(_text_of(v)) is not None for n, v in r.headers
+                n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers
             )
         if self.peek() == "/":
             pattern = self.parse_regex_literal()
             search = pattern.search
             return lambda r: any(
-                n == name and v is not None and search(_text_of(v)) is not None for n, v in r.headers
+                n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers
             )
         if self.peek() in ("\"", "'"):
             wanted = self.parse_string()
@@ -555,17 +338,17 @@ class _Parser:
         """A search term: quoted text, /regex/, re:pattern or a bare word."""
         ch = self.peek()
         if ch in ("\"", "'"):
-            return _substring_matcher(self.parse_string())
+            return substring_matcher(self.parse_string())
         if ch == "/":
-            return _regex_matcher(self.parse_regex_literal())
+            return regex_matcher(self.parse_regex_literal())
         if self.s.startswith("re:", self.i) or self.s.startswith("RE:", self.i):
             self.i += 3
-            return _regex_matcher(self.parse_pattern(end_chars))
+            return regex_matcher(self.parse_pattern(end_chars))
         word = self.word_at(self.i, end_chars)
         if not word:
             raise self.fail("a search term was expected here")
         self.i += len(word)
-        return _substring_matcher(word)
+        return substring_matcher(word)
 
     def parse_pattern(self, end_chars: str) -> re.Pattern[str]:
         """The pattern after ``re:`` or ``~``: quoted, /literal/, or up to whitespace
@@ -732,7 +515,7 @@ class _Parser:
                 op, negate_in = "in", True
                 self.i += 3 + self._spaces(self.i + 3) + 2
         if op is None:
-            return self._json_predicate(path, _exists)
+            return self._json_predicate(path, exists)
         self.ws()
         value_at = self.i
         if self.at_end() or self.peek() == ")":
@@ -744,7 +527,7 @@ class _Parser:
             def test(field: Any) -> bool:
                 if isinstance(field, str):
                     return search(field) is not None
-                if _is_number(field):
+                if is_number(field):
                     return search(repr(field)) is not None
                 return False
 
@@ -756,7 +539,7 @@ class _Parser:
             choices = value
 
             def member(field: Any) -> bool:
-                return any(_json_equal(field, c) for c in choices)
+                return any(json_equal(field, c) for c in choices)
 
             if negate_in:
                 return self._json_predicate(path, lambda f: not member(f))
@@ -764,13 +547,13 @@ class _Parser:
             return self._json_predicate(path, member, texts)
         if op in ("==", "="):
             texts = [value] if isinstance(value, str) else None
-            return self._json_predicate(path, lambda f: _json_equal(f, value), texts)
+            return self._json_predicate(path, lambda f: json_equal(f, value), texts)
         if op == "!=":
-            return self._json_predicate(path, lambda f: not _json_equal(f, value))
-        if not (_is_number(value) or isinstance(value, str)):
+            return self._json_predicate(path, lambda f: not json_equal(f, value))
+        if not (is_number(value) or isinstance(value, str)):
             raise self.fail(f"'{op}' compares with a number or a text, not {_describe(value)}", value_at)
-        ordered = _ordered(op)
-        return self._json_predicate(path, lambda f: ordered(f, value))
+        compare = ordering(op)
+        return self._json_predicate(path, lambda f: compare(f, value))
 
     def _spaces(self, pos: int) -> int:
         j = pos
@@ -815,8 +598,8 @@ class _Parser:
             doc = json_of(record)
             if doc is NOT_JSON:
                 return False
-            field = _resolve(doc, path)
-            return field is not _MISSING and test(field)
+            field = resolve(doc, path)
+            return field is not MISSING and test(field)
 
         return predicate
 
@@ -858,10 +641,6 @@ class _Parser:
         return word
 
 
-def _exists(field: Any) -> bool:
-    return True
-
-
 # Starts that make json.loads read UTF-16/32: raw UTF-8 needles prove nothing.
 _UNUSUAL_START = (b"\x00", b"\xff", b"\xfe")
 _JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
@@ -886,209 +665,3 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return repr(value)
-
-
-def _all(terms: list[Predicate]) -> Predicate:
-    # Flat, not a left-deep chain of lambdas: a long list of terms must not
-    # cost one Python frame per term when evaluated.
-    if len(terms) == 1:
-        return terms[0]
-    if len(terms) == 2:
-        a, b = terms
-        return lambda r: a(r) and b(r)
-    preds = tuple(terms)
-
-    def every(record: Any) -> bool:
-        for p in preds:
-            if not p(record):
-                return False
-        return True
-
-    return every
-
-
-def _any(terms: list[Predicate]) -> Predicate:
-    if len(terms) == 1:
-        return terms[0]
-    if len(terms) == 2:
-        a, b = terms
-        return lambda r: a(r) or b(r)
-    preds = tuple(terms)
-
-    def some(record: Any) -> bool:
-        for p in preds:
-            if p(record):
-                return True
-        return False
-
-    return some
-
-
-# -- a filtered view over a ring -------------------------------------------------------
-
-
-class FilterView:
-    """Sequence numbers of the ring's records that match a filter, kept in step
-    with the ring incrementally: ``update()`` looks only at records appended
-    since the last call and forgets matches that fell out of the ring.
-
-    With no filter (or an empty one) every record matches and no list is kept.
-    """
-
-    def __init__(self, ring: Any, filter: Filter | None = None) -> None:
-        self.ring = ring
-        self.filter = filter if filter is not None and not filter.matches_all else None
-        self._matches: list[int] = []
-        self._start = 0
-        self._scanned = ring.first
-        self._candidates: list[int] | None = None
-        """After a narrowing reset: the previous filter's matches still to
-        test (all below _scanned), instead of every record."""
-        self._next_candidate = 0
-
-    @property
-    def active(self) -> bool:
-        return self.filter is not None
-
-    @property
-    def caught_up(self) -> bool:
-        return self._candidates is None and self._scanned >= self.ring.next
-
-    def update(self, limit: int | None = None) -> int:
-        """Scan new records (at most ``limit``); returns how many new matches."""
-        ring = self.ring
-        if self.filter is None:
-            self._scanned = ring.next
-            self._candidates = None
-            return 0
-        found = 0
-        if self._candidates is not None:
-            found = self._test_candidates(limit)
-            if self._candidates is not None or limit is not None:
-                return found
-        lo = max(self._scanned, ring.first)
-        hi = ring.next if limit is None else min(ring.next, lo + limit)
-        if hi > lo:
-            before = len(self._matches)
-            self._matches.extend(self.filter.select(ring.range(lo, hi), lo))
-            found += len(self._matches) - before
-            self._scanned = hi
-        self._prune()
-        return found
-
-    def _test_candidates(self, limit: int | None) -> int:
-        candidates = self._candidates
-        assert candidates is not None and self.filter is not None
-        ring = self.ring
-        i = max(self._next_candidate, bisect_left(candidates, ring.first, self._next_candidate))
-        end = len(candidates) if limit is None else min(len(candidates), i + max(1, limit))
-        chunk = candidates[i:end]
-        records = list(map(ring.get, chunk))
-        hits = self.filter.select(records)
-        before = len(self._matches)
-        self._matches.extend(map(chunk.__getitem__, hits))
-        self._next_candidate = end
-        if end >= len(candidates):
-            self._candidates = None
-        self._prune()
-        return len(self._matches) - before
-
-    def _prune(self) -> None:
-        first = self.ring.first
-        matches = self._matches
-        if self._start < len(matches) and matches[self._start] < first:
-            self._start = bisect_left(matches, first, self._start)
-            if self._start > 4096 and self._start * 2 > len(matches):
-                del matches[: self._start]
-                self._start = 0
-
-    def __len__(self) -> int:
-        if self.filter is None:
-            return len(self.ring)
-        self._prune()
-        return len(self._matches) - self._start
-
-    def seq_at(self, index: int) -> int:
-        """Sequence number of the ``index``-th visible record (0 = oldest)."""
-        if self.filter is None:
-            if not 0 <= index < len(self.ring):
-                raise IndexError(index)
-            return self.ring.first + index
-        self._prune()
-        if not 0 <= index < len(self._matches) - self._start:
-            raise IndexError(index)
-        return self._matches[self._start + index]
-
-    def seqs(self, start: int = 0, stop: int | None = None) -> list[int]:
-        """Sequence numbers of visible records ``start .. stop-1`` (indices, not seqs)."""
-        if self.filter is None:
-            total = len(self.ring)
-            stop = total if stop is None else min(stop, total)
-            return list(range(self.ring.first + max(0, start), self.ring.first + max(0, stop)))
-        self._prune()
-        base = self._start
-        end = len(self._matches) if stop is None else min(len(self._matches), base + max(0, stop))
-        return self._matches[base + max(0, start):end]
-
-    @property
-    def scanned(self) -> int:
-        """Sequence number of the first record not looked at yet (every
-        record before it was tested, or ruled out by a narrowing)."""
-        candidates = self._candidates
-        if candidates is not None and self._next_candidate < len(candidates):
-            return min(candidates[self._next_candidate], self._scanned)
-        return self._scanned
-
-    def adopt(self, matches: list[int], scanned: int) -> None:
-        """Take the matches another view of the same records found (sorted
-        sequence numbers below ``scanned``) instead of scanning for them again."""
-        self._matches = list(matches)
-        self._start = 0
-        self._scanned = scanned
-        self._candidates = None
-        self._next_candidate = 0
-
-    def nearest_index(self, seq: int) -> int:
-        """Index of ``seq``, or of the first visible record after it (the last
-        one when none is after it); 0 when nothing is visible."""
-        if self.filter is None:
-            return max(0, min(seq - self.ring.first, len(self.ring) - 1))
-        self._prune()
-        i = bisect_left(self._matches, seq, self._start) - self._start
-        return max(0, min(i, len(self._matches) - self._start - 1))
-
-    def index_of(self, seq: int) -> int | None:
-        """Index of sequence number ``seq`` among visible records, or None."""
-        if self.filter is None:
-            return seq - self.ring.first if seq in self.ring else None
-        self._prune()
-        i = bisect_left(self._matches, seq, self._start)
-        if i < len(self._matches) and self._matches[i] == seq:
-            return i - self._start
-        return None
-
-    def reset(self, filter: Filter | None = None) -> None:
-        """Use a new filter (or the same after the ring was cleared); rescans
-        lazily.  A filter that narrows the current one (a letter typed at the
-        end of a substring) tests only the current matches, not the ring."""
-        new = filter if filter is not None and not filter.matches_all else None
-        old = self.filter
-        if new is not None and old is not None and new is not old and new.narrows(old):
-            self._prune()
-            pending = self._candidates[self._next_candidate:] if self._candidates is not None else []
-            # The old view's matches, then (still untested by it) its candidates.
-            candidates = self._matches[self._start:] + pending
-            if pending:
-                candidates.sort()
-            self.filter = new
-            self._matches = []
-            self._start = 0
-            self._candidates = candidates
-            self._next_candidate = 0
-            return  # _scanned stays: records after it are scanned as usual
-        self.filter = new
-        self._matches = []
-        self._start = 0
-        self._scanned = self.ring.first
-        self._candidates = None
-        self._next_candidate = 0
