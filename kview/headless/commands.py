@@ -41,6 +41,15 @@ DEFAULT_WINDOW = 300.0
 """The LagTracker's default status window (seconds)."""
 PRODUCE_WINDOW = 10_000
 """Records ``produce`` may have in flight before it waits for acknowledgements."""
+REFRESH_BOUND = 60.0
+"""Seconds one refresh (one document) may take at the least; see refresh_bound."""
+
+
+def refresh_bound(request_timeout_ms: int) -> float:
+    """The most one refresh of brokers/topics/topic/groups/group/lag may take
+    (``--window`` comes on top): 60 s, or 4 request timeouts when that is more.
+    Past it the command stops with an error instead of waiting on."""
+    return max(REFRESH_BOUND, 4 * request_timeout_ms / 1000)
 
 
 class UsageError(KViewError):
@@ -61,6 +70,8 @@ class _State:
 
     code: int = EXIT_OK
     interruptible: bool = False
+    bound: float = REFRESH_BOUND
+    """Seconds one refresh may take (refresh_bound of the profile)."""
 
 
 # -- entry point -----------------------------------------------------------------------
@@ -148,6 +159,7 @@ async def _main(args: Any, profile: ClusterProfile, state: _State) -> int:
     from kview.core.cluster import ClusterClient
 
     command = COMMANDS[args.command]
+    state.bound = refresh_bound(profile.request_timeout_ms)
     printer = Printer()
     client = ClusterClient(profile)
     try:
@@ -173,9 +185,18 @@ async def _refresh_loop(
     count = getattr(args, "count", None)
     state.interruptible = bool(watch)
     refreshes = 0
+    bound = state.bound
+    window = getattr(args, "window", None) or 0.0
+    if watch:
+        window = 0.0  # --watch feeds every refresh to the tracker instead of watching first
     while True:
         started = time.monotonic()
-        doc = await fetch()
+        try:
+            async with asyncio.timeout(bound + window):
+                doc = await fetch()
+        except TimeoutError:
+            raise KViewError(f"no answer within {bound + window:g} s (the bound of one refresh); "
+                             "the cluster is slow or unreachable") from None
         refreshes += 1
         state.code = code_of(doc)
         _emit(args, printer, doc, view, watch, refreshes)
