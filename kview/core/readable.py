@@ -72,6 +72,28 @@ class Readable:
         """True when a read_committed consumer has nothing to read now."""
         return self.records == 0
 
+    def text(self, *, long: bool = False) -> str:
+        """``0 (1 marker)``; ``long``: ``0 records (1 marker, 2 in open transactions)``."""
+        records = self.records
+        if records is None:
+            count = "not counted" if long else "?"
+        else:
+            count = _plural(records, "record") if long else f"{records:,}"
+        parts = []
+        if self.markers:
+            parts.append(_plural(self.markers, "marker"))
+        if self.aborted:
+            parts.append(f"{self.aborted:,} aborted")
+        if records is not None and self.markers is None:
+            parts.append("markers/aborted not told apart")
+        if self.pending:
+            parts.append(f"{self.pending:,} in open transactions" if long else f"{self.pending:,} open")
+        return f"{count} ({', '.join(parts)})" if parts else count
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
 
 @dataclass
 class _Pass:

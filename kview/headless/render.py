@@ -422,30 +422,14 @@ def human_time_lag(value: Doc | None) -> str:
     return text if value["exact"] else "~" + text
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
-
-
 def human_readable(value: Doc | None, *, long: bool = False) -> str:
     """What a read_committed consumer receives of a lag, e.g. ``0 (1 marker)``
     (``long``: ``0 records (1 marker)``); ``-`` when it was not read."""
     if value is None:
         return "-"
-    records = value["records"]
-    if records is None:
-        count = "not counted" if long else "?"
-    else:
-        count = _plural(records, "record") if long else f"{records:,}"
-    parts = []
-    if value["markers"]:
-        parts.append(_plural(value["markers"], "marker"))
-    if value["aborted"]:
-        parts.append(f"{value['aborted']:,} aborted")
-    if records is not None and value["markers"] is None:
-        parts.append("markers/aborted not told apart")
-    if value["pending"]:
-        parts.append(f"{value['pending']:,} in open transactions" if long else f"{value['pending']:,} open")
-    return f"{count} ({', '.join(parts)})" if parts else count
+    from kview.core.readable import Readable
+
+    return Readable(value["records"], value["markers"], value["aborted"], value["pending"]).text(long=long)
 
 
 def _lag_head(doc: Doc) -> str:
