@@ -146,15 +146,18 @@ class RecordReader:
     ) -> dict[TopicPartition, Readable]:
         """For each partition's ``(committed, log_end)`` with committed < log
         end, what a read_committed consumer at ``committed`` receives.  Ends
-        within about ``timeout`` seconds (plus starting the consumers);
+        within about ``timeout`` seconds (plus starting the consumers, the first time);
         partitions not finished by then are left out."""
         wanted = {KafkaTopicPartition(t, p): span for (t, p), span in ranges.items() if span[0] < span[1]}
         if not wanted:
             return {}
-        deadline = time.monotonic() + timeout
         async with self._lock:
             try:
+                # Started (once) before the clock runs: starting is bounded by
+                # the profile's request timeout, reading by ``timeout``.
                 committed_reader = await self._consumer("read_committed")
+                reader = await self._consumer("read_uncommitted")
+                deadline = time.monotonic() + timeout
                 remaining = max(0.1, deadline - time.monotonic())
                 stable = await asyncio.wait_for(committed_reader.end_offsets(list(wanted)), remaining)
                 # Ranges below the LSO; a committed offset at or past it has nothing readable yet.
@@ -164,7 +167,6 @@ class RecordReader:
                 uncommitted = {tp for tp in counted if tp in readable.finished and spans[tp][1] > spans[tp][0]}
                 everything = _Pass({}, {}, set())
                 if uncommitted:
-                    reader = await self._consumer("read_uncommitted")
                     everything = await self._pass(reader, {tp: spans[tp] for tp in uncommitted}, uncommitted,
                                                   deadline)
             except ClusterUnavailable:

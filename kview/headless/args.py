@@ -88,7 +88,7 @@ BOUND = ("  Ends within a bound: one refresh gives up after 60 s or 4 request ti
 """Stated in each refreshing command's description (kview.headless.commands.refresh_bound)."""
 READS = ("  Lag counts offsets as kafka-consumer-groups does; READABLE is what a read_committed consumer "
          "receives of it (transaction markers, aborted and open transactional records are not), read "
-         "from the log for lags up to 100 offsets within 1 s a refresh.")
+         "from the log for lags up to 100 offsets, for at most 3 s.")
 
 
 def add_headless_commands(commands: argparse._SubParsersAction) -> None:

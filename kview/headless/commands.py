@@ -41,6 +41,8 @@ DEFAULT_WINDOW = 300.0
 """The LagTracker's default status window (seconds)."""
 PRODUCE_WINDOW = 10_000
 """Records ``produce`` may have in flight before it waits for acknowledgements."""
+HEADLESS_READ_TIMEOUT = 3.0
+"""Seconds a headless refresh reads small lags for their readable count."""
 REFRESH_BOUND = 60.0
 """Seconds one refresh (one document) may take at the least; see refresh_bound."""
 
@@ -312,7 +314,9 @@ def _group_service(client: Any, window: float) -> Any:
     from kview.core.groups import GroupService
     from kview.core.lag import LagTracker
 
-    return GroupService(client, LagTracker(window=window))
+    # One run reads once: it can afford the detail's 3 s for the small gaps too
+    # (the UI keeps 1 s, as it refreshes every few seconds).
+    return GroupService(client, LagTracker(window=window), refresh_timeout=HEADLESS_READ_TIMEOUT)
 
 
 class _Counter:
