@@ -806,8 +806,16 @@ class GroupService:
             if (r.topic, r.partition) in known:
                 continue  # the refresh counted it already
             start = r.committed if r.log_start is None else max(r.committed, r.log_start)
+            cached = self._settled.get((r.topic, r.partition, start, r.log_end))
+            if cached is not None:
+                known[(r.topic, r.partition)] = cached
+                continue
             ranges[(r.topic, r.partition)] = (start, r.log_end)
         found = await self._reader.read(ranges, timeout=self.exact_timeout) if ranges else {}
+        for tp, result in found.items():
+            if result.pending == 0 and result.records is not None and result.markers is not None:
+                start, end = ranges[tp]
+                self._settled[(tp[0], tp[1], start, end)] = result
         found.update(known)
         now = time.time()
         out = []

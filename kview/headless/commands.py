@@ -422,11 +422,15 @@ async def _with_exact_lags(service: Any, summary: Any, args: Any) -> Any:
     except KViewError as exc:
         log.info("exact time lag of %s: %s", summary.name, exc)
         return summary
-    # Only the time lags come from the second look: status, lag and rates stay
-    # those of the refresh every other group was judged by.
-    exact = {(r.topic, r.partition): r.time_lag for r in detail.partitions}
-    rows = tuple(replace(r, time_lag=exact.get((r.topic, r.partition), r.time_lag)) for r in summary.partitions)
-    return replace(summary, partitions=rows, time_lag=detail.summary.time_lag)
+    # Only the time lags and readable counts come from the second look: status,
+    # lag and rates stay those of the refresh every other group was judged by.
+    read = {(r.topic, r.partition): r for r in detail.partitions}
+    rows = []
+    for r in summary.partitions:
+        found = read.get((r.topic, r.partition))
+        rows.append(r if found is None else replace(r, time_lag=found.time_lag, readable=found.readable or r.readable))
+    return replace(summary, partitions=tuple(rows), time_lag=detail.summary.time_lag,
+                   readable=detail.summary.readable or summary.readable)
 
 
 # -- tail -------------------------------------------------------------------------------
