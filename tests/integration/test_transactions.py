@@ -191,3 +191,32 @@ async def test_every_reading_command_ends_within_its_bound(kafka, txn_topic, uni
             pytest.fail(f"kview {' '.join(argv)} still running after {limit:g} s")
         assert result.returncode in (0, 1), (argv, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+async def test_large_lag_read_only_where_the_bound_allows(kafka, admin, unique_name):  # noqa: F811
+    """A lag over REFRESH_GAP offsets: the groups list shows just the lag (not
+    read), the group detail counts it (it is under the count limit)."""
+    from kview.core.groups import REFRESH_GAP
+
+    topic, group = f"{unique_name}-t", f"{unique_name}-g"
+    await create_topic(admin, topic, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, transactional_id=f"{unique_name}-x")
+    await producer.start()
+    try:
+        offsets = await send_txn(producer, topic, 0, REFRESH_GAP + 20, outcome="commit")
+    finally:
+        await producer.stop()
+    await commit(kafka, group, {TopicPartition(topic, 0): offsets[0]})
+    described = parse_group_describe(await tool(kafka, "kafka-consumer-groups", "--describe", "--group", group))
+    lag = int(described[0]["LAG"])
+    assert lag > REFRESH_GAP
+    records = len(await console_offsets(kafka, topic, 0, "read_committed"))
+
+    listed = await asyncio.to_thread(kview_json, kafka, "groups", group)
+    assert listed["groups"][0]["total_lag"] == listed["groups"][0]["readable_lag"] == lag
+    assert listed["groups"][0]["readable"] is None
+    doc = await asyncio.to_thread(kview_json, kafka, "group", group)
+    assert doc["total_lag"] == lag
+    assert doc["readable"] == {"records": records, "markers": lag - records, "aborted": 0, "pending": 0}
+    exact = await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--exact", code=1)
+    assert exact["groups"][0]["readable_lag"] == records
