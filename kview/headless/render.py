@@ -598,7 +598,8 @@ def lag_view(doc: Doc) -> list[Any]:
         worst = max(parts, key=lambda r: r["lag"], default=None)
         table.add_row(
             g["name"], g["status"], g["state"] or "-", str(g["member_count"]), f"{g['total_lag']:,}",
-            human_readable(g["readable"]), human_time_lag(g["time_lag"]), f"{len(parts)} of {g['partition_count']} partition(s)",
+            human_readable(g["readable"]), human_time_lag(g["time_lag"]),
+            f"{len(parts)} of {g['partition_count']} partition(s)",
             f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
         )
     return [table, _observed(doc), *doc["problems"]]
