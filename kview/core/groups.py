@@ -747,28 +747,26 @@ class GroupService:
                     out[(tp, offset)] = cached
                 else:
                     gaps[(tp, offset)] = mark.high - offset
-        chosen = sorted(gaps, key=gaps.get)[:REFRESH_PARTITIONS]
-        # One read per partition: groups at different offsets of one
-        # partition are read in turns, at most one offset per partition a pass.
-        while chosen:
-            batch: dict[TopicPartition, tuple[int, int]] = {}
-            later = []
+        # One read per partition (REFRESH_PARTITIONS at most, the smallest
+        # gaps first), from the lowest offset a group sits at: it tells every
+        # group at or after it.
+        starts: dict[TopicPartition, int] = {}
+        chosen = []
+        for tp, offset in sorted(gaps, key=gaps.get):
+            if tp in starts or len(starts) < REFRESH_PARTITIONS:
+                starts[tp] = min(offset, starts.get(tp, offset))
+                chosen.append((tp, offset))
+        if starts:
+            found = await self._reader.read({tp: (start, marks[tp].high) for tp, start in starts.items()},
+                                            timeout=self.refresh_timeout)
             for tp, offset in chosen:
-                if tp in batch:
-                    later.append((tp, offset))
-                else:
-                    batch[tp] = (offset, marks[tp].high)
-            found = await self._reader.read(batch, timeout=self.refresh_timeout)
-            for tp, (offset, end) in batch.items():
-                result = found.get(tp)
+                read = found.get(tp)
+                result = read.at(offset) if read is not None else None
                 if result is None:
                     continue
                 out[(tp, offset)] = result
                 if result.pending == 0 and result.records is not None and result.markers is not None:
-                    self._settled[(tp[0], tp[1], offset, end)] = result
-            if not found:
-                break  # the reader is failing or out of time: no second pass
-            chosen = later
+                    self._settled[(tp[0], tp[1], offset, read.end)] = result
         if len(self._settled) > 4 * REFRESH_PARTITIONS:
             self._settled.clear()  # a bound, not an LRU: the next refresh refills what is current
         return out
@@ -811,11 +809,15 @@ class GroupService:
                 known[(r.topic, r.partition)] = cached
                 continue
             ranges[(r.topic, r.partition)] = (start, r.log_end)
-        found = await self._reader.read(ranges, timeout=self.exact_timeout) if ranges else {}
-        for tp, result in found.items():
+        reads = await self._reader.read(ranges, timeout=self.exact_timeout) if ranges else {}
+        found: dict[TopicPartition, Readable] = {}
+        for tp, read in reads.items():
+            result = read.at(ranges[tp][0])
+            if result is None:
+                continue
+            found[tp] = result
             if result.pending == 0 and result.records is not None and result.markers is not None:
-                start, end = ranges[tp]
-                self._settled[(tp[0], tp[1], start, end)] = result
+                self._settled[(tp[0], tp[1], read.start, read.end)] = result
         found.update(known)
         now = time.time()
         out = []

@@ -9,7 +9,9 @@ transactions are skipped by ``read_committed`` consumers, and records of a
 transaction still open sit past the *last stable offset* (LSO), which a
 ``read_committed`` consumer does not read beyond.
 
-``RecordReader.read`` answers, per partition, with a ``Readable``:
+``RecordReader.read`` reads each partition once from a start offset (one
+read serves every group at or after it) and answers with a
+``PartitionRead``, whose ``at(committed)`` is a ``Readable``:
 
 - ``records``: data records in ``[committed, LSO)`` a ``read_committed``
   consumer receives (read with that isolation level and counted);
@@ -34,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,11 +98,51 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
+@dataclass(frozen=True)
+class PartitionRead:
+    """What one read of a partition found from ``start``: enough to tell the
+    Readable of any committed offset from ``start`` on (groups at different
+    offsets of one partition share one read)."""
+
+    start: int
+    stable: int
+    """The last stable offset (capped at ``end``)."""
+    end: int
+    readable: tuple[tuple[int, int], ...]
+    """(offset, timestamp) of the records a read_committed consumer receives in
+    ``[start, stable)``: all of them when ``counted``, else the first only."""
+    data: tuple[int, ...] | None
+    """Offsets of the data records (committed or aborted) in ``[start,
+    stable)``, from read_uncommitted; None when that read did not finish."""
+    counted: bool
+
+    def at(self, committed: int) -> Readable | None:
+        """The Readable of a consumer at ``committed`` (None: not known there)."""
+        if committed < self.start or committed >= self.end:
+            return None
+        pending = self.end - max(committed, self.stable)
+        if committed >= self.stable:
+            return Readable(0, 0, 0, pending)
+        offsets = [o for o, _ in self.readable]
+        first = bisect_left(offsets, committed)
+        timestamp = self.readable[first][1] if first < len(offsets) else None
+        if timestamp is not None and timestamp < 0:
+            timestamp = None  # a record without a timestamp tells no time
+        if not self.counted:
+            return Readable(None, None, None, pending, timestamp) if committed == self.start else None
+        records = len(offsets) - first
+        if self.data is None:
+            return Readable(records, None, None, pending, timestamp)
+        data = len(self.data) - bisect_left(self.data, committed)
+        return Readable(records, (self.stable - committed) - data, data - records, pending, timestamp)
+
+
 @dataclass
 class _Pass:
-    counts: dict[KafkaTopicPartition, int]
-    first: dict[KafkaTopicPartition, int]
+    seen: dict[KafkaTopicPartition, list[tuple[int, int]]]
     finished: set[KafkaTopicPartition]
+    stops: dict[KafkaTopicPartition, int]
+    """Where each finished partition's read ended (the LSO with find_stable)."""
 
 
 class RecordReader:
@@ -143,10 +186,10 @@ class RecordReader:
         ranges: Mapping[TopicPartition, tuple[int, int]],
         *,
         timeout: float,
-    ) -> dict[TopicPartition, Readable]:
-        """For each partition's ``(committed, log_end)`` with committed < log
-        end, what a read_committed consumer at ``committed`` receives.  Ends
-        within about ``timeout`` seconds (plus starting the consumers, the first time);
+    ) -> dict[TopicPartition, PartitionRead]:
+        """Read each partition's ``(start, log_end)`` (start < log end) once,
+        with read_committed and then read_uncommitted.  Ends within about
+        ``timeout`` seconds (plus starting the consumers, the first time);
         partitions not finished by then are left out."""
         wanted = {KafkaTopicPartition(t, p): span for (t, p), span in ranges.items() if span[0] < span[1]}
         if not wanted:
@@ -155,20 +198,17 @@ class RecordReader:
             try:
                 # Started (once) before the clock runs: starting is bounded by
                 # the profile's request timeout, reading by ``timeout``.
-                committed_reader = await self._consumer("read_committed")
-                reader = await self._consumer("read_uncommitted")
+                committed_reader, reader = await asyncio.gather(
+                    self._consumer("read_committed"), self._consumer("read_uncommitted"))
                 deadline = time.monotonic() + timeout
-                remaining = max(0.1, deadline - time.monotonic())
-                stable = await asyncio.wait_for(committed_reader.end_offsets(list(wanted)), remaining)
-                # Ranges below the LSO; a committed offset at or past it has nothing readable yet.
-                spans = {tp: (start, min(stable.get(tp, end), end)) for tp, (start, end) in wanted.items()}
-                counted = {tp for tp, (start, stop) in spans.items() if stop - start <= self.limit}
-                readable = await self._pass(committed_reader, spans, counted, deadline)
-                uncommitted = {tp for tp in counted if tp in readable.finished and spans[tp][1] > spans[tp][0]}
-                everything = _Pass({}, {}, set())
-                if uncommitted:
-                    everything = await self._pass(reader, {tp: spans[tp] for tp in uncommitted}, uncommitted,
-                                                  deadline)
+                # The read_committed pass stops at the LSO its fetches report.
+                counted = {tp for tp, (start, end) in wanted.items() if end - start <= self.limit}
+                readable = await self._pass(committed_reader, wanted, counted, deadline, find_stable=True)
+                spans = {tp: (wanted[tp][0], readable.stops[tp]) for tp in readable.finished}
+                both = {tp for tp in counted if tp in readable.finished}
+                everything = _Pass({}, set(), {})
+                if both:
+                    everything = await self._pass(reader, {tp: spans[tp] for tp in both}, both, deadline)
             except ClusterUnavailable:
                 raise
             except Exception as exc:
@@ -176,25 +216,13 @@ class RecordReader:
                 log.warning("reading records for readable lag failed: %s", describe_exception(exc))
                 await self.close()
                 return {}
-        out: dict[TopicPartition, Readable] = {}
+        out: dict[TopicPartition, PartitionRead] = {}
         for tp, (start, end) in wanted.items():
-            stop = spans[tp][1]
-            pending = end - stop
-            if stop <= start:
-                out[(tp.topic, tp.partition)] = Readable(0, 0, 0, end - start)
-                continue
             if tp not in readable.finished:
                 continue
-            first = readable.first.get(tp)
-            if tp not in counted:
-                out[(tp.topic, tp.partition)] = Readable(None, None, None, pending, first)
-                continue
-            records = readable.counts.get(tp, 0)
-            markers = aborted = None
-            if tp in everything.finished:
-                data = everything.counts.get(tp, 0)
-                markers, aborted = (stop - start) - data, data - records
-            out[(tp.topic, tp.partition)] = Readable(records, markers, aborted, pending, first)
+            data = tuple(o for o, _ in everything.seen[tp]) if tp in everything.finished else None
+            out[(tp.topic, tp.partition)] = PartitionRead(
+                start, spans[tp][1], end, tuple(readable.seen.get(tp, ())), data, tp in counted)
         return out
 
     @staticmethod
@@ -203,15 +231,21 @@ class RecordReader:
         spans: Mapping[KafkaTopicPartition, tuple[int, int]],
         counted: set[KafkaTopicPartition],
         deadline: float,
+        *,
+        find_stable: bool = False,
     ) -> _Pass:
         """Read each partition from its start: all of ``[start, stop)`` for
-        ``counted`` ones, else up to the first record.  ``finished``: the
+        ``counted`` ones, else up to the first record.  With ``find_stable``
+        (a read_committed consumer) ``stop`` is the partition's LSO as its
+        fetches report it, capped at the given end.  ``seen``: (offset,
+        timestamp) of the records delivered below the stop; ``finished``: the
         partitions whose answer is complete."""
-        result = _Pass({tp: 0 for tp in spans}, {}, set())
+        result = _Pass({tp: [] for tp in spans}, set(), {})
         pending = set()
         for tp, (start, stop) in spans.items():
-            if stop <= start:
+            if stop <= start and not find_stable:
                 result.finished.add(tp)
+                result.stops[tp] = stop
             else:
                 pending.add(tp)
         if not pending:
@@ -219,6 +253,16 @@ class RecordReader:
         consumer.assign(list(pending))
         for tp in pending:
             consumer.seek(tp, spans[tp][0])
+
+        def stop_of(tp: KafkaTopicPartition) -> int | None:
+            end = spans[tp][1]
+            if not find_stable:
+                return end
+            # Known after the first fetch answered (even an empty one); an LSO
+            # only moves forward, so the last one seen bounds what was delivered.
+            stable = consumer.last_stable_offset(tp)
+            return None if stable is None or stable < 0 else min(stable, end)
+
         try:
             while pending:
                 left = deadline - time.monotonic()
@@ -226,23 +270,27 @@ class RecordReader:
                     break
                 batch = await consumer.getmany(*pending, timeout_ms=int(min(200, left * 1000)) or 1)
                 for tp, records in batch.items():
-                    stop = spans[tp][1]
+                    end = spans[tp][1]
+                    seen = result.seen[tp]
                     for record in records:
-                        if record.offset >= stop:
+                        if record.offset >= end:
                             break
-                        if tp not in result.first and record.timestamp is not None and record.timestamp >= 0:
-                            result.first[tp] = record.timestamp
-                        result.counts[tp] += 1
+                        seen.append((record.offset, record.timestamp if record.timestamp is not None else -1))
                 for tp in list(pending):
-                    if tp not in counted and result.counts[tp] > 0:
+                    stop = stop_of(tp)
+                    if stop is None:
+                        continue
+                    if tp not in counted and any(o < stop for o, _ in result.seen[tp][:1]):
                         done = True
                     else:
                         # The position moves past markers and aborted batches
                         # too, so it tells when the whole range was read.
-                        done = await consumer.position(tp) >= spans[tp][1]
+                        done = await consumer.position(tp) >= stop
                     if done:
                         pending.discard(tp)
                         result.finished.add(tp)
+                        result.stops[tp] = stop
+                        result.seen[tp] = [(o, t) for o, t in result.seen[tp] if o < stop]
                         consumer.pause(tp)
         finally:
             # Pausing, not unassigning: aiokafka 0.14's fetcher swallows a
@@ -250,7 +298,7 @@ class RecordReader:
             # and a stop() right after assign([]) then never returns.
             consumer.pause(*consumer.assignment())
         if pending:
-            log.debug("readable count unfinished for %d partitions at the deadline", len(pending))
+            log.debug("record read unfinished for %d partitions at the deadline", len(pending))
         return result
 
 

@@ -7,7 +7,7 @@ import re
 
 from kview.core.groups import sum_readable
 from kview.core.lag import GroupStatus, LagTracker
-from kview.core.readable import Readable
+from kview.core.readable import PartitionRead, Readable
 from kview.headless import args
 from kview.headless.commands import REFRESH_BOUND, refresh_bound
 
@@ -61,3 +61,22 @@ def test_help_states_the_bound_the_code_keeps():
     factor = int(seconds.group(2))
     assert refresh_bound(1_000) == REFRESH_BOUND
     assert refresh_bound(60_000) == factor * 60.0
+
+
+def test_one_read_tells_every_committed_offset_after_its_start():
+    # Offsets 0-2 committed records, 3 marker, 4-5 aborted, 6 marker, 7-8
+    # committed, 9 marker, then an open transaction at 10-11 (LSO 10, end 12).
+    read = PartitionRead(start=0, stable=10, end=12,
+                         readable=((0, 100), (1, 101), (2, 102), (7, 107), (8, 108)),
+                         data=(0, 1, 2, 4, 5, 7, 8), counted=True)
+    assert read.at(0) == Readable(5, 3, 2, 2, 100)
+    assert read.at(4) == Readable(2, 2, 2, 2, 107)  # on the aborted records
+    assert read.at(9) == Readable(0, 1, 0, 2)  # on the last marker
+    assert read.at(10) == Readable(0, 0, 0, 2)  # at the LSO: only the open transaction
+    assert read.at(12) is None  # caught up: nothing to tell
+    assert PartitionRead(3, 10, 12, read.readable[3:], None, True).at(2) is None  # before the read
+    # Without the read_uncommitted pass: records, but markers and aborted unknown.
+    assert PartitionRead(0, 10, 12, read.readable, None, True).at(4) == Readable(2, None, None, 2, 107)
+    # Not counted (gap over the limit): only the start's first record is known.
+    big = PartitionRead(0, 10, 12, read.readable[:1], None, False)
+    assert big.at(0) == Readable(None, None, None, 2, 100) and big.at(1) is None
