@@ -18,14 +18,15 @@ read serves every group at or after it) and answers with a
 - ``markers`` and ``aborted``: the other offsets of that range, told apart by
   a second read with ``read_uncommitted`` (which delivers aborted records but,
   like every consumer, never the markers);
-- ``pending``: ``log_end - LSO``, the offsets of open transactions (and what
-  follows them) that nobody reading committed data can have yet;
+- ``pending``: the offsets at or past the LSO (``log_end - max(committed,
+  LSO)``): open transactions and what follows them, which nobody reading
+  committed data can have yet;
 - ``first_timestamp``: the timestamp of the first readable record (the exact
   time lag), None when there is none.
 
 Bounds: only ranges of at most ``limit`` offsets are counted (larger ones get
 the first readable record only, for the time lag, and ``records`` None);
-every read stops at ``deadline`` seconds, after which partitions not finished
+every read stops ``timeout`` seconds after the readers are started, after which partitions not finished
 are left out (their lag is shown without a readable count).  Two private
 consumers without a group id (assign + seek) do the reading: kview never
 joins or commits for a user's group.
