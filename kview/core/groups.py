@@ -8,9 +8,16 @@ one Metadata, and the two ListOffsets per partition leader that
 ``ClusterClient.watermarks`` sends.  Status, rates and time-lag estimates come
 from ``kview.core.lag.LagTracker``, which the service feeds on every refresh.
 
-The exact time lag of the group detail reads the record at each committed
-offset with a private consumer that has no group id (assign + seek): kview
-never joins or commits for a user's group while reading.
+On a topic written by transactional producers not every offset of the lag
+is a record a consumer receives (markers, aborted records, open
+transactions).  ``kview.core.readable.RecordReader`` reads what lies between
+the committed offset and the log end, with private consumers that have no
+group id (assign + seek): kview never joins or commits for a user's group
+while reading.  The refresh reads only small gaps (``REFRESH_GAP`` offsets at
+most, ``REFRESH_PARTITIONS`` partitions, ``refresh_timeout`` seconds) and
+keeps what it learned of settled ranges; the group detail reads every
+lagging partition (up to ``readable.COUNT_LIMIT`` offsets counted, the
+first readable record giving the exact time lag) within ``exact_timeout``.
 
 Groups on the KIP-848 consumer protocol (which DescribeGroups reports as
 Dead) are described with ConsumerGroupDescribe.
@@ -31,13 +38,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import IncompatibleBrokerVersion
 from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
-from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
-from kview.core.cluster import ClusterClient, connection_kwargs
+from kview.core.cluster import ClusterClient
 from kview.core.errors import ClusterUnavailable, KafkaRequestError, KViewError, describe_exception
 from kview.core.lag import (
     GroupStatus,
@@ -61,6 +66,7 @@ from kview.core.protocol.group_requests import (
     decode_assignment,
     decode_subscription,
 )
+from kview.core.readable import Readable, RecordReader
 from kview.core.readonly import write_action
 
 log = logging.getLogger(__name__)
@@ -76,6 +82,11 @@ _RETRIABLE = {14, 15, 16}
 """COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR."""
 
 _INACTIVE_STATES = {"Empty", "Dead", ""}
+
+REFRESH_GAP = 100
+"""Largest lag (offsets) a refresh reads to tell records from markers."""
+REFRESH_PARTITIONS = 500
+"""Most partitions a refresh reads (the smallest gaps first)."""
 
 
 # -- data model ------------------------------------------------------------------------
@@ -117,11 +128,24 @@ class GroupPartitionLag:
     client_id: str | None = None
     host: str | None = None
     time_lag: TimeLag | None = None
+    readable: Readable | None = None
+    """What a read_committed consumer receives of the lag; None: not read."""
 
     @property
     def lag(self) -> int | None:
         """``log_end - committed``; negative when the commit is past the log end."""
         return partition_lag(self.committed, self.log_end)
+
+    @property
+    def readable_lag(self) -> int | None:
+        """Records of the lag a read_committed consumer receives; the lag itself
+        when not read (or not counted), None without a lag."""
+        lag = self.lag
+        if lag is None or lag <= 0:
+            return lag
+        if self.readable is None or self.readable.records is None:
+            return lag
+        return self.readable.records
 
     @property
     def retention_breach(self) -> bool:
@@ -161,10 +185,21 @@ class GroupSummary:
     coordinator: int | None = None
     group_type: str = ""
     error: str | None = None
+    readable: Readable | None = None
+    """Sum over the lagging partitions of what a read_committed consumer
+    receives; None when any lagging partition was not read (counts that could
+    not be told apart are None inside)."""
 
     @property
     def member_count(self) -> int:
         return len(self.members)
+
+    @property
+    def readable_lag(self) -> int:
+        """The lag less what kview read and found nobody receives."""
+        if self.readable is None or self.readable.records is None:
+            return self.total_lag
+        return self.readable.records
 
 
 @dataclass(frozen=True)
@@ -302,7 +337,8 @@ def _check(code: int, subject: str) -> None:
 
 class GroupService:
     """Consumer groups of one cluster.  ``tracker`` keeps the lag history between
-    refreshes; ``exact_timeout`` bounds the record reads of ``describe_group``."""
+    refreshes; ``exact_timeout`` bounds the record reads of ``describe_group``,
+    ``refresh_timeout`` those of a refresh."""
 
     def __init__(
         self,
@@ -310,26 +346,26 @@ class GroupService:
         tracker: LagTracker | None = None,
         *,
         exact_timeout: float = 3.0,
+        refresh_timeout: float = 1.0,
     ) -> None:
         self.client = client
         self.tracker = tracker or LagTracker()
         self.exact_timeout = exact_timeout
+        self.refresh_timeout = refresh_timeout
         self._coordinators: dict[str, int] = {}
-        self._probe: AIOKafkaConsumer | None = None
-        self._probe_lock = asyncio.Lock()
+        self._reader = RecordReader(client.profile)
+        # (topic, partition, start, log end) -> what was read there, for ranges
+        # with no open transaction: those never change.
+        self._settled: dict[tuple[str, int, int, int], Readable] = {}
 
     @property
     def read_only(self) -> bool:
         return self.client.read_only
 
     async def close(self) -> None:
-        """Stop the record-reading consumer, if one was started."""
-        probe, self._probe = self._probe, None
-        if probe is not None:
-            try:
-                await probe.stop()
-            except Exception:  # closing is best effort; nothing to tell the user
-                log.debug("probe consumer stop failed", exc_info=True)
+        """Stop the record-reading consumers, if any were started (bounded:
+        ``readable.STOP_TIMEOUT`` each)."""
+        await self._reader.close()
 
     # -- listing ---------------------------------------------------------------------
 
@@ -622,6 +658,7 @@ class GroupService:
             except KViewError as exc:
                 errors.append(f"log-end offsets: {exc}")
                 complete = False  # a pass without log ends would read as "no lag"
+        readable = await self._read_small_gaps(raw_groups.values(), marks) if marks else {}
         now = time.time()
         self.tracker.observe_log_end(now, {tp: m.high for tp, m in marks.items()})
 
@@ -629,7 +666,8 @@ class GroupService:
         for name in names:
             raw = raw_groups.get(name) or _RawGroup(name, error="no answer")
             listing = listings.get(name)
-            summaries.append(self._summarize(raw, listing, marks, now, with_partitions, feed=complete))
+            summaries.append(self._summarize(raw, listing, marks, now, with_partitions, feed=complete,
+                                             readable=readable))
             if raw.error:
                 errors.append(f"{name}: {raw.error}")
         if groups is None:
@@ -645,16 +683,25 @@ class GroupService:
         now: float,
         with_partitions: bool,
         feed: bool = True,
+        readable: Mapping[tuple[TopicPartition, int], Readable] | None = None,
     ) -> GroupSummary:
         log_end = {tp: marks[tp].high for tp in raw.committed if tp in marks}
+        found = _group_readable(raw.committed, log_end, readable or {})
         if feed and not raw.error:
-            self.tracker.observe_group(raw.name, now, raw.committed, log_end, len(raw.members))
+            unreadable = sum(log_end[tp] - offset - r.records for tp, (offset, r) in found.items()
+                             if r.records is not None)
+            settled = [tp for tp, (_, r) in found.items() if r.nothing_left]
+            self.tracker.observe_group(raw.name, now, raw.committed, log_end, len(raw.members),
+                                       unreadable=unreadable, settled=settled)
         health = self.tracker.evaluate(raw.name, now, per_partition=with_partitions)
         assigned = {tp for member in raw.members for tp in member.assignment}
         keys = assigned | raw.committed.keys() if assigned else raw.committed.keys()
         rows: tuple[GroupPartitionLag, ...] = ()
         if with_partitions:
             rows = build_rows(raw.members, raw.committed, marks, health.time_lags if health else None)
+            if found:
+                rows = tuple(replace(r, readable=found[(r.topic, r.partition)][1])
+                             if (r.topic, r.partition) in found else r for r in rows)
         breach = False
         for tp, offset in raw.committed.items():
             mark = marks.get(tp)
@@ -683,7 +730,50 @@ class GroupService:
             coordinator=raw.coordinator,
             group_type=listing.group_type if listing else "",
             error=raw.error,
+            readable=sum_readable(raw.committed, log_end, {tp: r for tp, (_, r) in found.items()}),
         )
+
+    async def _read_small_gaps(
+        self, raws: Iterable[_RawGroup], marks: Mapping[TopicPartition, Watermarks]
+    ) -> dict[tuple[TopicPartition, int], Readable]:
+        """What lies in the small lags of a refresh, keyed by (partition,
+        committed offset): settled ranges from the cache, the others read
+        (smallest gaps first, bounded by REFRESH_PARTITIONS and refresh_timeout)."""
+        out: dict[tuple[TopicPartition, int], Readable] = {}
+        gaps: dict[tuple[TopicPartition, int], int] = {}
+        for raw in raws:
+            for tp, offset in raw.committed.items():
+                mark = marks.get(tp)
+                if mark is None or not 0 < mark.high - offset <= REFRESH_GAP or offset < mark.low:
+                    continue
+                cached = self._settled.get((tp[0], tp[1], offset, mark.high))
+                if cached is not None:
+                    out[(tp, offset)] = cached
+                else:
+                    gaps[(tp, offset)] = mark.high - offset
+        # One read per partition (REFRESH_PARTITIONS at most, the smallest
+        # gaps first), from the lowest offset a group sits at: it tells every
+        # group at or after it.
+        starts: dict[TopicPartition, int] = {}
+        chosen = []
+        for tp, offset in sorted(gaps, key=gaps.get):
+            if tp in starts or len(starts) < REFRESH_PARTITIONS:
+                starts[tp] = min(offset, starts.get(tp, offset))
+                chosen.append((tp, offset))
+        if starts:
+            found = await self._reader.read({tp: (start, marks[tp].high) for tp, start in starts.items()},
+                                            timeout=self.refresh_timeout)
+            for tp, offset in chosen:
+                read = found.get(tp)
+                result = read.at(offset) if read is not None else None
+                if result is None:
+                    continue
+                out[(tp, offset)] = result
+                if result.pending == 0 and result.records is not None and result.markers is not None:
+                    self._settled[(tp[0], tp[1], offset, read.end)] = result
+        if len(self._settled) > 4 * REFRESH_PARTITIONS:
+            self._settled.clear()  # a bound, not an LRU: the next refresh refills what is current
+        return out
 
     # -- detail ----------------------------------------------------------------------------
 
@@ -696,80 +786,62 @@ class GroupService:
             raise KViewError(f"group '{name}': {summary.error}")
         rows = summary.partitions
         if exact and rows:
-            exact_lags = await self._exact_time_lags(rows)
-            rows = tuple(
-                replace(r, time_lag=exact_lags.get((r.topic, r.partition), r.time_lag)) for r in rows
-            )
-            summary = replace(summary, partitions=rows, time_lag=max_time_lag(r.time_lag for r in rows))
+            rows = await self._read_rows(rows)
+            log_end = {(r.topic, r.partition): r.log_end for r in rows if r.log_end is not None}
+            committed = {(r.topic, r.partition): r.committed for r in rows if r.committed is not None}
+            readable = {(r.topic, r.partition): r.readable for r in rows if r.readable is not None}
+            summary = replace(summary, partitions=rows, time_lag=max_time_lag(r.time_lag for r in rows),
+                              readable=sum_readable(committed, log_end, readable))
         return GroupDetail(summary=summary, partitions=rows, members=summary.members)
 
-    async def _probe_consumer(self) -> AIOKafkaConsumer:
-        if self._probe is None:
-            consumer = AIOKafkaConsumer(
-                **connection_kwargs(self.client.profile),
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                fetch_max_wait_ms=100,
-                max_partition_fetch_bytes=64 * 1024,
-                fetch_max_bytes=4 * 1024 * 1024,
-            )
-            try:
-                await consumer.start()
-            except Exception as exc:
-                await consumer.stop()
-                raise ClusterUnavailable(f"cannot start a reader: {describe_exception(exc)}") from None
-            self._probe = consumer
-        return self._probe
-
-    async def _exact_time_lags(self, rows: Iterable[GroupPartitionLag]) -> dict[TopicPartition, TimeLag]:
-        """Read the first record at or after each committed offset (at the log
-        start when retention deleted it: the true value is then larger)."""
-        result: dict[TopicPartition, TimeLag] = {}
-        wanted: dict[KafkaTopicPartition, tuple[int, bool]] = {}
+    async def _read_rows(self, rows: tuple[GroupPartitionLag, ...]) -> tuple[GroupPartitionLag, ...]:
+        """Rows with what a read_committed consumer receives of their lag, and
+        the exact time lag read from the first readable record (from the log
+        start when retention deleted the committed offset: the true value is
+        then larger).  A partition not read in time keeps its estimate."""
+        ranges: dict[TopicPartition, tuple[int, int]] = {}
+        known = {(r.topic, r.partition): r.readable for r in rows
+                 if r.readable is not None and r.readable.records is not None}
         for r in rows:
-            if r.committed is None or r.log_end is None:
+            if r.committed is None or r.log_end is None or r.committed >= r.log_end:
                 continue
-            if r.committed >= r.log_end:
-                result[(r.topic, r.partition)] = TimeLag(0.0, exact=True)
-            elif r.log_start is not None and r.committed < r.log_start:
-                wanted[KafkaTopicPartition(r.topic, r.partition)] = (r.log_start, True)
-            else:
-                wanted[KafkaTopicPartition(r.topic, r.partition)] = (r.committed, False)
-        if not wanted:
-            return result
-        async with self._probe_lock:
-            try:
-                consumer = await self._probe_consumer()
-                consumer.assign(list(wanted))
-                for tp, (position, _) in wanted.items():
-                    consumer.seek(tp, position)
-                pending = set(wanted)
-                deadline = time.monotonic() + self.exact_timeout
-                while pending and time.monotonic() < deadline:
-                    batch = await consumer.getmany(timeout_ms=200)
-                    for tp, records in batch.items():
-                        if tp not in pending or not records:
-                            continue
-                        record = records[0]
-                        pending.discard(tp)
-                        consumer.pause(tp)
-                        if record.timestamp is not None and record.timestamp >= 0:
-                            result[(tp.topic, tp.partition)] = exact_time_lag(
-                                record.timestamp, time.time(), at_least=wanted[tp][1]
-                            )
-                if pending:
-                    log.debug("no record read in time for %d partitions", len(pending))
-            except KViewError:
-                raise
-            except Exception as exc:
-                # The estimate stays in place; the reader is rebuilt next time.
-                log.warning("reading records for time lag failed: %s", describe_exception(exc))
-                await self.close()
-            finally:
-                if self._probe is not None:
-                    self._probe.assign([])
-        return result
+            if (r.topic, r.partition) in known:
+                continue  # the refresh counted it already
+            start = r.committed if r.log_start is None else max(r.committed, r.log_start)
+            cached = self._settled.get((r.topic, r.partition, start, r.log_end))
+            if cached is not None:
+                known[(r.topic, r.partition)] = cached
+                continue
+            ranges[(r.topic, r.partition)] = (start, r.log_end)
+        reads = await self._reader.read(ranges, timeout=self.exact_timeout) if ranges else {}
+        found: dict[TopicPartition, Readable] = {}
+        for tp, read in reads.items():
+            result = read.at(ranges[tp][0])
+            if result is None:
+                continue
+            found[tp] = result
+            if result.pending == 0 and result.records is not None and result.markers is not None:
+                self._settled[(tp[0], tp[1], read.start, read.end)] = result
+        found.update(known)
+        now = time.time()
+        out = []
+        for r in rows:
+            tp = (r.topic, r.partition)
+            if r.committed is not None and r.log_end is not None and r.committed >= r.log_end:
+                out.append(replace(r, time_lag=TimeLag(0.0, exact=True)))
+                continue
+            result = found.get(tp)
+            if result is None:
+                out.append(r)
+                continue
+            time_lag = r.time_lag
+            if result.nothing_left:
+                time_lag = TimeLag(0.0, exact=True)
+            elif result.first_timestamp is not None:
+                time_lag = exact_time_lag(result.first_timestamp, now, at_least=r.retention_breach)
+            # A breach's range starts at the log start: its counts are not the lag's.
+            out.append(replace(r, time_lag=time_lag, readable=None if r.retention_breach else result))
+        return tuple(out)
 
     # -- offsets of one group --------------------------------------------------------------
 
@@ -980,6 +1052,52 @@ def build_rows(
             )
         )
     return tuple(out)
+
+
+def _group_readable(
+    committed: Mapping[TopicPartition, int],
+    log_end: Mapping[TopicPartition, int],
+    readable: Mapping[tuple[TopicPartition, int], Readable],
+) -> dict[TopicPartition, tuple[int, Readable]]:
+    """The group's lagging partitions that were read at its committed offsets."""
+    out = {}
+    for tp, offset in committed.items():
+        end = log_end.get(tp)
+        if end is None or end <= offset:
+            continue
+        found = readable.get((tp, offset))
+        if found is not None:
+            out[tp] = (offset, found)
+    return out
+
+
+def sum_readable(
+    committed: Mapping[TopicPartition, int],
+    log_end: Mapping[TopicPartition, int],
+    readable: Mapping[TopicPartition, Readable],
+) -> Readable | None:
+    """The group's Readable: the sum over its lagging partitions; None when
+    one of them was not read (a count that one partition lacks is None)."""
+    records: int | None = 0
+    markers: int | None = 0
+    aborted: int | None = 0
+    pending = 0
+    lagging = False
+    for tp, offset in committed.items():
+        end = log_end.get(tp)
+        if end is None or end <= offset:
+            continue
+        lagging = True
+        found = readable.get(tp)
+        if found is None:
+            return None
+        records = None if records is None or found.records is None else records + found.records
+        markers = None if markers is None or found.markers is None else markers + found.markers
+        aborted = None if aborted is None or found.aborted is None else aborted + found.aborted
+        pending += found.pending
+    if not lagging:
+        return None
+    return Readable(records, markers, aborted, pending)
 
 
 def _clamp(offset: int, mark: Watermarks) -> int:

@@ -8,10 +8,14 @@ group, and the log-end offset of every partition involved), and reads back a
 Definitions
 -----------
 For a group at one snapshot, a partition's *lag* is ``log_end - committed``
-(partitions without a committed offset have no lag).  The group's *lag* used
-by the rules below is the sum over its partitions of ``max(0, lag)``: a
-committed offset past the log end (negative lag, kept as is in the per
-partition rows) does not hide another partition's backlog.
+(partitions without a committed offset have no lag), as
+``kafka-consumer-groups`` prints it.  The group's *lag* is the sum over its
+partitions of ``max(0, lag)``: a committed offset past the log end (negative
+lag, kept as is in the per partition rows) does not hide another partition's
+backlog.  The rules below judge the *readable lag*: the lag less the offsets
+kview read and found a ``read_committed`` consumer will not receive
+(transaction markers, aborted records, open transactions; see
+``kview.core.readable``).  Without transactions the two are equal.
 
 ``W`` is the status window in seconds (``LagTracker(window=...)``, default
 300).  *The window* is the group's snapshots taken in the last ``W`` seconds,
@@ -50,7 +54,8 @@ offsets.  Offsets moving backwards (a reset) count as zero, not as negative
 consumption.
 
 *Time lag* of a partition is how long ago the next unread record (the one at
-the committed offset) was written; 0 when nothing is unread.  It is *exact*
+the committed offset) was written; 0 when nothing is unread, or when nothing
+readable is left (only markers, aborted or still open transactional records).  It is *exact*
 when read from that record's timestamp (``kview.core.groups`` does that in the
 group detail) and *estimated* from the recorded timeline of log-end offsets:
 the record at offset ``c`` was appended after the last snapshot whose log end
@@ -114,6 +119,16 @@ class GroupSample:
     members: int
     lag: int = -1
     """Total lag (see the definitions); computed from the offsets when left at -1."""
+    unreadable: int = 0
+    """Part of ``lag`` a read_committed consumer will not receive (transaction
+    markers, aborted records, open transactions), where kview read it."""
+    settled: frozenset[TopicPartition] = frozenset()
+    """Lagging partitions with nothing readable left: caught up for time lag."""
+
+    @property
+    def readable_lag(self) -> int:
+        """The lag the status rules judge: ``lag`` less what nobody can read."""
+        return max(0, self.lag - self.unreadable)
 
     def __post_init__(self) -> None:
         if self.lag < 0:
@@ -405,12 +420,17 @@ class LagTracker:
         committed: Mapping[TopicPartition, int],
         log_end: Mapping[TopicPartition, int],
         members: int,
+        *,
+        unreadable: int = 0,
+        settled: Iterable[TopicPartition] = (),
     ) -> None:
-        """Record one snapshot of a group (``committed``: partitions with a commit)."""
+        """Record one snapshot of a group (``committed``: partitions with a commit;
+        ``unreadable`` and ``settled``: see GroupSample)."""
         state = self._groups.get(group)
         if state is None:
             state = self._groups[group] = _GroupState(at)
-        sample = GroupSample(at, dict(committed), dict(log_end), members)
+        sample = GroupSample(at, dict(committed), dict(log_end), members,
+                             unreadable=unreadable, settled=frozenset(settled))
         if state.samples:
             previous = state.samples[-1]
             if at < previous.at:
@@ -457,9 +477,9 @@ class LagTracker:
         latest = samples[-1]
         now = latest.at if now is None else now
 
-        window = [(s.at, s.lag) for s in samples if s.at >= now - self.window]
+        window = [(s.at, s.readable_lag) for s in samples if s.at >= now - self.window]
         if not window:
-            window = [(latest.at, latest.lag)]
+            window = [(latest.at, latest.readable_lag)]
         idle = max(0.0, now - state.last_change)
         status = classify(window, members=latest.members, idle_seconds=idle, window_seconds=self.window)
 
@@ -479,12 +499,12 @@ class LagTracker:
         time_lags: dict[TopicPartition, TimeLag] = {}
         worst: tuple[float, bool] | None = None  # (seconds, at_least)
         worst_exact = False
-        timelines, log_end = self._timelines, latest.log_end
+        timelines, log_end, settled = self._timelines, latest.log_end, latest.settled
         for tp, offset in latest.committed.items():
             end = log_end.get(tp)
             if end is None:
                 continue
-            if offset >= end:
+            if offset >= end or tp in settled:
                 if per_partition:
                     time_lags[tp] = _CAUGHT_UP
                 if worst is None:

@@ -83,6 +83,14 @@ def _window(parser: argparse.ArgumentParser) -> None:
     )
 
 
+BOUND = ("  Ends within a bound: one refresh gives up after 60 s or 4 request timeouts, whichever is "
+         "more (plus --window); only --watch runs on until Ctrl-C.")
+"""Stated in each refreshing command's description (kview.headless.commands.refresh_bound)."""
+READS = ("  Lag counts offsets as kafka-consumer-groups does; READABLE is what a read_committed consumer "
+         "receives of it (transaction markers, aborted and open transactional records are not), read "
+         "from the log for lags up to 100 offsets, for at most 3 s.")
+
+
 def add_headless_commands(commands: argparse._SubParsersAction) -> None:
     """Add the headless subcommands to kview's subparsers."""
 
@@ -93,13 +101,13 @@ def add_headless_commands(commands: argparse._SubParsersAction) -> None:
 
     brokers = command("brokers", "brokers, controller, quorum and log-dir sizes",
                       "Brokers with their leader and replica counts, log-dir sizes and disk use, "
-                      "the active controller and the KRaft metadata quorum.")
+                      "the active controller and the KRaft metadata quorum." + BOUND)
     _output(brokers)
     _watch(brokers)
 
     topics = command("topics", "the topics table",
                      "Every topic with partitions, replication, messages, size and health.  PATTERN "
-                     "filters by name: a shell glob (orders-*) or, without wildcards, a substring.")
+                     "filters by name: a shell glob (orders-*) or, without wildcards, a substring." + BOUND)
     topics.add_argument("pattern", metavar="PATTERN", nargs="?")
     topics.add_argument("--exclude-internal", action="store_true", help="leave out internal topics")
     _output(topics)
@@ -107,7 +115,7 @@ def add_headless_commands(commands: argparse._SubParsersAction) -> None:
 
     topic = command("topic", "one topic's partitions and configs",
                     "One topic: each partition's leader, replicas, ISR, watermarks and size, and the "
-                    "topic's configs.")
+                    "topic's configs." + BOUND)
     topic.add_argument("name", metavar="NAME")
     topic.add_argument("--all-configs", action="store_true",
                        help="table: list every config, not only those set somewhere (JSON always has all)")
@@ -116,7 +124,7 @@ def add_headless_commands(commands: argparse._SubParsersAction) -> None:
 
     groups = command("groups", "consumer groups with state, members, lag and status",
                      "Consumer groups with state, members, total lag and status.  PATTERN filters by "
-                     "name: a shell glob or, without wildcards, a substring.")
+                     "name: a shell glob or, without wildcards, a substring." + READS + BOUND)
     groups.add_argument("pattern", metavar="PATTERN", nargs="?")
     _output(groups)
     _watch(groups)
@@ -124,7 +132,11 @@ def add_headless_commands(commands: argparse._SubParsersAction) -> None:
 
     group = command("group", "one group's partitions: committed, log end, lag, time lag, owner",
                     "One consumer group: per partition the committed offset, log-end offset, lag, "
-                    "time lag (read from the record at the committed offset) and the owning member.")
+                    "time lag (read from the first record a read_committed consumer receives from the committed "
+                    "offset; 0 when only markers, aborted or open transactional records are left) and the "
+                    "owning member.  Lag counts offsets as kafka-consumer-groups does; READABLE is what of it "
+                    "a read_committed consumer receives, read from the log for at most 3 s (gaps up to "
+                    "10,000 offsets counted)." + BOUND)
     group.add_argument("name", metavar="NAME")
     _output(group)
     _watch(group)
@@ -132,15 +144,17 @@ def add_headless_commands(commands: argparse._SubParsersAction) -> None:
 
     lag = command("lag", "only what is behind; exit code 1 when something is",
                   "Groups that are behind, with their lagging partitions.  Exit code 0 when nothing "
-                  "matches, 1 when something does, so it can drive an alert.")
+                  "matches, 1 when something does, so it can drive an alert.  A group is behind by its "
+                  "readable lag: the lag less what kview read and found no read_committed consumer "
+                  "receives (a group on a transaction marker is not behind)." + READS + BOUND)
     lag.add_argument("--group", "-g", metavar="GROUP",
                      help="only this group (or a shell glob of groups); an unknown name is an error")
     lag.add_argument("--min-lag", metavar="N", type=_count, default=1,
-                     help="match groups whose total lag is at least N messages (default 1)")
+                     help="match groups whose readable lag is at least N records (default 1)")
     lag.add_argument("--status", metavar="STATUS[,...]", type=_statuses,
                      help=f"match only groups in one of these states ({','.join(STATUSES)})")
     lag.add_argument("--exact", action="store_true",
-                     help="read the record at each lagging committed offset for exact time lags")
+                     help="read every lagging partition (at most 3 s) for exact time lags and readable counts")
     _output(lag)
     _watch(lag)
     _window(lag)

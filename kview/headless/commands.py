@@ -42,6 +42,17 @@ DEFAULT_WINDOW = 300.0
 """The LagTracker's default status window (seconds)."""
 PRODUCE_WINDOW = 10_000
 """Records ``produce`` may have in flight before it waits for acknowledgements."""
+HEADLESS_READ_TIMEOUT = 3.0
+"""Seconds a headless refresh reads small lags for their readable count."""
+REFRESH_BOUND = 60.0
+"""Seconds one refresh (one document) may take at the least; see refresh_bound."""
+
+
+def refresh_bound(request_timeout_ms: int) -> float:
+    """The most one refresh of brokers/topics/topic/groups/group/lag may take
+    (``--window`` comes on top): 60 s, or 4 request timeouts when that is more.
+    Past it the command stops with an error instead of waiting on."""
+    return max(REFRESH_BOUND, 4 * request_timeout_ms / 1000)
 
 
 class UsageError(KViewError):
@@ -62,6 +73,8 @@ class _State:
 
     code: int = EXIT_OK
     interruptible: bool = False
+    bound: float = REFRESH_BOUND
+    """Seconds one refresh may take (refresh_bound of the profile)."""
 
 
 # -- entry point -----------------------------------------------------------------------
@@ -149,6 +162,7 @@ async def _main(args: Any, profile: ClusterProfile, state: _State) -> int:
     from kview.core.cluster import ClusterClient
 
     command = COMMANDS[args.command]
+    state.bound = refresh_bound(profile.request_timeout_ms)
     printer = Printer()
     client = ClusterClient(profile)
     try:
@@ -176,9 +190,18 @@ async def _refresh_loop(
     count = getattr(args, "count", None)
     state.interruptible = bool(watch)
     refreshes = 0
+    bound = state.bound
+    window = getattr(args, "window", None) or 0.0
+    if watch:
+        window = 0.0  # --watch feeds every refresh to the tracker instead of watching first
     while True:
         started = time.monotonic()
-        doc = await fetch()
+        try:
+            async with asyncio.timeout(bound + window):
+                doc = await fetch()
+        except TimeoutError:
+            raise KViewError(f"no answer within {bound + window:g} s (the bound of one refresh); "
+                             "the cluster is slow or unreachable") from None
         refreshes += 1
         state.code = code_of(doc)
         _emit(args, printer, doc, view, watch, refreshes)
@@ -296,7 +319,9 @@ def _group_service(client: Any, window: float) -> Any:
     from kview.core.groups import GroupService
     from kview.core.lag import LagTracker
 
-    return GroupService(client, LagTracker(window=window))
+    # One run reads once: it can afford the detail's 3 s for the small gaps too
+    # (the UI keeps 1 s, as it refreshes every few seconds).
+    return GroupService(client, LagTracker(window=window), refresh_timeout=HEADLESS_READ_TIMEOUT)
 
 
 class _Counter:
@@ -402,11 +427,15 @@ async def _with_exact_lags(service: Any, summary: Any, args: Any) -> Any:
     except KViewError as exc:
         log.info("exact time lag of %s: %s", summary.name, exc)
         return summary
-    # Only the time lags come from the second look: status, lag and rates stay
-    # those of the refresh every other group was judged by.
-    exact = {(r.topic, r.partition): r.time_lag for r in detail.partitions}
-    rows = tuple(replace(r, time_lag=exact.get((r.topic, r.partition), r.time_lag)) for r in summary.partitions)
-    return replace(summary, partitions=rows, time_lag=detail.summary.time_lag)
+    # Only the time lags and readable counts come from the second look: status,
+    # lag and rates stay those of the refresh every other group was judged by.
+    read = {(r.topic, r.partition): r for r in detail.partitions}
+    rows = []
+    for r in summary.partitions:
+        found = read.get((r.topic, r.partition))
+        rows.append(r if found is None else replace(r, time_lag=found.time_lag, readable=found.readable or r.readable))
+    return replace(summary, partitions=tuple(rows), time_lag=detail.summary.time_lag,
+                   readable=detail.summary.readable or summary.readable)
 
 
 # -- tail -------------------------------------------------------------------------------

@@ -53,12 +53,13 @@ def exact_or_glob(pattern: str) -> Callable[[str], bool]:
 
 
 def lag_matches(group: Doc, min_lag: int, statuses: Sequence[str] | None) -> bool:
-    """``kview lag``'s rule on a group row: total lag >= min_lag and, when
+    """``kview lag``'s rule on a group row: readable lag (the total lag less
+    what kview read and found a read_committed consumer never receives) >= min_lag and, when
     statuses are given, the group's status is one of them.  A group that could
     not be read (error) never matches: its numbers are unknown."""
     if group["error"]:
         return False
-    if group["total_lag"] < min_lag:
+    if group["readable_lag"] < min_lag:
         return False
     return statuses is None or group["status"] in statuses
 
@@ -221,6 +222,14 @@ def time_lag(value: Any) -> Doc | None:
     return {"seconds": max(0.0, float(value.seconds)), "exact": value.exact, "at_least": value.at_least}
 
 
+def readable(value: Any) -> Doc | None:
+    """kview.core.readable.Readable -> JSON (None stays None)."""
+    if value is None:
+        return None
+    return {"records": value.records, "markers": value.markers, "aborted": value.aborted,
+            "pending": value.pending}
+
+
 def group_fields(g: Any) -> Doc:
     """kview.core.groups.GroupSummary -> the fields every group row has."""
     return {
@@ -235,6 +244,8 @@ def group_fields(g: Any) -> Doc:
         "partition_count": g.partition_count,
         "uncommitted_partitions": g.uncommitted_partitions,
         "total_lag": max(0, g.total_lag),
+        "readable_lag": max(0, g.readable_lag),
+        "readable": readable(g.readable),
         "status": str(g.status),
         "retention_breach": g.retention_breach,
         "consumption_rate": _rate(g.consumption_rate),
@@ -255,6 +266,8 @@ def partition_fields(r: Any) -> Doc:
         "log_start_offset": r.log_start,
         "log_end_offset": r.log_end,
         "lag": r.lag,
+        "readable_lag": r.readable_lag,
+        "readable": readable(r.readable),
         "time_lag": time_lag(r.time_lag),
         "consumer_id": r.consumer_id,
         "client_id": r.client_id,
@@ -409,6 +422,25 @@ def human_time_lag(value: Doc | None) -> str:
     return text if value["exact"] else "~" + text
 
 
+def human_readable(value: Doc | None, *, long: bool = False) -> str:
+    """What a read_committed consumer receives of a lag, e.g. ``0 (1 marker)``
+    (``long``: ``0 records (1 marker)``); ``-`` when it was not read."""
+    if value is None:
+        return "-"
+    from kview.core.readable import Readable
+
+    return Readable(value["records"], value["markers"], value["aborted"], value["pending"]).text(long=long)
+
+
+def _lag_head(doc: Doc) -> str:
+    """``lag 1 · 0 records (1 marker)``: the lag as Kafka's tools count it, and
+    what of it a read_committed consumer receives, when kview read it."""
+    text = f"lag {doc['total_lag']:,}"
+    if doc["readable"] is not None:
+        text += f" · {human_readable(doc['readable'], long=True)}"
+    return text
+
+
 def dash(value: Any) -> str:
     return "-" if value is None else str(value)
 
@@ -527,27 +559,28 @@ def _observed(doc: Doc) -> str:
 def groups_view(doc: Doc) -> list[Any]:
     if not doc["groups"]:
         return [f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no consumer groups"]
-    table = _table("GROUP", "STATE", "STATUS", "MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED", "NOTE",
-                   right=("MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED"))
+    table = _table("GROUP", "STATE", "STATUS", "MEMBERS", "PARTITIONS", "LAG", "READABLE", "TIME LAG", "CONSUMED",
+                   "NOTE", right=("MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED"))
     for g in doc["groups"]:
         note = g["error"] or ("retention breach" if g["retention_breach"] else "")
         table.add_row(g["name"], g["state"] or "-", g["status"], str(g["member_count"]), str(g["partition_count"]),
-                      f"{g['total_lag']:,}", human_time_lag(g["time_lag"]), human_rate(g["consumption_rate"]), note)
+                      f"{g['total_lag']:,}", human_readable(g["readable"]), human_time_lag(g["time_lag"]),
+                      human_rate(g["consumption_rate"]), note)
     return [table, _observed(doc), *doc["problems"]]
 
 
 def group_view(doc: Doc) -> list[Any]:
     head = (f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
-            f"{doc['member_count']} member(s), lag {doc['total_lag']:,}, time lag {human_time_lag(doc['time_lag'])}")
+            f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {human_time_lag(doc['time_lag'])}")
     if doc["retention_breach"]:
         head += ", RETENTION BREACH (records it never read were deleted)"
-    table = _table("TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG", "CONSUMER-ID",
-                   "HOST", "CLIENT-ID",
+    table = _table("TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "READABLE", "TIME LAG",
+                   "CONSUMER-ID", "HOST", "CLIENT-ID",
                    right=("PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG"))
     for r in doc["partitions"]:
         table.add_row(r["topic"], str(r["partition"]), dash(r["committed_offset"]), dash(r["log_end_offset"]),
-                      dash(r["lag"]), human_time_lag(r["time_lag"]), dash(r["consumer_id"]), dash(r["host"]),
-                      dash(r["client_id"]))
+                      dash(r["lag"]), human_readable(r["readable"]), human_time_lag(r["time_lag"]),
+                      dash(r["consumer_id"]), dash(r["host"]), dash(r["client_id"]))
     out: list[Any] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
     out.append(_observed(doc))
     if doc["error"]:
@@ -558,14 +591,15 @@ def group_view(doc: Doc) -> list[Any]:
 def lag_view(doc: Doc) -> list[Any]:
     if not doc["groups"]:
         return ["nothing behind", *doc["problems"]]
-    table = _table("GROUP", "STATUS", "STATE", "MEMBERS", "LAG", "TIME LAG", "BEHIND", "WORST",
+    table = _table("GROUP", "STATUS", "STATE", "MEMBERS", "LAG", "READABLE", "TIME LAG", "BEHIND", "WORST",
                    right=("MEMBERS", "LAG", "TIME LAG"))
     for g in doc["groups"]:
         parts = g["partitions"]
         worst = max(parts, key=lambda r: r["lag"], default=None)
         table.add_row(
             g["name"], g["status"], g["state"] or "-", str(g["member_count"]), f"{g['total_lag']:,}",
-            human_time_lag(g["time_lag"]), f"{len(parts)} of {g['partition_count']} partition(s)",
+            human_readable(g["readable"]), human_time_lag(g["time_lag"]),
+            f"{len(parts)} of {g['partition_count']} partition(s)",
             f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
         )
     return [table, _observed(doc), *doc["problems"]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Schema = dict[str, Any]
 
@@ -72,6 +72,21 @@ TIME_LAG = nullable(obj(
     "How long ago the next unread record was written. exact: read from that record's "
     "timestamp; else estimated from the log-end offsets kview watched. at_least: the true "
     "value is larger. null: unknown.",
+))
+
+READABLE = nullable(obj(
+    {
+        "records": nullable(COUNT),
+        "markers": nullable(COUNT),
+        "aborted": nullable(COUNT),
+        "pending": COUNT,
+    },
+    "What a read_committed consumer at the committed offset receives of the lag, read from the "
+    "log (null: not read: the gap was too large or the read ran out of time). records: data "
+    "records below the last stable offset (LSO) it receives (null: over the count limit, only the "
+    "first record was read); markers: transaction markers (control records) there; aborted: "
+    "records of aborted transactions there (null when not told apart); pending: offsets at or "
+    "past the LSO (open transactions), not readable yet. lag = records + markers + aborted + pending.",
 ))
 
 STATUS: Schema = {"enum": ["OK", "WARN", "STALL", "STOP", "EMPTY"]}
@@ -203,6 +218,8 @@ GROUP_FIELDS: dict[str, Schema] = {
     "partition_count": COUNT,
     "uncommitted_partitions": COUNT,
     "total_lag": COUNT,
+    "readable_lag": COUNT,
+    "readable": READABLE,
     "status": STATUS,
     "retention_breach": BOOL,
     "consumption_rate": nullable({"type": "number", "minimum": 0}),
@@ -222,6 +239,8 @@ GROUP_PARTITION = obj({
     "log_start_offset": nullable(COUNT),
     "log_end_offset": nullable(COUNT),
     "lag": nullable(INT),
+    "readable_lag": nullable(INT),
+    "readable": READABLE,
     "time_lag": TIME_LAG,
     "consumer_id": nullable(STRING),
     "client_id": nullable(STRING),
@@ -268,7 +287,7 @@ LAG = document("lag", {
     "matched": COUNT,
     "groups": array(obj({**GROUP_FIELDS, "partitions": array(GROUP_PARTITION)})),
     "problems": array(STRING),
-}, "kview lag: the groups that match (total lag >= min_lag and, when given, a listed status), "
+}, "kview lag: the groups that match (readable_lag >= min_lag and, when given, a listed status), "
    "each with its partitions whose lag is above 0. The exit code is 1 when matched > 0. "
    "problems: groups that could not be read (they never match).")
 

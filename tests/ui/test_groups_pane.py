@@ -207,8 +207,8 @@ async def test_filter_sort_and_open(kafka):
 
 
 DETAIL_ROW = re.compile(r"^\s*│?\s*(?P<topic>\S+)\s+(?P<partition>\d+)\s+(?P<committed>-|⚠?\d+)\s+"
-                        r"(?P<log_end>-|\d+)\s+(?P<lag>-|-?\d+)\s+(?P<time_lag>\S+)\s+(?P<client>\S+)\s+"
-                        r"(?P<host>\S+)")
+                        r"(?P<log_end>-|\d+)\s+(?P<lag>-|-?\d+)\s+(?P<time_lag>\S+)\s+"
+                        r"(?P<readable>-|[\d,?]+(?: \([^)]*\))?)\s+(?P<client>\S+)\s+(?P<host>\S+)")
 
 
 async def test_group_detail_rows_equal_kafka_describe(kafka):
@@ -445,3 +445,48 @@ async def test_read_only_refuses_every_group_operation(kafka):
                                and app.query_one(GroupDetailPane).detail is not None, what="the detail")
     assert await describe(kafka, group) == before
     assert group in await group_names(kafka)
+
+
+# -- transactions ------------------------------------------------------------------------------
+
+
+async def test_group_on_a_transaction_marker_is_not_behind(kafka):
+    """A group whose committed offset sits on a commit marker: the list and the
+    detail (at 80x24) show Kafka's lag of 1, that nothing of it is readable,
+    time lag 0, and the group is not STOP however long it stays idle."""
+    topic, group = name("gtx"), name("gtx")
+    await create_topic(kafka, topic, 1)
+    producer = AIOKafkaProducer(**connection_kwargs(adhoc_profile(kafka.bootstrap)), transactional_id=name("tx"))
+    await producer.start()
+    try:
+        async with producer.transaction():
+            sent = [await producer.send(topic, f"v{i}".encode(), partition=0) for i in range(3)]
+            offsets = [(await f).offset for f in sent]
+        last = max(offsets)
+    finally:
+        await producer.stop()
+    await commit(kafka, group, topic, {0: last + 1})  # on the commit marker
+    expected = await describe(kafka, group)
+    assert expected[(topic, 0)]["LAG"] == "1"
+    app = make_test_app(kafka)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # A short status window: an idle group with a real backlog is STOP after it.
+        app.services.groups.tracker.window = 1.0
+        pane = await open_groups(pilot)
+        await wait_for(pilot, lambda: "1 (0)" in group_row(app, group), what="lag 1 (0) in the list")
+        first = pane.groups_snapshot.taken_at
+        await wait_for(pilot, lambda: pane.groups_snapshot.taken_at > first + 1.5, what="refreshes past the window")
+        row = group_row(app, group)
+        assert "EMPTY" in row and "STOP" not in row, row
+        assert re.search(r"1 \(0\)\s+0s\s", row), row  # time lag 0: nothing readable is left
+        assert on_screen(app, "lag (n): n readable")
+        assert all(len(line) <= 80 for line in screen_rows(app))
+        pane.select_group(group)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="the detail")
+        detail = app.query_one(GroupDetailPane)
+        await wait_for(pilot, lambda: detail.detail is not None, what="the detail's data")
+        await wait_for(pilot, lambda: on_screen(app, "lag 1 · 0 records (1 marker)"), what="the readable split")
+        partition_line = next(line for line in screen_rows(app) if f"{topic} " in line and "1 (0)" in line)
+        assert re.search(rf"{last + 1}\s+{last + 2}\s+1 \(0\)\s+0s", partition_line), partition_line
+        assert all(len(line) <= 80 for line in screen_rows(app))

@@ -203,8 +203,9 @@ def test_group_document_rows_follow_the_kafka_tool():
     text = render.plain_text(render.group_view(doc))
     lines = text.splitlines()
     header = lines[1].split()
-    assert header[:5] == ["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"]
-    assert lines[2].split()[:7] == ["orders", "0", "90", "100", "10", "12s", "m-1"]
+    assert header[:6] == ["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "READABLE"]
+    # READABLE is '-': nothing was read from the log for this snapshot.
+    assert lines[2].split()[:8] == ["orders", "0", "90", "100", "10", "-", "12s", "m-1"]
     assert lines[4].split()[:5] == ["orders", "2", "-", "10", "-"]
     assert all(line == line.rstrip() for line in lines)
 

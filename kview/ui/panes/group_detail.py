@@ -6,7 +6,11 @@ The group keys of the groups pane work here too; ``esc`` goes back.
 Rows follow ``kafka-consumer-groups --describe``: a partition without a
 committed offset shows ``-``; a negative lag (a commit past the log end) is
 shown as it is.  The time lag here is *exact*: read from the timestamp of the
-next unread record (``GroupService.describe_group``)."""
+next record a read_committed consumer receives (``GroupService.describe_group``),
+0 when only transaction markers, aborted or open transactional records are
+left.  Such offsets count in the lag (as Kafka's tools count them); the lag
+cell then shows ``1 (0)``, the readable records in brackets, and the
+Readable column (wider terminals) says what the rest is."""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ from kview.ui.panes.groups import (
     GroupOperations,
     catch_up_text,
     group_operation_bindings,
+    lag_text,
     protocol_text,
+    readable_text,
     status_style,
     time_lag_text,
 )
@@ -42,13 +48,15 @@ PARTITION_COLUMNS = (
     Column("log_end", "Log end", 9, 1, numeric=True),
     Column("lag", "Lag", 8, 0, numeric=True),
     Column("time_lag", "Time lag", 8, 1, numeric=True),
+    Column("readable", "Readable", 16, 3),
     Column("client", "Client id", 12, 2),
     Column("host", "Host", 15, 3),
     Column("consumer", "Consumer id", 24, 4),
     Column("log_start", "Log start", 9, 5, numeric=True),
 )
 """At 80 columns: topic, partition, committed, log end, lag, time lag and
-the member's client id; wider terminals add host, consumer id, log start."""
+the member's client id; wider terminals add readable, host, consumer id,
+log start."""
 
 MEMBER_COLUMNS = (
     Column("client", "Client id", 16, 0),
@@ -176,7 +184,9 @@ class GroupDetailPane(GroupOperations, Pane):
                     f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}\n")
         text.append(str(g.status), style=status_style(self.app, g.status))
         lag_source = "exact" if g.time_lag is None or g.time_lag.exact else "est."
-        text.append(f" · lag {human_count(g.total_lag)} · time lag {time_lag_text(g.time_lag)} {lag_source}"
+        readable = f" · {g.readable.text(long=True)}" if g.readable is not None and g.total_lag > 0 else ""
+        text.append(f" · lag {human_count(g.total_lag)}{readable}"
+                    f" · time lag {time_lag_text(g.time_lag)} {lag_source}"
                     f" · in {human_rate(g.production_rate, unit='/s')}"
                     f" · out {human_rate(g.consumption_rate, unit='/s')}"
                     f" · catch-up {catch_up_text(g)} · idle {human_duration(g.idle_seconds)}")
@@ -191,15 +201,17 @@ class GroupDetailPane(GroupOperations, Pane):
         committed: str | Text = dash(r.committed)
         if r.retention_breach:
             committed = Text(f"{BREACH_MARK}{r.committed}", style=stop)
-        lag: str | Text = dash(r.lag)
+        lag: str | Text = dash(r.lag) if r.lag is None or r.lag <= 0 else lag_text(r.lag, r.readable)
         if r.lag is not None and r.lag < 0:
             lag = Text(str(r.lag), style=warn)
         cells = (
             r.topic, str(r.partition), committed, dash(r.log_end), lag, time_lag_text(r.time_lag),
+            readable_text(r.lag, r.readable),
             r.client_id or "-", r.host or "-", r.consumer_id or "-", dash(r.log_start),
         )
         raw = (r.topic, r.partition, r.committed, r.log_end, r.lag,
-               r.time_lag.seconds if r.time_lag else None, r.client_id, r.host, r.consumer_id, r.log_start)
+               r.time_lag.seconds if r.time_lag else None, r.readable_lag,
+               r.client_id, r.host, r.consumer_id, r.log_start)
         # Sorting by topic keeps partitions in order within it.
         raw = (f"{r.topic}\0{r.partition:010d}", *raw[1:])
         return r.key, cells, raw

@@ -25,6 +25,7 @@ from textual.widgets import DataTable
 
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, ResetRow
 from kview.core.lag import TimeLag
+from kview.core.readable import Readable
 from kview.ui.format import human_count, human_duration, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane, PaneStatus
@@ -54,10 +55,27 @@ def time_lag_text(lag: TimeLag | None) -> str:
     return ("≥" + text) if lag.at_least else text
 
 
+def lag_text(lag: int | None, readable: Readable | None) -> str:
+    """The lag as Kafka's tools count it, and in brackets what a
+    read_committed consumer receives of it when that differs: ``1 (0)`` for a
+    committed offset on a transaction marker."""
+    text = human_count(lag)
+    if lag is None or readable is None or readable.records is None or readable.records == lag:
+        return text
+    return f"{text} ({human_count(readable.records)})"
+
+
+def readable_text(lag: int | None, readable: Readable | None) -> str:
+    """``0 (1 marker)``: the Readable column; ``-`` when not read."""
+    if lag is not None and lag <= 0:
+        return "0"
+    return "-" if readable is None else readable.text()
+
+
 def catch_up_text(summary: GroupSummary) -> str:
     """Time to catch up: ``0s`` without lag, ``…`` until a rate is measured,
     ``never`` when the group does not consume faster than producers write."""
-    if summary.total_lag <= 0:
+    if summary.total_lag <= 0 or summary.readable_lag <= 0:
         return "0s"
     if summary.consumption_rate is None:
         return "…"
@@ -263,13 +281,17 @@ COLUMNS = (
     Column("rate", "Msg/s", 7, 2, numeric=True),
     Column("members", "Mem", 3, 2, numeric=True),
     Column("state", "State", 12, 3),
+    Column("readable", "Readable", 14, 3),
     Column("catch_up", "Catch-up", 8, 4, numeric=True),
     Column("topics", "Topics", 24, 5),
     Column("partitions", "Parts", 5, 6, numeric=True),
     Column("protocol", "Protocol", 18, 6),
 )
 """At 80 columns: name, status, lag, time lag, trend, rate and members;
-wider terminals add state, catch-up, topics, partitions and protocol."""
+wider terminals add state, readable, catch-up, topics, partitions and
+protocol.  Where the lag holds offsets a read_committed consumer never
+receives (transaction markers, aborted or open transactional records) the
+lag cell says ``1 (0)``: the lag, and in brackets the readable records."""
 
 SORT_LABELS = {c.key: c.label for c in COLUMNS}
 
@@ -329,12 +351,13 @@ class GroupsPane(GroupOperations, Pane):
         cells = (
             g.name if not g.error else Text(f"{g.name} ({g.error})", style=status_style(self.app, "stop")),
             status_cell(self.app, g),
-            human_count(g.total_lag),
+            lag_text(g.total_lag, g.readable),
             time_lag_text(g.time_lag),
             Text(lag_sparkline(g.lag_history, 10, now, TREND_SPAN), style=status_style(self.app, g.status)),
             human_rate(g.consumption_rate, unit=""),
             str(g.member_count),
             g.state or "-",
+            readable_text(g.total_lag, g.readable),
             catch_up_text(g),
             ", ".join(g.topics) or "-",
             str(g.partition_count),
@@ -343,7 +366,7 @@ class GroupsPane(GroupOperations, Pane):
         raw = (
             g.name, _STATUS_ORDER.get(str(g.status), 0), g.total_lag,
             g.time_lag.seconds if g.time_lag else None, g.total_lag, g.consumption_rate, g.member_count,
-            g.state, g.catch_up_seconds, ", ".join(g.topics), g.partition_count, protocol_text(g),
+            g.state, g.readable_lag, g.catch_up_seconds, ", ".join(g.topics), g.partition_count, protocol_text(g),
         )
         return g.name, cells, raw
 
@@ -364,8 +387,8 @@ class GroupsPane(GroupOperations, Pane):
 
     def _update_status(self, shown: int) -> None:
         """Most useful first, so that 80 columns cut only the tail: the count
-        (and the filter that made it), the alarms, errors, then the sort, the
-        time of the data and the legend."""
+        (and the filter that made it), the alarms, the legend of ``lag (n)``,
+        errors, then the sort, the time of the data and the legend."""
         snapshot = self.groups_snapshot
         if snapshot is None:
             return
@@ -385,6 +408,9 @@ class GroupsPane(GroupOperations, Pane):
         breaches = sum(1 for g in snapshot.groups if g.retention_breach)
         if breaches:
             parts.append(f"{breaches} {BREACH_MARK} retention breach")
+        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in snapshot.groups):
+            # The legend of the lag cells' brackets: before the tail 80 columns cut.
+            parts.append("lag (n): n readable")
         if snapshot.errors:
             parts.append("; ".join(snapshot.errors))
         table = self.table
