@@ -20,6 +20,7 @@ from rich.table import Table
 
 from kview.core.codecs import preview
 from kview.core.export import record_to_json
+from kview.core.format import human_bytes, human_duration, human_rate
 from kview.core.ring import Record
 from kview.headless.schema import SCHEMA_VERSION
 
@@ -378,45 +379,12 @@ def dumps(doc: Doc, *, ascii_only: bool = False) -> str:
 # -- human formats -----------------------------------------------------------------------
 
 
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"  # pragma: no cover
-
-
-def human_rate(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"{value:,.0f}/s"
-    return f"{value:.1f}/s"
-
-
-def human_seconds(seconds: float | None) -> str:
-    """3s, 4m05s, 2h03m, 3d04h."""
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
 def human_time_lag(value: Doc | None) -> str:
     if value is None:
         return "-"
     if value["at_least"] and not value["exact"] and value["seconds"] < 1:
         return "?"  # "at least 0 s": nothing known yet (one snapshot)
-    text = human_seconds(value["seconds"])
+    text = human_duration(value["seconds"])
     if value["at_least"]:
         text = "≥" + text
     return text if value["exact"] else "~" + text
@@ -553,7 +521,7 @@ def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Any]:
 def _observed(doc: Doc) -> str:
     if doc["snapshots"] <= 1:
         return "status from one snapshot: OK or EMPTY only (STALL, STOP and WARN need --window or --watch)"
-    return f"status over {doc['snapshots']} snapshots, window {human_seconds(doc['window_seconds'])}"
+    return f"status over {doc['snapshots']} snapshots, window {human_duration(doc['window_seconds'])}"
 
 
 def groups_view(doc: Doc) -> list[Any]:

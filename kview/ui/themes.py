@@ -1,10 +1,13 @@
 """Themes are data: YAML files in ``themes/`` (and in the user's config dir)
-become Textual themes.  kview's status colours are theme variables
+become Textual themes.  An installed kview finds its own in the package
+(``kview/themes/``, put there by setup.py); a source checkout (an editable
+install) in the repository's top-level ``themes/``.  kview's status colours are theme variables
 (``status-ok``, ``status-warn``, ...), so no pane carries a literal colour."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -30,10 +33,19 @@ class ThemeLoad:
     problems: list[str] = field(default_factory=list)
 
 
+def builtin_theme_dir() -> Path:
+    """kview's own themes: ``kview/themes`` of an installed wheel, else the
+    ``themes/`` of the checkout this module runs from (an editable install
+    imports the source tree, where the themes are not inside the package)."""
+    packaged = Path(str(resources.files("kview"))) / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "themes"
+
+
 def theme_dirs() -> list[Path]:
-    """The project's ``themes/`` and ``<user config dir>/kview/themes``."""
-    project = Path(__file__).resolve().parents[2] / "themes"
-    return [project, platformdirs.user_config_path("kview") / "themes"]
+    """kview's own themes and ``<user config dir>/kview/themes``."""
+    return [builtin_theme_dir(), platformdirs.user_config_path("kview") / "themes"]
 
 
 def parse_theme(text: str, source: str) -> Theme:

@@ -10,6 +10,7 @@ anywhere.  The panes get these through the app's one seam,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, NoReturn
@@ -46,9 +47,12 @@ class ReplayClient:
     """Stands in for ClusterClient: metadata and watermarks of the recorded
     snapshot; the protocol primitives are not recorded."""
 
-    def __init__(self, profile: ClusterProfile, recording: Mapping[str, Any]) -> None:
+    def __init__(self, profile: ClusterProfile, recording: Mapping[str, Any],
+                 gate: asyncio.Event | None = None) -> None:
         self.profile = profile
         self.recording = recording
+        self.gate = gate
+        """If given, snapshots wait until it is set: a cluster slow to connect."""
         self.writes: list[tuple[str, tuple[Any, ...]]] = []
         """(action, arguments) of every write asked for, in order."""
 
@@ -71,6 +75,8 @@ class ReplayClient:
         pass
 
     async def snapshot(self) -> ClusterSnapshot:
+        if self.gate is not None:
+            await self.gate.wait()
         return self.recorded_snapshot
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
@@ -334,9 +340,9 @@ def replay_profile(recording: Mapping[str, Any], *, read_only: bool = False) -> 
 
 
 def replay_app(recording: Mapping[str, Any], *, theme: str = "kview-dark", read_only: bool = False,
-               **kwargs: Any) -> KViewApp:
-    """The real app on the recorded cluster."""
+               gate: asyncio.Event | None = None, **kwargs: Any) -> KViewApp:
+    """The real app on the recorded cluster (connected once ``gate`` is set, if given)."""
     profile = replay_profile(recording, read_only=read_only)
     config = Config(clusters={profile.name: profile}, default_cluster=profile.name, theme=theme)
-    return make_app(config, profile, backend_factory=lambda p: ReplayClient(p, recording),
+    return make_app(config, profile, backend_factory=lambda p: ReplayClient(p, recording, gate),
                     services_factory=ReplayServices, **kwargs)

@@ -8,8 +8,13 @@ the cursors do not blink, durations measured on screen read 0.
     pytest tests/snapshots                      # compare with the SVGs
     pytest tests/snapshots --snapshot-update    # accept the new drawings
 
-A scene drives the app like a user (keys), then waits until what it must
-show is on screen before the picture is taken."""
+A scene first waits until the replayed cluster is on screen (the header says
+connected, the overview shows the recorded numbers), then drives the app like
+a user (keys), waiting for the data of each pane before pressing its keys,
+and last until what it must show is on screen before the picture is taken.
+Every wait is on a condition, bounded by ``WAIT``: how long the app takes to
+connect depends on the machine (a fresh one compiles aiokafka on the first
+import), what it draws once connected does not."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from rich.console import Console
+from textual.widgets import Static
 
 from snapshot_recording import load
 from snapshot_replay import replay_app
@@ -42,6 +48,9 @@ SAMPLE = (
 )
 BROKEN = ("not in the recording", "Traceback")
 """Never on a good snapshot: the replay lacked an answer, or the app failed."""
+WAIT = 60.0
+"""Seconds a scene waits for a state before it fails: generous, as a loaded
+machine is slow; a good run waits a fraction of a second."""
 
 
 # -- driving the app --------------------------------------------------------------------
@@ -57,8 +66,10 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-async def wait_for_text(pilot, *texts: str, timeout: float = 20.0) -> None:
-    """Until every one of ``texts`` is on screen (and no sign of a broken replay)."""
+async def wait_until(pilot, ready: Callable[[str], bool], what: str, timeout: float = WAIT) -> None:
+    """Until ``ready(screen text)`` holds (and no sign of a broken replay);
+    after ``timeout`` seconds, fail saying ``what`` was awaited and what the
+    screen showed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -66,12 +77,32 @@ async def wait_for_text(pilot, *texts: str, timeout: float = 20.0) -> None:
         broken = [b for b in BROKEN if b in shown]
         if broken:
             raise AssertionError(f"{broken} on screen:\n{shown}")
-        if all(t in shown for t in texts):
+        if ready(shown):
             return
         if loop.time() > deadline:
-            missing = [t for t in texts if t not in shown]
-            raise AssertionError(f"{missing} never shown; screen:\n{shown}")
+            raise AssertionError(f"not within {timeout:.0f}s: {what}; screen:\n{shown}")
         await pilot.pause(0.05)
+
+
+async def wait_for_text(pilot, *texts: str, timeout: float = WAIT) -> None:
+    """Until every one of ``texts`` is on screen."""
+    await wait_until(pilot, lambda shown: all(t in shown for t in texts),
+                     f"{list(texts)} on screen", timeout)
+
+
+async def cluster_shown(pilot) -> None:
+    """Until the header says connected and the overview (the first pane)
+    shows the recorded cluster: its brokers figure and its 'updated' line.
+    Every scene starts here, so no key is pressed on a connecting app."""
+    app = pilot.app
+    brokers = app.query_one("#stat-brokers", Static)
+
+    def ready(shown: str) -> bool:
+        snapshot = app.snapshot
+        return (snapshot is not None and "● connected" in shown and "updated" in shown
+                and str(brokers.content) == f"Brokers\n{len(snapshot.metadata.brokers)}")
+
+    await wait_until(pilot, ready, "connected, the overview drawn from the recording")
 
 
 async def keys(pilot, *pressed: str) -> None:
@@ -247,7 +278,7 @@ SCENES: dict[str, Scene] = {
     "producer": Scene(producer, ("o-000042",)),
     # modals
     "help": Scene(help_screen, ("Global",)),
-    "jump": Scene(jump, ("Go to a pane or topic",)),
+    "jump": Scene(jump, ("Go to a pane or topic", "orders")),  # "ord" completed
     "palette": Scene(palette, ("Reset offsets",)),
     "confirm": Scene(confirm, ("Delete topic 'orders'?",)),
     "create-topic": Scene(create_topic, ("invoices",)),
@@ -266,6 +297,16 @@ SCENES: dict[str, Scene] = {
     "producer-settings": Scene(_with(producer_key, "ctrl+t"), ("acks",)),
     "send-history": Scene(_with(producer_key, "ctrl+b"), ("o-manual",)),
 }
+
+
+async def play(pilot, scene: str) -> None:
+    """Wait for the connected app, drive ``scene``, wait for what it must show."""
+    wanted = SCENES[scene]
+    await cluster_shown(pilot)
+    await wanted.steps(pilot)
+    await wait_for_text(pilot, *wanted.expect)
+    freeze_cursors(pilot.app)
+    await pilot.pause()
 
 
 # -- fixtures and the test --------------------------------------------------------------
@@ -302,13 +343,28 @@ def frozen(recording):
 @pytest.mark.parametrize("scene", SCENES)
 def test_snapshot(scene: str, theme: str, size: str, recording, frozen, snap_compare) -> None:
     app = replay_app(recording, theme=theme)
-    wanted = SCENES[scene]
 
     async def run_before(pilot) -> None:
-        await wanted.steps(pilot)
-        await wait_for_text(pilot, *wanted.expect)
-        freeze_cursors(pilot.app)
-        await pilot.pause()
+        await play(pilot, scene)
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
     assert app.backend.writes == []  # a scene only looks: nothing was asked of the cluster
+
+
+async def test_a_scene_waits_for_the_connection(recording, frozen) -> None:
+    """On a cluster that connects late (a slow machine), the palette scene
+    presses no key while the header says connecting, and draws the connected
+    app once the cluster answers."""
+    gate = asyncio.Event()
+    app = replay_app(recording, gate=gate)
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        scene = asyncio.create_task(play(pilot, "palette"))
+        await wait_for_text(pilot, "… connecting")
+        for _ in range(10):  # room for a scene that would not wait to press its keys
+            await pilot.pause(0.05)
+        assert not scene.done()
+        assert len(app.screen_stack) == 1, "a modal opened before the cluster was connected"
+        gate.set()
+        await scene
+        shown = screen_text(app)
+        assert "● connected" in shown and "Reset offsets" in shown, shown

@@ -285,10 +285,7 @@ def test_topic_view_lists_overrides_unless_all_configs():
 
 
 def test_human_formats():
-    assert render.human_bytes(None) == "-" and render.human_bytes(1023) == "1023 B"
-    assert render.human_bytes(1536) == "1.5 KiB"
-    assert render.human_seconds(59.6) == "1m00s" and render.human_seconds(3725) == "1h02m"
-    assert render.human_seconds(90061) == "1d01h"
+    # Bytes, rates and durations: kview.core.format (tests/unit/test_format.py).
     assert render.human_time_lag({"seconds": 5, "exact": True, "at_least": False}) == "5s"
     assert render.human_time_lag({"seconds": 65, "exact": False, "at_least": True}) == "~≥1m05s"
     assert render.human_time_lag({"seconds": 0, "exact": False, "at_least": True}) == "?"

@@ -14,8 +14,8 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from kview.core.errors import KViewError, describe_exception
+from kview.core.format import human_duration
 from kview.core.schedule import delay_until_next
-from kview.ui.format import human_duration
 
 if TYPE_CHECKING:
     from kview.app import KViewApp

@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 
 from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, ConfigEntry, QuorumInfo
 from kview.core.errors import describe_exception
-from kview.ui.format import human_bytes, human_count, human_duration
+from kview.core.format import human_bytes, human_count, human_duration
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.panes.topics import theme_style
 from kview.ui.widgets.config_table import ConfigTable

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from kview.core.groups import GroupDetail, GroupPartitionLag, GroupSummary, MemberInfo
-from kview.ui.format import human_count, human_duration, human_rate
+from kview.core.format import human_count, human_duration, human_rate
 from kview.ui.messages import OpenTopic
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.panes.groups import (

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
 from kview.core.models import ClusterSnapshot
-from kview.ui.format import human_count, human_duration
+from kview.core.format import human_count, human_duration
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.state import ConnectionState
 

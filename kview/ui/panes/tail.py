@@ -38,7 +38,7 @@ from kview.core.errors import describe_exception
 from kview.core.export import ExportError, export_jsonl
 from kview.core.filters import Filter, FilterError, parse_filter
 from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
-from kview.ui.format import human_bytes
+from kview.core.format import human_bytes
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.tail_start import (DEFAULT_LAST, ExportRequest, ExportScreen, TailRequest,
                                          TailStartScreen, default_export_path)
@@ -558,7 +558,7 @@ class TailPane(Pane):
             parts.append(f"matched {short_count(stats.matched)}/{short_count(scanned)}{scanning}")
         if self.paused:
             parts.append(f"showing {short_count(len(lines.source))}")
-        parts.append(f"{human_bytes(int(stats.bytes_per_s))}/s")
+        parts.append(f"{human_bytes(stats.bytes_per_s)}/s")
         text = _fit_parts(parts, width) if width > 0 else "  ".join(parts)
         status = tail.status
         if not status.healthy or status.state == ERROR:

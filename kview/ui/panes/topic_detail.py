@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from kview.core.errors import describe_exception
 from kview.core.groups import GroupService, GroupsSnapshot
 from kview.core.topics import PartitionRow, TopicDetail
-from kview.ui.format import human_bytes, human_count, human_rate
+from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.panes.topics import TopicOperations, operation_bindings, theme_style

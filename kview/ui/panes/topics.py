@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.color import Color, ColorParseError
 
 from kview.core.topics import TopicService, TopicsSnapshot, TopicSummary
-from kview.ui.format import human_bytes, human_count, human_rate
+from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenTopic, ProduceTo, TailTopic
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.add_partitions import AddPartitionsScreen

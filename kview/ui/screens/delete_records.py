@@ -13,7 +13,7 @@ from textual.widgets import Button, Label, RadioButton, RadioSet, Static, TextAr
 
 from kview.core.models import Watermarks
 from kview.core.topics import HIGH_WATERMARK, delete_records_problems
-from kview.ui.format import human_count
+from kview.core.format import human_count
 from kview.ui.screens.operation_form import OperationForm
 
 DeleteRecords = Callable[[Mapping[int, int] | None], Awaitable[dict[int, int]]]

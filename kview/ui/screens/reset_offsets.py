@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from kview.core import inputs
 from kview.core.errors import InputError, KViewError
 from kview.core.groups import ResetRow, ResetSpec
-from kview.ui.format import human_count
+from kview.core.format import human_count
 from kview.ui.screens.operation_form import OperationForm
 from kview.ui.widgets.measured_table import MeasuredTable
 

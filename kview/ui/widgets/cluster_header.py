@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kview.core.models import ClusterSnapshot
-from kview.ui.format import human_duration
+from kview.core.format import human_duration
 from kview.ui.state import ConnectionState
 
 
@@ -48,7 +48,7 @@ class ClusterHeader(Static):
             text.append(" │ … connecting")
         else:
             stale = state.stale_age()
-            retry = f", retry in {state.retry_in:.0f}s" if state.retry_in else ""
+            retry = f", retry in {human_duration(state.retry_in)}" if state.retry_in else ""
             age = f", data {human_duration(stale)} old" if stale is not None else ""
             text.append(f" │ ✖ unreachable{age}{retry}", style="bold reverse")
         if self.pane_title:

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from kview.core.produce import JobState, LoadProgress
-from kview.ui.format import human_count, human_duration, human_rate
+from kview.core.format import human_count, human_duration, human_rate
 
 STATE_WORDS = {
     JobState.RUNNING: "running",

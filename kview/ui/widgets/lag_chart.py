@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widget import Widget
 
-from kview.ui.format import human_count, human_duration
+from kview.core.format import human_count, human_duration
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 """Index n is a cell filled n eighths from the bottom."""

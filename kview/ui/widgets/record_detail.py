@@ -29,7 +29,7 @@ from textual.widgets import Label
 from kview.core.codecs import (AUTO_JSON_LIMIT, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED,
                                preview, render, sanitize)
 from kview.core.ring import timestamp_type_name
-from kview.ui.format import human_bytes
+from kview.core.format import human_bytes
 
 LABEL, MUTED, NOTE, HEADING = "label", "muted", "note", "heading"
 DETAIL_MAX_BYTES = 16 << 20
