@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 jars: $(STAMP)
-	$(BIN)/python -m kview.core.devcluster fetch --tested
+	$(BIN)/python -m kview.local.cluster fetch --tested
 
 ## Start a local Kafka cluster with live traffic and open kview on it.
 demo: jars

@@ -18,7 +18,7 @@ from aiokafka.admin import NewTopic
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.core.devcluster import DevCluster
+from kview.local.cluster import DevCluster
 from kview.core.groups import GroupService
 
 

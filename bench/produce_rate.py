@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     if args.bootstrap:
-        from kview.core.devcluster import DevCluster
+        from kview.local.cluster import DevCluster
 
         tools = DevCluster(1)
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run(args.bootstrap, args.count, args.rounds, create))
         return 0
-    from kview.core.devcluster import DevCluster
+    from kview.local.cluster import DevCluster
 
     with DevCluster(1) as cluster:
         def create(topic: str) -> None:

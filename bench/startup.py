@@ -191,7 +191,7 @@ def main() -> int:
                                               KVIEW_MARKERS, env), args.runs)
         first_data = None
         if args.cluster:
-            from kview.core.devcluster import DevCluster
+            from kview.local.cluster import DevCluster
 
             with DevCluster(1) as cluster:
                 first_data = median(lambda: time_to_screen(

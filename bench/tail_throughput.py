@@ -73,7 +73,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kview.core.cluster import connection_kwargs
 from kview.core.config import adhoc_profile
-from kview.core.devcluster import DevCluster
+from kview.local.cluster import DevCluster
 from kview.core.tail import DEFAULT_MAX_RECORDS, StartPosition, Tail
 
 SUBSTRING_FILTER = "FAILED"

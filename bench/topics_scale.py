@@ -58,7 +58,7 @@ from aiokafka.protocol.admin import CreateTopicsRequest  # noqa: E402
 from kview.core.brokers import BrokerService  # noqa: E402
 from kview.core.cluster import ClusterClient  # noqa: E402
 from kview.core.config import adhoc_profile  # noqa: E402
-from kview.core.devcluster import DevCluster  # noqa: E402
+from kview.local.cluster import DevCluster  # noqa: E402
 from kview.core.errors import KafkaRequestError  # noqa: E402
 from kview.core.topics import TopicService  # noqa: E402
 

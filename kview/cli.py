@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
-            from kview.demo import run_demo
+            from kview.local.demo import run_demo
 
             return run_demo(brokers=args.brokers, rate=args.rate, debug=args.debug)
         config = load_config()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from kview.app import KViewApp, make_app
 from kview.core.config import ClusterProfile, Config
-from kview.core.demo import DemoTraffic
-from kview.core.devcluster import DevCluster
+from kview.local.traffic import DemoTraffic
+from kview.local.cluster import DevCluster
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_THEME = "kview-dark"

@@ -14,7 +14,7 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, settings
 
-from kview.core.devcluster import DevCluster
+from kview.local.cluster import DevCluster
 
 # `--hypothesis-profile=fuzz` runs every property test with 10,000 examples.
 settings.register_profile("default", max_examples=200, deadline=None)
@@ -101,8 +101,8 @@ def pytest_sessionfinish(session, exitstatus):
     """After every cluster fixture is torn down, no Kafka started by the harness
     may still run: fail the session if one does.  An xdist worker hands its
     findings (and its tool counts) to the controller, which fails the run."""
-    from kview.core._reaper import processes_under
-    from kview.core.devcluster import STARTED_DIRECTORIES
+    from kview.local.reaper import processes_under
+    from kview.local.cluster import STARTED_DIRECTORIES
 
     leftovers = [pid for d in STARTED_DIRECTORIES for pid in processes_under(str(d))]
     workeroutput = getattr(session.config, "workeroutput", None)

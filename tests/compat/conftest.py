@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from kview.core.devcluster import TESTED_VERSIONS, DevCluster
+from kview.local.cluster import TESTED_VERSIONS, DevCluster
 
 
 @pytest.fixture(scope="session", params=TESTED_VERSIONS, ids=lambda v: f"kafka-{v}")

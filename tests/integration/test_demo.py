@@ -1,5 +1,5 @@
 """``kview demo``.  Without its UI: the demo's own cluster and traffic
-(kview.demo.demo_running, what ``kview demo`` runs around the app) keep the
+(kview.local.demo.demo_running, what ``kview demo`` runs around the app) keep the
 promises the README makes: ``billing`` keeps up, ``analytics`` falls behind,
 ``audit`` stops (its committed offsets checked against
 ``kafka-consumer-groups``), and quitting leaves no process and no directory.
@@ -27,16 +27,16 @@ from pathlib import Path
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.core.demo import DemoTraffic
+from kview.local.traffic import DemoTraffic
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary
-from kview.demo import demo_running
+from kview.local.demo import demo_running
 from test_groups import parse_table
 
 GROUPS = ["analytics", "audit", "billing"]
 RATE = 50.0
 """The demo's default rate (messages/s over all topics)."""
 ORDERS_SHARE = 0.55
-"""The share of the demo's messages that go to ``orders`` (kview/core/demo.py)."""
+"""The share of the demo's messages that go to ``orders`` (kview/local/traffic.py)."""
 AUDIT_STOPS_AFTER = 10.0
 
 

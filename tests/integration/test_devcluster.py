@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kview.core import devcluster
-from kview.core._reaper import processes_under
+from kview.local import cluster as devcluster
+from kview.local.reaper import processes_under
 
 
 def test_second_fetch_downloads_nothing(monkeypatch, kafka):
@@ -37,7 +37,7 @@ def _start_child() -> tuple[subprocess.Popen, str, Path]:
         # Under pytest-xdist this process inherits an ignored SIGINT (the
         # worker leaves ctrl-c to the controller): restore Python's own.
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "from kview.core.devcluster import DevCluster\n"
+        "from kview.local.cluster import DevCluster\n"
         "c = DevCluster(1)\n"
         "try:\n"
         "    c.start()\n"
@@ -107,7 +107,7 @@ def test_tool_runs_load_a_recorded_class_archive(kafka, tmp_path, monkeypatch):
 def test_a_bad_kafka_version_is_refused_in_one_line(version, tmp_path):
     # Checked before anything is fetched or a path is built from it.
     result = subprocess.run(
-        [sys.executable, "-m", "kview.core.devcluster", "fetch", version],
+        [sys.executable, "-m", "kview.local.cluster", "fetch", version],
         capture_output=True, text=True, timeout=60,
         env={**os.environ, "KVIEW_KAFKA_CACHE": str(tmp_path)},
     )
@@ -118,7 +118,7 @@ def test_a_bad_kafka_version_is_refused_in_one_line(version, tmp_path):
 
 
 def test_the_version_comes_from_the_environment(tmp_path):
-    code = "from kview.core import devcluster as d; print(d.KAFKA_VERSION, d.DevCluster().version, d.cache_dir().name)"
+    code = "from kview.local import cluster as d; print(d.KAFKA_VERSION, d.DevCluster().version, d.cache_dir().name)"
     for value, expected in [("3.9.1", "3.9.1"), ("", devcluster.DEFAULT_KAFKA_VERSION)]:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                              env={**os.environ, "KVIEW_KAFKA_VERSION": value}).stdout.split()

@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.structs import TopicPartition
 from kafka_tools import parse_api_versions_brokers, parse_get_offsets, parse_quorum_status, parse_topics_describe
 
-from kview.core.devcluster import free_port
+from kview.local.cluster import free_port
 from kview.headless.schema import SCHEMAS
 
 pytestmark = pytest.mark.timeout(300)

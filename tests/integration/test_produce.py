@@ -15,7 +15,7 @@ import pytest
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.core.devcluster import free_port
+from kview.local.cluster import free_port
 from kview.core.errors import ClusterUnavailable, KafkaRequestError, ReadOnlyError
 from kview.core.importers import FileFormat, ImportFileError, ImportOptions
 from kview.core.produce import (

@@ -3,7 +3,7 @@ SASL_SSL with SCRAM-SHA-256/512, SASL_PLAINTEXT with PLAIN; the ways a
 connection is refused, each as one clear line; and no password anywhere in
 logs, messages or reprs.
 
-One secured broker (kview.core.devsecurity) is started for this module.
+One secured broker (kview.local.security) is started for this module.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from kafka_tools import parse_get_offsets
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import Secret, load_config
-from kview.core.devsecurity import SecureDevCluster
+from kview.local.security import SecureDevCluster
 from kview.core.errors import ClusterUnavailable
 from kview.core.logs import setup_logging, stop_logging
 

@@ -419,7 +419,7 @@ async def test_run_in_the_callers_task_with_pause_and_resume(kafka):
 
 
 async def test_unreachable_cluster_is_a_status_not_an_exception():
-    from kview.core.devcluster import free_port
+    from kview.local.cluster import free_port
 
     tail = Tail(adhoc_profile(f"127.0.0.1:{free_port()}"), "anything", start=StartPosition.earliest())
     await tail.start()

@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.core.devcluster import DevCluster
+from kview.local.cluster import DevCluster
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.lag import LagTracker
 from kview.core.produce import ComposedMessage, ValueFormat

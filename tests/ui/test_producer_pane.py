@@ -620,7 +620,7 @@ def test_result_and_progress_wording():
 
 
 async def test_unreachable_broker_is_said_in_words_and_the_message_stays():
-    from kview.core.devcluster import free_port
+    from kview.local.cluster import free_port
 
     address = f"127.0.0.1:{free_port()}"
     app = make_app(Config(), adhoc_profile(address))

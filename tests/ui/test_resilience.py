@@ -7,7 +7,7 @@ import asyncio
 
 from kview.app import make_app
 from kview.core.config import ClusterProfile, Config
-from kview.core.devcluster import DevCluster, free_port
+from kview.local.cluster import DevCluster, free_port
 
 from screen_text import screen_text, wait_for
 

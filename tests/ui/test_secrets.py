@@ -12,7 +12,7 @@ import pytest
 from kview.app import make_app
 from kview.app import PANES
 from kview.core.config import Config
-from kview.core.devsecurity import SecureDevCluster
+from kview.local.security import SecureDevCluster
 from kview.core.logs import log_dir, setup_logging, stop_logging
 
 from screen_text import screen_text, wait_for

@@ -21,7 +21,7 @@ async def test_overview_shows_cluster(kafka):
 
 
 async def test_unreachable_cluster_opens_and_keeps_retrying():
-    from kview.core.devcluster import free_port
+    from kview.local.cluster import free_port
 
     port = free_port()
     app = make_app(Config(), adhoc_profile(f"127.0.0.1:{port}"))
@@ -53,7 +53,7 @@ async def test_help_lists_every_binding(kafka):
 
 async def test_palette_switches_cluster(kafka):
     from kview.core.config import ClusterProfile
-    from kview.core.devcluster import free_port
+    from kview.local.cluster import free_port
 
     down = ClusterProfile(name="down", bootstrap=(f"127.0.0.1:{free_port()}",))
     local = ClusterProfile(name="local", bootstrap=tuple(kafka.bootstrap.split(",")))
@@ -73,7 +73,7 @@ async def test_palette_switches_cluster(kafka):
 
 
 async def test_demo_traffic_moves_the_numbers(kafka):
-    from kview.core.demo import DemoTraffic
+    from kview.local.traffic import DemoTraffic
 
     traffic = DemoTraffic(kafka.bootstrap, rate=100)
     traffic.start()

@@ -14,7 +14,7 @@ import pytest
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import ClusterProfile, Secret, SecuritySettings
 from kview.core.connectivity import build_ssl_context
-from kview.core.devcerts import make_dev_certificates
+from kview.local.certs import make_dev_certificates
 from kview.core.errors import ClusterUnavailable
 from kview.core.logs import redact
 

@@ -1,20 +1,63 @@
-"""The backend never imports the UI toolkit: every kview.core module is imported
-in a fresh interpreter and textual and rich must stay out of sys.modules."""
+"""The arrows between kview's layers point one way: kview.core never imports
+the UI toolkit (every core module is imported in a fresh interpreter and
+textual and rich must stay out of sys.modules), and never imports kview.local,
+the machinery that runs Kafka on this machine (checked in the source, so a
+lazy import inside a function counts too)."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import kview.core
 
 
 def core_modules() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.walk_packages(kview.core.__path__, "kview.core.")
-        if not m.name.endswith("._reaper")
+    return sorted(m.name for m in pkgutil.walk_packages(kview.core.__path__, "kview.core."))
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports, at any depth (function bodies too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_core_never_imports_the_local_machinery():
+    sources = sorted(Path(kview.core.__path__[0]).rglob("*.py"))
+    assert len(sources) > 30
+    offenders = {
+        str(path): sorted(n for n in imported_modules(path) if n == "kview.local" or n.startswith("kview.local."))
+        for path in sources
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_only_the_demo_command_reaches_the_local_machinery():
+    """The app, the panes and the headless commands talk to a user's cluster;
+    of kview's own code outside kview.local only the CLI's ``demo`` command
+    imports it."""
+    root = Path(kview.core.__path__[0]).parent
+    users = sorted(
+        str(path.relative_to(root)) for path in root.rglob("*.py")
+        if "local" not in path.relative_to(root).parts
+        and any(n.startswith("kview.local") for n in imported_modules(path))
     )
+    assert users == ["cli.py"]
+
+
+def test_the_import_check_sees_lazy_imports(tmp_path):
+    source = tmp_path / "lazy.py"
+    source.write_text("def f():\n    from kview.local.cluster import DevCluster\n")
+    assert "kview.local.cluster" in imported_modules(source)
 
 
 def test_core_imports_neither_textual_nor_rich():

@@ -1,6 +1,6 @@
 """Watchdog for a DevCluster: if the process that started the cluster dies
 without stopping it, kill every process launched from the cluster directory
-and remove that directory.  Run as ``python -m kview.core._reaper PID DIR``."""
+and remove that directory.  Run as ``python -m kview.local.reaper PID DIR``."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def processes_under(directory: str) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if directory in cmdline and "kview.core._reaper" not in cmdline:
+        if directory in cmdline and "kview.local.reaper" not in cmdline:
             pids.append(int(entry.name))
     return pids
 

@@ -535,7 +535,7 @@ class DevCluster:
     def _start_reaper(self) -> None:
         assert self.directory is not None
         self._reaper = subprocess.Popen(
-            [sys.executable, "-m", "kview.core._reaper", str(os.getpid()), str(self.directory)],
+            [sys.executable, "-m", "kview.local.reaper", str(os.getpid()), str(self.directory)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -663,7 +663,7 @@ class DevCluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m kview.core.devcluster fetch [--tested|VERSION...]|run [N]``:
+    """``python -m kview.local.cluster fetch [--tested|VERSION...]|run [N]``:
     fetch jars (of ``KVIEW_KAFKA_VERSION``, of every tested version, or of the
     versions named), or run a cluster."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -689,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     except DevClusterError as exc:
         print(f"kview: {exc}", file=sys.stderr)
         return 1
-    print("usage: python -m kview.core.devcluster fetch [--tested|VERSION...] | run [BROKERS]",
+    print("usage: python -m kview.local.cluster fetch [--tested|VERSION...] | run [BROKERS]",
           file=sys.stderr)
     return 2
 

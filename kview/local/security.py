@@ -1,7 +1,7 @@
 """A local Kafka cluster with TLS and SASL listeners, for the security tests.
 
-Wraps :class:`~kview.core.devcluster.DevCluster`: certificates are made at
-start (:mod:`kview.core.devcerts`), every secured listener is added next to the
+Wraps :class:`~kview.local.cluster.DevCluster`: certificates are made at
+start (:mod:`kview.local.certs`), every secured listener is added next to the
 plain one, and SCRAM users are created by Kafka's own ``kafka-storage format
 --add-scram``.
 The PLAINTEXT listener stays for inter-broker traffic and Kafka's tools.
@@ -27,8 +27,8 @@ import tempfile
 from pathlib import Path
 
 from kview.core.config import ClusterProfile, Secret, SecuritySettings
-from kview.core.devcerts import DevCertificates, make_dev_certificates
-from kview.core.devcluster import DevCluster
+from kview.local.certs import DevCertificates, make_dev_certificates
+from kview.local.cluster import DevCluster
 
 _SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kview.core.config import ClusterProfile, Config
-from kview.core.demo import AUDIT_STOPS_AFTER, DemoTraffic
-from kview.core.devcluster import DevCluster, DevClusterError
+from kview.local.traffic import AUDIT_STOPS_AFTER, DemoTraffic
+from kview.local.cluster import DevCluster, DevClusterError
 
 
 @contextmanager
