@@ -607,7 +607,7 @@ def test_result_and_progress_wording():
     assert "partition chosen by the producer" in result_line(SendResult("t", -1, None, None))
 
     running = LoadProgress(sent=1500, acked=1000, failed=0, elapsed=2.0, total=2000)
-    assert progress_line(running) == "sent 1,500/2,000 · acked 1,000 · failed 0 · 500.0/s · 2s · running"
+    assert progress_line(running) == "sent 1,500/2,000 · acked 1,000 · failed 0 · 500/s · 2s · running"
     failed = LoadProgress(sent=10, acked=0, failed=10, elapsed=1.0, state=JobState.FAILED, error="boom")
     assert summary_line("load", failed) == "load: sent 10 · acked 0 · failed 10 · 0.0/s · 1s · stopped by an error: boom"
 
