@@ -133,6 +133,30 @@ async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, un
         assert not record_rows(app, "follow-000")
 
 
+async def test_a_pause_holds_the_records_the_ring_drops_and_resuming_lets_them_go(kafka, unique_name):
+    # What a pause costs in memory: the records the paused view shows stay
+    # alive while the tail pushes them out of the ring (one ring's worth at
+    # most), and are freed, by reference counting, the moment it resumes.
+    create_topic(kafka, unique_name)
+    app = make_app(Config(ring_capacity=100), adhoc_profile(kafka.bootstrap))
+    async with app.run_test(size=(100, 30)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        tail = tail_pane.tail
+        await produce(kafka.bootstrap, unique_name, [(None, f"old-{i:03d}".encode(), ()) for i in range(100)])
+        await wait_for(pilot, lambda: record_rows(app, "old-099") and tail.stats().kept == 100)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(app))
+        probes = [weakref.ref(record) for record in tail.ring.range()]
+        await produce(kafka.bootstrap, unique_name, [(None, f"new-{i:03d}".encode(), ()) for i in range(100)])
+        await wait_for(pilot, lambda: tail.stats().dropped == 100, what="the ring pushed every old record out")
+        assert not any(value.startswith(b"old-") for value in (r.value for r in tail.ring.range()))
+        assert all(probe() is not None for probe in probes)  # the paused view holds them
+        assert record_rows(app, "old-099") and not record_rows(app, "new-")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: record_rows(app, "new-099") and "FOLLOWING" in screen_text(app))
+        assert [probe for probe in probes if probe() is not None] == []
+
+
 async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
     create_topic(kafka, unique_name)
     app = new_app(kafka)

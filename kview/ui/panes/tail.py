@@ -308,6 +308,7 @@ class TailPane(Pane):
             topic,
             partitions=None if partition is None else [partition],
             start=start or StartPosition.last(DEFAULT_LAST),
+            capacity=self.kview.config.ring_capacity,  # the user's bound on the records kept
             filter=self.filter,
             on_batch=self._on_batch,
             on_status=self._on_status,
