@@ -42,6 +42,7 @@ the highest after that and at the end show whether memory stays flat.
     python bench/tail_throughput.py --records 200000 --rounds 1
     python bench/tail_throughput.py --bootstrap HOST:PORT --topic T --reuse
     python bench/tail_throughput.py ... --profile /tmp/prof   # cProfile each reader to /tmp/prof-NAME.pstats
+    python bench/tail_throughput.py --readers app --memory-detail   # what holds the memory, at each quarter
 
 Targets: headless tail >= 0.70 of raw aiokafka; with the app >= 0.50; key
 press p99 <= 100 ms; RSS <= 400 MB and flat once the ring is full (no growth
