@@ -174,14 +174,16 @@ class MemoryWatch:
     """The current RSS when the ring first fills, the highest after that
     (sampled every SAMPLE_INTERVAL), at the end, and at each quarter of the
     records: a leak keeps growing through
-    the second half of the run, while caches warming up and the allocator's
-    high-water mark (a pause holds a second ring's worth of records for a
-    moment) make one step and stay."""
+    the second half of the run, while caches warming up make one step and
+    stay.  Records are counted as the tail reads them (``Tail.seen``): a
+    paused view holds the ring, and the records read meanwhile are skipped,
+    not kept."""
 
     SAMPLE_INTERVAL = 0.05
 
-    def __init__(self, ring: Any, records: int, detail: bool = False) -> None:
-        self.ring = ring
+    def __init__(self, tail: Tail, records: int, detail: bool = False) -> None:
+        self.tail = tail
+        self.ring = tail.ring
         self.records = records
         self.detail = detail
         """Also the allocators' figures and the objects by type, at full and
@@ -199,25 +201,25 @@ class MemoryWatch:
             if self.ring.dropped == 0 and self.ring.kept < self.ring.capacity:
                 return
             self.at_full = rss_now_mib()
-            self.full_after = self.ring.seen
+            self.full_after = self.tail.seen
             self._note_detail("full")
         # Reading /proc costs the reader's loop ~0.1-0.5 ms: at most every
         # SAMPLE_INTERVAL (and at each quarter), not after every batch.
-        quarter_due = len(self.quarters) < 3 and self.ring.seen >= self.records * (len(self.quarters) + 1) / 4
+        quarter_due = len(self.quarters) < 3 and self.tail.seen >= self.records * (len(self.quarters) + 1) / 4
         now = time.monotonic()
         if now < self.next_sample and not quarter_due:
             return
         self.next_sample = now + self.SAMPLE_INTERVAL
         rss = rss_now_mib()
         self.max_after_full = max(self.max_after_full, rss)
-        while len(self.quarters) < 3 and self.ring.seen >= self.records * (len(self.quarters) + 1) / 4:
+        while len(self.quarters) < 3 and self.tail.seen >= self.records * (len(self.quarters) + 1) / 4:
             self.quarters.append(rss)
             self._note_detail(f"{len(self.quarters)}/4")
 
     def _note_detail(self, when: str) -> None:
         if not self.detail:
             return
-        self.details.append({"when": when, "seen": self.ring.seen, **malloc_figures()})
+        self.details.append({"when": when, "seen": self.tail.seen, **malloc_figures()})
         counts = object_counts()
         if self.counts:
             before = self.counts[-1]
@@ -359,12 +361,12 @@ async def read_kview(bootstrap: str, topic: str, records: int, expression: str, 
     done = asyncio.Event()
     started = time.monotonic()
     tail = Tail(adhoc_profile(bootstrap), topic, start=StartPosition.earliest(), filter=expression)
-    watch = MemoryWatch(tail.ring, records, detail)
+    watch = MemoryWatch(tail, records, detail)
     finished: list[float] = []
 
     def on_batch(batch) -> None:
         watch.sample()
-        if not finished and tail.ring.seen >= records:
+        if not finished and tail.seen >= records:
             finished.append(time.monotonic())
             done.set()
 
@@ -529,14 +531,14 @@ async def read_app(bootstrap: str, topic: str, records: int, key_interval: float
         pane.start_tail(topic, None, StartPosition.earliest())
         tail = pane.tail
         assert tail is not None
-        watch = MemoryWatch(tail.ring, records, detail)
+        watch = MemoryWatch(tail, records, detail)
         finished: list[float] = []
         done = asyncio.Event()
         forward = tail.on_batch
 
         def on_batch(batch: Any) -> Any:
             watch.sample()
-            if not finished and tail.ring.seen >= records:
+            if not finished and tail.seen >= records:
                 finished.append(time.monotonic())
                 done.set()
             return forward(batch) if forward is not None else None
