@@ -42,6 +42,7 @@ the highest after that and at the end show whether memory stays flat.
     python bench/tail_throughput.py --records 200000 --rounds 1
     python bench/tail_throughput.py --bootstrap HOST:PORT --topic T --reuse
     python bench/tail_throughput.py ... --profile /tmp/prof   # cProfile each reader to /tmp/prof-NAME.pstats
+    python bench/tail_throughput.py --readers app --memory-detail   # what holds the memory, at each quarter
 
 Targets: headless tail >= 0.70 of raw aiokafka; with the app >= 0.50; key
 press p99 <= 100 ms; RSS <= 400 MB and flat once the ring is full (no growth
@@ -114,19 +115,81 @@ def rss_now_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
 
 
+def malloc_figures() -> dict:
+    """Where the process's heap is, as the allocators see it (MiB): pymalloc's
+    arenas (objects up to 512 bytes) and the blocks alive in them, and glibc
+    malloc's (bigger objects, list and dict storage) in use and free.  RSS
+    well above what is in use means memory held by an allocator, not by
+    objects: fragmentation, not a leak."""
+    figures: dict = {"rss": rss_now_mib(), "py_blocks": sys.getallocatedblocks()}
+    # sys._debugmallocstats() writes to the C-level stderr: read it back from a file.
+    with tempfile.TemporaryFile(mode="w+") as out:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(out.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    wanted = {"# arenas allocated current": "arenas", "# bytes in allocated blocks": "py_used",
+              "# bytes in available blocks": "py_free_blocks", "# arenas highwater mark": "arenas_high"}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        key = wanted.get(name.strip())
+        if key:
+            number = int(value.strip().replace(",", ""))
+            figures[key] = number / (1 << 20) if key.startswith("py_") else number
+        elif "unused pools" in name:
+            figures["py_free_pools"] = int(value.strip().replace(",", "")) / (1 << 20)
+    try:
+        import ctypes
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                       "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        figures["c_used"] = (info.uordblks + info.hblkhd) / (1 << 20)
+        figures["c_free"] = info.fordblks / (1 << 20)
+    except (OSError, AttributeError):
+        pass
+    return figures
+
+
+def object_counts() -> dict[str, int]:
+    """Objects the cycle collector tracks, by type (the frozen ones too)."""
+    import gc
+    from collections import Counter
+
+    counts = Counter(type(o).__qualname__ for o in gc.get_objects())
+    return dict(counts)
+
+
 class MemoryWatch:
     """The current RSS when the ring first fills, the highest after that
     (sampled every SAMPLE_INTERVAL), at the end, and at each quarter of the
     records: a leak keeps growing through
-    the second half of the run, while caches warming up and the allocator's
-    high-water mark (a pause holds a second ring's worth of records for a
-    moment) make one step and stay."""
+    the second half of the run, while caches warming up make one step and
+    stay.  Records are counted as the tail reads them (``Tail.seen``): a
+    paused view holds the ring, and the records read meanwhile are skipped,
+    not kept."""
 
     SAMPLE_INTERVAL = 0.05
 
-    def __init__(self, ring: Any, records: int) -> None:
-        self.ring = ring
+    def __init__(self, tail: Tail, records: int, detail: bool = False) -> None:
+        self.tail = tail
+        self.ring = tail.ring
         self.records = records
+        self.detail = detail
+        """Also the allocators' figures and the objects by type, at full and
+        at each quarter (--memory-detail: slow, for finding what grows)."""
+        self.details: list[dict] = []
+        self.counts: list[dict[str, int]] = []
         self.at_full: float | None = None
         self.full_after: int | None = None
         self.max_after_full = 0.0
@@ -138,21 +201,41 @@ class MemoryWatch:
             if self.ring.dropped == 0 and self.ring.kept < self.ring.capacity:
                 return
             self.at_full = rss_now_mib()
-            self.full_after = self.ring.seen
+            self.full_after = self.tail.seen
+            self._note_detail("full")
         # Reading /proc costs the reader's loop ~0.1-0.5 ms: at most every
         # SAMPLE_INTERVAL (and at each quarter), not after every batch.
-        quarter_due = len(self.quarters) < 3 and self.ring.seen >= self.records * (len(self.quarters) + 1) / 4
+        quarter_due = len(self.quarters) < 3 and self.tail.seen >= self.records * (len(self.quarters) + 1) / 4
         now = time.monotonic()
         if now < self.next_sample and not quarter_due:
             return
         self.next_sample = now + self.SAMPLE_INTERVAL
         rss = rss_now_mib()
         self.max_after_full = max(self.max_after_full, rss)
-        while len(self.quarters) < 3 and self.ring.seen >= self.records * (len(self.quarters) + 1) / 4:
+        while len(self.quarters) < 3 and self.tail.seen >= self.records * (len(self.quarters) + 1) / 4:
             self.quarters.append(rss)
+            self._note_detail(f"{len(self.quarters)}/4")
+
+    def _note_detail(self, when: str) -> None:
+        if not self.detail:
+            return
+        self.details.append({"when": when, "seen": self.tail.seen, **malloc_figures()})
+        counts = object_counts()
+        if self.counts:
+            before = self.counts[-1]
+            grew = sorted(((n - before.get(name, 0), name) for name, n in counts.items()), reverse=True)[:8]
+            self.details[-1]["grew"] = [(name, d) for d, name in grew if d > 0]
+            self.details[-1]["objects"] = sum(counts.values())
+        self.counts.append(counts)
 
     def result(self) -> dict:
         end = rss_now_mib()
+        self._note_detail("end")
+        if self.details:
+            return {"memory_detail": self.details, **self._result(end)}
+        return self._result(end)
+
+    def _result(self, end: float) -> dict:
         return {"rss_at_full_mib": self.at_full, "rss_max_after_full_mib": max(self.max_after_full, end),
                 "rss_end_mib": end, "full_after": self.full_after, "rss_quarters_mib": [*self.quarters, end]}
 
@@ -274,16 +357,16 @@ async def read_raw(bootstrap: str, topic: str, records: int) -> dict:
         await stop_consumer(consumer)
 
 
-async def read_kview(bootstrap: str, topic: str, records: int, expression: str) -> dict:
+async def read_kview(bootstrap: str, topic: str, records: int, expression: str, detail: bool = False) -> dict:
     done = asyncio.Event()
     started = time.monotonic()
     tail = Tail(adhoc_profile(bootstrap), topic, start=StartPosition.earliest(), filter=expression)
-    watch = MemoryWatch(tail.ring, records)
+    watch = MemoryWatch(tail, records, detail)
     finished: list[float] = []
 
     def on_batch(batch) -> None:
         watch.sample()
-        if not finished and tail.ring.seen >= records:
+        if not finished and tail.seen >= records:
             finished.append(time.monotonic())
             done.set()
 
@@ -424,7 +507,8 @@ class KeyProbe:
                 "frames": len(self.frames)}
 
 
-async def read_app(bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL) -> dict:
+async def read_app(bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL,
+                   detail: bool = False) -> dict:
     """The real app, headless, tailing from the beginning with the view
     following, while keys are sent every ``key_interval`` seconds."""
     from kview.app import make_app
@@ -447,14 +531,14 @@ async def read_app(bootstrap: str, topic: str, records: int, key_interval: float
         pane.start_tail(topic, None, StartPosition.earliest())
         tail = pane.tail
         assert tail is not None
-        watch = MemoryWatch(tail.ring, records)
+        watch = MemoryWatch(tail, records, detail)
         finished: list[float] = []
         done = asyncio.Event()
         forward = tail.on_batch
 
         def on_batch(batch: Any) -> Any:
             watch.sample()
-            if not finished and tail.ring.seen >= records:
+            if not finished and tail.seen >= records:
                 finished.append(time.monotonic())
                 done.set()
             return forward(batch) if forward is not None else None
@@ -487,7 +571,7 @@ async def read_app(bootstrap: str, topic: str, records: int, key_interval: float
 
 
 def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
-               key_interval: float = KEY_INTERVAL) -> dict | None:
+               key_interval: float = KEY_INTERVAL, detail: bool = False) -> dict | None:
     cpu_before = time.process_time()
     profiler = None
     if profile_to:
@@ -495,7 +579,7 @@ def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: 
 
         profiler = cProfile.Profile()
         profiler.enable()
-    result = _run_reader(name, bootstrap, topic, records, key_interval)
+    result = _run_reader(name, bootstrap, topic, records, key_interval, detail)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(f"{profile_to}-{name}.pstats")
@@ -505,15 +589,16 @@ def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: 
     return result
 
 
-def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interval: float) -> dict | None:
+def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interval: float,
+                detail: bool) -> dict | None:
     if name == "raw":
         return asyncio.run(read_raw(bootstrap, topic, records))
     if name == "kview":
-        return asyncio.run(read_kview(bootstrap, topic, records, SUBSTRING_FILTER))
+        return asyncio.run(read_kview(bootstrap, topic, records, SUBSTRING_FILTER, detail))
     if name == "kview-json":
-        return asyncio.run(read_kview(bootstrap, topic, records, JSON_FILTER))
+        return asyncio.run(read_kview(bootstrap, topic, records, JSON_FILTER, detail))
     if name == "app":
-        return asyncio.run(read_app(bootstrap, topic, records, key_interval))
+        return asyncio.run(read_app(bootstrap, topic, records, key_interval, detail))
     raise SystemExit(f"unknown reader {name}")
 
 
@@ -521,7 +606,7 @@ def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interva
 
 
 def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
-            key_interval: float = KEY_INTERVAL) -> dict | None:
+            key_interval: float = KEY_INTERVAL, detail: bool = False) -> dict | None:
     """Run one reader in its own process: records/s by the wall clock, records
     per CPU-second of that process (steadier on a shared machine), peak RSS."""
     limit = 120 + records / 2000  # a stuck reader must not stall the bench
@@ -552,6 +637,8 @@ def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str
             "--keys", ",".join(KEYS)]
     if profile_to:
         argv += ["--profile", profile_to]
+    if detail:
+        argv.append("--memory-detail")
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -561,6 +648,22 @@ def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str
         print(f"  {name}: failed: {proc.stderr[-1500:]}", flush=True)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def detail_lines(details: list[dict]) -> list[str]:
+    """--memory-detail: one line per sample (MiB), then the tracked objects that grew."""
+    lines = []
+    for d in details:
+        line = (f"    {d['when']:>4} ({d['seen']:>10,} records): RSS {d['rss']:.0f}; pymalloc {d.get('arenas', 0)} "
+                f"arenas (high {d.get('arenas_high', 0)}), {d.get('py_used', 0):.0f} in blocks, "
+                f"{d.get('py_free_blocks', 0):.0f} free blocks, {d.get('py_free_pools', 0):.0f} free pools; "
+                f"{d['py_blocks']:,} blocks; malloc {d.get('c_used', 0):.0f} used, {d.get('c_free', 0):.0f} free")
+        if "objects" in d:
+            line += f"; {d['objects']:,} tracked objects"
+        lines.append(line)
+        if d.get("grew"):
+            lines.append("      grew: " + ", ".join(f"{name} +{n:,}" for name, n in d["grew"]))
+    return lines
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -696,6 +799,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"seconds between keys sent to the app (default {KEY_INTERVAL})")
     parser.add_argument("--profile", metavar="PREFIX",
                         help="cProfile every Python reader into PREFIX-NAME.pstats (slows them down)")
+    parser.add_argument("--memory-detail", action="store_true",
+                        help="print the allocators' figures and the objects that grew, when the ring "
+                        "fills and at each quarter (kview readers; slows them down)")
     parser.add_argument("--reader", help=argparse.SUPPRESS)  # internal: run one reader here
     args = parser.parse_args(argv)
 
@@ -704,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         KEYS = tuple(key.strip() for key in args.keys.split(",") if key.strip())
     if args.reader:
         print(json.dumps(run_reader(args.reader, args.bootstrap, args.topic, args.records, args.profile,
-                                    args.key_interval)))
+                                    args.key_interval, args.memory_detail)))
         return 0
 
     cluster = None
@@ -732,11 +838,14 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, list[dict]] = {r: [] for r in readers}
         for n in range(1, args.rounds + 1):
             for name in readers:
-                result = measure(name, bootstrap, topic, records, args.profile, args.key_interval)
+                result = measure(name, bootstrap, topic, records, args.profile, args.key_interval,
+                                 args.memory_detail)
                 if result is None:
                     continue
                 results[name].append(result)
                 print(round_line(n, name, result), flush=True)
+                for line in detail_lines(result.get("memory_detail", ())):
+                    print(line, flush=True)
         report(results, records, args.key_interval)
     finally:
         if cluster is not None:

@@ -5,6 +5,8 @@ The consumer never joins a group and never commits: ``group_id=None``,
 disturb a user's consumer group.  It loops on ``getmany()`` and appends each
 batch whole to the ring, the consumer's record objects as they are (see
 ring.Record); nothing is decoded here (the view decodes only what it draws).
+While ``hold`` is set (a paused view) a full ring keeps what it has and the
+records read meanwhile are only counted.
 After every batch it calls ``on_batch`` once, so the UI posts one message per
 batch, not per record.
 
@@ -153,9 +155,11 @@ class TailStatus:
 @dataclass(frozen=True)
 class TailBatch:
     """One getmany() batch appended to the ring: sequence numbers
-    ``first_seq .. first_seq+count-1``.  ``matched``: records the filter view
-    gained (the batch's matches, plus older ones after a filter change);
-    ``count`` when there is no filter."""
+    ``first_seq .. first_seq+count-1`` (``count`` is less than the batch
+    while the ring is held and full, see Tail.hold; ``bytes`` is the whole
+    batch's).  ``matched``: records the filter view gained (the batch's
+    matches, plus older ones after a filter change); ``count`` when there is
+    no filter."""
 
     first_seq: int
     count: int
@@ -170,10 +174,13 @@ class TailBatch:
 @dataclass(frozen=True)
 class TailStats:
     seen: int
-    """Records appended since the tail was created (all seeks)."""
+    """Records read since the tail was created (all seeks), kept or skipped."""
     kept: int
     dropped: int
     """Records pushed out of the ring by newer ones."""
+    skipped: int
+    """Records read while the ring was full and held (``Tail.hold``): counted,
+    not kept."""
     bytes_total: int
     msgs_per_s: float
     bytes_per_s: float
@@ -270,6 +277,16 @@ class Tail:
         self.positions: dict[int, int] = {}
         """Next offset to read, per partition (survives reconnects)."""
         self.bytes_total = 0
+        self.hold = False
+        """While set, the ring never evicts: a batch fills what room is left
+        and the rest of it is read (positions, rates, bytes and ``skipped``
+        move on) but not kept.  The UI sets it while its view is paused: the
+        paused view shows the ring's records, and had the ring pushed them
+        out for new ones, the view would keep them alive besides the ring's
+        new ones (a second ring's worth of memory per pause).  Skipped
+        records stay in Kafka, where a jump (reseek) finds them."""
+        self.skipped = 0
+        """Records read while ``hold`` was set and the ring was full."""
 
         self._consumer: AIOKafkaConsumer | None = None
         self._assigned: tuple[TopicPartition, ...] = ()
@@ -375,15 +392,21 @@ class Tail:
         msgs, nbytes = self._rates.rates()
         ring = self.ring
         return TailStats(
-            seen=ring.seen,
+            seen=ring.seen + self.skipped,
             kept=ring.kept,
             dropped=ring.dropped,
+            skipped=self.skipped,
             bytes_total=self.bytes_total,
             msgs_per_s=msgs,
             bytes_per_s=nbytes,
             matched=len(self.view),
             positions=dict(self.positions),
         )
+
+    @property
+    def seen(self) -> int:
+        """Records read since the tail was created, kept or skipped (cheaper than stats())."""
+        return self.ring.seen + self.skipped
 
     @property
     def assigned_partitions(self) -> tuple[int, ...]:
@@ -456,16 +479,24 @@ class Tail:
             nbytes += sum(map(len, filter(None, map(_values, messages))))
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
             positions[tp.partition] = messages[-1].offset + 1
+        read = len(batch)
+        ring = self.ring
+        if self.hold:
+            # Held: what fits in the ring's free room, the rest counted only.
+            room = ring.capacity - len(ring)
+            if room < read:
+                self.skipped += read - room
+                batch = batch[:room]
         # Records live in the ring until newer ones push them out, and never
         # in cycles: the cycle collector need not walk them (untrack.py).
         untrack(batch)
-        first = self.ring.extend(batch)
+        first = ring.extend(batch)
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
         # has not looked at yet: after a filter change, scanning the whole
         # ring here would hold the loop (and the keys) for tens of ms.
         matched = self.view.update(len(batch) + self.ingest_catch_up) if self.view.active else len(batch)
         self.bytes_total += nbytes
-        self._rates.add(len(batch), nbytes)
+        self._rates.add(read, nbytes)
         if self.status.state not in (RUNNING, ERROR) and not self._paused:
             await self._set_status(RUNNING, self._running_message())
         if self.on_batch is not None:

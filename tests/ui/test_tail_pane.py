@@ -133,6 +133,54 @@ async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, un
         assert not record_rows(app, "follow-000")
 
 
+async def test_a_pause_holds_the_ring_and_counts_what_it_skips(kafka, unique_name):
+    # While the view is paused the full ring keeps what it has (Tail.hold):
+    # the records read meanwhile are counted as skipped, not kept, so a
+    # pause never keeps more than one ring's worth of records alive.
+    create_topic(kafka, unique_name)
+    app = make_app(Config(ring_capacity=100), adhoc_profile(kafka.bootstrap))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tail_pane = await open_tail(pilot, unique_name)
+        tail = tail_pane.tail
+        await produce(kafka.bootstrap, unique_name, [(None, f"old-{i:03d}".encode(), ()) for i in range(100)])
+        await wait_for(pilot, lambda: record_rows(app, "old-099") and tail.stats().kept == 100)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(app))
+        shown = [row for _, row in record_rows(app, "old-")]
+        held = tail.ring.range()
+        await produce(kafka.bootstrap, unique_name, [(None, f"new-{i:03d}".encode(), ()) for i in range(150)])
+        await wait_for(pilot, lambda: tail.stats().seen == 250, what="the tail read every record")
+        # The status line (80 columns) counts the skipped records where it shows dropped.
+        await wait_for(pilot, lambda: "skipped 150  dropped 0" in screen_text(app), what="skipped on screen")
+        stats = tail.stats()
+        assert (stats.kept, stats.dropped, stats.skipped) == (100, 0, 150)
+        assert stats.positions == {0: 250}  # read on: the next offset moved past every record
+        assert all(a is b for a, b in zip(tail.ring.range(), held, strict=True))  # the ring is as it was
+        assert [row for _, row in record_rows(app, "old-")] == shown and not record_rows(app, "new-")
+        # Filter and search work on the paused view.
+        def shown_old() -> list[str]:
+            return [m.group(0) for _, row in record_rows(app, "old-") if (m := re.search(r"old-\d{3}", row))]
+
+        await pilot.press("slash", *"old-04", "enter")
+        await wait_for(pilot, lambda: shown_old() == [f"old-{i:03d}" for i in range(40, 50)],
+                       what="filter on the paused view")
+        await pilot.press("g", "s", *"old-045", "enter")  # from the oldest shown, forward
+        await wait_for(pilot, lambda: tail_pane.lines.selected_record() is not None
+                       and tail_pane.lines.selected_record().value == b"old-045", what="search on the paused view")
+        await pilot.press("slash", "escape")  # the filter cleared: every held record again
+        await wait_for(pilot, lambda: "matched" not in screen_text(app))
+        # Resumed, the ring takes new records again (the skipped ones stay in Kafka).
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "PAUSED" not in screen_text(app))
+        assert "skipped" not in screen_text(app)
+        await pilot.press("G")  # the search left the newest out of sight
+        await produce(kafka.bootstrap, unique_name, [(None, f"after-{i:03d}".encode(), ()) for i in range(10)])
+        await wait_for(pilot, lambda: record_rows(app, "after-009"), what="new records after resuming")
+        values = [r.value.decode() for r in tail.ring.range()]
+        assert values == [f"old-{i:03d}" for i in range(10, 100)] + [f"after-{i:03d}" for i in range(10)]
+        assert tail.stats().dropped == 10 and tail.stats().skipped == 150
+
+
 async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
     create_topic(kafka, unique_name)
     app = new_app(kafka)

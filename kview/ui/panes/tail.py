@@ -8,8 +8,12 @@ only when none is already waiting (the message also collapses in the queue,
 ``DRAW_INTERVAL`` apart, and less often when the app's queue is long: a
 topic at 100,000 msgs/s costs the UI at most four repaints a second.
 
-Pausing freezes the view (a copy of the ring's records, not of the records
-themselves), never the tail: counters and the ring keep moving.
+Pausing freezes the view (a copy of the ring's slots, not of the records
+themselves), never the tail: the counters keep moving, and the ring takes
+new records until it is full, then holds (``Tail.hold``): it pushes none of
+the paused view's records out, so a pause never keeps more than one ring's
+worth of records alive, and the records read meanwhile are counted as
+skipped (they stay in Kafka, where o and d reach them).
 
 The ring keeps 100,000 records alive; the Tail takes them out of the cycle
 collector's lists (kview/core/untrack.py), and while a tail runs the pane
@@ -224,6 +228,8 @@ class TailPane(Pane):
         self.filter: Filter | None = None
         self.search: Filter | None = None
         self.paused = False
+        self._skipped_at_pause = 0
+        """tail.skipped when the view was paused (the status line counts from it)."""
         self._batch_pending = False
         self._draw_timer: Timer | None = None
         self._last_draw = 0.0
@@ -308,6 +314,7 @@ class TailPane(Pane):
             topic,
             partitions=None if partition is None else [partition],
             start=start or StartPosition.last(DEFAULT_LAST),
+            capacity=self.kview.config.ring_capacity,  # the user's bound on the records kept
             filter=self.filter,
             on_batch=self._on_batch,
             on_status=self._on_status,
@@ -374,6 +381,7 @@ class TailPane(Pane):
         tail = self.tail
         assert tail is not None
         self.paused = False
+        tail.hold = False
         lines = self.lines
         lines.set_following(False)
         lines.set_source(LiveSource(tail.ring, tail.view), keep_position=False)
@@ -532,8 +540,10 @@ class TailPane(Pane):
     def status_text(self, width: int = 0) -> tuple[str, bool]:
         """(the status line, whether it reports a problem).  Most important
         first, because at 80 columns the end is cut: following or paused,
-        msgs/s, records in the ring, dropped, matched/scanned (filtering),
-        what a paused view shows, and bytes/s (the least useful) last.
+        msgs/s, records in the ring, the records skipped since the pause
+        (paused: the number that moves), dropped, matched/scanned
+        (filtering), what a paused view shows, and bytes/s (the least
+        useful) last.
         With ``width``, the facts that do not fit are left out whole (a
         wrapped line would leave half of one, a number without its unit)."""
         tail = self.tail
@@ -548,6 +558,8 @@ class TailPane(Pane):
             f"ring {short_count(stats.kept)}",
             f"dropped {short_count(stats.dropped)}",
         ]
+        if self.paused:
+            parts.insert(3, f"skipped {short_count(stats.skipped - self._skipped_at_pause)}")
         if self.filter is not None:
             view = tail.view
             # Of the ring's records the filter has looked at so far.
@@ -633,7 +645,10 @@ class TailPane(Pane):
             return
         lines = self.lines
         self.paused = not self.paused
+        # Held, the ring keeps every record the paused view shows (see Tail.hold).
+        tail.hold = self.paused
         if self.paused:
+            self._skipped_at_pause = tail.skipped
             # A copy of the ring's slots (pointers, not records): the view
             # stays as it is while the tail keeps reading.  The live view's
             # matches come along, so a filtered ring is not scanned again.
