@@ -3,7 +3,6 @@ KRaft quorum, once or every ``--watch`` seconds."""
 
 from __future__ import annotations
 
-from argparse import Namespace
 from typing import TYPE_CHECKING
 
 from kview.headless import render
@@ -11,6 +10,8 @@ from kview.headless.render import Doc, Printer
 from kview.headless.runner import RunState, refresh_loop
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from kview.core.cluster import ClusterClient
 
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import sys
-from argparse import Namespace
+from typing import TYPE_CHECKING
 
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, describe_exception
@@ -20,8 +20,13 @@ from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
-from kview.headless.runner import Command, RunState, UsageError, refresh_bound
+from kview.headless.runner import RunState, UsageError, refresh_bound
 from kview.headless.topics import cmd_topic, cmd_topics
+
+if TYPE_CHECKING:
+    from argparse import Namespace
+
+    from kview.headless.runner import Command
 
 log = logging.getLogger(__name__)
 

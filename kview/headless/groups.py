@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from argparse import Namespace
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -26,6 +25,8 @@ from kview.headless.render import Doc, Printer
 from kview.headless.runner import NotFound, RunState, refresh_loop
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from kview.core.cluster import ClusterClient
     from kview.core.groups import GroupDetail, GroupService, GroupsSnapshot, GroupSummary
 

@@ -9,7 +9,6 @@ import os
 import sys
 import threading
 import time
-from argparse import Namespace
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeAlias
@@ -22,6 +21,8 @@ from kview.headless.runner import BadInput, NotFound, RunState, UsageError, note
 from kview.headless.topics import require_topic
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from aiokafka.structs import RecordMetadata
 
     from kview.core.cluster import ClusterClient

@@ -11,19 +11,24 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from argparse import Namespace
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from kview.core.errors import KViewError
 from kview.core.schedule import delay_until_next
 from kview.headless import EXIT_OK
 from kview.headless import render
-from kview.headless.render import Doc, Printer
+from kview.headless.render import Doc, Part, Printer
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from kview.core.cluster import ClusterClient
+
+    # One subcommand: parsed arguments, the cluster, where to print, the run's
+    # state -> the exit code.
+    Command: TypeAlias = Callable[[Namespace, ClusterClient, Printer, "RunState"], Awaitable[int]]
 
 REFRESH_BOUND = 60.0
 """Seconds one refresh (one document) may take at the least; see refresh_bound."""
@@ -58,11 +63,6 @@ class RunState:
     """Seconds one refresh may take (refresh_bound of the profile)."""
 
 
-Command = Callable[[Namespace, "ClusterClient", Printer, RunState], Awaitable[int]]
-"""One subcommand: parsed arguments, the cluster, where to print, the run's state
--> exit code."""
-
-
 def note(text: str) -> None:
     """A remark on stderr (stdout stays machine-readable)."""
     print(f"kview: {text}", file=sys.stderr, flush=True)
@@ -73,7 +73,7 @@ async def refresh_loop(
     printer: Printer,
     state: RunState,
     fetch: Callable[[], Awaitable[Doc]],
-    view: Callable[[Doc], list[Any]],
+    view: Callable[[Doc], list[Part]],
     *,
     code_of: Callable[[Doc], int] = lambda doc: EXIT_OK,
 ) -> int:
@@ -104,7 +104,7 @@ async def refresh_loop(
         await asyncio.sleep(delay_until_next(started, time.monotonic(), watch))
 
 
-def _emit(args: Namespace, printer: Printer, doc: Doc, view: Callable[[Doc], list[Any]],
+def _emit(args: Namespace, printer: Printer, doc: Doc, view: Callable[[Doc], list[Part]],
           watch: float | None, refresh: int) -> None:
     if args.json:
         # Always one compact line per document (the C encoder; `| jq` to read):

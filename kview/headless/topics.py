@@ -4,7 +4,6 @@ names a topic (``topic``, ``tail``, ``produce``) starts with."""
 
 from __future__ import annotations
 
-from argparse import Namespace
 from typing import TYPE_CHECKING
 
 from kview.core.errors import KafkaRequestError, KViewError
@@ -13,6 +12,8 @@ from kview.headless.render import Doc, Printer
 from kview.headless.runner import NotFound, RunState, refresh_loop
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from kview.core.cluster import ClusterClient
     from kview.core.models import TopicInfo
 
