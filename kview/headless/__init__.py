@@ -3,9 +3,12 @@ scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
 ``groups``, ``group``, ``lag``, ``tail``, ``produce``).
 
 They reuse ``kview.core`` and never import Textual, so they start fast.
-``args`` declares the subcommands (argparse only), ``commands`` runs them,
-``render`` turns kview's dataclasses into JSON documents and tables, and
-``schema`` holds the JSON Schemas the documents follow.
+``args`` declares the subcommands (argparse only); ``commands`` dispatches
+each to its family's module (``cluster``: brokers; ``topics``: topics, topic;
+``groups``: groups, group, lag; ``records``: tail, produce), which share
+``runner`` (the ``--watch`` refresh loop, its bound, the errors behind the
+exit codes); ``render`` turns kview's dataclasses into JSON documents and
+tables, and ``schema`` holds the JSON Schemas the documents follow.
 
 Exit codes (stable, for scripts):
 

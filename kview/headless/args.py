@@ -91,7 +91,7 @@ READS = ("  Lag counts offsets as kafka-consumer-groups does; READABLE is what a
          "from the log for lags up to 100 offsets, for at most 3 s.")
 
 
-def add_headless_commands(commands: argparse._SubParsersAction) -> None:
+def add_headless_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the headless subcommands to kview's subparsers."""
 
     def command(name: str, help: str, description: str) -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +24,17 @@ from kview.core.format import human_bytes, human_duration, human_rate
 from kview.core.ring import Record
 from kview.headless.schema import SCHEMA_VERSION
 
+if TYPE_CHECKING:
+    from kview.core.brokers import BrokersSnapshot, QuorumReplica
+    from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary
+    from kview.core.lag import TimeLag
+    from kview.core.produce import SendResult
+    from kview.core.readable import Readable
+    from kview.core.topics import TopicDetail, TopicsSnapshot
+
 Doc = dict[str, Any]
+Part = str | Table
+"""What a view prints, in order: a line of text or a table."""
 
 PREVIEW_LIMIT = 1 << 16
 """Characters of a key or value on a record line (the codecs mark a cut with …)."""
@@ -82,7 +92,7 @@ def _rate(value: float | None) -> float | None:
     return max(0.0, float(value))
 
 
-def brokers_doc(snapshot: Any) -> Doc:
+def brokers_doc(snapshot: BrokersSnapshot) -> Doc:
     """kview.core.brokers.BrokersSnapshot -> the ``brokers`` document."""
     brokers = []
     for b in snapshot.brokers:
@@ -115,7 +125,7 @@ def brokers_doc(snapshot: Any) -> Doc:
     quorum = None
     q = snapshot.quorum
     if q is not None:
-        def replica(r: Any) -> Doc:
+        def replica(r: QuorumReplica) -> Doc:
             return {
                 "id": r.node_id,
                 "status": r.status,
@@ -143,7 +153,7 @@ def brokers_doc(snapshot: Any) -> Doc:
     )
 
 
-def topics_doc(snapshot: Any, pattern: str | None = None, *, include_internal: bool = True) -> Doc:
+def topics_doc(snapshot: TopicsSnapshot, pattern: str | None = None, *, include_internal: bool = True) -> Doc:
     """kview.core.topics.TopicsSnapshot -> the ``topics`` document (filtered)."""
     match = name_matcher(pattern)
     rows = [
@@ -172,7 +182,7 @@ def topics_doc(snapshot: Any, pattern: str | None = None, *, include_internal: b
     )
 
 
-def topic_doc(detail: Any) -> Doc:
+def topic_doc(detail: TopicDetail) -> Doc:
     """kview.core.topics.TopicDetail -> the ``topic`` document."""
     partitions = [
         {
@@ -216,14 +226,14 @@ def topic_doc(detail: Any) -> Doc:
     )
 
 
-def time_lag(value: Any) -> Doc | None:
+def time_lag(value: TimeLag | None) -> Doc | None:
     """kview.core.lag.TimeLag -> JSON (None stays None)."""
     if value is None:
         return None
     return {"seconds": max(0.0, float(value.seconds)), "exact": value.exact, "at_least": value.at_least}
 
 
-def readable(value: Any) -> Doc | None:
+def readable(value: Readable | None) -> Doc | None:
     """kview.core.readable.Readable -> JSON (None stays None)."""
     if value is None:
         return None
@@ -231,7 +241,7 @@ def readable(value: Any) -> Doc | None:
             "pending": value.pending}
 
 
-def group_fields(g: Any) -> Doc:
+def group_fields(g: GroupSummary) -> Doc:
     """kview.core.groups.GroupSummary -> the fields every group row has."""
     return {
         "name": g.name,
@@ -258,7 +268,7 @@ def group_fields(g: Any) -> Doc:
     }
 
 
-def partition_fields(r: Any) -> Doc:
+def partition_fields(r: GroupPartitionLag) -> Doc:
     """kview.core.groups.GroupPartitionLag -> one partition row."""
     return {
         "topic": r.topic,
@@ -277,7 +287,7 @@ def partition_fields(r: Any) -> Doc:
     }
 
 
-def groups_doc(snapshot: Any, *, pattern: str | None, window: float, snapshots: int) -> Doc:
+def groups_doc(snapshot: GroupsSnapshot, *, pattern: str | None, window: float, snapshots: int) -> Doc:
     """kview.core.groups.GroupsSnapshot -> the ``groups`` document (filtered)."""
     match = name_matcher(pattern)
     chosen = [g for g in snapshot.groups if match(g.name)]
@@ -293,7 +303,7 @@ def groups_doc(snapshot: Any, *, pattern: str | None, window: float, snapshots: 
     )
 
 
-def _about_other_group(problem: str, names: set[str], snapshot: Any) -> bool:
+def _about_other_group(problem: str, names: set[str], snapshot: GroupsSnapshot) -> bool:
     """Errors of groups the pattern left out are not this document's business."""
     for g in snapshot.groups:
         if g.name not in names and problem.startswith(f"{g.name}: "):
@@ -301,7 +311,7 @@ def _about_other_group(problem: str, names: set[str], snapshot: Any) -> bool:
     return False
 
 
-def group_doc(detail: Any, *, window: float, snapshots: int, taken_at: float) -> Doc:
+def group_doc(detail: GroupDetail, *, window: float, snapshots: int, taken_at: float) -> Doc:
     """kview.core.groups.GroupDetail -> the ``group`` document."""
     return _document(
         "group", taken_at,
@@ -323,7 +333,7 @@ def group_doc(detail: Any, *, window: float, snapshots: int, taken_at: float) ->
 
 
 def lag_doc(
-    groups: Iterable[Any],
+    groups: Iterable[GroupSummary],
     *,
     taken_at: float,
     window: float,
@@ -358,7 +368,7 @@ def record_doc(record: Record) -> Doc:
     return record_to_json(record)
 
 
-def ack_doc(line: int, result: Any) -> Doc:
+def ack_doc(line: int, result: SendResult) -> Doc:
     """kview.core.produce.SendResult of stdin line ``line`` -> one ack object."""
     return {
         "line": line,
@@ -445,7 +455,7 @@ def _table(*columns: str, right: Iterable[str] = ()) -> Table:
     return table
 
 
-def brokers_view(doc: Doc) -> list[Any]:
+def brokers_view(doc: Doc) -> list[Part]:
     head = (f"cluster {doc['cluster_id'] or '?'}  controller {dash(doc['controller_id'])}  "
             f"{len(doc['brokers'])} broker(s)")
     table = _table("ID", "ADDRESS", "RACK", "ROLE", "STATE", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED",
@@ -462,7 +472,7 @@ def brokers_view(doc: Doc) -> list[Any]:
             human_bytes(b["log_dir_bytes"]) if b["log_dirs_error"] is None else "?",
             "-" if used is None else f"{used * 100:.0f}%",
         )
-    out: list[Any] = [head, table]
+    out: list[Part] = [head, table]
     for b in doc["brokers"]:
         if b["log_dirs_error"]:
             out.append(f"log dirs of broker {b['id']}: {b['log_dirs_error']}")
@@ -480,7 +490,7 @@ def brokers_view(doc: Doc) -> list[Any]:
     return out
 
 
-def topics_view(doc: Doc) -> list[Any]:
+def topics_view(doc: Doc) -> list[Part]:
     if not doc["topics"]:
         return [f"no topic matches '{doc['pattern']}'" if doc["pattern"] else "no topics"]
     table = _table("TOPIC", "PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE", "NOTE",
@@ -495,7 +505,7 @@ def topics_view(doc: Doc) -> list[Any]:
     return [table, *doc["problems"]]
 
 
-def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Any]:
+def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Part]:
     head = (f"topic {doc['name']}{' (internal)' if doc['internal'] else ''}: "
             f"{doc['partition_count']} partition(s), replication factor {doc['replication_factor']}, "
             f"{doc['messages']:,} message(s), {human_bytes(doc['size_bytes'])}")
@@ -506,7 +516,7 @@ def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Any]:
                       _ids(p["replicas"]), _ids(p["isr"]), dash(p["log_start_offset"]), dash(p["log_end_offset"]),
                       dash(p["messages"]), human_bytes(p["size_bytes"]))
     configs = [c for c in doc["configs"] if all_configs or not c["default"]]
-    out: list[Any] = [head, table]
+    out: list[Part] = [head, table]
     if configs:
         config_table = _table("CONFIG", "VALUE", "SOURCE")
         for c in configs:
@@ -515,7 +525,7 @@ def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Any]:
         out.append(config_table)
     else:
         out.append("configs: all at their defaults (--all-configs lists them)")
-    return out + doc["problems"]
+    return [*out, *doc["problems"]]
 
 
 def _observed(doc: Doc) -> str:
@@ -524,7 +534,7 @@ def _observed(doc: Doc) -> str:
     return f"status over {doc['snapshots']} snapshots, window {human_duration(doc['window_seconds'])}"
 
 
-def groups_view(doc: Doc) -> list[Any]:
+def groups_view(doc: Doc) -> list[Part]:
     if not doc["groups"]:
         return [f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no consumer groups"]
     table = _table("GROUP", "STATE", "STATUS", "MEMBERS", "PARTITIONS", "LAG", "READABLE", "TIME LAG", "CONSUMED",
@@ -537,7 +547,7 @@ def groups_view(doc: Doc) -> list[Any]:
     return [table, _observed(doc), *doc["problems"]]
 
 
-def group_view(doc: Doc) -> list[Any]:
+def group_view(doc: Doc) -> list[Part]:
     head = (f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
             f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {human_time_lag(doc['time_lag'])}")
     if doc["retention_breach"]:
@@ -549,14 +559,14 @@ def group_view(doc: Doc) -> list[Any]:
         table.add_row(r["topic"], str(r["partition"]), dash(r["committed_offset"]), dash(r["log_end_offset"]),
                       dash(r["lag"]), human_readable(r["readable"]), human_time_lag(r["time_lag"]),
                       dash(r["consumer_id"]), dash(r["host"]), dash(r["client_id"]))
-    out: list[Any] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
+    out: list[Part] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
     out.append(_observed(doc))
     if doc["error"]:
         out.append(f"error: {doc['error']}")
     return out
 
 
-def lag_view(doc: Doc) -> list[Any]:
+def lag_view(doc: Doc) -> list[Part]:
     if not doc["groups"]:
         return ["nothing behind", *doc["problems"]]
     table = _table("GROUP", "STATUS", "STATE", "MEMBERS", "LAG", "READABLE", "TIME LAG", "BEHIND", "WORST",
@@ -608,7 +618,7 @@ class Printer:
         self.file.write(dumps(doc, ascii_only=not self.utf8) + "\n")
         self.file.flush()
 
-    def view(self, parts: Sequence[Any]) -> None:
+    def view(self, parts: Sequence[Part]) -> None:
         """Print strings and tables in order."""
         if self.console is not None:
             for part in parts:
@@ -625,7 +635,7 @@ class Printer:
             self.console.clear()
 
 
-def plain_text(parts: Sequence[Any]) -> str:
+def plain_text(parts: Sequence[Part]) -> str:
     """Strings and tables as plain text: no colour, no width limit (a pipe must
     get whole rows), no trailing spaces."""
     buffer = io.StringIO()

@@ -23,7 +23,9 @@ from kview.core.ring import make_record
 from kview.core.tail import StartPosition
 from kview.core.topics import PartitionRow, TopicDetail, TopicsSnapshot, TopicSummary
 from kview.headless import render
-from kview.headless.commands import NotFound, UsageError, exit_code_of, parse_start
+from kview.headless.commands import exit_code_of
+from kview.headless.records import parse_start
+from kview.headless.runner import NotFound, UsageError
 from kview.headless.schema import SCHEMAS
 
 # -- fixtures: one of each snapshot, with the awkward cases in them ------------------------
@@ -369,6 +371,19 @@ def test_separator_escapes():
 )
 def test_exit_codes(error, code):
     assert exit_code_of(error) == code
+
+
+def test_every_subcommand_is_dispatched():
+    """The names kview.cli hands over are the dispatcher's table, in the same
+    order, and each runs a command of its family module."""
+    from kview.headless import COMMANDS as HANDED_OVER
+    from kview.headless.commands import COMMANDS as DISPATCHED
+
+    assert tuple(DISPATCHED) == HANDED_OVER
+    families = {"brokers": "cluster", "topics": "topics", "topic": "topics", "groups": "groups",
+                "group": "groups", "lag": "groups", "tail": "records", "produce": "records"}
+    assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
+        name: f"kview.headless.{family}" for name, family in families.items()}
 
 
 def test_every_documented_field_is_required():

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from kview.core import inputs
 from kview.core.errors import InputError
 from kview.core.tail import StartPosition
-from kview.headless.commands import UsageError
-from kview.headless.commands import parse_start as parse_from_option
+from kview.headless.records import parse_start as parse_from_option
+from kview.headless.runner import UsageError
 from kview.ui.screens.reset_offsets import build_spec, describe_datetime, parse_reset_value
 from kview.ui.screens.tail_start import parse_start
 

@@ -86,13 +86,18 @@ def test_cli_help_does_not_import_textual():
 
 def test_headless_commands_do_not_import_textual():
     """The headless commands (kview topics, lag, tail, ...) start without
-    Textual: their modules and every subcommand's --help stay clear of it."""
+    Textual: their modules (every one in kview.headless, the dispatcher and
+    each command family) and every subcommand's --help stay clear of it."""
+    import kview.headless
     from kview.headless import COMMANDS
 
+    modules = sorted(m.name for m in pkgutil.iter_modules(kview.headless.__path__, "kview.headless."))
+    assert {"kview.headless.commands", "kview.headless.runner", "kview.headless.records"} <= set(modules)
+
     code = (
-        "import sys\n"
+        "import importlib, sys\n"
         "from kview import cli\n"
-        "import kview.headless.commands, kview.headless.render, kview.headless.schema\n"
+        f"for module in {modules!r}:\n    importlib.import_module(module)\n"
         f"for command in {list(COMMANDS)!r}:\n"
         "    try:\n        cli.main([command, '--help'])\n    except SystemExit:\n        pass\n"
         "print('textual' in sys.modules)\n"

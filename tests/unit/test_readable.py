@@ -9,7 +9,7 @@ from kview.core.groups import sum_readable
 from kview.core.lag import GroupStatus, LagTracker
 from kview.core.readable import PartitionRead, Readable
 from kview.headless import args
-from kview.headless.commands import REFRESH_BOUND, refresh_bound
+from kview.headless.runner import REFRESH_BOUND, refresh_bound
 
 TP0, TP1, TP2 = ("t", 0), ("t", 1), ("t", 2)
 
