@@ -224,7 +224,7 @@ def time_lag(value: Any) -> Doc | None:
 
 
 def readable(value: Any) -> Doc | None:
-    """kview.core.readable.Readable -> JSON (None stays None)."""
+    """kview.core.groups.Readable -> JSON (None stays None)."""
     if value is None:
         return None
     return {"records": value.records, "markers": value.markers, "aborted": value.aborted,
@@ -395,7 +395,7 @@ def human_readable(value: Doc | None, *, long: bool = False) -> str:
     (``long``: ``0 records (1 marker)``); ``-`` when it was not read."""
     if value is None:
         return "-"
-    from kview.core.readable import Readable
+    from kview.core.groups import Readable
 
     return Readable(value["records"], value["markers"], value["aborted"], value["pending"]).text(long=long)
 

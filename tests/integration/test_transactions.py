@@ -23,7 +23,7 @@ from aiokafka.structs import TopicPartition
 from test_headless import admin, commit, create_topic, kview, kview_json, parse_group_describe, tool  # noqa: F401
 
 from kview.headless.commands import refresh_bound
-from kview.core.readable import STOP_TIMEOUT
+from kview.core.groups.readable import STOP_TIMEOUT
 
 pytestmark = pytest.mark.timeout(600)
 
