@@ -15,7 +15,7 @@ lag, kept as is in the per partition rows) does not hide another partition's
 backlog.  The rules below judge the *readable lag*: the lag less the offsets
 kview read and found a ``read_committed`` consumer will not receive
 (transaction markers, aborted records, open transactions; see
-``kview.core.readable``).  Without transactions the two are equal.
+``kview.core.groups.readable``).  Without transactions the two are equal.
 
 ``W`` is the status window in seconds (``LagTracker(window=...)``, default
 300).  *The window* is the group's snapshots taken in the last ``W`` seconds,

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary
     from kview.core.lag import TimeLag
     from kview.core.produce import SendResult
-    from kview.core.readable import Readable
+    from kview.core.groups import Readable
     from kview.core.topics import TopicDetail, TopicsSnapshot
 
 Doc = dict[str, Any]
@@ -234,7 +234,7 @@ def time_lag(value: TimeLag | None) -> Doc | None:
 
 
 def readable(value: Readable | None) -> Doc | None:
-    """kview.core.readable.Readable -> JSON (None stays None)."""
+    """kview.core.groups.Readable -> JSON (None stays None)."""
     if value is None:
         return None
     return {"records": value.records, "markers": value.markers, "aborted": value.aborted,
@@ -405,7 +405,7 @@ def human_readable(value: Doc | None, *, long: bool = False) -> str:
     (``long``: ``0 records (1 marker)``); ``-`` when it was not read."""
     if value is None:
         return "-"
-    from kview.core.readable import Readable
+    from kview.core.groups import Readable
 
     return Readable(value["records"], value["markers"], value["aborted"], value["pending"]).text(long=long)
 

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 from test_headless import admin, commit, create_topic, kview, kview_json, parse_group_describe, tool  # noqa: F401
 
+from kview.core.groups.readable import STOP_TIMEOUT
 from kview.headless.runner import refresh_bound
-from kview.core.readable import STOP_TIMEOUT
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from kview.core.groups import sum_readable
+from kview.core.groups.readable import PartitionRead, Readable
 from kview.core.lag import GroupStatus, LagTracker
-from kview.core.readable import PartitionRead, Readable
 from kview.headless import args
 from kview.headless.runner import REFRESH_BOUND, refresh_bound
 

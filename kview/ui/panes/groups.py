@@ -23,10 +23,9 @@ from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
-from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, ResetRow
+from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, Readable, ResetRow
 from kview.core.lag import TimeLag
 from kview.core.format import human_count, human_duration, human_rate
-from kview.core.readable import Readable
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.widgets.diff_table import Column, DiffTable, Row

@@ -29,7 +29,8 @@ the first readable record only, for the time lag, and ``records`` None);
 every read stops ``timeout`` seconds after the readers are started, after which partitions not finished
 are left out (their lag is shown without a readable count).  Two private
 consumers without a group id (assign + seek) do the reading: kview never
-joins or commits for a user's group.
+joins or commits for a user's group.  Which ranges are read, and when, is
+``readable_lag.py``'s business.
 """
 
 from __future__ import annotations
