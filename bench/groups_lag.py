@@ -18,12 +18,13 @@ from aiokafka.admin import NewTopic
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.local.cluster import DevCluster
 from kview.core.groups import GroupService
+from kview.local.cluster import DevCluster
 
 
-async def prepare(client: ClusterClient, service: GroupService, bootstrap: str,
-                  groups: int, topics: int, partitions: int) -> None:
+async def prepare(
+    client: ClusterClient, service: GroupService, bootstrap: str, groups: int, topics: int, partitions: int
+) -> None:
     names = [f"bench-lag-{i:02d}" for i in range(topics)]
     await client.start()
     await client.admin.create_topics([NewTopic(n, partitions, 1) for n in names])
@@ -36,15 +37,19 @@ async def prepare(client: ClusterClient, service: GroupService, bootstrap: str,
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     await producer.start()
     try:
-        futures = [await producer.send(n, b"x", partition=p) for n in names for p in range(partitions) for _ in range(3)]
+        futures = [
+            await producer.send(n, b"x", partition=p) for n in names for p in range(partitions) for _ in range(3)
+        ]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
     for start in range(0, groups, 50):
-        await asyncio.gather(*(
-            service.commit_offsets(f"bench-group-{i:03d}", {(names[i % topics], p): 1 for p in range(partitions)})
-            for i in range(start, min(start + 50, groups))
-        ))
+        await asyncio.gather(
+            *(
+                service.commit_offsets(f"bench-group-{i:03d}", {(names[i % topics], p): 1 for p in range(partitions)})
+                for i in range(start, min(start + 50, groups))
+            )
+        )
 
 
 async def refresh_times(service: GroupService, rounds: int) -> list[float]:

@@ -27,8 +27,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.local.cluster import DevCluster
 from kview.core.groups import GroupService
+from kview.local.cluster import DevCluster
 
 
 async def populate(bootstrap: str, groups: int, topics: int, partitions: int) -> None:
@@ -53,8 +53,12 @@ async def populate(bootstrap: str, groups: int, topics: int, partitions: int) ->
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     await producer.start()
     try:
-        futures = [await producer.send(name, b"x" * 100, partition=p)
-                   for name in names for p in range(partitions) for _ in range(20)]
+        futures = [
+            await producer.send(name, b"x" * 100, partition=p)
+            for name in names
+            for p in range(partitions)
+            for _ in range(20)
+        ]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -94,7 +98,7 @@ def tool_totals(stdout: str) -> dict[str, int]:
         if fields[:2] == ["GROUP", "TOPIC"]:
             header = fields
         elif header and len(fields) == len(header):
-            row = dict(zip(header, fields))
+            row = dict(zip(header, fields, strict=False))
             totals[row["GROUP"]] = totals.get(row["GROUP"], 0) + (int(row["LAG"]) if row["LAG"] != "-" else 0)
     return totals
 
@@ -112,16 +116,19 @@ def main() -> int:
         kview = [sys.executable, "-m", "kview.cli"]
         kview_time, kview_out = median([*kview, "groups", "--bootstrap", kafka.bootstrap, "--json"], args.runs)
         lag_time, _ = median([*kview, "lag", "--bootstrap", kafka.bootstrap, "--json"], args.runs, (0, 1))
-        tool_argv = kafka.tool_command("kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap,
-                                       "--describe", "--all-groups")
+        tool_argv = kafka.tool_command(
+            "kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap, "--describe", "--all-groups"
+        )
         tool_time, tool_out = median(tool_argv, args.runs)
     ours = {g["name"]: g["total_lag"] for g in json.loads(kview_out)["groups"]}
     theirs = tool_totals(tool_out)
     if ours != theirs:
         raise SystemExit(f"kview and kafka-consumer-groups disagree: {ours} vs {theirs}")
     rows = args.groups and sum(2 + g % 2 for g in range(args.groups)) * args.partitions
-    print(f"{args.groups} groups, {rows} group-partition rows, {args.topics} topics x {args.partitions} partitions; "
-          f"median of {args.runs} runs")
+    print(
+        f"{args.groups} groups, {rows} group-partition rows, {args.topics} topics x {args.partitions} partitions; "
+        f"median of {args.runs} runs"
+    )
     for label, figure in (
         ("kview groups --json", f"{kview_time:6.3f} s"),
         ("kview lag --json", f"{lag_time:6.3f} s"),

@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaProducer
 
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import adhoc_profile
-from kview.core.produce import LoadSpec, ProduceService, ProducerSettings
+from kview.core.produce import LoadSpec, ProducerSettings, ProduceService
 from kview.core.templates import MessageTemplate
 
 KEY = "k-{{i}}"
@@ -85,21 +85,27 @@ async def run(bootstrap: str, count: int, rounds: int, create_topic) -> None:
             rate, cpu = await kview_round(service, settings, topic, count)
             kview_rates.append(rate)
             kview_cpu.append(cpu)
-            print(f"round {n}: raw aiokafka {raw_rates[-1]:9,.0f} msg/s ({raw_cpu[-1]:5.1f} us CPU/msg)   "
-                  f"kview template {kview_rates[-1]:9,.0f} msg/s ({kview_cpu[-1]:5.1f} us CPU/msg)   "
-                  f"ratio {kview_rates[-1] / raw_rates[-1]:.2f}", flush=True)
+            print(
+                f"round {n}: raw aiokafka {raw_rates[-1]:9,.0f} msg/s ({raw_cpu[-1]:5.1f} us CPU/msg)   "
+                f"kview template {kview_rates[-1]:9,.0f} msg/s ({kview_cpu[-1]:5.1f} us CPU/msg)   "
+                f"ratio {kview_rates[-1] / raw_rates[-1]:.2f}",
+                flush=True,
+            )
     finally:
         await service.close()
         await client.close()
     raw, kview = max(raw_rates), max(kview_rates)
-    print(f"\nmessages per round: {count:,}   settings: acks={settings.acks} idempotence={settings.idempotence} "
-          f"compression={settings.compression} linger_ms={settings.linger_ms} batch_size={settings.batch_size}")
+    print(
+        f"\nmessages per round: {count:,}   settings: acks={settings.acks} idempotence={settings.idempotence} "
+        f"compression={settings.compression} linger_ms={settings.linger_ms} batch_size={settings.batch_size}"
+    )
     print(f"raw aiokafka loop (best round):     {raw:9,.0f} msg/s   {min(raw_cpu):5.1f} us CPU per message")
     print(f"kview templated load (best round):  {kview:9,.0f} msg/s   {min(kview_cpu):5.1f} us CPU per message")
     print(f"ratio kview / raw (achieved rate):  {kview / raw:.2f}   (target >= 0.70)")
     # On a shared machine wall-clock rates swing with other load; CPU time per
     # message in this process is the steadier view of the same comparison.
     print(f"ratio kview / raw (by CPU time):    {min(raw_cpu) / min(kview_cpu):.2f}")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -113,14 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         tools = DevCluster(1)
 
         def create(topic: str) -> None:
-            tools.run_tool("kafka-topics", "--bootstrap-server", args.bootstrap, "--create", "--topic", topic,
-                           "--partitions", "3")
+            tools.run_tool(
+                "kafka-topics", "--bootstrap-server", args.bootstrap, "--create", "--topic", topic, "--partitions", "3"
+            )
 
         asyncio.run(run(args.bootstrap, args.count, args.rounds, create))
         return 0
     from kview.local.cluster import DevCluster
 
     with DevCluster(1) as cluster:
+
         def create(topic: str) -> None:
             cluster.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "3")
 

@@ -67,9 +67,13 @@ def isolated_env(home: Path) -> dict[str, str]:
     state and logs in a scratch directory (never the user's)."""
     env = dict(os.environ)
     env.update(
-        TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]),
-        KVIEW_CONFIG=str(home / "config.yaml"), KVIEW_STATE_DIR=str(home / "state"),
-        KVIEW_LOG_DIR=str(home / "logs"), TEXTUAL_ANIMATIONS="none",
+        TERM="xterm-256color",
+        COLUMNS=str(SIZE[0]),
+        LINES=str(SIZE[1]),
+        KVIEW_CONFIG=str(home / "config.yaml"),
+        KVIEW_STATE_DIR=str(home / "state"),
+        KVIEW_LOG_DIR=str(home / "logs"),
+        TEXTUAL_ANIMATIONS="none",
     )
     env.pop("TEXTUAL", None)  # no devtools
     return env
@@ -98,21 +102,24 @@ def time_to_screen(argv: list[str], markers: tuple[str, ...], env: dict[str, str
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                               start_new_session=True, close_fds=True)
+    process = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+    )
     os.close(slave)
     raw = b""
     try:
         while True:
             elapsed = time.perf_counter() - start
             if elapsed > TIMEOUT:
-                raise RuntimeError(f"{argv[0]}: {markers} not drawn after {TIMEOUT:.0f} s; "
-                                   f"last output: {terminal_text(raw)[-400:]!r}")
+                raise RuntimeError(
+                    f"{argv[0]}: {markers} not drawn after {TIMEOUT:.0f} s; last output: {terminal_text(raw)[-400:]!r}"
+                )
             ready, _, _ = select.select([master], [], [], 0.5)
             if not ready:
                 if process.poll() is not None:
-                    raise RuntimeError(f"{argv[0]} exited ({process.returncode}) before drawing: "
-                                       f"{terminal_text(raw)[-400:]!r}")
+                    raise RuntimeError(
+                        f"{argv[0]} exited ({process.returncode}) before drawing: {terminal_text(raw)[-400:]!r}"
+                    )
                 continue
             try:
                 chunk = os.read(master, 65536)
@@ -172,8 +179,9 @@ BARE_MARKERS = ("hello from a bare Textual app", "palette")
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--cluster", action="store_true",
-                        help="also start a real Kafka and time the first data on screen")
+    parser.add_argument(
+        "--cluster", action="store_true", help="also start a real Kafka and time the first data on screen"
+    )
     args = parser.parse_args()
     python = sys.executable
     # The installed command, as a user starts it (its console script).
@@ -187,16 +195,18 @@ def main() -> int:
         help_time = median(lambda: time_to_exit([*kview_command, "--help"], env), args.runs)
         address = f"127.0.0.1:{closed_port()}"
         bare = median(lambda: time_to_screen([python, "-c", BARE_APP], BARE_MARKERS, env), args.runs)
-        kview = median(lambda: time_to_screen([*kview_command, "--bootstrap", address],
-                                              KVIEW_MARKERS, env), args.runs)
+        kview = median(lambda: time_to_screen([*kview_command, "--bootstrap", address], KVIEW_MARKERS, env), args.runs)
         first_data = None
         if args.cluster:
             from kview.local.cluster import DevCluster
 
             with DevCluster(1) as cluster:
-                first_data = median(lambda: time_to_screen(
-                    [*kview_command, "--bootstrap", cluster.bootstrap],
-                    KVIEW_MARKERS + KVIEW_DATA_MARKERS, env), args.runs)
+                first_data = median(
+                    lambda: time_to_screen(
+                        [*kview_command, "--bootstrap", cluster.bootstrap], KVIEW_MARKERS + KVIEW_DATA_MARKERS, env
+                    ),
+                    args.runs,
+                )
         print(f"load average after:  {load_average()}")
 
     print(f"median of {args.runs} runs        wall s   CPU s")
@@ -204,12 +214,16 @@ def main() -> int:
     print(f"kview --help              {help_time.wall:6.3f}  {help_time.cpu:6.3f}  target <= 0.300 s")
     print(f"first paint, bare Textual {bare.wall:6.3f}  {bare.cpu:6.3f}")
     print(f"first paint, kview        {kview.wall:6.3f}  {kview.cpu:6.3f}  target <= 1.000 s")
-    print(f"ratios: --help / python -c pass {help_time.wall / python_time.wall:.2f} wall, "
-          f"{help_time.cpu / python_time.cpu:.2f} CPU; "
-          f"kview / bare first paint {kview.wall / bare.wall:.2f} wall, {kview.cpu / bare.cpu:.2f} CPU")
+    print(
+        f"ratios: --help / python -c pass {help_time.wall / python_time.wall:.2f} wall, "
+        f"{help_time.cpu / python_time.cpu:.2f} CPU; "
+        f"kview / bare first paint {kview.wall / bare.wall:.2f} wall, {kview.cpu / bare.cpu:.2f} CPU"
+    )
     if first_data is not None:
-        print(f"first data, kview         {first_data.wall:6.3f}  {first_data.cpu:6.3f}  "
-              "(the overview with a real cluster's figures)")
+        print(
+            f"first data, kview         {first_data.wall:6.3f}  {first_data.cpu:6.3f}  "
+            "(the overview with a real cluster's figures)"
+        )
     return 0
 
 

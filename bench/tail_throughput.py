@@ -57,12 +57,12 @@ import json
 import math
 import os
 import random
-import shutil
 import resource
+import shutil
 import subprocess
 import sys
-import threading
 import tempfile
+import threading
 import time
 import uuid
 from bisect import bisect_right
@@ -74,8 +74,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kview.core.cluster import connection_kwargs
 from kview.core.config import adhoc_profile
-from kview.local.cluster import DevCluster
 from kview.core.tail import DEFAULT_MAX_RECORDS, StartPosition, Tail
+from kview.local.cluster import DevCluster
 
 SUBSTRING_FILTER = "FAILED"
 JSON_FILTER = '.status == "FAILED"'
@@ -90,13 +90,32 @@ LABELS = {
 KEY_INTERVAL = 0.2
 """Seconds between two keys sent to the app (--key-interval): five keys a
 second for the whole run, a user busy with the view the whole time."""
-KEYS = ("up", "up", "pageup", "pagedown", "down", "G",
-        "enter", "pagedown", "escape",                      # the detail view, opened and closed
-        "slash", *"FAILED", "enter",                        # a filter typed letter by letter
-        "n", "n", "N", "G",                                 # search the matches
-        "space", "down", "space",                           # pause and resume
-        "slash", "escape",                                  # the filter cleared
-        "k", "j", "end")
+KEYS = (
+    "up",
+    "up",
+    "pageup",
+    "pagedown",
+    "down",
+    "G",
+    "enter",
+    "pagedown",
+    "escape",  # the detail view, opened and closed
+    "slash",
+    *"FAILED",
+    "enter",  # a filter typed letter by letter
+    "n",
+    "n",
+    "N",
+    "G",  # search the matches
+    "space",
+    "down",
+    "space",  # pause and resume
+    "slash",
+    "escape",  # the filter cleared
+    "k",
+    "j",
+    "end",
+)
 TARGET_HEADLESS = 0.70
 TARGET_APP = 0.50
 TARGET_KEY_P99_MS = 100.0
@@ -134,8 +153,12 @@ def malloc_figures() -> dict:
             os.close(saved)
         out.seek(0)
         text = out.read()
-    wanted = {"# arenas allocated current": "arenas", "# bytes in allocated blocks": "py_used",
-              "# bytes in available blocks": "py_free_blocks", "# arenas highwater mark": "arenas_high"}
+    wanted = {
+        "# arenas allocated current": "arenas",
+        "# bytes in allocated blocks": "py_used",
+        "# bytes in available blocks": "py_free_blocks",
+        "# arenas highwater mark": "arenas_high",
+    }
     for line in text.splitlines():
         name, _, value = line.partition("=")
         key = wanted.get(name.strip())
@@ -148,8 +171,21 @@ def malloc_figures() -> dict:
         import ctypes
 
         class MallInfo2(ctypes.Structure):
-            _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                                                       "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+            _fields_ = [
+                (f, ctypes.c_size_t)
+                for f in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
 
         libc = ctypes.CDLL(None)
         libc.mallinfo2.restype = MallInfo2
@@ -236,8 +272,13 @@ class MemoryWatch:
         return self._result(end)
 
     def _result(self, end: float) -> dict:
-        return {"rss_at_full_mib": self.at_full, "rss_max_after_full_mib": max(self.max_after_full, end),
-                "rss_end_mib": end, "full_after": self.full_after, "rss_quarters_mib": [*self.quarters, end]}
+        return {
+            "rss_at_full_mib": self.at_full,
+            "rss_max_after_full_mib": max(self.max_after_full, end),
+            "rss_end_mib": end,
+            "full_after": self.full_after,
+            "rss_quarters_mib": [*self.quarters, end],
+        }
 
 
 # -- filling the topic --------------------------------------------------------------
@@ -295,19 +336,43 @@ def topic_size(bootstrap: str, topic: str) -> int:
 
 
 def fill(tools: DevCluster, bootstrap: str, topic: str, records: int, partitions: int) -> None:
-    tools.run_tool("kafka-topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic,
-                   "--partitions", str(partitions), "--replication-factor", "1")
+    tools.run_tool(
+        "kafka-topics",
+        "--bootstrap-server",
+        bootstrap,
+        "--create",
+        "--topic",
+        topic,
+        "--partitions",
+        str(partitions),
+        "--replication-factor",
+        "1",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         payload = Path(tmp) / "payload.txt"
         mean = write_payloads(payload)
-        print(f"filling {topic}: {records:,} JSON records of ~{mean:.0f} bytes "
-              f"(kafka-producer-perf-test) ...", flush=True)
+        print(
+            f"filling {topic}: {records:,} JSON records of ~{mean:.0f} bytes (kafka-producer-perf-test) ...", flush=True
+        )
         started = time.monotonic()
         result = tools.run_tool(
-            "kafka-producer-perf-test", "--bootstrap-server", bootstrap, "--topic", topic,
-            "--num-records", str(records), "--payload-file", str(payload), "--throughput", "-1",
-            "--command-property", "acks=1", "linger.ms=50", "batch.size=524288",
-            "buffer.memory=134217728", "compression.type=none",
+            "kafka-producer-perf-test",
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+            "--num-records",
+            str(records),
+            "--payload-file",
+            str(payload),
+            "--throughput",
+            "-1",
+            "--command-property",
+            "acks=1",
+            "linger.ms=50",
+            "batch.size=524288",
+            "buffer.memory=134217728",
+            "compression.type=none",
             timeout=1800,
         )
         lines = [line for line in result.stdout.splitlines() if line.strip()]
@@ -376,8 +441,14 @@ async def read_kview(bootstrap: str, topic: str, records: int, expression: str, 
         await asyncio.wait_for(done.wait(), timeout=3600)
         seconds = finished[0] - started
         stats = tail.stats()
-        return {"records": stats.seen, "seconds": seconds, "matched_in_ring": stats.matched,
-                "kept": stats.kept, "status": tail.status.message, **watch.result()}
+        return {
+            "records": stats.seen,
+            "seconds": seconds,
+            "matched_in_ring": stats.matched,
+            "kept": stats.kept,
+            "status": tail.status.message,
+            **watch.result(),
+        }
     finally:
         await tail.stop()
 
@@ -501,14 +572,21 @@ class KeyProbe:
                 slowest_on_screen.append((screen_ms[-1], key))
         slowest.sort(reverse=True)
         slowest_on_screen.sort(reverse=True)
-        return {"keys": len(self.sent), "keys_lost": lost, "key_ms": handled_ms, "screen_ms": screen_ms,
-                "key_cpu_ms": cpu_ms,
-                "slowest_keys": slowest[:5], "slowest_on_screen": slowest_on_screen[:5],
-                "frames": len(self.frames)}
+        return {
+            "keys": len(self.sent),
+            "keys_lost": lost,
+            "key_ms": handled_ms,
+            "screen_ms": screen_ms,
+            "key_cpu_ms": cpu_ms,
+            "slowest_keys": slowest[:5],
+            "slowest_on_screen": slowest_on_screen[:5],
+            "frames": len(self.frames),
+        }
 
 
-async def read_app(bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL,
-                   detail: bool = False) -> dict:
+async def read_app(
+    bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL, detail: bool = False
+) -> dict:
     """The real app, headless, tailing from the beginning with the view
     following, while keys are sent every ``key_interval`` seconds."""
     from kview.app import make_app
@@ -549,7 +627,7 @@ async def read_app(bootstrap: str, topic: str, records: int, key_interval: float
         presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(KEYS)]), key_interval)
         try:
             await asyncio.wait_for(done.wait(), timeout=3600)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         probe.stop()
         presser.join()
@@ -570,8 +648,15 @@ async def read_app(bootstrap: str, topic: str, records: int, key_interval: float
 # -- one reader per process --------------------------------------------------------------------
 
 
-def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
-               key_interval: float = KEY_INTERVAL, detail: bool = False) -> dict | None:
+def run_reader(
+    name: str,
+    bootstrap: str,
+    topic: str,
+    records: int,
+    profile_to: str | None = None,
+    key_interval: float = KEY_INTERVAL,
+    detail: bool = False,
+) -> dict | None:
     cpu_before = time.process_time()
     profiler = None
     if profile_to:
@@ -589,8 +674,7 @@ def run_reader(name: str, bootstrap: str, topic: str, records: int, profile_to: 
     return result
 
 
-def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interval: float,
-                detail: bool) -> dict | None:
+def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interval: float, detail: bool) -> dict | None:
     if name == "raw":
         return asyncio.run(read_raw(bootstrap, topic, records))
     if name == "kview":
@@ -605,8 +689,15 @@ def _run_reader(name: str, bootstrap: str, topic: str, records: int, key_interva
 # -- the parent: runs each reader in a child and measures it -----------------------------
 
 
-def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str | None = None,
-            key_interval: float = KEY_INTERVAL, detail: bool = False) -> dict | None:
+def measure(
+    name: str,
+    bootstrap: str,
+    topic: str,
+    records: int,
+    profile_to: str | None = None,
+    key_interval: float = KEY_INTERVAL,
+    detail: bool = False,
+) -> dict | None:
     """Run one reader in its own process: records/s by the wall clock, records
     per CPU-second of that process (steadier on a shared machine), peak RSS."""
     limit = 120 + records / 2000  # a stuck reader must not stall the bench
@@ -630,11 +721,28 @@ def measure(name: str, bootstrap: str, topic: str, records: int, profile_to: str
             print(f"  kcat failed ({code}): {proc.stderr.read().decode()[-500:]}", flush=True)
             return None
         # -e stops at the end of every partition: it read the whole topic.
-        return {"records": records, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
-                "rss_mib": usage.ru_maxrss / 1024}
-    argv = [sys.executable, __file__, "--reader", name, "--bootstrap", bootstrap,
-            "--topic", topic, "--records", str(records), "--key-interval", str(key_interval),
-            "--keys", ",".join(KEYS)]
+        return {
+            "records": records,
+            "seconds": seconds,
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mib": usage.ru_maxrss / 1024,
+        }
+    argv = [
+        sys.executable,
+        __file__,
+        "--reader",
+        name,
+        "--bootstrap",
+        bootstrap,
+        "--topic",
+        topic,
+        "--records",
+        str(records),
+        "--key-interval",
+        str(key_interval),
+        "--keys",
+        ",".join(KEYS),
+    ]
     if profile_to:
         argv += ["--profile", profile_to]
     if detail:
@@ -654,10 +762,12 @@ def detail_lines(details: list[dict]) -> list[str]:
     """--memory-detail: one line per sample (MiB), then the tracked objects that grew."""
     lines = []
     for d in details:
-        line = (f"    {d['when']:>4} ({d['seen']:>10,} records): RSS {d['rss']:.0f}; pymalloc {d.get('arenas', 0)} "
-                f"arenas (high {d.get('arenas_high', 0)}), {d.get('py_used', 0):.0f} in blocks, "
-                f"{d.get('py_free_blocks', 0):.0f} free blocks, {d.get('py_free_pools', 0):.0f} free pools; "
-                f"{d['py_blocks']:,} blocks; malloc {d.get('c_used', 0):.0f} used, {d.get('c_free', 0):.0f} free")
+        line = (
+            f"    {d['when']:>4} ({d['seen']:>10,} records): RSS {d['rss']:.0f}; pymalloc {d.get('arenas', 0)} "
+            f"arenas (high {d.get('arenas_high', 0)}), {d.get('py_used', 0):.0f} in blocks, "
+            f"{d.get('py_free_blocks', 0):.0f} free blocks, {d.get('py_free_pools', 0):.0f} free pools; "
+            f"{d['py_blocks']:,} blocks; malloc {d.get('c_used', 0):.0f} used, {d.get('c_free', 0):.0f} free"
+        )
         if "objects" in d:
             line += f"; {d['objects']:,} tracked objects"
         lines.append(line)
@@ -676,18 +786,25 @@ def percentile(values: list[float], q: float) -> float:
 
 def round_line(n: int, name: str, result: dict) -> str:
     rate = result["records"] / result["seconds"]
-    line = (f"round {n}: {LABELS[name]:<44} {rate:>10,.0f} records/s ({result['seconds']:.1f} s, "
-            f"{result['cpu']:.1f} CPU-s, peak RSS {result['rss_mib']:.0f} MiB")
+    line = (
+        f"round {n}: {LABELS[name]:<44} {rate:>10,.0f} records/s ({result['seconds']:.1f} s, "
+        f"{result['cpu']:.1f} CPU-s, peak RSS {result['rss_mib']:.0f} MiB"
+    )
     if result.get("rss_at_full_mib") is not None:
-        line += (f"; RSS at ring full {result['rss_at_full_mib']:.0f}, max after "
-                 f"{result['rss_max_after_full_mib']:.0f}, at quarters "
-                 + "/".join(f"{x:.0f}" for x in result["rss_quarters_mib"]) + " MiB")
+        line += (
+            f"; RSS at ring full {result['rss_at_full_mib']:.0f}, max after "
+            f"{result['rss_max_after_full_mib']:.0f}, at quarters "
+            + "/".join(f"{x:.0f}" for x in result["rss_quarters_mib"])
+            + " MiB"
+        )
     if "theme" in result:
         line += f"; theme {result['theme']}"
     if "key_ms" in result:
-        line += (f"; {result['keys']} keys ({result['keys'] / result['seconds']:.1f}/s) "
-                 f"p50 {percentile(result['key_ms'], 0.5):.0f} "
-                 f"p99 {percentile(result['key_ms'], 0.99):.0f} ms")
+        line += (
+            f"; {result['keys']} keys ({result['keys'] / result['seconds']:.1f}/s) "
+            f"p50 {percentile(result['key_ms'], 0.5):.0f} "
+            f"p99 {percentile(result['key_ms'], 0.99):.0f} ms"
+        )
     load = os.getloadavg()
     return line + f"; load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"
 
@@ -706,8 +823,10 @@ def report(results: dict[str, list[dict]], records: int, key_interval: float = K
     raw_cpu = cpu_rate(best_cpu["raw"]) if raw else None
     rounds = max((len(v) for v in results.values()), default=0)
     print()
-    print(f"best of {rounds} round(s), {records:,} records each; load average now "
-          + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(
+        f"best of {rounds} round(s), {records:,} records each; load average now "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
     print(f"raw aiokafka and kview share: {describe_settings()} (kcat: librdkafka's defaults)")
     if "app" in results:
         from kview.ui.panes import tail as tail_pane
@@ -723,8 +842,9 @@ def report(results: dict[str, list[dict]], records: int, key_interval: float = K
         ratio = f"{rate(r) / raw_rate:.2f}" if raw_rate else "-"
         ratio_cpu = f"{cpu_rate(c) / raw_cpu:.2f}" if raw_cpu else "-"
         peak = max(run["rss_mib"] for run in results[name])
-        print(f"{LABELS[name]:<44} {rate(r):>10,.0f} {ratio:>6}   {cpu_rate(c):>10,.0f} {ratio_cpu:>6}"
-              f"   {peak:>5.0f} MiB")
+        print(
+            f"{LABELS[name]:<44} {rate(r):>10,.0f} {ratio:>6}   {cpu_rate(c):>10,.0f} {ratio_cpu:>6}   {peak:>5.0f} MiB"
+        )
     print()
 
     def verdict(ok: bool) -> str:
@@ -733,12 +853,16 @@ def report(results: dict[str, list[dict]], records: int, key_interval: float = K
     for name, target, what in (("kview", TARGET_HEADLESS, "headless tail"), ("app", TARGET_APP, "app tailing")):
         if name in best and raw_rate:
             ratio = rate(best[name]) / raw_rate
-            print(f"{what} / raw aiokafka = {ratio:.2f} by the wall clock "
-                  f"({cpu_rate(best_cpu[name]) / raw_cpu:.2f} per CPU-second): "
-                  f"{verdict(ratio >= target)} the {target:.2f} target")
+            print(
+                f"{what} / raw aiokafka = {ratio:.2f} by the wall clock "
+                f"({cpu_rate(best_cpu[name]) / raw_cpu:.2f} per CPU-second): "
+                f"{verdict(ratio >= target)} the {target:.2f} target"
+            )
     if "kview" in best:
-        print(f"kview kept {best['kview']['kept']:,} records in its ring, "
-              f"{best['kview']['matched_in_ring']:,} of them match {SUBSTRING_FILTER!r}")
+        print(
+            f"kview kept {best['kview']['kept']:,} records in its ring, "
+            f"{best['kview']['matched_in_ring']:,} of them match {SUBSTRING_FILTER!r}"
+        )
     if "app" in best:
         runs = results["app"]
         key_ms = [ms for run in runs for ms in run["key_ms"]]
@@ -746,21 +870,27 @@ def report(results: dict[str, list[dict]], records: int, key_interval: float = K
         keys = sum(run["keys"] for run in runs)
         lost = sum(run["keys_lost"] for run in runs)
         p99 = percentile(key_ms, 0.99)
-        print(f"key presses ({keys} over {len(runs)} run(s), one every {key_interval * 1000:.0f} ms): "
-              f"handled p50 {percentile(key_ms, 0.5):.0f} ms, p99 {p99:.0f} ms, max {max(key_ms, default=0):.0f} ms; "
-              f"on screen p50 {percentile(screen_ms, 0.5):.0f} ms, p99 {percentile(screen_ms, 0.99):.0f} ms"
-              + (f"; {lost} never handled" if lost else "")
-              + f": {verdict(p99 <= TARGET_KEY_P99_MS and not lost)} the {TARGET_KEY_P99_MS:.0f} ms target")
+        print(
+            f"key presses ({keys} over {len(runs)} run(s), one every {key_interval * 1000:.0f} ms): "
+            f"handled p50 {percentile(key_ms, 0.5):.0f} ms, p99 {p99:.0f} ms, max {max(key_ms, default=0):.0f} ms; "
+            f"on screen p50 {percentile(screen_ms, 0.5):.0f} ms, p99 {percentile(screen_ms, 0.99):.0f} ms"
+            + (f"; {lost} never handled" if lost else "")
+            + f": {verdict(p99 <= TARGET_KEY_P99_MS and not lost)} the {TARGET_KEY_P99_MS:.0f} ms target"
+        )
         slowest = sorted((k for run in runs for k in run["slowest_keys"]), reverse=True)[:5]
         print("  slowest: " + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest))
         slowest = sorted((k for run in runs for k in run.get("slowest_on_screen", ())), reverse=True)[:5]
-        print("  slowest on screen (a key that changes nothing shows with the next repaint of the list): "
-              + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest))
+        print(
+            "  slowest on screen (a key that changes nothing shows with the next repaint of the list): "
+            + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest)
+        )
         print("  keys cycled: " + " ".join(KEYS))
         key_cpu = [ms for run in runs for ms in run.get("key_cpu_ms", ())]
         if key_cpu:
-            print(f"  CPU the app's thread used while a key waited: p50 {percentile(key_cpu, 0.5):.0f} ms, "
-                  f"p99 {percentile(key_cpu, 0.99):.0f} ms (the rest of the wait is the machine's load)")
+            print(
+                f"  CPU the app's thread used while a key waited: p50 {percentile(key_cpu, 0.5):.0f} ms, "
+                f"p99 {percentile(key_cpu, 0.99):.0f} ms (the rest of the wait is the machine's load)"
+            )
     limit_mib = TARGET_RSS_MB * 1e6 / (1 << 20)
     for name in ("kview", "kview-json", "app"):
         if name not in results or not results[name]:
@@ -776,11 +906,13 @@ def report(results: dict[str, list[dict]], records: int, key_interval: float = K
         r = runs[-1]
         flat = second_half <= FLAT_TOLERANCE_MIB
         quarters = "/".join(f"{x:.0f}" for x in r["rss_quarters_mib"])
-        print(f"memory, {LABELS[name]}: peak {peak:.0f} MiB (target {TARGET_RSS_MB:.0f} MB = {limit_mib:.0f} MiB); "
-              f"last run: {r['rss_at_full_mib']:.0f} MiB when the ring filled (after {r['full_after']:,} records), "
-              f"{quarters} MiB at 1/4, 1/2, 3/4 and all of the records; growth after full {growth:+.0f} MiB, "
-              f"over the second half {second_half:+.0f} MiB at most: "
-              f"{verdict(peak <= limit_mib and flat)} the target (flat = second half within {FLAT_TOLERANCE_MIB:.0f} MiB)")
+        print(
+            f"memory, {LABELS[name]}: peak {peak:.0f} MiB (target {TARGET_RSS_MB:.0f} MB = {limit_mib:.0f} MiB); "
+            f"last run: {r['rss_at_full_mib']:.0f} MiB when the ring filled (after {r['full_after']:,} records), "
+            f"{quarters} MiB at 1/4, 1/2, 3/4 and all of the records; growth after full {growth:+.0f} MiB, "
+            f"over the second half {second_half:+.0f} MiB at most: "
+            f"{verdict(peak <= limit_mib and flat)} the target (flat = second half within {FLAT_TOLERANCE_MIB:.0f} MiB)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -791,17 +923,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", help="use this cluster instead of starting one")
     parser.add_argument("--topic", help="topic name (default: a new one)")
     parser.add_argument("--reuse", action="store_true", help="read --topic as it is, do not fill it")
-    parser.add_argument("--readers", default=",".join(READERS),
-                        help="comma-separated subset of " + ", ".join(READERS))
-    parser.add_argument("--keys", help="comma-separated keys the app reader cycles through "
-                        "(default: scrolling, detail, filter, search, pause; see KEYS)")
-    parser.add_argument("--key-interval", type=float, default=KEY_INTERVAL,
-                        help=f"seconds between keys sent to the app (default {KEY_INTERVAL})")
-    parser.add_argument("--profile", metavar="PREFIX",
-                        help="cProfile every Python reader into PREFIX-NAME.pstats (slows them down)")
-    parser.add_argument("--memory-detail", action="store_true",
-                        help="print the allocators' figures and the objects that grew, when the ring "
-                        "fills and at each quarter (kview readers; slows them down)")
+    parser.add_argument("--readers", default=",".join(READERS), help="comma-separated subset of " + ", ".join(READERS))
+    parser.add_argument(
+        "--keys",
+        help="comma-separated keys the app reader cycles through "
+        "(default: scrolling, detail, filter, search, pause; see KEYS)",
+    )
+    parser.add_argument(
+        "--key-interval",
+        type=float,
+        default=KEY_INTERVAL,
+        help=f"seconds between keys sent to the app (default {KEY_INTERVAL})",
+    )
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="cProfile every Python reader into PREFIX-NAME.pstats (slows them down)"
+    )
+    parser.add_argument(
+        "--memory-detail",
+        action="store_true",
+        help="print the allocators' figures and the objects that grew, when the ring "
+        "fills and at each quarter (kview readers; slows them down)",
+    )
     parser.add_argument("--reader", help=argparse.SUPPRESS)  # internal: run one reader here
     args = parser.parse_args(argv)
 
@@ -809,8 +951,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.keys:
         KEYS = tuple(key.strip() for key in args.keys.split(",") if key.strip())
     if args.reader:
-        print(json.dumps(run_reader(args.reader, args.bootstrap, args.topic, args.records, args.profile,
-                                    args.key_interval, args.memory_detail)))
+        print(
+            json.dumps(
+                run_reader(
+                    args.reader,
+                    args.bootstrap,
+                    args.topic,
+                    args.records,
+                    args.profile,
+                    args.key_interval,
+                    args.memory_detail,
+                )
+            )
+        )
         return 0
 
     cluster = None
@@ -838,8 +991,7 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, list[dict]] = {r: [] for r in readers}
         for n in range(1, args.rounds + 1):
             for name in readers:
-                result = measure(name, bootstrap, topic, records, args.profile, args.key_interval,
-                                 args.memory_detail)
+                result = measure(name, bootstrap, topic, records, args.profile, args.key_interval, args.memory_detail)
                 if result is None:
                     continue
                 results[name].append(result)

@@ -58,9 +58,9 @@ from aiokafka.protocol.admin import CreateTopicsRequest  # noqa: E402
 from kview.core.brokers import BrokerService  # noqa: E402
 from kview.core.cluster import ClusterClient  # noqa: E402
 from kview.core.config import adhoc_profile  # noqa: E402
-from kview.local.cluster import DevCluster  # noqa: E402
 from kview.core.errors import KafkaRequestError  # noqa: E402
 from kview.core.topics import TopicService  # noqa: E402
+from kview.local.cluster import DevCluster  # noqa: E402
 
 PREFIX = "scale-"
 TOPICS_PER_REQUEST = 250
@@ -117,8 +117,9 @@ class Probe:
                 if row < len(table._order):
                     snapshot = getattr(table.parent, "topics_snapshot", None)
                     complete = snapshot is not None and not getattr(snapshot, "outline", False)
-                    probe.lines.append((time.perf_counter(), rows_token(table), table._order[row],
-                                        table.cursor_row, complete))
+                    probe.lines.append(
+                        (time.perf_counter(), rows_token(table), table._order[row], table.cursor_row, complete)
+                    )
             return strip
 
         FastTable.render_line = probed_render_line
@@ -177,14 +178,17 @@ class GcWatch:
         for generation in (0, 1, 2):
             took = [(d, cpu) for at, g, d, cpu in self.passes if g == generation and start <= at <= end]
             if took:
-                parts.append(f"gen{generation} {len(took)}x max {max(d for d, _ in took) * 1000:.0f} ms "
-                             f"(CPU max {max(c for _, c in took) * 1000:.0f} ms)")
+                parts.append(
+                    f"gen{generation} {len(took)}x max {max(d for d, _ in took) * 1000:.0f} ms "
+                    f"(CPU max {max(c for _, c in took) * 1000:.0f} ms)"
+                )
         return ", ".join(parts) or "none"
 
     def within(self, start: float, end: float) -> float:
         """Seconds spent collecting (any generation) between start and end."""
-        return sum(min(end, at) - max(start, at - took) for at, _g, took, _n in self.passes
-                   if at >= start and at - took <= end)
+        return sum(
+            min(end, at) - max(start, at - took) for at, _g, took, _n in self.passes if at >= start and at - took <= end
+        )
 
     def stop(self) -> None:
         if self._note in self._gc.callbacks:
@@ -202,8 +206,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def spread(values: list[float], target: float) -> str:
     """median, p99 and max of key times, and how many missed ``target``."""
     over = sum(1 for v in values if v > target)
-    return (f"median {statistics.median(values) * 1000:.0f} ms, p99 {percentile(values, 0.99) * 1000:.0f} ms, "
-            f"max {max(values) * 1000:.0f} ms of {len(values)} keys; {over} over {target * 1000:.0f} ms")
+    return (
+        f"median {statistics.median(values) * 1000:.0f} ms, p99 {percentile(values, 0.99) * 1000:.0f} ms, "
+        f"max {max(values) * 1000:.0f} ms of {len(values)} keys; {over} over {target * 1000:.0f} ms"
+    )
 
 
 class LoopLag:
@@ -279,18 +285,32 @@ async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
             await pilot.press("2")
             pane = app.query_one(TopicsPane)
             table = pane.table
-            painted = await _until(lambda: probe.painted(started, lambda g, key, c, full: key in names), 120,
-                                   "rows of the cluster on screen")
-            complete = await _until(lambda: probe.painted(started, lambda g, key, c, full: full and key in names),
-                                    120, "rows with their messages and sizes on screen")
+            painted = await _until(
+                lambda: probe.painted(started, lambda g, key, c, full: key in names),
+                120,
+                "rows of the cluster on screen",
+            )
+            complete = await _until(
+                lambda: probe.painted(started, lambda g, key, c, full: full and key in names),
+                120,
+                "rows with their messages and sizes on screen",
+            )
             first_frame = probe.frames[0]
-            lines.append(("first paint (app start -> topics rows)",
-                          _against(painted - started, FIRST_PAINT_TARGET)))
+            lines.append(("first paint (app start -> topics rows)", _against(painted - started, FIRST_PAINT_TARGET)))
             lines.append(("  from pressing 2", f"{painted - pressed:.3f} s"))
-            lines.append(("  rows with messages and sizes", f"{complete - started:.3f} s from app start "
-                          f"(the first refresh took {pane._refresh_seconds or 0:.3f} s)"))
-            lines.append(("  peer: app start -> first frame", f"{first_frame - started:.3f} s; ratio "
-                          f"{(painted - started) / (first_frame - started):.1f}"))
+            lines.append(
+                (
+                    "  rows with messages and sizes",
+                    f"{complete - started:.3f} s from app start "
+                    f"(the first refresh took {pane._refresh_seconds or 0:.3f} s)",
+                )
+            )
+            lines.append(
+                (
+                    "  peer: app start -> first frame",
+                    f"{first_frame - started:.3f} s; ratio {(painted - started) / (first_frame - started):.1f}",
+                )
+            )
             await _until(lambda: table.row_count == len(user_topics), 30, "every user topic in the table")
 
             # Peer: a key whose repaint costs nothing topic-specific.
@@ -301,7 +321,11 @@ async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
                 expected = table.cursor_row + 1
                 at = time.perf_counter()
                 await pilot.press("down")
-                shown = await _until(lambda: probe.painted(at, lambda g, k, c, full: c == expected), 10, "cursor moved")
+                shown = await _until(
+                    lambda at=at, expected=expected: probe.painted(at, lambda g, k, c, full: c == expected),
+                    10,
+                    "cursor moved",
+                )
                 cursor_times.append(shown - at)
                 await asyncio.sleep(0.2)
             await pilot.press("home")
@@ -335,11 +359,17 @@ async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
                     at, cpu = time.perf_counter(), time.process_time()
                     refreshing = pane._polling
                     await pilot.press(key)
-                    await _until(lambda: pane.filter_text == typed and table.keys() == expected, 10,
-                                 f"the table filtered by {typed!r}")
+                    await _until(
+                        lambda typed=typed, expected=expected: pane.filter_text == typed and table.keys() == expected,
+                        10,
+                        f"the table filtered by {typed!r}",
+                    )
                     token = rows_token(table)
-                    shown = await _until(lambda: probe.painted(at, lambda g, k, c, full: g == token), 10,
-                                         f"a frame of the table filtered by {typed!r}")
+                    shown = await _until(
+                        lambda at=at, token=token: probe.painted(at, lambda g, k, c, full: g == token),
+                        10,
+                        f"a frame of the table filtered by {typed!r}",
+                    )
                     refreshing = refreshing or pane._polling
                     (cpu_during if in_refresh else cpu_quiet).append(time.process_time() - cpu)
                     (during if in_refresh else quiet).append((f"{typed!r}", shown - at))
@@ -352,25 +382,47 @@ async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
             keys = [t for _, t in quiet]
             in_refresh = [t for _, t in during]
             peer = statistics.median(cursor_times)
-            lines.append(("filter keystroke (key -> filtered rows)",
-                          _against(max(keys), KEYSTROKE_TARGET, "max")))
+            lines.append(("filter keystroke (key -> filtered rows)", _against(max(keys), KEYSTROKE_TARGET, "max")))
             lines.append(("  quiet", spread(keys, KEYSTROKE_TARGET)))
-            lines.append(("  CPU per key (process)", f"median {statistics.median(cpu_quiet) * 1000:.0f} ms, "
-                          f"max {max(cpu_quiet) * 1000:.0f} ms; during a refresh: median "
-                          f"{statistics.median(cpu_during) * 1000:.0f} ms, max {max(cpu_during) * 1000:.0f} ms "
-                          "(the refresh's own work included)"))
-            lines.append(("  slowest keys", ", ".join(f"{k} {t * 1000:.0f} ms"
-                                                      for k, t in sorted(quiet, key=lambda q: -q[1])[:4])))
-            lines.append(("  during a refresh", _against(max(in_refresh), KEYSTROKE_TARGET, "max") +
-                          f"; {spread(in_refresh, KEYSTROKE_TARGET)}"))
-            lines.append(("  peer: cursor key -> moved cursor", f"median {peer:.3f} s, max {max(cursor_times):.3f} s; "
-                          f"filter/peer ratio {statistics.median(keys) / peer:.1f}"))
+            lines.append(
+                (
+                    "  CPU per key (process)",
+                    f"median {statistics.median(cpu_quiet) * 1000:.0f} ms, "
+                    f"max {max(cpu_quiet) * 1000:.0f} ms; during a refresh: median "
+                    f"{statistics.median(cpu_during) * 1000:.0f} ms, max {max(cpu_during) * 1000:.0f} ms "
+                    "(the refresh's own work included)",
+                )
+            )
+            lines.append(
+                (
+                    "  slowest keys",
+                    ", ".join(f"{k} {t * 1000:.0f} ms" for k, t in sorted(quiet, key=lambda q: -q[1])[:4]),
+                )
+            )
+            lines.append(
+                (
+                    "  during a refresh",
+                    _against(max(in_refresh), KEYSTROKE_TARGET, "max") + f"; {spread(in_refresh, KEYSTROKE_TARGET)}",
+                )
+            )
+            lines.append(
+                (
+                    "  peer: cursor key -> moved cursor",
+                    f"median {peer:.3f} s, max {max(cursor_times):.3f} s; "
+                    f"filter/peer ratio {statistics.median(keys) / peer:.1f}",
+                )
+            )
             lines.append(("  collector passes meanwhile", gc_watch.summary(keys_started, keys_ended)))
             slow = [(k, a, b) for k, a, b in windows if b - a > KEYSTROKE_TARGET]
             if slow:
-                lines.append(("  keys over target (* refresh under way), of it collecting",
-                              ", ".join(f"{k} {(b - a) * 1000:.0f} ms: {gc_watch.within(a, b) * 1000:.0f} ms"
-                                        for k, a, b in slow)))
+                lines.append(
+                    (
+                        "  keys over target (* refresh under way), of it collecting",
+                        ", ".join(
+                            f"{k} {(b - a) * 1000:.0f} ms: {gc_watch.within(a, b) * 1000:.0f} ms" for k, a, b in slow
+                        ),
+                    )
+                )
 
             # Full refreshes: the pane's own, timed around collect() and show().
             timings: list[dict[str, float]] = []
@@ -398,10 +450,14 @@ async def ui_measurements(bootstrap: str) -> list[tuple[str, str]]:
                 await asyncio.sleep(0.5)
             pane.collect, pane.show = collect, show
             for i, record in enumerate(timings, 1):
-                lines.append((f"full refresh {i}",
-                              f"{record['collect'] + record['show']:.3f} s (collect {record['collect']:.3f}, "
-                              f"show {record['show'] * 1000:.0f} ms; kview CPU {record['cpu']:.3f} s; "
-                              f"worst loop stall {lag.worst(record['start'], record['end']) * 1000:.0f} ms)"))
+                lines.append(
+                    (
+                        f"full refresh {i}",
+                        f"{record['collect'] + record['show']:.3f} s (collect {record['collect']:.3f}, "
+                        f"show {record['show'] * 1000:.0f} ms; kview CPU {record['cpu']:.3f} s; "
+                        f"worst loop stall {lag.worst(record['start'], record['end']) * 1000:.0f} ms)",
+                    )
+                )
             lines.append(("  collector passes meanwhile", gc_watch.summary(timings[0]["start"], timings[-1]["end"])))
             lines.append(("refresh interval at this size", f"{pane.refresh_interval:.1f} s"))
             lag.stop()
@@ -440,22 +496,27 @@ async def measure_backend(bootstrap: str) -> list[tuple[str, str]]:
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             steps = dict(snapshot.timings)
             build = steps["total"] - steps["metadata"] - steps["offsets+log dirs"]
-            lines.append((
-                label,
-                f"{elapsed:.3f} s  (kview CPU {cpu:.3f}; metadata {steps['metadata']:.3f}, offsets+log dirs "
-                f"{steps['offsets+log dirs']:.3f}, rows {build:.3f}; {len(snapshot.topics)} topics, "
-                f"{snapshot.partition_count} partitions"
-                + (f"; problems: {snapshot.problems}" if snapshot.problems else "") + ")",
-            ))
+            lines.append(
+                (
+                    label,
+                    f"{elapsed:.3f} s  (kview CPU {cpu:.3f}; metadata {steps['metadata']:.3f}, offsets+log dirs "
+                    f"{steps['offsets+log dirs']:.3f}, rows {build:.3f}; {len(snapshot.topics)} topics, "
+                    f"{snapshot.partition_count} partitions"
+                    + (f"; problems: {snapshot.problems}" if snapshot.problems else "")
+                    + ")",
+                )
+            )
         rated = sum(1 for t in snapshot.topics if t.rate is not None)
         lines.append(("topics with a rate after refresh 3", str(rated)))
         started = time.perf_counter()
         brokers = await BrokerService(client).brokers()
-        lines.append((
-            "brokers refresh",
-            f"{time.perf_counter() - started:.3f} s  ({len(brokers.brokers)} brokers, "
-            f"{sum(b.replicas for b in brokers.brokers)} replicas)",
-        ))
+        lines.append(
+            (
+                "brokers refresh",
+                f"{time.perf_counter() - started:.3f} s  ({len(brokers.brokers)} brokers, "
+                f"{sum(b.replicas for b in brokers.brokers)} replicas)",
+            )
+        )
     finally:
         await client.close()
     return lines
@@ -473,14 +534,11 @@ async def populate(bootstrap: str, topics: int, partitions: int) -> float:
     try:
         # Spread the partitions evenly: the first (partitions % topics) topics get one more.
         base, extra = divmod(partitions, topics)
-        specs = [
-            (f"{PREFIX}{i:05d}", base + (1 if i < extra else 0), 1, [], [])
-            for i in range(topics)
-        ]
+        specs = [(f"{PREFIX}{i:05d}", base + (1 if i < extra else 0), 1, [], []) for i in range(topics)]
         existing = {t.name for t in (await client.metadata()).topics}
         pending = [s for s in specs if s[0] not in existing]
         for start in range(0, len(pending), TOPICS_PER_REQUEST):
-            batch = pending[start:start + TOPICS_PER_REQUEST]
+            batch = pending[start : start + TOPICS_PER_REQUEST]
             response = await client.send_controller(CreateTopicsRequest(batch, 120_000, False), "create topics")
             for name, code, *message in response.topic_errors:
                 if code and code != 36:  # 36: already exists (a rerun)
@@ -496,8 +554,11 @@ async def populate(bootstrap: str, topics: int, partitions: int) -> float:
             settled = sum(t.partitions for t in ours if t.size is not None and not t.offline)
             if len(ours) == topics and settled == partitions and not snapshot.problems:
                 break
-            print(f"  waiting for the brokers to settle: {len(ours)} topics, {settled}/{partitions} "
-                  f"partitions ready{'; ' + '; '.join(snapshot.problems) if snapshot.problems else ''}", flush=True)
+            print(
+                f"  waiting for the brokers to settle: {len(ours)} topics, {settled}/{partitions} "
+                f"partitions ready{'; ' + '; '.join(snapshot.problems) if snapshot.problems else ''}",
+                flush=True,
+            )
             await asyncio.sleep(3)
     finally:
         await client.close()
@@ -563,8 +624,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heap", default="1g", help="broker heap (default 1g)")
     parser.add_argument("--bootstrap", help="measure an existing cluster instead of starting one")
     parser.add_argument("--keep", action="store_true", help="leave the cluster running afterwards")
-    parser.add_argument("--ui-only", action="store_true",
-                        help="with --bootstrap: only the UI figures (the topics already exist)")
+    parser.add_argument(
+        "--ui-only", action="store_true", help="with --bootstrap: only the UI figures (the topics already exist)"
+    )
     args = parser.parse_args(argv)
     if args.partitions < args.topics:
         parser.error("every topic needs at least one partition")

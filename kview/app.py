@@ -93,8 +93,7 @@ class KViewApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        *(Binding(spec.key, f"show_pane('{spec.pane_id}')", spec.title, id=f"pane.{spec.pane_id}")
-          for spec in PANES),
+        *(Binding(spec.key, f"show_pane('{spec.pane_id}')", spec.title, id=f"pane.{spec.pane_id}") for spec in PANES),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "jump", "Go to pane or topic", id="app.jump"),
         Binding("ctrl+r", "refresh", "Refresh now", id="app.refresh"),
@@ -168,7 +167,9 @@ class KViewApp(App[None]):
         yield ContentSwitcher(id="panes")
         yield KeyFooter(
             essentials=(("app.help", "Help"), ("app.jump", "Go"), ("app.palette", "Commands"), ("app.quit", "Quit")),
-            group=tuple(f"pane.{spec.pane_id}" for spec in PANES), group_label="Panes", id="footer",
+            group=tuple(f"pane.{spec.pane_id}" for spec in PANES),
+            group_label="Panes",
+            id="footer",
         )
 
     async def on_mount(self) -> None:
@@ -298,8 +299,9 @@ class KViewApp(App[None]):
         """Run a detail pane's action from the palette: on that pane, if shown."""
         pane = self.active_pane()
         if pane is None or pane.pane_id != spec.pane_id:
-            self.notify(f"{spec.title} is not open: open it with enter in its list first.",
-                        severity="warning", timeout=4)
+            self.notify(
+                f"{spec.title} is not open: open it with enter in its list first.", severity="warning", timeout=4
+            )
             return
         await self.run_action(action, pane)
 
@@ -357,10 +359,14 @@ class KViewApp(App[None]):
                 if not isinstance(exc, KViewError):
                     log.exception("cluster refresh failed")
                 log.warning("cluster %s unreachable: %s", self.profile.name, message)
-                self._set_connection(ConnectionState(
-                    status="unreachable", error=message,
-                    last_ok=self.connection.last_ok, retry_in=delay,
-                ))
+                self._set_connection(
+                    ConnectionState(
+                        status="unreachable",
+                        error=message,
+                        last_ok=self.connection.last_ok,
+                        retry_in=delay,
+                    )
+                )
                 wait, delay = delay, min(delay * 2, MAX_RETRY_DELAY)
             else:
                 if backend is not self.backend:
@@ -379,7 +385,7 @@ class KViewApp(App[None]):
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _set_connection(self, state: ConnectionState) -> None:
@@ -387,8 +393,9 @@ class KViewApp(App[None]):
         self.connection = state
         self._header.set_state(connection=state)
         if previous.status != state.status and state.status == "unreachable":
-            self.notify(state.error or "cluster unreachable", title="Cannot reach the cluster",
-                        severity="error", timeout=8)
+            self.notify(
+                state.error or "cluster unreachable", title="Cannot reach the cluster", severity="error", timeout=8
+            )
 
     def action_refresh(self) -> None:
         self._wake.set()
@@ -409,8 +416,9 @@ class KViewApp(App[None]):
         self.backend = self.backend_factory(profile)
         self.snapshot = None
         self.connection = ConnectionState()
-        self._header.set_state(cluster_name=profile.name, read_only=profile.read_only,
-                               snapshot=None, connection=self.connection)
+        self._header.set_state(
+            cluster_name=profile.name, read_only=profile.read_only, snapshot=None, connection=self.connection
+        )
         switcher = self.query_one("#panes", ContentSwitcher)
         await switcher.remove_children()
         await self.show_pane("overview")
@@ -454,19 +462,39 @@ class KViewApp(App[None]):
         for binding in binding_rows(self.BINDINGS):
             if binding.action == "command_palette":
                 continue
-            commands.append((binding.description, f"key {binding.key}",
-                             partial(self.call_later, self.run_pane_action, None, binding.action)))
+            commands.append(
+                (
+                    binding.description,
+                    f"key {binding.key}",
+                    partial(self.call_later, self.run_pane_action, None, binding.action),
+                )
+            )
         for spec in PANES:
             for binding in binding_rows(spec.load().BINDINGS):
-                commands.append((f"{spec.title}: {binding.description}", f"key {binding.key} in {spec.title}",
-                                 partial(self.call_later, self.run_pane_action, spec.pane_id, binding.action)))
+                commands.append(
+                    (
+                        f"{spec.title}: {binding.description}",
+                        f"key {binding.key} in {spec.title}",
+                        partial(self.call_later, self.run_pane_action, spec.pane_id, binding.action),
+                    )
+                )
         for spec in DETAIL_PANES:
             for binding in binding_rows(spec.load().BINDINGS):
-                commands.append((f"{spec.title}: {binding.description}", f"key {binding.key} in {spec.title}",
-                                 partial(self.call_later, self.run_detail_action, spec, binding.action)))
+                commands.append(
+                    (
+                        f"{spec.title}: {binding.description}",
+                        f"key {binding.key} in {spec.title}",
+                        partial(self.call_later, self.run_detail_action, spec, binding.action),
+                    )
+                )
         for name, profile in sorted(self.config.clusters.items()):
-            commands.append((f"Switch cluster: {name}", profile.bootstrap_servers,
-                             partial(self.call_later, self.switch_cluster, name)))
+            commands.append(
+                (
+                    f"Switch cluster: {name}",
+                    profile.bootstrap_servers,
+                    partial(self.call_later, self.switch_cluster, name),
+                )
+            )
         return commands
 
 

@@ -21,8 +21,9 @@ EXIT_USAGE = 2
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("cluster")
     group.add_argument("--cluster", "-c", metavar="NAME", help="cluster profile from the config file")
-    group.add_argument("--bootstrap", "-b", metavar="HOST:PORT[,...]",
-                       help="connect to these bootstrap servers instead of a profile")
+    group.add_argument(
+        "--bootstrap", "-b", metavar="HOST:PORT[,...]", help="connect to these bootstrap servers instead of a profile"
+    )
     group.add_argument("--read-only", action="store_true", help="refuse every write action")
     parser.add_argument("--debug", action="store_true", help="verbose logging to the log file")
 
@@ -66,9 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(brokers=args.brokers, rate=args.rate, debug=args.debug)
         config = load_config()
         if args.read_only:
-            config = replace(config, clusters={
-                name: replace(p, read_only=True) for name, p in config.clusters.items()
-            })
+            config = replace(config, clusters={name: replace(p, read_only=True) for name, p in config.clusters.items()})
         profile = resolve_profile(config, args)
         from kview.headless import COMMANDS as HEADLESS_COMMANDS
 
@@ -90,8 +89,10 @@ def run_tui(config: Config, profile: ClusterProfile, *, debug: bool = False) -> 
 
     setup_logging(debug)
     register_secrets(
-        s.reveal() for p in config.clusters.values()
-        for s in (p.security.password, p.security.key_password) if s is not None
+        s.reveal()
+        for p in config.clusters.values()
+        for s in (p.security.password, p.security.key_password)
+        if s is not None
     )
     config = config.with_profile(profile) if profile.name not in config.clusters else config
     app = make_app(config, profile)

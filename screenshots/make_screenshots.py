@@ -17,8 +17,8 @@ from pathlib import Path
 
 from kview.app import KViewApp, make_app
 from kview.core.config import ClusterProfile, Config
-from kview.local.traffic import DemoTraffic
 from kview.local.cluster import DevCluster
+from kview.local.traffic import DemoTraffic
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_THEME = "kview-dark"
@@ -46,8 +46,27 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
     ("reset-preview", ("4", "4", "4", "4", "slash", *"audit", "enter", "r", "ctrl+s")),
     ("tail", ("5", *"orders", "enter")),
     ("tail-detail", ("5", *"orders", "enter", "5", "5", "5", "enter")),
-    ("producer", ("6", *"orders", "tab", "tab", *"user-42", "tab", "tab", "enter", "down", "enter", "tab", "tab",
-                  *'{"id": 42, "status": "paid"}', "tab", *"source=kview", "ctrl+s")),
+    (
+        "producer",
+        (
+            "6",
+            *"orders",
+            "tab",
+            "tab",
+            *"user-42",
+            "tab",
+            "tab",
+            "enter",
+            "down",
+            "enter",
+            "tab",
+            "tab",
+            *'{"id": 42, "status": "paid"}',
+            "tab",
+            *"source=kview",
+            "ctrl+s",
+        ),
+    ),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""
 
@@ -80,8 +99,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="100x30", help="terminal size, COLSxROWS")
     parser.add_argument("--default-only", action="store_true", help="only the default theme")
-    parser.add_argument("--only", metavar="STEM", action="append",
-                        help="only this shot (repeatable): " + ", ".join(stem for stem, _ in SHOTS))
+    parser.add_argument(
+        "--only",
+        metavar="STEM",
+        action="append",
+        help="only this shot (repeatable): " + ", ".join(stem for stem, _ in SHOTS),
+    )
     args = parser.parse_args()
     unknown = set(args.only or ()) - {stem for stem, _ in SHOTS}
     if unknown:

@@ -18,9 +18,7 @@ from kview.local.cluster import DevCluster
 
 # `--hypothesis-profile=fuzz` runs every property test with 10,000 examples.
 settings.register_profile("default", max_examples=200, deadline=None)
-settings.register_profile(
-    "fuzz", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("fuzz", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Kafka's CLI tools are the suite's biggest fixed cost (a JVM each): count them
@@ -101,8 +99,8 @@ def pytest_sessionfinish(session, exitstatus):
     """After every cluster fixture is torn down, no Kafka started by the harness
     may still run: fail the session if one does.  An xdist worker hands its
     findings (and its tool counts) to the controller, which fails the run."""
-    from kview.local.reaper import processes_under
     from kview.local.cluster import STARTED_DIRECTORIES
+    from kview.local.reaper import processes_under
 
     leftovers = [pid for d in STARTED_DIRECTORIES for pid in processes_under(str(d))]
     workeroutput = getattr(session.config, "workeroutput", None)
@@ -129,7 +127,6 @@ def pytest_terminal_summary(terminalreporter):
         runs = sum(len(v) for v in _TOOL_SECONDS.values())
         total = sum(sum(v) for v in _TOOL_SECONDS.values())
         by_tool = ", ".join(
-            f"{tool} {len(v)}x {sum(v):.0f}s"
-            for tool, v in sorted(_TOOL_SECONDS.items(), key=lambda kv: -sum(kv[1]))
+            f"{tool} {len(v)}x {sum(v):.0f}s" for tool, v in sorted(_TOOL_SECONDS.items(), key=lambda kv: -sum(kv[1]))
         )
         terminalreporter.write_line(f"Kafka CLI tools: {runs} runs, {total:.0f} s ({by_tool})")

@@ -11,8 +11,10 @@ import asyncio
 import html
 import re
 
-_SPAN = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
+_SPAN = re.compile(
+    r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+    r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>'
+)
 CELL_WIDTH = 12.2
 """Pixels per terminal column in Textual's SVG export."""
 
@@ -47,8 +49,7 @@ def screen_text(app, *, flat: bool = False) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition", *,
-                   interval: float = 0.1) -> None:
+async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition", *, interval: float = 0.1) -> None:
     """Let the app run until ``predicate()`` is true; after ``timeout``
     seconds raise AssertionError naming ``what``, with the screen's text."""
     loop = asyncio.get_running_loop()

@@ -132,8 +132,7 @@ def log_dirs_from_response(broker: int, response: Any) -> tuple[LogDirInfo, ...]
     return tuple(sorted(dirs, key=lambda d: d.path))
 
 
-def log_dirs_from_tuples(broker: int, decoded: LogDirsTuple, *, with_replicas: bool = True
-                         ) -> tuple[LogDirInfo, ...]:
+def log_dirs_from_tuples(broker: int, decoded: LogDirsTuple, *, with_replicas: bool = True) -> tuple[LogDirInfo, ...]:
     """kview's view of one broker's DescribeLogDirs answer as ``read_log_dirs``
     decodes it (equal to ``log_dirs_from_response``'s).  Without replicas,
     each dir keeps only their count and bytes (``summary_counts``)."""
@@ -151,22 +150,28 @@ def log_dirs_from_tuples(broker: int, decoded: LogDirsTuple, *, with_replicas: b
             summary = None
         else:
             replicas = ()
-            summary = (sum(len(partitions) for _topic, partitions in topics),
-                       sum(size for _topic, partitions in topics for _index, size, _lag, _future in partitions))
-        dirs.append(LogDirInfo(
-            broker=broker,
-            path=path,
-            error=str(KafkaRequestError(code)) if code else None,
-            total_bytes=_known(total),
-            usable_bytes=_known(usable),
-            replicas=replicas,
-            summary_counts=summary,
-        ))
+            summary = (
+                sum(len(partitions) for _topic, partitions in topics),
+                sum(size for _topic, partitions in topics for _index, size, _lag, _future in partitions),
+            )
+        dirs.append(
+            LogDirInfo(
+                broker=broker,
+                path=path,
+                error=str(KafkaRequestError(code)) if code else None,
+                total_bytes=_known(total),
+                usable_bytes=_known(usable),
+                replicas=replicas,
+                summary_counts=summary,
+            )
+        )
     return tuple(sorted(dirs, key=lambda d: d.path))
 
 
 async def log_dirs_tuples(
-    client, broker_ids: Iterable[int], convert: Callable[[int, LogDirsTuple], _T] | None = None,
+    client,
+    broker_ids: Iterable[int],
+    convert: Callable[[int, LogDirsTuple], _T] | None = None,
 ) -> tuple[dict[int, Any], dict[int, str]]:
     """Every partition's log dirs, one DescribeLogDirs request per broker, all
     at once, decoded by the bulk reader (in the worker thread when big) and
@@ -189,8 +194,11 @@ async def log_dirs_tuples(
 
 
 async def describe_log_dirs(
-    client, broker_ids: Iterable[int], topics: list[tuple[str, list[int]]] | None = None,
-    *, with_replicas: bool = True,
+    client,
+    broker_ids: Iterable[int],
+    topics: list[tuple[str, list[int]]] | None = None,
+    *,
+    with_replicas: bool = True,
 ) -> tuple[dict[int, tuple[LogDirInfo, ...]], dict[int, str]]:
     """One DescribeLogDirs request per broker, all at once.  Returns the dirs by
     broker and, for brokers that did not answer, the reason in words.
@@ -199,8 +207,7 @@ async def describe_log_dirs(
     event loop; ``with_replicas=False`` keeps only each dir's replica count
     and bytes (what the brokers pane shows)."""
     if topics is None:
-        return await log_dirs_tuples(client, broker_ids,
-                                     partial(log_dirs_from_tuples, with_replicas=with_replicas))
+        return await log_dirs_tuples(client, broker_ids, partial(log_dirs_from_tuples, with_replicas=with_replicas))
     ids = sorted(set(broker_ids))
 
     async def one(broker: int) -> tuple[LogDirInfo, ...]:
@@ -277,7 +284,9 @@ def configs_from_response(obj: dict[str, Any], subject: str) -> tuple[ConfigEntr
     return tuple(entries)
 
 
-async def describe_configs(client, resource_type: int, name: str, node_id: int | None = None) -> tuple[ConfigEntry, ...]:
+async def describe_configs(
+    client, resource_type: int, name: str, node_id: int | None = None
+) -> tuple[ConfigEntry, ...]:
     """Every config of one resource, with synonyms (so a topic override shows
     the default it hides).  Broker resources go to that broker: only it knows
     its static config."""

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.helpers import create_ssl_context
 
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, KafkaRequestError, KViewError, describe_exception
@@ -156,7 +155,9 @@ def connection_kwargs(profile: ClusterProfile) -> dict[str, Any]:
                 f"(use {', '.join(SASL_MECHANISMS)})"
             )
         if not security.username or security.password is None:
-            raise ClusterUnavailable(f"{security.protocol} with {security.sasl_mechanism} needs a username and password")
+            raise ClusterUnavailable(
+                f"{security.protocol} with {security.sasl_mechanism} needs a username and password"
+            )
         kwargs["sasl_mechanism"] = security.sasl_mechanism
         kwargs["sasl_plain_username"] = security.username
         kwargs["sasl_plain_password"] = security.password.reveal()
@@ -216,9 +217,9 @@ class ClusterClient:
                     await admin.start()
             except Exception as exc:
                 await _close_quietly(admin)
-                raise ClusterUnavailable(redact(
-                    f"cannot connect to {self.profile.bootstrap_servers}: {describe_exception(exc)}"
-                )) from None
+                raise ClusterUnavailable(
+                    redact(f"cannot connect to {self.profile.bootstrap_servers}: {describe_exception(exc)}")
+                ) from None
             self._admin = admin
 
     async def close(self) -> None:
@@ -231,9 +232,14 @@ class ClusterClient:
         await self.start()
         try:
             return await coro_factory()
-        except (kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError,
-                kafka_errors.RequestTimedOutError, kafka_errors.KafkaTimeoutError,
-                asyncio.TimeoutError, ConnectionError) as exc:
+        except (
+            TimeoutError,
+            kafka_errors.KafkaConnectionError,
+            kafka_errors.NodeNotReadyError,
+            kafka_errors.RequestTimedOutError,
+            kafka_errors.KafkaTimeoutError,
+            ConnectionError,
+        ) as exc:
             raise ClusterUnavailable(f"{what}: {describe_exception(exc)}") from None
 
     # -- primitives for the domain services (topics, groups, ...) -------------------
@@ -254,8 +260,13 @@ class ClusterClient:
             try:
                 async with asyncio.timeout(self.profile.request_timeout_ms / 1000):
                     return await client.send(node_id, request)
-            except (kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError,
-                    kafka_errors.RequestTimedOutError, asyncio.TimeoutError, ConnectionError) as exc:
+            except (
+                TimeoutError,
+                kafka_errors.KafkaConnectionError,
+                kafka_errors.NodeNotReadyError,
+                kafka_errors.RequestTimedOutError,
+                ConnectionError,
+            ) as exc:
                 last = exc
         # No known broker answered (or none is known yet): ask the bootstrap
         # servers for fresh metadata, then try one more time.
@@ -265,7 +276,7 @@ class ClusterClient:
             if node_id is not None:
                 async with asyncio.timeout(self.profile.request_timeout_ms / 1000):
                     return await client.send(node_id, request)
-        except (kafka_errors.KafkaError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, kafka_errors.KafkaError, ConnectionError) as exc:
             last = exc
         raise ClusterUnavailable(f"{what}: no broker answered ({describe_exception(last) if last else 'none known'})")
 
@@ -532,9 +543,7 @@ async def _close_quietly(admin: AIOKafkaAdminClient) -> None:
         log.debug("admin close failed", exc_info=True)
 
 
-async def per_broker(
-    ids: Iterable[int], one: Callable[[int], Awaitable[_T]]
-) -> tuple[dict[int, _T], dict[int, str]]:
+async def per_broker(ids: Iterable[int], one: Callable[[int], Awaitable[_T]]) -> tuple[dict[int, _T], dict[int, str]]:
     """``one(broker)`` for every broker at once: the answers by broker and,
     for brokers that failed, the reason in words (a broker that is down must
     not hide the others' answers)."""

@@ -47,7 +47,14 @@ MAX_JSON_LINES = 200_000
 
 # Token kinds in Rendering.lines.
 KEY, STRING, NUMBER, BOOL, NULL, PUNCT, SPACE, PLAIN = (
-    "key", "string", "number", "bool", "null", "punct", "space", "plain",
+    "key",
+    "string",
+    "number",
+    "bool",
+    "null",
+    "punct",
+    "space",
+    "plain",
 )
 
 
@@ -271,9 +278,9 @@ def render(
             note = f"first {max_bytes:,} of {size:,} bytes shown"
         return _plain("hex", text, size, note)
     if fmt == "base64":
-        shown = data[:max_bytes - max_bytes % 3] if size > max_bytes else data
+        shown = data[: max_bytes - max_bytes % 3] if size > max_bytes else data
         encoded = base64.b64encode(shown).decode("ascii")
-        text = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+        text = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
         if size > max_bytes:
             note = f"first {len(shown):,} of {size:,} bytes shown"
         return _plain("base64", text, size, note)
@@ -362,7 +369,7 @@ def hexdump(data: bytes, width: int = 16) -> str:
     out = []
     half = width // 2
     for pos in range(0, len(data), width):
-        chunk = data[pos:pos + width]
+        chunk = data[pos : pos + width]
         left = chunk[:half].hex(" ")
         right = chunk[half:].hex(" ")
         hexpart = f"{left:<{half * 3 - 1}}  {right}" if right else left

@@ -140,8 +140,7 @@ class Config:
                 return next(iter(self.clusters.values()))
             where = f" in {self.path}" if self.path else ""
             raise ConfigError(
-                f"no cluster chosen: pass --cluster NAME or --bootstrap HOST:PORT"
-                f" (or set default_cluster{where})"
+                f"no cluster chosen: pass --cluster NAME or --bootstrap HOST:PORT (or set default_cluster{where})"
             )
         if wanted not in self.clusters:
             known = ", ".join(sorted(self.clusters)) or "none configured"
@@ -152,7 +151,8 @@ class Config:
         clusters = dict(self.clusters)
         clusters[profile.name] = profile
         return replace(
-            self, clusters=clusters,
+            self,
+            clusters=clusters,
             default_cluster=profile.name if make_default else self.default_cluster,
         )
 
@@ -246,8 +246,11 @@ class _Validator:
     def check_keys(self, items: dict[str, yaml.Node], allowed: set[str], field_name: str, node: yaml.Node) -> None:
         for key, value in items.items():
             if key not in allowed:
-                raise self.fail(value, f"{field_name}.{key}" if field_name else key,
-                                f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    value,
+                    f"{field_name}.{key}" if field_name else key,
+                    f"unknown field (expected one of: {', '.join(sorted(allowed))})",
+                )
 
     def scalar(self, node: yaml.Node, field_name: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -298,8 +301,9 @@ class _Validator:
         if "default_cluster" in top:
             default = self.string(top["default_cluster"], "default_cluster")
             if default not in clusters:
-                raise self.fail(top["default_cluster"], "default_cluster",
-                                f"no cluster named '{default}' under clusters")
+                raise self.fail(
+                    top["default_cluster"], "default_cluster", f"no cluster named '{default}' under clusters"
+                )
         theme = self.string(top["theme"], "theme") if "theme" in top else "kview-dark"
         keys = {k: self.string(v, f"keys.{k}") for k, v in self.mapping(top.get("keys"), "keys").items()}
         ring_capacity = 100_000
@@ -307,14 +311,27 @@ class _Validator:
         self.check_keys(tail, {"ring_capacity"}, "tail", top.get("tail"))
         if "ring_capacity" in tail:
             ring_capacity = int(self.number(tail["ring_capacity"], "tail.ring_capacity", minimum=100, integer=True))
-        return Config(clusters=clusters, default_cluster=default, theme=theme, keys=keys,
-                      ring_capacity=ring_capacity, path=self.path)
+        return Config(
+            clusters=clusters,
+            default_cluster=default,
+            theme=theme,
+            keys=keys,
+            ring_capacity=ring_capacity,
+            path=self.path,
+        )
 
     def cluster(self, name: str, node: yaml.Node) -> ClusterProfile:
         where = f"clusters.{name}"
         items = self.mapping(node, where)
-        allowed = {"bootstrap", "client_id", "read_only", "refresh_interval",
-                   "request_timeout_ms", "security", "producer"}
+        allowed = {
+            "bootstrap",
+            "client_id",
+            "read_only",
+            "refresh_interval",
+            "request_timeout_ms",
+            "security",
+            "producer",
+        }
         self.check_keys(items, allowed, where, node)
         if "bootstrap" not in items:
             raise self.fail(node, f"{where}.bootstrap", "missing (host:port, or a list of them)")
@@ -325,11 +342,19 @@ class _Validator:
         if "read_only" in items:
             profile = replace(profile, read_only=self.boolean(items["read_only"], f"{where}.read_only"))
         if "refresh_interval" in items:
-            profile = replace(profile, refresh_interval=float(
-                self.number(items["refresh_interval"], f"{where}.refresh_interval", minimum=0.2)))
+            profile = replace(
+                profile,
+                refresh_interval=float(
+                    self.number(items["refresh_interval"], f"{where}.refresh_interval", minimum=0.2)
+                ),
+            )
         if "request_timeout_ms" in items:
-            profile = replace(profile, request_timeout_ms=int(
-                self.number(items["request_timeout_ms"], f"{where}.request_timeout_ms", minimum=100, integer=True)))
+            profile = replace(
+                profile,
+                request_timeout_ms=int(
+                    self.number(items["request_timeout_ms"], f"{where}.request_timeout_ms", minimum=100, integer=True)
+                ),
+            )
         if "security" in items:
             profile = replace(profile, security=self.security(items["security"], f"{where}.security"))
         if "producer" in items:
@@ -351,9 +376,19 @@ class _Validator:
 
     def security(self, node: yaml.Node, where: str) -> SecuritySettings:
         items = self.mapping(node, where)
-        allowed = {"protocol", "sasl_mechanism", "username", "password", "password_file",
-                   "ca_file", "cert_file", "key_file", "key_password", "key_password_file",
-                   "check_hostname"}
+        allowed = {
+            "protocol",
+            "sasl_mechanism",
+            "username",
+            "password",
+            "password_file",
+            "ca_file",
+            "cert_file",
+            "key_file",
+            "key_password",
+            "key_password_file",
+            "check_hostname",
+        }
         self.check_keys(items, allowed, where, node)
         values: dict[str, Any] = {}
         if "protocol" in items:
@@ -362,8 +397,11 @@ class _Validator:
             values["sasl_mechanism"] = self.choice(items["sasl_mechanism"], f"{where}.sasl_mechanism", SASL_MECHANISMS)
         for key in ("username", "ca_file", "cert_file", "key_file"):
             if key in items:
-                values[key] = os.path.expanduser(self.string(items[key], f"{where}.{key}")) if key.endswith("_file") \
+                values[key] = (
+                    os.path.expanduser(self.string(items[key], f"{where}.{key}"))
+                    if key.endswith("_file")
                     else self.string(items[key], f"{where}.{key}")
+                )
         for key in ("password", "key_password"):
             if key in items and f"{key}_file" in items:
                 raise self.fail(items[key], f"{where}.{key}", f"give either {key} or {key}_file, not both")
@@ -375,10 +413,12 @@ class _Validator:
                 try:
                     values[key] = Secret(secret_path.read_text(encoding="utf-8").rstrip("\r\n"))
                 except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
-                    reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
-                        getattr(exc, "strerror", None) or str(exc))
-                    raise self.fail(file_node, f"{where}.{key}_file",
-                                    f"cannot read {secret_path}: {reason}") from None
+                    reason = (
+                        "not UTF-8 text"
+                        if isinstance(exc, UnicodeDecodeError)
+                        else (getattr(exc, "strerror", None) or str(exc))
+                    )
+                    raise self.fail(file_node, f"{where}.{key}_file", f"cannot read {secret_path}: {reason}") from None
         if "check_hostname" in items:
             values["check_hostname"] = self.boolean(items["check_hostname"], f"{where}.check_hostname")
         settings = SecuritySettings(**values)
@@ -388,8 +428,11 @@ class _Validator:
             if settings.username is None or settings.password is None:
                 raise self.fail(node, where, f"{settings.protocol} needs username and password")
         elif settings.sasl_mechanism is not None:
-            raise self.fail(items["sasl_mechanism"], f"{where}.sasl_mechanism",
-                            f"only used with SASL_PLAINTEXT or SASL_SSL, not {settings.protocol}")
+            raise self.fail(
+                items["sasl_mechanism"],
+                f"{where}.sasl_mechanism",
+                f"only used with SASL_PLAINTEXT or SASL_SSL, not {settings.protocol}",
+            )
         return settings
 
     def producer(self, node: yaml.Node, where: str) -> ProducerDefaults:
@@ -406,8 +449,9 @@ class _Validator:
         if "compression" in items:
             compression = self.string(items["compression"], f"{where}.compression").lower()
             if compression not in ("none", "gzip", "snappy", "lz4", "zstd"):
-                raise self.fail(items["compression"], f"{where}.compression",
-                                "expected none, gzip, snappy, lz4 or zstd")
+                raise self.fail(
+                    items["compression"], f"{where}.compression", "expected none, gzip, snappy, lz4 or zstd"
+                )
             values["compression"] = compression
         if "linger_ms" in items:
             values["linger_ms"] = int(self.number(items["linger_ms"], f"{where}.linger_ms", minimum=0, integer=True))

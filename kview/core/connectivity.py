@@ -74,8 +74,7 @@ def build_ssl_context(security: SecuritySettings) -> ssl.SSLContext:
             if exc.reason == "KEY_VALUES_MISMATCH":
                 detail = f"key_file {key_file} does not belong to cert_file {security.cert_file}"
             elif security.key_password is not None:
-                detail = (f"cannot load key_file {key_file}: wrong key_password, or not a PEM key "
-                          f"({_ssl_reason(exc)})")
+                detail = f"cannot load key_file {key_file}: wrong key_password, or not a PEM key ({_ssl_reason(exc)})"
             else:
                 detail = f"cannot load cert_file {security.cert_file} / key_file {key_file}: {_ssl_reason(exc)}"
             raise ClusterUnavailable(redact(detail)) from None
@@ -143,8 +142,10 @@ async def explain_connection_error(
     security = profile.security
     mechanism = security.sasl_mechanism
     if isinstance(exc, kafka_errors.SaslAuthenticationFailed):
-        return (f"authentication failed for user {security.username} ({mechanism}): "
-                f"the broker rejected the user name or password")
+        return (
+            f"authentication failed for user {security.username} ({mechanism}): "
+            f"the broker rejected the user name or password"
+        )
     if isinstance(exc, kafka_errors.UnsupportedSaslMechanismError):
         enabled = None
         if server is not None and kwargs is not None:
@@ -175,8 +176,9 @@ async def explain_connection_error(
                 return f"the broker requires a client certificate: set cert_file and key_file ({reason})"
             return f"the broker rejected the client certificate {security.cert_file} ({reason})"
         return f"TLS handshake failed: {reason}"
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, kafka_errors.KafkaTimeoutError,
-                        kafka_errors.RequestTimedOutError)):
+    if isinstance(
+        exc, (TimeoutError, asyncio.TimeoutError, kafka_errors.KafkaTimeoutError, kafka_errors.RequestTimedOutError)
+    ):
         return f"no answer within {timeout:g} s (is the broker up, and is this listener {security.protocol}?)"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve the host name: {exc.strerror or exc}"
@@ -200,20 +202,32 @@ async def explain_connection_error(
 def _closed_during_setup(profile: ClusterProfile) -> str:
     security = profile.security
     if security.protocol == "SSL" and not security.cert_file:
-        return ("the broker closed the connection during set-up: it may require a client "
-                "certificate (set cert_file and key_file) or SASL (protocol SASL_SSL)")
+        return (
+            "the broker closed the connection during set-up: it may require a client "
+            "certificate (set cert_file and key_file) or SASL (protocol SASL_SSL)"
+        )
     if security.protocol == "SSL":
-        return ("the broker closed the connection during set-up: it may not accept this client "
-                "certificate, or it may require SASL (protocol SASL_SSL)")
-    return (f"the broker closed the connection during set-up: is this listener {security.protocol}? "
-            "(a TLS or SASL listener drops other clients)")
+        return (
+            "the broker closed the connection during set-up: it may not accept this client "
+            "certificate, or it may require SASL (protocol SASL_SSL)"
+        )
+    return (
+        f"the broker closed the connection during set-up: is this listener {security.protocol}? "
+        "(a TLS or SASL listener drops other clients)"
+    )
 
 
 def _rank(exc: BaseException) -> int:
     """Which failure explains most when servers fail differently: a broker that
     answered and refused says more than one that did not answer."""
-    if isinstance(exc, (kafka_errors.SaslAuthenticationFailed, kafka_errors.UnsupportedSaslMechanismError,
-                        kafka_errors.IllegalSaslStateError)):
+    if isinstance(
+        exc,
+        (
+            kafka_errors.SaslAuthenticationFailed,
+            kafka_errors.UnsupportedSaslMechanismError,
+            kafka_errors.IllegalSaslStateError,
+        ),
+    ):
         return 0
     if isinstance(exc, ssl.SSLError):
         return 1
@@ -224,11 +238,13 @@ def _rank(exc: BaseException) -> int:
     return 3
 
 
-def _connection(server: str, kwargs: dict[str, Any], *, protocol: str | None = None,
-                sasl: bool = True) -> AIOKafkaConnection:
+def _connection(
+    server: str, kwargs: dict[str, Any], *, protocol: str | None = None, sasl: bool = True
+) -> AIOKafkaConnection:
     host, port = split_server(server)
     return AIOKafkaConnection(
-        host, port,
+        host,
+        port,
         client_id=kwargs.get("client_id", "kview"),
         request_timeout_ms=kwargs.get("request_timeout_ms", 15000),
         ssl_context=kwargs.get("ssl_context"),

@@ -4,7 +4,6 @@ a message fit to show as-is: no traceback, no secret."""
 from __future__ import annotations
 
 
-
 def _kafka_errors():
     # Imported on first use: aiokafka pulls in asyncio and its whole client,
     # which `kview --help` and config errors should not pay for.

@@ -22,9 +22,9 @@ _RATE_STEPS = ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "G"))
 _LETTER = {1: "s", 60: "m", 3600: "h", 86400: "d"}
 _DURATIONS = (
     # (seconds in the last unit shown, seconds in the first, the form's upper bound)
-    (1, 1, 60),          # 45s
-    (1, 60, 3600),       # 3m05s
-    (60, 3600, 86400),   # 2h10m
+    (1, 1, 60),  # 45s
+    (1, 60, 3600),  # 3m05s
+    (60, 3600, 86400),  # 2h10m
     (3600, 86400, None),  # 3d04h
 )
 
@@ -104,4 +104,3 @@ def human_duration(seconds: float | None) -> str:
             text = f"{high}{_LETTER[first]}{low // last:02d}{_LETTER[last]}"
         return f"-{text}" if seconds < 0 and units else text
     raise AssertionError("unreachable")  # pragma: no cover
-

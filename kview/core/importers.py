@@ -144,9 +144,7 @@ def _jsonl_record(line_no: int, text: str) -> ImportRecord | ImportProblem | Non
         return ImportProblem(line_no, f"expected a JSON object, found {type(obj).__name__}")
     unknown = sorted(set(obj) - _JSONL_FIELDS)
     if unknown:
-        return ImportProblem(
-            line_no, f"unknown field {unknown[0]!r} (expected key, value, headers, partition)"
-        )
+        return ImportProblem(line_no, f"unknown field {unknown[0]!r} (expected key, value, headers, partition)")
     if "value" not in obj:
         return ImportProblem(line_no, "missing field 'value' (write \"value\": null for a tombstone)")
     partition = obj.get("partition")
@@ -159,7 +157,7 @@ def _jsonl_record(line_no: int, text: str) -> ImportRecord | ImportProblem | Non
     elif isinstance(headers_obj, list):
         for n, pair in enumerate(headers_obj, 1):
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
-                return ImportProblem(line_no, f"header {n}: expected a pair [\"name\", value]")
+                return ImportProblem(line_no, f'header {n}: expected a pair ["name", value]')
             headers.append((pair[0], _as_bytes(pair[1])))
     elif headers_obj is not None:
         return ImportProblem(line_no, "'headers' must be an object or a list of [name, value] pairs")

@@ -11,7 +11,7 @@ inside a request encoder."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from kview.core.errors import InputError
 
@@ -23,8 +23,8 @@ MAX_RANGE = 100_000
 """Partitions one range may name; more than any topic holds (Kafka's default
 limit is far lower), and small enough that expanding it costs nothing."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 """A day short of the calendar's end, so converting to any local time zone
 cannot overflow."""
 
@@ -48,8 +48,9 @@ def parse_offset(text: str, what: str = "offset") -> int:
     """A non-negative offset that fits Kafka's int64."""
     value = text.strip()
     if not is_number(value):
-        raise InputError(f"'{value}' is not an {what}: type a whole number, 0 or more" if value
-                         else f"type an {what}, e.g. 1234")
+        raise InputError(
+            f"'{value}' is not an {what}: type a whole number, 0 or more" if value else f"type an {what}, e.g. 1234"
+        )
     number = int(value)
     if number > MAX_OFFSET:
         raise InputError(f"{what} {value} is beyond the largest Kafka offset ({MAX_OFFSET})")
@@ -110,8 +111,11 @@ def parse_partitions(text: str, count: int | None = None) -> tuple[int, ...]:
         if high >= limit:
             first_missing = max(low, limit)
             shown = f"{first_missing}" if first_missing == high else f"{first_missing}-{high}"
-            raise InputError(f"the topic has partitions 0-{limit - 1} only (no {shown})" if count is not None
-                             else f"{high} is not a partition number")
+            raise InputError(
+                f"the topic has partitions 0-{limit - 1} only (no {shown})"
+                if count is not None
+                else f"{high} is not a partition number"
+            )
         if high - low >= MAX_RANGE:
             raise InputError(f"the range '{token}' names more than {MAX_RANGE:,} partitions")
         chosen.update(range(low, high + 1))

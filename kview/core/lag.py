@@ -75,12 +75,12 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 TopicPartition = tuple[str, int]
 
 
-class GroupStatus(str, Enum):
+class GroupStatus(StrEnum):
     """Health of a consumer group; see the module docstring for the rules."""
 
     OK = "OK"
@@ -88,9 +88,6 @@ class GroupStatus(str, Enum):
     STALL = "STALL"
     STOP = "STOP"
     EMPTY = "EMPTY"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -225,9 +222,7 @@ def classify(
     return GroupStatus.OK
 
 
-def rate(
-    newer: Mapping[TopicPartition, int], older: Mapping[TopicPartition, int], seconds: float
-) -> float | None:
+def rate(newer: Mapping[TopicPartition, int], older: Mapping[TopicPartition, int], seconds: float) -> float | None:
     """Messages/s from two offset maps: forward movement only, over shared partitions."""
     if seconds <= 0:
         return None
@@ -263,8 +258,10 @@ def max_time_lag(lags: Iterable[TimeLag | None]) -> TimeLag | None:
         if lag is None:
             continue
         # On a tie prefer the bound ("at least") over the plain value: it says more.
-        if best is None or lag.seconds > best.seconds or (
-            lag.seconds == best.seconds and lag.at_least and not best.at_least
+        if (
+            best is None
+            or lag.seconds > best.seconds
+            or (lag.seconds == best.seconds and lag.at_least and not best.at_least)
         ):
             best = lag
     return best
@@ -429,8 +426,9 @@ class LagTracker:
         state = self._groups.get(group)
         if state is None:
             state = self._groups[group] = _GroupState(at)
-        sample = GroupSample(at, dict(committed), dict(log_end), members,
-                             unreadable=unreadable, settled=frozenset(settled))
+        sample = GroupSample(
+            at, dict(committed), dict(log_end), members, unreadable=unreadable, settled=frozenset(settled)
+        )
         if state.samples:
             previous = state.samples[-1]
             if at < previous.at:

@@ -193,9 +193,12 @@ _MARKS: weakref.WeakValueDictionary[tuple[str, int], Watermarks] = weakref.WeakV
 """The latest Watermarks made for each partition that are still alive."""
 
 
-def reuse_topic(name: str, internal: bool, error: str | None,
-                partitions: Iterable[tuple[Any, int, int, tuple[int, ...] | None, tuple[int, ...] | None,
-                                           tuple[int, ...] | None]]) -> TopicInfo:
+def reuse_topic(
+    name: str,
+    internal: bool,
+    error: str | None,
+    partitions: Iterable[tuple[Any, int, int, tuple[int, ...] | None, tuple[int, ...] | None, tuple[int, ...] | None]],
+) -> TopicInfo:
     """``TopicInfo(name, internal, partitions, error)`` from partitions given
     as ``(anything, index, leader, replicas, isr, offline replicas)`` sorted
     by index (None lists meaning empty: the bulk metadata reader's tuples),
@@ -206,9 +209,14 @@ def reuse_topic(name: str, internal: bool, error: str | None,
     if previous is not None:
         olds = previous.partitions
         if previous.internal == internal and previous.error == error and len(olds) == len(raw):
-            for p, (_, index, leader, replicas, isr, offline) in zip(olds, raw):
-                if (p.partition != index or p.leader != leader or p.replicas != (replicas or ())
-                        or p.isr != (isr or ()) or p.offline_replicas != (offline or ())):
+            for p, (_, index, leader, replicas, isr, offline) in zip(olds, raw, strict=True):
+                if (
+                    p.partition != index
+                    or p.leader != leader
+                    or p.replicas != (replicas or ())
+                    or p.isr != (isr or ())
+                    or p.offline_replicas != (offline or ())
+                ):
                     break
             else:
                 return previous

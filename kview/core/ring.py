@@ -44,9 +44,11 @@ class Record(Protocol):
     @property
     def timestamp(self) -> int:
         """Milliseconds since the epoch."""
+
     @property
     def timestamp_type(self) -> int:
         """0: CreateTime (set by the producer), 1: LogAppendTime (set by the broker)."""
+
     @property
     def key(self) -> bytes | None: ...
     @property
@@ -67,8 +69,17 @@ def make_record(
 ) -> Record:
     """A record from named parts, equal to what the consumer would have made."""
     return ConsumerRecord(
-        topic, partition, offset, timestamp, timestamp_type, key, value, None,
-        len(key) if key is not None else -1, len(value) if value is not None else -1, tuple(headers),
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestamp_type,
+        key,
+        value,
+        None,
+        len(key) if key is not None else -1,
+        len(value) if value is not None else -1,
+        tuple(headers),
     )
 
 
@@ -168,7 +179,7 @@ class Ring:
         buf = self._buf
         if count > cap:
             # Only the newest ``cap`` records can survive; skip writing the rest.
-            records = records[count - cap:]
+            records = records[count - cap :]
             write_from = start + count - cap
             n = cap
         else:
@@ -177,10 +188,10 @@ class Ring:
         pos = write_from % cap
         head = cap - pos
         if n <= head:
-            buf[pos:pos + n] = records
+            buf[pos : pos + n] = records
         else:
             buf[pos:] = records[:head]
-            buf[:n - head] = records[head:]
+            buf[: n - head] = records[head:]
         self._next = end = start + count
         low = end - cap
         if low > self._first:
@@ -220,7 +231,7 @@ class Ring:
         b = a + (hi - lo)
         if b <= cap:
             return self._buf[a:b]
-        return self._buf[a:] + self._buf[:b - cap]
+        return self._buf[a:] + self._buf[: b - cap]
 
     def iter_range(self, start: int | None = None, stop: int | None = None) -> Iterator[tuple[int, Any]]:
         """(sequence number, record) pairs for [start, stop), oldest first."""
@@ -235,7 +246,4 @@ class Ring:
         return self.range(self._next - n if n > 0 else self._next)
 
     def __repr__(self) -> str:
-        return (
-            f"Ring(capacity={self._capacity}, first={self._first}, next={self._next}, "
-            f"dropped={self.dropped})"
-        )
+        return f"Ring(capacity={self._capacity}, first={self._first}, next={self._next}, dropped={self.dropped})"

@@ -548,9 +548,7 @@ class Tail:
         assert self._consumer is not None
         # consumer.partitions_for_topic() only reads a cache that is never
         # refreshed for a topic we are not assigned to; ask the brokers.
-        cluster = await asyncio.wait_for(
-            self._consumer._client.fetch_all_metadata(), self._request_timeout()
-        )
+        cluster = await asyncio.wait_for(self._consumer._client.fetch_all_metadata(), self._request_timeout())
         parts = cluster.partitions_for_topic(self.topic)
         if parts is None:
             return None
@@ -565,9 +563,7 @@ class Tail:
         available = await self._topic_partitions()
         if available is None:
             return None
-        chosen = available if self.wanted_partitions is None else [
-            p for p in self.wanted_partitions if p in available
-        ]
+        chosen = available if self.wanted_partitions is None else [p for p in self.wanted_partitions if p in available]
         self._missing_partitions = self._missing_in(available)
         return [TopicPartition(self.topic, p) for p in chosen]
 
@@ -578,10 +574,7 @@ class Tail:
         missing = [p for p in self.wanted_partitions if p not in available]
         if not missing:
             return ""
-        return (
-            f"topic '{self.topic}' has no partition {', '.join(map(str, missing))} "
-            f"(it has {len(available)})"
-        )
+        return f"topic '{self.topic}' has no partition {', '.join(map(str, missing))} (it has {len(available)})"
 
     async def _report_running(self) -> None:
         if self._missing_partitions:
@@ -743,9 +736,7 @@ class Tail:
         if self._missing_partitions:
             await self._set_status(ERROR, self._missing_partitions)
         else:
-            await self._set_status(
-                RUNNING, f"tailing {self.topic}: new partition(s) {', '.join(map(str, new))} added"
-            )
+            await self._set_status(RUNNING, f"tailing {self.topic}: new partition(s) {', '.join(map(str, new))} added")
 
     async def _topic_missing(self) -> None:
         self._topic_was_missing = True
@@ -762,9 +753,21 @@ class Tail:
     async def _on_failure(self, exc: Exception) -> None:
         self._failures += 1
         message = describe_exception(exc)
-        reconnect = isinstance(exc, (kafka_errors.KafkaConnectionError, kafka_errors.ConsumerStoppedError,
-                                     kafka_errors.NodeNotReadyError, kafka_errors.KafkaTimeoutError,
-                                     asyncio.TimeoutError, ConnectionError, OSError)) or self._consumer is None
+        reconnect = (
+            isinstance(
+                exc,
+                (
+                    kafka_errors.KafkaConnectionError,
+                    kafka_errors.ConsumerStoppedError,
+                    kafka_errors.NodeNotReadyError,
+                    kafka_errors.KafkaTimeoutError,
+                    asyncio.TimeoutError,
+                    ConnectionError,
+                    OSError,
+                ),
+            )
+            or self._consumer is None
+        )
         if isinstance(exc, kafka_errors.UnknownTopicOrPartitionError):
             await self._topic_missing()
         elif reconnect:
@@ -781,8 +784,10 @@ class Tail:
 
     def _running_message(self) -> str:
         parts = self.assigned_partitions
-        which = "all partitions" if self.wanted_partitions is None else (
-            "partition " + ", ".join(map(str, parts)) if parts else "no partition"
+        which = (
+            "all partitions"
+            if self.wanted_partitions is None
+            else ("partition " + ", ".join(map(str, parts)) if parts else "no partition")
         )
         state = "paused" if self._paused else "tailing"
         return f"{state} {self.topic} ({which}) from {self.start_position.describe()}"

@@ -28,7 +28,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kview.core.errors import KViewError
 
@@ -79,7 +79,7 @@ Rendered = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
 
 
 def _iso_utc(seconds: float) -> str:
-    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    stamp = datetime.fromtimestamp(seconds, tz=UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
@@ -132,7 +132,10 @@ def _choice(options: tuple[str, ...]) -> Part:
 
 
 _SIMPLE: dict[str, Callable[[], Part]] = {
-    "i": lambda: _part_i, "uuid": lambda: _part_uuid, "now": _make_now, "now_ms": lambda: _part_now_ms,
+    "i": lambda: _part_i,
+    "uuid": lambda: _part_uuid,
+    "now": _make_now,
+    "now_ms": lambda: _part_now_ms,
 }
 _TIME_PARTS = {"now", "now_ms"}
 NAMES = ("i", "uuid", "now", "now_ms", "rand_int", "choice")
@@ -179,7 +182,7 @@ class Template:
             end = text.find(CLOSE, start + 2)
             if end < 0:
                 raise TemplateError("'{{' is not closed by '}}'", text, start)
-            body = text[start + 2:end]
+            body = text[start + 2 : end]
             part, kind = _compile_placeholder(body, text, start)
             if isinstance(part, str):
                 literal.append(part)
@@ -224,7 +227,7 @@ def _compile_placeholder(body: str, text: str, start: int) -> tuple[str | Part, 
         raise TemplateError(f"empty placeholder (expected one of: {', '.join(NAMES)})", text, start)
     if inner[0] == '"':
         if len(inner) < 2 or inner[-1] != '"':
-            raise TemplateError('a quoted literal must end with \'"\' before \'}}\'', text, at)
+            raise TemplateError("a quoted literal must end with '\"' before '}}'", text, at)
         return inner[1:-1], "literal"
     tokens = inner.split(None, 1)
     name = tokens[0]
@@ -276,8 +279,7 @@ class MessageTemplate:
                 raise exc.in_field(field, text) from None
 
         compiled_headers = tuple(
-            (one(name, f"header {n} name"), one(val, f"header '{name}'"))
-            for n, (name, val) in enumerate(headers, 1)
+            (one(name, f"header {n} name"), one(val, f"header '{name}'")) for n, (name, val) in enumerate(headers, 1)
         )
         return cls(
             one(key, "key") if key is not None else None,

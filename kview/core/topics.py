@@ -34,7 +34,7 @@ from aiokafka.protocol.admin import (
 
 from kview.core.brokers import ConfigEntry, LogDirInfo, describe_configs, describe_log_dirs, log_dirs_tuples
 from kview.core.cluster import off_loop
-from kview.core.errors import KafkaRequestError, KViewError, describe_exception
+from kview.core.errors import KafkaRequestError, KViewError
 from kview.core.models import ClusterMetadata, PartitionInfo, TopicInfo, Watermarks
 from kview.core.protocol.bulk_requests import LogDirsTuple
 from kview.core.protocol.cluster_requests import (
@@ -154,9 +154,7 @@ def new_topic_problems(
     elif rf < 1:
         problems["replication_factor"] = "at least 1"
     elif rf > broker_count:
-        problems["replication_factor"] = (
-            f"{rf} replicas need {rf} brokers; the cluster has {broker_count}"
-        )
+        problems["replication_factor"] = f"{rf} replicas need {rf} brokers; the cluster has {broker_count}"
     elif rf > 32767:
         problems["replication_factor"] = "at most 32767"
     problems.update(config_problems(configs))
@@ -193,15 +191,12 @@ def partition_increase_problem(current: int, requested: object) -> str | None:
         return "must be a whole number"
     if count <= current:
         return (
-            f"partitions can only be increased: the topic has {current}, "
-            f"so the new count must be more than {current}"
+            f"partitions can only be increased: the topic has {current}, so the new count must be more than {current}"
         )
     return None
 
 
-def delete_records_problems(
-    offsets: Mapping[int, int], watermarks: Mapping[int, Watermarks]
-) -> dict[str, str]:
+def delete_records_problems(offsets: Mapping[int, int], watermarks: Mapping[int, Watermarks]) -> dict[str, str]:
     """Problems with 'delete records before offset' per partition: the
     partition must exist and the offset lie within [low, high] (or be -1,
     meaning the high watermark)."""
@@ -579,8 +574,12 @@ class TopicService:
 
     # -- reads ------------------------------------------------------------------------
 
-    def _rates(self, now: float, watermarks: Mapping[tuple[str, int], Watermarks],
-               live: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], float]:
+    def _rates(
+        self,
+        now: float,
+        watermarks: Mapping[tuple[str, int], Watermarks],
+        live: Iterable[tuple[str, int]] | None = None,
+    ) -> dict[tuple[str, int], float]:
         """Rates since the previous samples, then these watermarks become the
         samples.  With ``live`` (every partition there is), samples of
         partitions that are gone are forgotten, so the map cannot grow forever."""
@@ -595,9 +594,14 @@ class TopicService:
                     del samples[key]
         return rates
 
-    def _table_rows(self, metadata: ClusterMetadata, watermarks: Mapping[tuple[str, int], Watermarks],
-                    log_dirs: Mapping[int, LogDirsTuple], now: float,
-                    include_internal: bool) -> tuple[tuple[TopicSummary, ...], int]:
+    def _table_rows(
+        self,
+        metadata: ClusterMetadata,
+        watermarks: Mapping[tuple[str, int], Watermarks],
+        log_dirs: Mapping[int, LogDirsTuple],
+        now: float,
+        include_internal: bool,
+    ) -> tuple[tuple[TopicSummary, ...], int]:
         """The rows of ``topics()`` and how many partitions have a leader;
         plain computing over every partition, run in a worker thread."""
         partitions = metadata.partitions
@@ -618,9 +622,13 @@ class TopicService:
         """The topics table from ``metadata`` alone: what a first paint on a big
         cluster can show at once, before ``topics(metadata=...)`` adds the
         messages, sizes and rates."""
+
         def rows() -> tuple[TopicSummary, ...]:
-            return tuple(summarize_topic(t, {}, {}, {}, outline=True)
-                         for t in metadata.topics if include_internal or not t.internal)
+            return tuple(
+                summarize_topic(t, {}, {}, {}, outline=True)
+                for t in metadata.topics
+                if include_internal or not t.internal
+            )
 
         return TopicsSnapshot(
             topics=await off_loop(10 * metadata.partition_count, rows),
@@ -629,8 +637,9 @@ class TopicService:
             outline=True,
         )
 
-    async def topics(self, *, include_internal: bool = True, metadata: ClusterMetadata | None = None,
-                     since: float | None = None) -> TopicsSnapshot:
+    async def topics(
+        self, *, include_internal: bool = True, metadata: ClusterMetadata | None = None, since: float | None = None
+    ) -> TopicsSnapshot:
         """The topics table: every topic with counts, messages, sizes and rates
         (of ``metadata`` when given, e.g. the one an outline was drawn from;
         ``since``: the ``time.monotonic()`` the data must be fresher than,
@@ -651,8 +660,13 @@ class TopicService:
         # About 30 bytes of answers per partition: the same measure of work as
         # the decoding, so small clusters stay on the loop.
         rows, led = await off_loop(
-            30 * len(watermarks_result), self._table_rows, metadata, watermarks_result, dirs,
-            time.monotonic(), include_internal,
+            30 * len(watermarks_result),
+            self._table_rows,
+            metadata,
+            watermarks_result,
+            dirs,
+            time.monotonic(),
+            include_internal,
         )
         problems = tuple(f"log dirs of broker {b}: {reason}" for b, reason in sorted(dir_errors.items()))
         missing = max(0, led - len(watermarks_result))
@@ -742,9 +756,7 @@ class TopicService:
         # Existence and '.'/'_' collisions are left to Kafka (TopicAlreadyExists,
         # InvalidTopic): it is the only one that knows for sure at this moment.
         metadata = await self.client.metadata([])
-        spec = validate_new_topic(
-            name, partitions, replication_factor, configs, broker_count=len(metadata.brokers)
-        )
+        spec = validate_new_topic(name, partitions, replication_factor, configs, broker_count=len(metadata.brokers))
         request = CreateTopicsRequest(
             [(spec.name, spec.partitions, spec.replication_factor, [], list(spec.configs))],
             OPERATION_TIMEOUT_MS,
@@ -825,7 +837,9 @@ class TopicService:
         if offline:
             raise TopicFormError({f"partition {p}": "has no leader (offline)" for p in offline})
         watermarks = await self.client.watermarks(by_partition[p] for p in offsets)
-        problems = delete_records_problems(offsets, {p: watermarks[(name, p)] for p in offsets if (name, p) in watermarks})
+        problems = delete_records_problems(
+            offsets, {p: watermarks[(name, p)] for p in offsets if (name, p) in watermarks}
+        )
         if problems:
             raise TopicFormError(problems)
         by_leader: dict[int, list[tuple[int, int]]] = defaultdict(list)

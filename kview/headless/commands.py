@@ -91,8 +91,15 @@ def _fail(exc: BaseException) -> int:
 def _is_connection_error(exc: BaseException) -> bool:
     from aiokafka import errors as kafka_errors
 
-    return isinstance(exc, (kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError,
-                            kafka_errors.NoBrokersAvailable, ConnectionError))
+    return isinstance(
+        exc,
+        (
+            kafka_errors.KafkaConnectionError,
+            kafka_errors.NodeNotReadyError,
+            kafka_errors.NoBrokersAvailable,
+            ConnectionError,
+        ),
+    )
 
 
 def _quiet_logging(debug: bool) -> None:

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from kview.core.errors import KViewError
 from kview.core.schedule import delay_until_next
-from kview.headless import EXIT_FOUND, EXIT_OK
-from kview.headless import render
+from kview.headless import EXIT_FOUND, EXIT_OK, render
 from kview.headless.render import Doc, Printer
 from kview.headless.runner import NotFound, RunState, refresh_loop
 
@@ -42,8 +41,7 @@ _T = TypeVar("_T")
 
 def _absent(summary: GroupSummary) -> bool:
     """A group Kafka describes as Dead with no members and no offsets does not exist."""
-    return (summary.state in ("Dead", "") and not summary.members and summary.partition_count == 0
-            and not summary.error)
+    return summary.state in ("Dead", "") and not summary.members and summary.partition_count == 0 and not summary.error
 
 
 def _group_service(client: ClusterClient, window: float) -> GroupService:
@@ -120,8 +118,7 @@ async def cmd_group(args: Namespace, client: ClusterClient, printer: Printer, st
         if args.window and not args.watch:
             await _observe(take, args.window)
         detail = await describe()
-        return render.group_doc(detail, window=window, snapshots=take.count + describe.count,
-                                taken_at=time.time())
+        return render.group_doc(detail, window=window, snapshots=take.count + describe.count, taken_at=time.time())
 
     try:
         return await refresh_loop(args, printer, state, fetch, render.group_view)
@@ -149,14 +146,23 @@ async def cmd_lag(args: Namespace, client: ClusterClient, printer: Printer, stat
         if args.exact:
             groups = [await _with_exact_lags(service, g, args) for g in groups]
         return render.lag_doc(
-            groups, taken_at=snapshot.taken_at, window=window, snapshots=take.count, group=pattern,
-            min_lag=args.min_lag, statuses=args.status,
+            groups,
+            taken_at=snapshot.taken_at,
+            window=window,
+            snapshots=take.count,
+            group=pattern,
+            min_lag=args.min_lag,
+            statuses=args.status,
             problems=[f"{g.name}: {g.error}" for g in groups if g.error],
         )
 
     try:
         return await refresh_loop(
-            args, printer, state, fetch, render.lag_view,
+            args,
+            printer,
+            state,
+            fetch,
+            render.lag_view,
             code_of=lambda doc: EXIT_FOUND if doc["matched"] else EXIT_OK,
         )
     finally:
@@ -179,5 +185,9 @@ async def _with_exact_lags(service: GroupService, summary: GroupSummary, args: N
     for r in summary.partitions:
         found = read.get((r.topic, r.partition))
         rows.append(r if found is None else replace(r, time_lag=found.time_lag, readable=found.readable or r.readable))
-    return replace(summary, partitions=tuple(rows), time_lag=detail.summary.time_lag,
-                   readable=detail.summary.readable or summary.readable)
+    return replace(
+        summary,
+        partitions=tuple(rows),
+        time_lag=detail.summary.time_lag,
+        readable=detail.summary.readable or summary.readable,
+    )

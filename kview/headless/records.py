@@ -14,8 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TypeAlias
 
 from kview.core.errors import ClusterUnavailable, KViewError
-from kview.headless import EXIT_OK
-from kview.headless import render
+from kview.headless import EXIT_OK, render
 from kview.headless.render import Printer
 from kview.headless.runner import BadInput, NotFound, RunState, UsageError, note
 from kview.headless.topics import require_topic
@@ -81,8 +80,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
     if wanted:
         missing = [p for p in wanted if p not in available]
         if missing:
-            raise NotFound(f"topic '{topic}' has no partition {', '.join(map(str, missing))} "
-                           f"(it has {len(available)})")
+            raise NotFound(f"topic '{topic}' has no partition {', '.join(map(str, missing))} (it has {len(available)})")
     chosen = [p for p in info.partitions if wanted is None or p.partition in wanted]
 
     ends: dict[int, int] | None = None
@@ -107,8 +105,10 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
 
     def caught_up() -> bool:
         positions = tail.positions
-        return ends is not None and bool(positions or not ends) and all(
-            positions.get(p, -1) >= end for p, end in ends.items()
+        return (
+            ends is not None
+            and bool(positions or not ends)
+            and all(positions.get(p, -1) >= end for p, end in ends.items())
         )
 
     def on_batch(batch: TailBatch) -> None:
@@ -139,8 +139,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
 
     def on_status(status: TailStatus) -> None:
         # Only --follow keeps going through trouble; tell what it waits for.
-        if args.follow and status.state not in (STOPPED,) and not status.healthy \
-                and status.message != last_status[0]:
+        if args.follow and status.state not in (STOPPED,) and not status.healthy and status.message != last_status[0]:
             note(status.message)
         last_status[0] = status.message
 
@@ -174,8 +173,10 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
             if tail.ring.seen != seen:
                 seen, progress_at = tail.ring.seen, now
             elif not args.follow and status.healthy and now - progress_at > args.idle_timeout:
-                note(f"nothing arrived for {args.idle_timeout:g} s before the end offsets seen at start "
-                      "were reached (transaction markers at the end?); stopping")
+                note(
+                    f"nothing arrived for {args.idle_timeout:g} s before the end offsets seen at start "
+                    "were reached (transaction markers at the end?); stopping"
+                )
                 break
     finally:
         await tail.stop()
@@ -246,7 +247,9 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
     check_writable(client.read_only, "produce")
     options = ImportOptions(
         format=FileFormat.JSONL if args.format == "jsonl" else FileFormat.CONSOLE,
-        parse_key=not args.no_key, key_separator=args.separator, null_marker=args.null_marker,
+        parse_key=not args.no_key,
+        key_separator=args.separator,
+        null_marker=args.null_marker,
     )
     settings = ProducerSettings.from_defaults(client.profile.producer)
     if args.acks:
@@ -288,9 +291,12 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
                 async with asyncio.timeout(ack_timeout):
                     metadata = await future
             except TimeoutError:
-                failures.append(KViewError(
-                    f"line {line}: no acknowledgement within {ack_timeout:g} s (broker slow or unreachable); "
-                    "the record may or may not have been written"))
+                failures.append(
+                    KViewError(
+                        f"line {line}: no acknowledgement within {ack_timeout:g} s (broker slow or unreachable); "
+                        "the record may or may not have been written"
+                    )
+                )
                 continue
             except Exception as exc:
                 failures.append(KViewError(f"line {line}: {explain_error(exc, topic)}"))
@@ -299,14 +305,14 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
                 result = SendResult(topic, -1 if partition is None else partition, None, None)
             else:
                 result = SendResult(
-                    metadata.topic, metadata.partition,
+                    metadata.topic,
+                    metadata.partition,
                     metadata.offset if metadata.offset is not None and metadata.offset >= 0 else None,
                     metadata.timestamp if metadata.timestamp is not None and metadata.timestamp >= 0 else None,
                     "LogAppendTime" if metadata.timestamp_type == 1 else "CreateTime",
                 )
             doc = render.ack_doc(line, result)
-            printer.file.write((render.dumps(doc, ascii_only=ascii_only) if args.json
-                                else render.ack_line(doc)) + "\n")
+            printer.file.write((render.dumps(doc, ascii_only=ascii_only) if args.json else render.ack_line(doc)) + "\n")
             printer.file.flush()
             acked += 1
 

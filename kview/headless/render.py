@@ -12,7 +12,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -26,10 +26,9 @@ from kview.headless.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from kview.core.brokers import BrokersSnapshot, QuorumReplica
-    from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary
+    from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, Readable
     from kview.core.lag import TimeLag
     from kview.core.produce import SendResult
-    from kview.core.groups import Readable
     from kview.core.topics import TopicDetail, TopicsSnapshot
 
 Doc = dict[str, Any]
@@ -96,35 +95,38 @@ def brokers_doc(snapshot: BrokersSnapshot) -> Doc:
     """kview.core.brokers.BrokersSnapshot -> the ``brokers`` document."""
     brokers = []
     for b in snapshot.brokers:
-        brokers.append({
-            "id": b.node_id,
-            "host": b.host,
-            "port": b.port,
-            "rack": b.rack,
-            "controller": b.is_controller,
-            "online": b.online,
-            "leaders": b.leaders,
-            "replicas": b.replicas,
-            "log_dir_bytes": b.log_dir_size,
-            "volume_total_bytes": b.total_bytes,
-            "volume_usable_bytes": b.usable_bytes,
-            "volume_used_fraction": b.used_fraction,
-            "log_dirs": [
-                {
-                    "path": d.path,
-                    "error": d.error,
-                    "bytes": d.size,
-                    "total_bytes": d.total_bytes,
-                    "usable_bytes": d.usable_bytes,
-                    "replicas": len(d.replicas),
-                }
-                for d in b.log_dirs
-            ],
-            "log_dirs_error": b.log_dirs_error,
-        })
+        brokers.append(
+            {
+                "id": b.node_id,
+                "host": b.host,
+                "port": b.port,
+                "rack": b.rack,
+                "controller": b.is_controller,
+                "online": b.online,
+                "leaders": b.leaders,
+                "replicas": b.replicas,
+                "log_dir_bytes": b.log_dir_size,
+                "volume_total_bytes": b.total_bytes,
+                "volume_usable_bytes": b.usable_bytes,
+                "volume_used_fraction": b.used_fraction,
+                "log_dirs": [
+                    {
+                        "path": d.path,
+                        "error": d.error,
+                        "bytes": d.size,
+                        "total_bytes": d.total_bytes,
+                        "usable_bytes": d.usable_bytes,
+                        "replicas": len(d.replicas),
+                    }
+                    for d in b.log_dirs
+                ],
+                "log_dirs_error": b.log_dirs_error,
+            }
+        )
     quorum = None
     q = snapshot.quorum
     if q is not None:
+
         def replica(r: QuorumReplica) -> Doc:
             return {
                 "id": r.node_id,
@@ -144,7 +146,8 @@ def brokers_doc(snapshot: BrokersSnapshot) -> Doc:
             "observers": [replica(r) for r in q.observers],
         }
     return _document(
-        "brokers", snapshot.taken_at,
+        "brokers",
+        snapshot.taken_at,
         cluster_id=snapshot.cluster_id,
         controller_id=snapshot.controller_id,
         brokers=brokers,
@@ -174,7 +177,8 @@ def topics_doc(snapshot: TopicsSnapshot, pattern: str | None = None, *, include_
         if match(t.name) and (include_internal or not t.internal)
     ]
     return _document(
-        "topics", snapshot.taken_at,
+        "topics",
+        snapshot.taken_at,
         pattern=pattern or None,
         broker_count=snapshot.broker_count,
         topics=rows,
@@ -213,7 +217,8 @@ def topic_doc(detail: TopicDetail) -> Doc:
         for c in detail.configs
     ]
     return _document(
-        "topic", detail.taken_at,
+        "topic",
+        detail.taken_at,
         name=detail.name,
         internal=detail.internal,
         partition_count=len(detail.partitions),
@@ -237,8 +242,7 @@ def readable(value: Readable | None) -> Doc | None:
     """kview.core.groups.Readable -> JSON (None stays None)."""
     if value is None:
         return None
-    return {"records": value.records, "markers": value.markers, "aborted": value.aborted,
-            "pending": value.pending}
+    return {"records": value.records, "markers": value.markers, "aborted": value.aborted, "pending": value.pending}
 
 
 def group_fields(g: GroupSummary) -> Doc:
@@ -294,7 +298,8 @@ def groups_doc(snapshot: GroupsSnapshot, *, pattern: str | None, window: float, 
     names = {g.name for g in chosen}
     problems = [p for p in snapshot.errors if not _about_other_group(p, names, snapshot)]
     return _document(
-        "groups", snapshot.taken_at,
+        "groups",
+        snapshot.taken_at,
         pattern=pattern or None,
         window_seconds=window,
         snapshots=snapshots,
@@ -314,7 +319,8 @@ def _about_other_group(problem: str, names: set[str], snapshot: GroupsSnapshot) 
 def group_doc(detail: GroupDetail, *, window: float, snapshots: int, taken_at: float) -> Doc:
     """kview.core.groups.GroupDetail -> the ``group`` document."""
     return _document(
-        "group", taken_at,
+        "group",
+        taken_at,
         window_seconds=window,
         snapshots=snapshots,
         **group_fields(detail.summary),
@@ -353,7 +359,8 @@ def lag_doc(
         row["partitions"] = [partition_fields(r) for r in g.partitions if r.lag is not None and r.lag > 0]
         matched.append(row)
     return _document(
-        "lag", taken_at,
+        "lag",
+        taken_at,
         window_seconds=window,
         snapshots=snapshots,
         criteria={"group": group, "min_lag": min_lag, "statuses": list(statuses) if statuses else None},
@@ -428,7 +435,7 @@ def iso_ms(timestamp_ms: int | None) -> str:
     if timestamp_ms is None or timestamp_ms < 0:
         return "-"
     try:
-        stamp = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc)
+        stamp = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         # Producers may set any int64 timestamp; past year 9999 it is a number.
         return str(timestamp_ms)
@@ -456,10 +463,21 @@ def _table(*columns: str, right: Iterable[str] = ()) -> Table:
 
 
 def brokers_view(doc: Doc) -> list[Part]:
-    head = (f"cluster {doc['cluster_id'] or '?'}  controller {dash(doc['controller_id'])}  "
-            f"{len(doc['brokers'])} broker(s)")
-    table = _table("ID", "ADDRESS", "RACK", "ROLE", "STATE", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED",
-                   right=("ID", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED"))
+    head = (
+        f"cluster {doc['cluster_id'] or '?'}  controller {dash(doc['controller_id'])}  {len(doc['brokers'])} broker(s)"
+    )
+    table = _table(
+        "ID",
+        "ADDRESS",
+        "RACK",
+        "ROLE",
+        "STATE",
+        "LEADERS",
+        "REPLICAS",
+        "LOG SIZE",
+        "DISK USED",
+        right=("ID", "LEADERS", "REPLICAS", "LOG SIZE", "DISK USED"),
+    )
     for b in doc["brokers"]:
         used = b["volume_used_fraction"]
         offline_dirs = sum(1 for d in b["log_dirs"] if d["error"])
@@ -467,8 +485,13 @@ def brokers_view(doc: Doc) -> list[Part]:
         if offline_dirs:
             state += f", {offline_dirs} dir(s) offline"
         table.add_row(
-            str(b["id"]), f"{b['host']}:{b['port']}" if b["host"] else "?", b["rack"] or "-",
-            "controller" if b["controller"] else "", state, str(b["leaders"]), str(b["replicas"]),
+            str(b["id"]),
+            f"{b['host']}:{b['port']}" if b["host"] else "?",
+            b["rack"] or "-",
+            "controller" if b["controller"] else "",
+            state,
+            str(b["leaders"]),
+            str(b["replicas"]),
             human_bytes(b["log_dir_bytes"]) if b["log_dirs_error"] is None else "?",
             "-" if used is None else f"{used * 100:.0f}%",
         )
@@ -480,12 +503,14 @@ def brokers_view(doc: Doc) -> list[Part]:
     if q is None:
         out.append(f"metadata quorum: {doc['quorum_error'] or 'unknown'}")
     else:
-        out.append(f"metadata quorum: leader {q['leader_id']}, epoch {q['leader_epoch']}, "
-                   f"high watermark {q['high_watermark']}")
+        out.append(
+            f"metadata quorum: leader {q['leader_id']}, epoch {q['leader_epoch']}, high watermark {q['high_watermark']}"
+        )
         quorum = _table("NODE", "ROLE", "LOG END", "LAG", "LAST FETCH", right=("NODE", "LOG END", "LAG"))
         for r in q["voters"] + q["observers"]:
-            quorum.add_row(str(r["id"]), r["status"], dash(r["log_end_offset"]), dash(r["lag"]),
-                           iso_ms(r["last_fetch_timestamp"]))
+            quorum.add_row(
+                str(r["id"]), r["status"], dash(r["log_end_offset"]), dash(r["lag"]), iso_ms(r["last_fetch_timestamp"])
+            )
         out.append(quorum)
     return out
 
@@ -493,28 +518,64 @@ def brokers_view(doc: Doc) -> list[Part]:
 def topics_view(doc: Doc) -> list[Part]:
     if not doc["topics"]:
         return [f"no topic matches '{doc['pattern']}'" if doc["pattern"] else "no topics"]
-    table = _table("TOPIC", "PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE", "NOTE",
-                   right=("PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE"))
+    table = _table(
+        "TOPIC",
+        "PARTITIONS",
+        "RF",
+        "MESSAGES",
+        "SIZE",
+        "RATE",
+        "UNDER-REPL",
+        "OFFLINE",
+        "NOTE",
+        right=("PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL", "OFFLINE"),
+    )
     for t in doc["topics"]:
         note = "internal" if t["internal"] else ""
         if t["error"]:
             note = (note + "; " if note else "") + t["error"]
-        table.add_row(t["name"], str(t["partitions"]), str(t["replication_factor"]), f"{t['messages']:,}",
-                      human_bytes(t["size_bytes"]), human_rate(t["rate"]), str(t["under_replicated"]),
-                      str(t["offline"]), note)
+        table.add_row(
+            t["name"],
+            str(t["partitions"]),
+            str(t["replication_factor"]),
+            f"{t['messages']:,}",
+            human_bytes(t["size_bytes"]),
+            human_rate(t["rate"]),
+            str(t["under_replicated"]),
+            str(t["offline"]),
+            note,
+        )
     return [table, *doc["problems"]]
 
 
 def topic_view(doc: Doc, *, all_configs: bool = False) -> list[Part]:
-    head = (f"topic {doc['name']}{' (internal)' if doc['internal'] else ''}: "
-            f"{doc['partition_count']} partition(s), replication factor {doc['replication_factor']}, "
-            f"{doc['messages']:,} message(s), {human_bytes(doc['size_bytes'])}")
-    table = _table("PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START", "LOG-END", "MESSAGES", "SIZE",
-                   right=("PARTITION", "LEADER", "LOG-START", "LOG-END", "MESSAGES", "SIZE"))
+    head = (
+        f"topic {doc['name']}{' (internal)' if doc['internal'] else ''}: "
+        f"{doc['partition_count']} partition(s), replication factor {doc['replication_factor']}, "
+        f"{doc['messages']:,} message(s), {human_bytes(doc['size_bytes'])}"
+    )
+    table = _table(
+        "PARTITION",
+        "LEADER",
+        "REPLICAS",
+        "ISR",
+        "LOG-START",
+        "LOG-END",
+        "MESSAGES",
+        "SIZE",
+        right=("PARTITION", "LEADER", "LOG-START", "LOG-END", "MESSAGES", "SIZE"),
+    )
     for p in doc["partitions"]:
-        table.add_row(str(p["partition"]), "none" if p["leader"] is None else str(p["leader"]),
-                      _ids(p["replicas"]), _ids(p["isr"]), dash(p["log_start_offset"]), dash(p["log_end_offset"]),
-                      dash(p["messages"]), human_bytes(p["size_bytes"]))
+        table.add_row(
+            str(p["partition"]),
+            "none" if p["leader"] is None else str(p["leader"]),
+            _ids(p["replicas"]),
+            _ids(p["isr"]),
+            dash(p["log_start_offset"]),
+            dash(p["log_end_offset"]),
+            dash(p["messages"]),
+            human_bytes(p["size_bytes"]),
+        )
     configs = [c for c in doc["configs"] if all_configs or not c["default"]]
     out: list[Part] = [head, table]
     if configs:
@@ -537,28 +598,69 @@ def _observed(doc: Doc) -> str:
 def groups_view(doc: Doc) -> list[Part]:
     if not doc["groups"]:
         return [f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no consumer groups"]
-    table = _table("GROUP", "STATE", "STATUS", "MEMBERS", "PARTITIONS", "LAG", "READABLE", "TIME LAG", "CONSUMED",
-                   "NOTE", right=("MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED"))
+    table = _table(
+        "GROUP",
+        "STATE",
+        "STATUS",
+        "MEMBERS",
+        "PARTITIONS",
+        "LAG",
+        "READABLE",
+        "TIME LAG",
+        "CONSUMED",
+        "NOTE",
+        right=("MEMBERS", "PARTITIONS", "LAG", "TIME LAG", "CONSUMED"),
+    )
     for g in doc["groups"]:
         note = g["error"] or ("retention breach" if g["retention_breach"] else "")
-        table.add_row(g["name"], g["state"] or "-", g["status"], str(g["member_count"]), str(g["partition_count"]),
-                      f"{g['total_lag']:,}", human_readable(g["readable"]), human_time_lag(g["time_lag"]),
-                      human_rate(g["consumption_rate"]), note)
+        table.add_row(
+            g["name"],
+            g["state"] or "-",
+            g["status"],
+            str(g["member_count"]),
+            str(g["partition_count"]),
+            f"{g['total_lag']:,}",
+            human_readable(g["readable"]),
+            human_time_lag(g["time_lag"]),
+            human_rate(g["consumption_rate"]),
+            note,
+        )
     return [table, _observed(doc), *doc["problems"]]
 
 
 def group_view(doc: Doc) -> list[Part]:
-    head = (f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
-            f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {human_time_lag(doc['time_lag'])}")
+    head = (
+        f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
+        f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {human_time_lag(doc['time_lag'])}"
+    )
     if doc["retention_breach"]:
         head += ", RETENTION BREACH (records it never read were deleted)"
-    table = _table("TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "READABLE", "TIME LAG",
-                   "CONSUMER-ID", "HOST", "CLIENT-ID",
-                   right=("PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG"))
+    table = _table(
+        "TOPIC",
+        "PARTITION",
+        "CURRENT-OFFSET",
+        "LOG-END-OFFSET",
+        "LAG",
+        "READABLE",
+        "TIME LAG",
+        "CONSUMER-ID",
+        "HOST",
+        "CLIENT-ID",
+        right=("PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME LAG"),
+    )
     for r in doc["partitions"]:
-        table.add_row(r["topic"], str(r["partition"]), dash(r["committed_offset"]), dash(r["log_end_offset"]),
-                      dash(r["lag"]), human_readable(r["readable"]), human_time_lag(r["time_lag"]),
-                      dash(r["consumer_id"]), dash(r["host"]), dash(r["client_id"]))
+        table.add_row(
+            r["topic"],
+            str(r["partition"]),
+            dash(r["committed_offset"]),
+            dash(r["log_end_offset"]),
+            dash(r["lag"]),
+            human_readable(r["readable"]),
+            human_time_lag(r["time_lag"]),
+            dash(r["consumer_id"]),
+            dash(r["host"]),
+            dash(r["client_id"]),
+        )
     out: list[Part] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
     out.append(_observed(doc))
     if doc["error"]:
@@ -569,14 +671,29 @@ def group_view(doc: Doc) -> list[Part]:
 def lag_view(doc: Doc) -> list[Part]:
     if not doc["groups"]:
         return ["nothing behind", *doc["problems"]]
-    table = _table("GROUP", "STATUS", "STATE", "MEMBERS", "LAG", "READABLE", "TIME LAG", "BEHIND", "WORST",
-                   right=("MEMBERS", "LAG", "TIME LAG"))
+    table = _table(
+        "GROUP",
+        "STATUS",
+        "STATE",
+        "MEMBERS",
+        "LAG",
+        "READABLE",
+        "TIME LAG",
+        "BEHIND",
+        "WORST",
+        right=("MEMBERS", "LAG", "TIME LAG"),
+    )
     for g in doc["groups"]:
         parts = g["partitions"]
         worst = max(parts, key=lambda r: r["lag"], default=None)
         table.add_row(
-            g["name"], g["status"], g["state"] or "-", str(g["member_count"]), f"{g['total_lag']:,}",
-            human_readable(g["readable"]), human_time_lag(g["time_lag"]),
+            g["name"],
+            g["status"],
+            g["state"] or "-",
+            str(g["member_count"]),
+            f"{g['total_lag']:,}",
+            human_readable(g["readable"]),
+            human_time_lag(g["time_lag"]),
             f"{len(parts)} of {g['partition_count']} partition(s)",
             f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
         )
@@ -592,8 +709,10 @@ def record_line(record: Record, key_format: str = "auto", value_format: str = "a
 
 def ack_line(doc: Doc) -> str:
     """One acknowledgement as a line: input line, partition, offset, time."""
-    return (f"line {doc['line']:>6}  partition {doc['partition']:>3}  offset {dash(doc['offset']):>10}  "
-            f"{iso_ms(doc['timestamp'])}")
+    return (
+        f"line {doc['line']:>6}  partition {doc['partition']:>3}  offset {dash(doc['offset']):>10}  "
+        f"{iso_ms(doc['timestamp'])}"
+    )
 
 
 # -- printing -------------------------------------------------------------------------
@@ -639,8 +758,15 @@ def plain_text(parts: Sequence[Part]) -> str:
     """Strings and tables as plain text: no colour, no width limit (a pipe must
     get whole rows), no trailing spaces."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=100_000, color_system=None, highlight=False,
-                      soft_wrap=False, force_terminal=False, no_color=True)
+    console = Console(
+        file=buffer,
+        width=100_000,
+        color_system=None,
+        highlight=False,
+        soft_wrap=False,
+        force_terminal=False,
+        no_color=True,
+    )
     for part in parts:
         if isinstance(part, str):
             console.print(part, markup=False, highlight=False)

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from kview.core.errors import KViewError
 from kview.core.schedule import delay_until_next
-from kview.headless import EXIT_OK
-from kview.headless import render
+from kview.headless import EXIT_OK, render
 from kview.headless.render import Doc, Part, Printer
 
 if TYPE_CHECKING:
@@ -94,8 +93,9 @@ async def refresh_loop(
             async with asyncio.timeout(bound + window):
                 doc = await fetch()
         except TimeoutError:
-            raise KViewError(f"no answer within {bound + window:g} s (the bound of one refresh); "
-                             "the cluster is slow or unreachable") from None
+            raise KViewError(
+                f"no answer within {bound + window:g} s (the bound of one refresh); the cluster is slow or unreachable"
+            ) from None
         refreshes += 1
         state.code = code_of(doc)
         _emit(args, printer, doc, view, watch, refreshes)
@@ -104,8 +104,9 @@ async def refresh_loop(
         await asyncio.sleep(delay_until_next(started, time.monotonic(), watch))
 
 
-def _emit(args: Namespace, printer: Printer, doc: Doc, view: Callable[[Doc], list[Part]],
-          watch: float | None, refresh: int) -> None:
+def _emit(
+    args: Namespace, printer: Printer, doc: Doc, view: Callable[[Doc], list[Part]], watch: float | None, refresh: int
+) -> None:
     if args.json:
         # Always one compact line per document (the C encoder; `| jq` to read):
         # with --watch, one line per refresh.

@@ -63,146 +63,178 @@ def document(kind: str, properties: dict[str, Schema], description: str) -> Sche
     return schema
 
 
-TIME_LAG = nullable(obj(
-    {
-        "seconds": {"type": "number", "minimum": 0},
-        "exact": BOOL,
-        "at_least": BOOL,
-    },
-    "How long ago the next unread record was written. exact: read from that record's "
-    "timestamp; else estimated from the log-end offsets kview watched. at_least: the true "
-    "value is larger. null: unknown.",
-))
+TIME_LAG = nullable(
+    obj(
+        {
+            "seconds": {"type": "number", "minimum": 0},
+            "exact": BOOL,
+            "at_least": BOOL,
+        },
+        "How long ago the next unread record was written. exact: read from that record's "
+        "timestamp; else estimated from the log-end offsets kview watched. at_least: the true "
+        "value is larger. null: unknown.",
+    )
+)
 
-READABLE = nullable(obj(
-    {
-        "records": nullable(COUNT),
-        "markers": nullable(COUNT),
-        "aborted": nullable(COUNT),
-        "pending": COUNT,
-    },
-    "What a read_committed consumer at the committed offset receives of the lag, read from the "
-    "log (null: not read: the gap was too large or the read ran out of time). records: data "
-    "records below the last stable offset (LSO) it receives (null: over the count limit, only the "
-    "first record was read); markers: transaction markers (control records) there; aborted: "
-    "records of aborted transactions there (null when not told apart); pending: offsets at or "
-    "past the LSO (open transactions), not readable yet. lag = records + markers + aborted + pending.",
-))
+READABLE = nullable(
+    obj(
+        {
+            "records": nullable(COUNT),
+            "markers": nullable(COUNT),
+            "aborted": nullable(COUNT),
+            "pending": COUNT,
+        },
+        "What a read_committed consumer at the committed offset receives of the lag, read from the "
+        "log (null: not read: the gap was too large or the read ran out of time). records: data "
+        "records below the last stable offset (LSO) it receives (null: over the count limit, only the "
+        "first record was read); markers: transaction markers (control records) there; aborted: "
+        "records of aborted transactions there (null when not told apart); pending: offsets at or "
+        "past the LSO (open transactions), not readable yet. lag = records + markers + aborted + pending.",
+    )
+)
 
 STATUS: Schema = {"enum": ["OK", "WARN", "STALL", "STOP", "EMPTY"]}
 
 # -- brokers -------------------------------------------------------------------------
 
-LOG_DIR = obj({
-    "path": STRING,
-    "error": nullable(STRING),
-    "bytes": COUNT,
-    "total_bytes": nullable(COUNT),
-    "usable_bytes": nullable(COUNT),
-    "replicas": COUNT,
-})
+LOG_DIR = obj(
+    {
+        "path": STRING,
+        "error": nullable(STRING),
+        "bytes": COUNT,
+        "total_bytes": nullable(COUNT),
+        "usable_bytes": nullable(COUNT),
+        "replicas": COUNT,
+    }
+)
 
-BROKER = obj({
-    "id": INT,
-    "host": STRING,
-    "port": COUNT,
-    "rack": nullable(STRING),
-    "controller": BOOL,
-    "online": BOOL,
-    "leaders": COUNT,
-    "replicas": COUNT,
-    "log_dir_bytes": nullable(COUNT),
-    "volume_total_bytes": nullable(COUNT),
-    "volume_usable_bytes": nullable(COUNT),
-    "volume_used_fraction": nullable({"type": "number", "minimum": 0, "maximum": 1}),
-    "log_dirs": array(LOG_DIR),
-    "log_dirs_error": nullable(STRING),
-})
+BROKER = obj(
+    {
+        "id": INT,
+        "host": STRING,
+        "port": COUNT,
+        "rack": nullable(STRING),
+        "controller": BOOL,
+        "online": BOOL,
+        "leaders": COUNT,
+        "replicas": COUNT,
+        "log_dir_bytes": nullable(COUNT),
+        "volume_total_bytes": nullable(COUNT),
+        "volume_usable_bytes": nullable(COUNT),
+        "volume_used_fraction": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+        "log_dirs": array(LOG_DIR),
+        "log_dirs_error": nullable(STRING),
+    }
+)
 
-QUORUM_REPLICA = obj({
-    "id": INT,
-    "status": {"enum": ["Leader", "Follower", "Observer"]},
-    "log_end_offset": INT,
-    "lag": nullable(COUNT),
-    "last_fetch_timestamp": nullable(COUNT),
-    "last_caught_up_timestamp": nullable(COUNT),
-})
+QUORUM_REPLICA = obj(
+    {
+        "id": INT,
+        "status": {"enum": ["Leader", "Follower", "Observer"]},
+        "log_end_offset": INT,
+        "lag": nullable(COUNT),
+        "last_fetch_timestamp": nullable(COUNT),
+        "last_caught_up_timestamp": nullable(COUNT),
+    }
+)
 
-QUORUM = nullable(obj({
-    "leader_id": INT,
-    "leader_epoch": INT,
-    "high_watermark": INT,
-    "max_follower_lag": COUNT,
-    "voters": array(QUORUM_REPLICA),
-    "observers": array(QUORUM_REPLICA),
-}))
+QUORUM = nullable(
+    obj(
+        {
+            "leader_id": INT,
+            "leader_epoch": INT,
+            "high_watermark": INT,
+            "max_follower_lag": COUNT,
+            "voters": array(QUORUM_REPLICA),
+            "observers": array(QUORUM_REPLICA),
+        }
+    )
+)
 
-BROKERS = document("brokers", {
-    "cluster_id": nullable(STRING),
-    "controller_id": nullable(INT),
-    "brokers": array(BROKER),
-    "quorum": QUORUM,
-    "quorum_error": nullable(STRING),
-}, "kview brokers: every broker, the active controller and the KRaft metadata quorum.")
+BROKERS = document(
+    "brokers",
+    {
+        "cluster_id": nullable(STRING),
+        "controller_id": nullable(INT),
+        "brokers": array(BROKER),
+        "quorum": QUORUM,
+        "quorum_error": nullable(STRING),
+    },
+    "kview brokers: every broker, the active controller and the KRaft metadata quorum.",
+)
 
 # -- topics --------------------------------------------------------------------------
 
-TOPIC_ROW = obj({
-    "name": STRING,
-    "internal": BOOL,
-    "partitions": COUNT,
-    "replication_factor": COUNT,
-    "messages": COUNT,
-    "size_bytes": nullable(COUNT),
-    "replicated_size_bytes": nullable(COUNT),
-    "rate": nullable({"type": "number", "minimum": 0}),
-    "under_replicated": COUNT,
-    "offline": COUNT,
-    "error": nullable(STRING),
-})
+TOPIC_ROW = obj(
+    {
+        "name": STRING,
+        "internal": BOOL,
+        "partitions": COUNT,
+        "replication_factor": COUNT,
+        "messages": COUNT,
+        "size_bytes": nullable(COUNT),
+        "replicated_size_bytes": nullable(COUNT),
+        "rate": nullable({"type": "number", "minimum": 0}),
+        "under_replicated": COUNT,
+        "offline": COUNT,
+        "error": nullable(STRING),
+    }
+)
 
-TOPICS = document("topics", {
-    "pattern": nullable(STRING),
-    "broker_count": COUNT,
-    "topics": array(TOPIC_ROW),
-    "problems": array(STRING),
-}, "kview topics: the topics table. rate (messages/s) is null on the first refresh.")
+TOPICS = document(
+    "topics",
+    {
+        "pattern": nullable(STRING),
+        "broker_count": COUNT,
+        "topics": array(TOPIC_ROW),
+        "problems": array(STRING),
+    },
+    "kview topics: the topics table. rate (messages/s) is null on the first refresh.",
+)
 
-PARTITION_ROW = obj({
-    "partition": COUNT,
-    "leader": nullable(INT),
-    "replicas": array(INT),
-    "isr": array(INT),
-    "offline_replicas": array(INT),
-    "under_replicated": BOOL,
-    "log_start_offset": nullable(COUNT),
-    "log_end_offset": nullable(COUNT),
-    "messages": nullable(COUNT),
-    "size_bytes": nullable(COUNT),
-    "replica_sizes": array(obj({"broker": INT, "bytes": COUNT})),
-    "rate": nullable({"type": "number", "minimum": 0}),
-})
+PARTITION_ROW = obj(
+    {
+        "partition": COUNT,
+        "leader": nullable(INT),
+        "replicas": array(INT),
+        "isr": array(INT),
+        "offline_replicas": array(INT),
+        "under_replicated": BOOL,
+        "log_start_offset": nullable(COUNT),
+        "log_end_offset": nullable(COUNT),
+        "messages": nullable(COUNT),
+        "size_bytes": nullable(COUNT),
+        "replica_sizes": array(obj({"broker": INT, "bytes": COUNT})),
+        "rate": nullable({"type": "number", "minimum": 0}),
+    }
+)
 
-CONFIG = obj({
-    "name": STRING,
-    "value": nullable(STRING),
-    "source": STRING,
-    "default": BOOL,
-    "read_only": BOOL,
-    "sensitive": BOOL,
-})
+CONFIG = obj(
+    {
+        "name": STRING,
+        "value": nullable(STRING),
+        "source": STRING,
+        "default": BOOL,
+        "read_only": BOOL,
+        "sensitive": BOOL,
+    }
+)
 
-TOPIC = document("topic", {
-    "name": STRING,
-    "internal": BOOL,
-    "partition_count": COUNT,
-    "replication_factor": COUNT,
-    "messages": COUNT,
-    "size_bytes": nullable(COUNT),
-    "partitions": array(PARTITION_ROW),
-    "configs": array(CONFIG),
-    "problems": array(STRING),
-}, "kview topic NAME: partitions (leader null = offline) and every config with its source.")
+TOPIC = document(
+    "topic",
+    {
+        "name": STRING,
+        "internal": BOOL,
+        "partition_count": COUNT,
+        "replication_factor": COUNT,
+        "messages": COUNT,
+        "size_bytes": nullable(COUNT),
+        "partitions": array(PARTITION_ROW),
+        "configs": array(CONFIG),
+        "problems": array(STRING),
+    },
+    "kview topic NAME: partitions (leader null = offline) and every config with its source.",
+)
 
 # -- groups --------------------------------------------------------------------------
 
@@ -232,95 +264,119 @@ GROUP_FIELDS: dict[str, Schema] = {
 
 GROUP_ROW = obj(GROUP_FIELDS)
 
-GROUP_PARTITION = obj({
-    "topic": STRING,
-    "partition": COUNT,
-    "committed_offset": nullable(INT),
-    "log_start_offset": nullable(COUNT),
-    "log_end_offset": nullable(COUNT),
-    "lag": nullable(INT),
-    "readable_lag": nullable(INT),
-    "readable": READABLE,
-    "time_lag": TIME_LAG,
-    "consumer_id": nullable(STRING),
-    "client_id": nullable(STRING),
-    "host": nullable(STRING),
-    "retention_breach": BOOL,
-})
+GROUP_PARTITION = obj(
+    {
+        "topic": STRING,
+        "partition": COUNT,
+        "committed_offset": nullable(INT),
+        "log_start_offset": nullable(COUNT),
+        "log_end_offset": nullable(COUNT),
+        "lag": nullable(INT),
+        "readable_lag": nullable(INT),
+        "readable": READABLE,
+        "time_lag": TIME_LAG,
+        "consumer_id": nullable(STRING),
+        "client_id": nullable(STRING),
+        "host": nullable(STRING),
+        "retention_breach": BOOL,
+    }
+)
 
-MEMBER = obj({
-    "member_id": STRING,
-    "client_id": STRING,
-    "host": STRING,
-    "group_instance_id": nullable(STRING),
-    "assignment": array(obj({"topic": STRING, "partition": COUNT})),
-})
+MEMBER = obj(
+    {
+        "member_id": STRING,
+        "client_id": STRING,
+        "host": STRING,
+        "group_instance_id": nullable(STRING),
+        "assignment": array(obj({"topic": STRING, "partition": COUNT})),
+    }
+)
 
 _OBSERVED: dict[str, Schema] = {
     "window_seconds": {"type": "number", "exclusiveMinimum": 0},
     "snapshots": {"type": "integer", "minimum": 1},
 }
 
-GROUPS = document("groups", {
-    "pattern": nullable(STRING),
-    **_OBSERVED,
-    "groups": array(GROUP_ROW),
-    "problems": array(STRING),
-}, "kview groups: every consumer group. snapshots: refreshes the status and rates are based "
-   "on (with 1, status is only OK or EMPTY and rates are null).")
+GROUPS = document(
+    "groups",
+    {
+        "pattern": nullable(STRING),
+        **_OBSERVED,
+        "groups": array(GROUP_ROW),
+        "problems": array(STRING),
+    },
+    "kview groups: every consumer group. snapshots: refreshes the status and rates are based "
+    "on (with 1, status is only OK or EMPTY and rates are null).",
+)
 
-GROUP = document("group", {
-    **_OBSERVED,
-    **GROUP_FIELDS,
-    "members": array(MEMBER),
-    "partitions": array(GROUP_PARTITION),
-}, "kview group NAME: the group, its members and one row per partition (like "
-   "kafka-consumer-groups --describe); lag may be negative when a commit is past the log end.")
+GROUP = document(
+    "group",
+    {
+        **_OBSERVED,
+        **GROUP_FIELDS,
+        "members": array(MEMBER),
+        "partitions": array(GROUP_PARTITION),
+    },
+    "kview group NAME: the group, its members and one row per partition (like "
+    "kafka-consumer-groups --describe); lag may be negative when a commit is past the log end.",
+)
 
-LAG = document("lag", {
-    **_OBSERVED,
-    "criteria": obj({
-        "group": nullable(STRING),
-        "min_lag": COUNT,
-        "statuses": nullable(array(STATUS)),
-    }),
-    "matched": COUNT,
-    "groups": array(obj({**GROUP_FIELDS, "partitions": array(GROUP_PARTITION)})),
-    "problems": array(STRING),
-}, "kview lag: the groups that match (readable_lag >= min_lag and, when given, a listed status), "
-   "each with its partitions whose lag is above 0. The exit code is 1 when matched > 0. "
-   "problems: groups that could not be read (they never match).")
+LAG = document(
+    "lag",
+    {
+        **_OBSERVED,
+        "criteria": obj(
+            {
+                "group": nullable(STRING),
+                "min_lag": COUNT,
+                "statuses": nullable(array(STATUS)),
+            }
+        ),
+        "matched": COUNT,
+        "groups": array(obj({**GROUP_FIELDS, "partitions": array(GROUP_PARTITION)})),
+        "problems": array(STRING),
+    },
+    "kview lag: the groups that match (readable_lag >= min_lag and, when given, a listed status), "
+    "each with its partitions whose lag is above 0. The exit code is 1 when matched > 0. "
+    "problems: groups that could not be read (they never match).",
+)
 
 # -- streams -------------------------------------------------------------------------
 
 _BYTES_ENCODING = nullable({"enum": ["utf-8", "base64"]})
 
-TAIL_RECORD = obj({
-    "topic": STRING,
-    "partition": COUNT,
-    "offset": COUNT,
-    "timestamp": INT,
-    "timestamp_type": STRING,
-    "key": nullable(STRING),
-    "key_encoding": _BYTES_ENCODING,
-    "value": nullable(STRING),
-    "value_encoding": _BYTES_ENCODING,
-    "headers": array(obj({"key": STRING, "value": nullable(STRING), "encoding": _BYTES_ENCODING})),
-}, "kview tail --json: one record per line. key/value are UTF-8 text, or base64 when *_encoding "
-   "says so; null is a null key or a tombstone.")
+TAIL_RECORD = obj(
+    {
+        "topic": STRING,
+        "partition": COUNT,
+        "offset": COUNT,
+        "timestamp": INT,
+        "timestamp_type": STRING,
+        "key": nullable(STRING),
+        "key_encoding": _BYTES_ENCODING,
+        "value": nullable(STRING),
+        "value_encoding": _BYTES_ENCODING,
+        "headers": array(obj({"key": STRING, "value": nullable(STRING), "encoding": _BYTES_ENCODING})),
+    },
+    "kview tail --json: one record per line. key/value are UTF-8 text, or base64 when *_encoding "
+    "says so; null is a null key or a tombstone.",
+)
 TAIL_RECORD["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 TAIL_RECORD["title"] = "kview tail --json (one line)"
 
-PRODUCE_ACK = obj({
-    "line": {"type": "integer", "minimum": 1},
-    "topic": STRING,
-    "partition": INT,
-    "offset": nullable(COUNT),
-    "timestamp": nullable(INT),
-    "timestamp_type": nullable({"enum": ["CreateTime", "LogAppendTime"]}),
-}, "kview produce --json: one acknowledgement per line, in input order. line: the stdin line "
-   "the record came from. With acks=0 offset and timestamp are null (and partition is -1 when "
-   "the partitioner chose).")
+PRODUCE_ACK = obj(
+    {
+        "line": {"type": "integer", "minimum": 1},
+        "topic": STRING,
+        "partition": INT,
+        "offset": nullable(COUNT),
+        "timestamp": nullable(INT),
+        "timestamp_type": nullable({"enum": ["CreateTime", "LogAppendTime"]}),
+    },
+    "kview produce --json: one acknowledgement per line, in input order. line: the stdin line "
+    "the record came from. With acks=0 offset and timestamp are null (and partition is -1 when "
+    "the partitioner chose).",
+)
 PRODUCE_ACK["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 PRODUCE_ACK["title"] = "kview produce --json (one line)"
 

@@ -76,7 +76,8 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "kafka-storage": ("kafka.tools.StorageTool", "org.apache.kafka.tools.StorageTool"),
     "kafka-producer-perf-test": ("org.apache.kafka.tools.ProducerPerformance",),
     "kafka-broker-api-versions": (
-        "org.apache.kafka.tools.BrokerApiVersionsCommand", "kafka.admin.BrokerApiVersionsCommand",
+        "org.apache.kafka.tools.BrokerApiVersionsCommand",
+        "kafka.admin.BrokerApiVersionsCommand",
     ),
 }
 """Kafka's shell scripts, by the main classes each one has run: tools moved
@@ -187,9 +188,7 @@ def _classes_in(libs: Path) -> frozenset[str]:
     names: set[str] = set()
     for jar in libs.glob("kafka*.jar"):
         with zipfile.ZipFile(jar) as archive:
-            names.update(
-                n[:-len(".class")].replace("/", ".") for n in archive.namelist() if n.endswith(".class")
-            )
+            names.update(n[: -len(".class")].replace("/", ".") for n in archive.namelist() if n.endswith(".class"))
     return frozenset(names)
 
 
@@ -266,10 +265,18 @@ def ensure_jars(version: str | None = None, *, quiet: bool = False) -> Path:
         if not quiet:
             print(f"kview: fetching Apache Kafka {version} jars with Maven ...", file=sys.stderr)
         result = subprocess.run(
-            [mvn, "-B", "-q", "-f", str(staging / "pom.xml"),
-             "dependency:copy-dependencies", "-DincludeScope=runtime",
-             f"-DoutputDirectory={staging / 'libs'}"],
-            capture_output=True, text=True,
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(staging / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging / 'libs'}",
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -461,9 +468,7 @@ class DevCluster:
             if broker.process is not None:
                 self._wait_port(broker, deadline)
         while True:
-            result = self.run_tool(
-                "kafka-metadata-quorum", "describe", "--status", check=False, timeout=30
-            )
+            result = self.run_tool("kafka-metadata-quorum", "describe", "--status", check=False, timeout=30)
             if result.returncode == 0 and "LeaderId:" in result.stdout:
                 return
             if time.monotonic() > deadline:
@@ -485,10 +490,18 @@ class DevCluster:
         return [
             # JVM warnings (a stale class archive, say) go to stderr, never
             # into the output the tests parse.
-            "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xlog:disable", "-Xlog:all=warning:stderr", _class_archive(tool, libs, self.version),
+            "java",
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xlog:disable",
+            "-Xlog:all=warning:stderr",
+            _class_archive(tool, libs, self.version),
             _log_config_flag(self.version, log_config),
-            "-cp", f"{libs}/*", tool_class(tool, libs), *args,
+            "-cp",
+            f"{libs}/*",
+            tool_class(tool, libs),
+            *args,
         ]
 
     def run_tool(
@@ -536,7 +549,9 @@ class DevCluster:
         assert self.directory is not None
         self._reaper = subprocess.Popen(
             [sys.executable, "-m", "kview.local.reaper", str(os.getpid()), str(self.directory)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
 
@@ -592,9 +607,7 @@ class DevCluster:
             # rack unset, Kafka's null).
             props["broker.rack"] = f"rack-{chr(ord('a') + (broker.node_id - 1) % 26)}"
         props.update(self.extra_config)
-        (broker.directory / "server.properties").write_text(
-            "".join(f"{key}={value}\n" for key, value in props.items())
-        )
+        (broker.directory / "server.properties").write_text("".join(f"{key}={value}\n" for key, value in props.items()))
         template = _LOG4J2 if _log4j2(self.version) else _LOG4J1
         self._log_config(broker).write_text(template.format(log_file=broker.log_file, level=self.log_level))
 
@@ -604,9 +617,16 @@ class DevCluster:
 
     def _format(self, broker: Broker) -> None:
         result = self.run_tool(
-            "kafka-storage", "format", "-t", self.cluster_id,
-            "-c", str(broker.directory / "server.properties"), "--ignore-formatted",
-            *self.format_args, check=False, bootstrap=False,
+            "kafka-storage",
+            "format",
+            "-t",
+            self.cluster_id,
+            "-c",
+            str(broker.directory / "server.properties"),
+            "--ignore-formatted",
+            *self.format_args,
+            check=False,
+            bootstrap=False,
         )
         if result.returncode != 0:
             raise DevClusterError(f"formatting broker {broker.node_id} failed: {result.stdout}{result.stderr}")
@@ -616,13 +636,22 @@ class DevCluster:
         out = open(broker.directory / "stdout.log", "ab")
         broker.process = subprocess.Popen(
             [
-                "java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+                "java",
+                f"-Xmx{self.heap}",
+                f"-Xms{self.heap}",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
                 _log_config_flag(self.version, self._log_config(broker)),
                 f"-Dkafka.logs.dir={broker.directory}",
-                "-cp", f"{self._libs}/*", "kafka.Kafka", str(broker.directory / "server.properties"),
+                "-cp",
+                f"{self._libs}/*",
+                "kafka.Kafka",
+                str(broker.directory / "server.properties"),
             ],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         out.close()
@@ -631,8 +660,7 @@ class DevCluster:
         while not _port_open(broker.port):
             if broker.process is None or broker.process.poll() is not None:
                 raise DevClusterError(
-                    f"broker {broker.node_id} exited during start-up; last log lines:\n"
-                    + self._log_tail(broker)
+                    f"broker {broker.node_id} exited during start-up; last log lines:\n" + self._log_tail(broker)
                 )
             if time.monotonic() > deadline:
                 raise DevClusterError(f"broker {broker.node_id} did not open port {broker.port}")
@@ -689,8 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     except DevClusterError as exc:
         print(f"kview: {exc}", file=sys.stderr)
         return 1
-    print("usage: python -m kview.local.cluster fetch [--tested|VERSION...] | run [BROKERS]",
-          file=sys.stderr)
+    print("usage: python -m kview.local.cluster fetch [--tested|VERSION...] | run [BROKERS]", file=sys.stderr)
     return 2
 
 

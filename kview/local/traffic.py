@@ -41,8 +41,9 @@ GROUPS = {
 class DemoTraffic:
     """Creates the demo topics and keeps traffic and consumers running."""
 
-    def __init__(self, bootstrap: str, rate: float = 50.0, replication: int = 1,
-                 audit_stops_after: float = AUDIT_STOPS_AFTER) -> None:
+    def __init__(
+        self, bootstrap: str, rate: float = 50.0, replication: int = 1, audit_stops_after: float = AUDIT_STOPS_AFTER
+    ) -> None:
         self.bootstrap = bootstrap
         self.rate = rate
         self.replication = replication
@@ -100,8 +101,11 @@ class DemoTraffic:
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            new = [NewTopic(name, parts, self.replication, topic_configs=configs)
-                   for name, (parts, configs) in TOPICS.items() if name not in existing]
+            new = [
+                NewTopic(name, parts, self.replication, topic_configs=configs)
+                for name, (parts, configs) in TOPICS.items()
+                if name not in existing
+            ]
             if new:
                 await admin.create_topics(new)
         finally:
@@ -116,15 +120,25 @@ class DemoTraffic:
         customer = f"c-{random.randint(1, 200):04d}"
         if roll < 0.55:
             event = {
-                "order_id": str(uuid.uuid4()), "customer": customer,
+                "order_id": str(uuid.uuid4()),
+                "customer": customer,
                 "status": random.choice(["NEW", "PAID", "SHIPPED", "FAILED", "TIMEOUT"]),
-                "amount": round(random.uniform(1, 500), 2), "ts": time.time(),
+                "amount": round(random.uniform(1, 500), 2),
+                "ts": time.time(),
             }
-            await producer.send("orders", json.dumps(event).encode(), key=customer.encode(),
-                                headers=[("source", b"demo"), ("schema", b"order.v1")])
+            await producer.send(
+                "orders",
+                json.dumps(event).encode(),
+                key=customer.encode(),
+                headers=[("source", b"demo"), ("schema", b"order.v1")],
+            )
         elif roll < 0.85:
-            payment = {"payment_id": str(uuid.uuid4()), "customer": customer,
-                       "amount": round(random.uniform(1, 500), 2), "method": random.choice(["card", "iban"])}
+            payment = {
+                "payment_id": str(uuid.uuid4()),
+                "customer": customer,
+                "amount": round(random.uniform(1, 500), 2),
+                "method": random.choice(["card", "iban"]),
+            }
             await producer.send("payments", json.dumps(payment).encode(), key=customer.encode())
         elif roll < 0.95:
             profile = {"customer": customer, "tier": random.choice(["free", "pro", "enterprise"])}
@@ -141,11 +155,16 @@ class DemoTraffic:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    async def _consume(self, group: str, topics: list[str], rate: float | None,
-                       stop_after: float | None = None) -> None:
+    async def _consume(
+        self, group: str, topics: list[str], rate: float | None, stop_after: float | None = None
+    ) -> None:
         consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=self.bootstrap, group_id=group,
-            auto_offset_reset="earliest", enable_auto_commit=False, client_id=f"demo-{group}",
+            *topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            client_id=f"demo-{group}",
         )
         await consumer.start()
         started = time.monotonic()

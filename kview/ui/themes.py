@@ -18,13 +18,29 @@ from textual.theme import Theme
 DEFAULT_THEME = "kview-dark"
 
 STATUS_VARIABLES = (
-    "status-ok", "status-warn", "status-stall", "status-stop", "status-empty",
-    "status-stale", "under-replicated",
+    "status-ok",
+    "status-warn",
+    "status-stall",
+    "status-stop",
+    "status-empty",
+    "status-stale",
+    "under-replicated",
 )
 """Variables every kview theme must define; panes style statuses with them."""
 
-_COLOR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent",
-                 "foreground", "background", "surface", "panel", "boost")
+_COLOR_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 
 
 @dataclass

@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import time
-
 from dataclasses import replace
 
 import pytest
@@ -29,7 +28,6 @@ from kafka_tools import parse_api_versions_brokers, parse_get_offsets, parse_quo
 from screen_text import screen_text, wait_for
 
 from kview.app import make_app
-
 from kview.core.cluster import ClusterClient
 from kview.core.config import Config, adhoc_profile
 from kview.core.groups import GroupService, ResetSpec
@@ -48,7 +46,10 @@ FIELD, LINE, NULL = "<<F>>", "<<L>>", "<<NULL>>"
 def kview(cluster, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kview.cli", *args, "--bootstrap", cluster.bootstrap, "--json"],
-        capture_output=True, text=True, input=input, timeout=120,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
 
@@ -91,7 +92,7 @@ def parse_table(stdout: str, key_column: str) -> list[dict[str, str]]:
             continue
         i = end
         while i + len(header) <= len(words) and words[i] != "GROUP":
-            rows.append(dict(zip(header, words[i:i + len(header)])))
+            rows.append(dict(zip(header, words[i : i + len(header)], strict=False)))
             i += len(header)
     return rows
 
@@ -114,18 +115,37 @@ async def console(cluster, topic: str, count: int) -> list[tuple[int, int, str |
     ``--property`` up to 3.x, ``--formatter-property`` from 4.x on (where the
     old name prints a deprecation warning among the records)."""
     option = "--property" if cluster.version.startswith("3.") else "--formatter-property"
-    settings = ["print.key=true", "print.offset=true", "print.partition=true",
-                f"key.separator={FIELD}", f"line.separator={LINE}", f"null.literal={NULL}"]
+    settings = [
+        "print.key=true",
+        "print.offset=true",
+        "print.partition=true",
+        f"key.separator={FIELD}",
+        f"line.separator={LINE}",
+        f"null.literal={NULL}",
+    ]
     out = await tool(
-        cluster, "kafka-console-consumer", "--topic", topic, "--from-beginning",
-        "--max-messages", str(count), "--timeout-ms", "20000",
+        cluster,
+        "kafka-console-consumer",
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        str(count),
+        "--timeout-ms",
+        "20000",
         *(arg for setting in settings for arg in (option, setting)),
     )
     rows = []
     for line in out.split(LINE)[:-1]:
         partition, offset, key, value = line.split(FIELD, 3)
-        rows.append((int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")),
-                     None if key == NULL else key, None if value == NULL else value))
+        rows.append(
+            (
+                int(partition.removeprefix("Partition:")),
+                int(offset.removeprefix("Offset:")),
+                None if key == NULL else key,
+                None if value == NULL else value,
+            )
+        )
     return rows
 
 
@@ -158,7 +178,8 @@ async def produce(cluster, topic: str, per_partition: dict[int, int]) -> None:
     try:
         futures = [
             await producer.send(topic, f"v{partition}-{i}".encode(), key=f"k{i}".encode(), partition=partition)
-            for partition, count in per_partition.items() for i in range(count)
+            for partition, count in per_partition.items()
+            for i in range(count)
         ]
         await asyncio.gather(*futures)
     finally:
@@ -173,8 +194,12 @@ def _kview_requests() -> list[type[Request]]:
     found = []
     for module in (bulk_requests, cluster_requests, group_requests):
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, Request) and value is not Request
-                    and value.__module__ == module.__name__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, Request)
+                and value is not Request
+                and value.__module__ == module.__name__
+            ):
                 found.append(value)
     return found
 
@@ -190,7 +215,8 @@ async def test_every_kview_request_has_a_version_the_broker_takes(versioned_kafk
         assert broker.get(request.API_KEY), f"Kafka {versioned_kafka.version} lacks {request.__name__}"
         name, low, high = broker[request.API_KEY]
         assert [v for v in offered if low <= v <= high], (
-            f"{request.__name__} offers v{offered}; Kafka {versioned_kafka.version} takes {name} v{low}-{high}")
+            f"{request.__name__} offers v{offered}; Kafka {versioned_kafka.version} takes {name} v{low}-{high}"
+        )
 
 
 async def test_brokers(versioned_kafka):
@@ -223,16 +249,16 @@ async def test_group_lag_and_reset_dry_run(versioned_kafka, admin, unique_name):
     topic, group = f"{unique_name}-t", f"{unique_name}-g"
     await create_topic(admin, topic, 3)
     await produce(versioned_kafka, topic, {0: 10, 1: 6, 2: 8})
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=versioned_kafka.bootstrap, group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=versioned_kafka.bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + 60
         while len(consumer.assignment()) < 3:
             assert time.monotonic() < deadline, "the consumer never got its partitions"
             await consumer.getmany(timeout_ms=200)
-        await consumer.commit({TopicPartition(topic, 0): 4, TopicPartition(topic, 1): 6,
-                               TopicPartition(topic, 2): 5})
+        await consumer.commit({TopicPartition(topic, 0): 4, TopicPartition(topic, 1): 6, TopicPartition(topic, 2): 5})
         doc = await kview_json(versioned_kafka, "group", group)
         described = await tool(versioned_kafka, "kafka-consumer-groups", "--describe", "--group", group)
     finally:
@@ -243,7 +269,11 @@ async def test_group_lag_and_reset_dry_run(versioned_kafka, admin, unique_name):
     for p in doc["partitions"]:
         row = rows[(p["topic"], p["partition"])]
         assert (str(p["committed_offset"]), str(p["log_end_offset"]), str(p["lag"]), p["consumer_id"]) == (
-            row["CURRENT-OFFSET"], row["LOG-END-OFFSET"], row["LAG"], row["CONSUMER-ID"])
+            row["CURRENT-OFFSET"],
+            row["LOG-END-OFFSET"],
+            row["LAG"],
+            row["CONSUMER-ID"],
+        )
     tool_lag = sum(int(r["LAG"]) for r in rows.values())
     assert doc["total_lag"] == tool_lag == 9 and doc["state"] == "Stable"
 
@@ -255,15 +285,19 @@ async def test_group_lag_and_reset_dry_run(versioned_kafka, admin, unique_name):
     client = ClusterClient(adhoc_profile(versioned_kafka.bootstrap))
     service = GroupService(client)
     try:
-        for spec, args in [(ResetSpec("earliest"), ["--all-topics", "--to-earliest"]),
-                           (ResetSpec("shift", -3, topic=topic), ["--topic", topic, "--shift-by", "-3"])]:
+        for spec, args in [
+            (ResetSpec("earliest"), ["--all-topics", "--to-earliest"]),
+            (ResetSpec("shift", -3, topic=topic), ["--topic", topic, "--shift-by", "-3"]),
+        ]:
             preview = await service.preview_reset(group, spec)
-            out = await tool(versioned_kafka, "kafka-consumer-groups", "--reset-offsets",
-                             "--group", group, *args, "--dry-run")
+            out = await tool(
+                versioned_kafka, "kafka-consumer-groups", "--reset-offsets", "--group", group, *args, "--dry-run"
+            )
             dry = parse_table(out, "NEW-OFFSET")
             assert dry, (args, out)
             assert {(r.topic, r.partition, r.new) for r in preview} == {
-                (r["TOPIC"], int(r["PARTITION"]), int(r["NEW-OFFSET"])) for r in dry}, args
+                (r["TOPIC"], int(r["PARTITION"]), int(r["NEW-OFFSET"])) for r in dry
+            }, args
     finally:
         await service.close()
         await client.close()
@@ -281,11 +315,14 @@ async def test_tail(versioned_kafka, admin, unique_name):
 
 async def test_produce(versioned_kafka, admin, unique_name):
     await create_topic(admin, unique_name, 2)
-    lines = [{"key": "a", "value": {"n": 1}, "partition": 1},
-             {"key": None, "value": "plain", "partition": 0},
-             {"key": "c", "value": None, "partition": 1}]
-    acks = await kview_lines(versioned_kafka, "produce", unique_name,
-                             input="".join(json.dumps(line) + "\n" for line in lines))
+    lines = [
+        {"key": "a", "value": {"n": 1}, "partition": 1},
+        {"key": None, "value": "plain", "partition": 0},
+        {"key": "c", "value": None, "partition": 1},
+    ]
+    acks = await kview_lines(
+        versioned_kafka, "produce", unique_name, input="".join(json.dumps(line) + "\n" for line in lines)
+    )
     assert [(a["line"], a["partition"], a["offset"]) for a in acks] == [(1, 1, 0), (2, 0, 0), (3, 1, 1)]
     back = await console(versioned_kafka, unique_name, 3)
     assert sorted(back) == [(0, 0, None, "plain"), (1, 0, "a", '{"n":1}'), (1, 1, "c", None)]
@@ -298,8 +335,7 @@ async def test_the_app_shows_topics_brokers_and_groups(versioned_kafka, admin, u
     topic, group = f"compat-t-{suffix}", f"compat-g-{suffix}"
     await create_topic(admin, topic, 2)
     await produce(versioned_kafka, topic, {0: 6, 1: 4})
-    consumer = AIOKafkaConsumer(bootstrap_servers=versioned_kafka.bootstrap, group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=versioned_kafka.bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
@@ -323,8 +359,11 @@ async def test_the_app_shows_topics_brokers_and_groups(versioned_kafka, admin, u
         await wait_for(pilot, lambda: versioned_kafka.bootstrap in screen_text(app), what="the broker's address")
         await pilot.press("4")
         groups = app.query_one(GroupsPane)
-        await wait_for(pilot, lambda: groups.groups_snapshot is not None
-                       and groups.groups_snapshot.group(group) is not None, what=f"{group} listed")
+        await wait_for(
+            pilot,
+            lambda: groups.groups_snapshot is not None and groups.groups_snapshot.group(group) is not None,
+            what=f"{group} listed",
+        )
         shown = groups.groups_snapshot.group(group)
         assert shown.total_lag == tool_lag == 5
         await wait_for(pilot, lambda: group in screen_text(app), what=f"{group} on screen")

@@ -11,8 +11,8 @@ import re
 from collections import Counter
 
 import pytest
-
 from kafka_tools import parse_api_versions_brokers, parse_quorum_status, parse_topics_describe
+
 from kview.core.brokers import BrokerService
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
@@ -62,8 +62,9 @@ async def client3(kafka3):
 def some_data(kafka3):
     """A replicated topic with data, so leader counts and log dirs are not trivial."""
     name = "brokers-pane-data"
-    kafka3.run_tool("kafka-topics", "--create", "--if-not-exists", "--topic", name,
-                    "--partitions", "5", "--replication-factor", "2")
+    kafka3.run_tool(
+        "kafka-topics", "--create", "--if-not-exists", "--topic", name, "--partitions", "5", "--replication-factor", "2"
+    )
     kafka3.run_tool("kafka-console-producer", "--topic", name, input="".join(f"r{i}\n" for i in range(200)))
     yield name
     kafka3.run_tool("kafka-topics", "--delete", "--topic", name, check=False)
@@ -128,9 +129,7 @@ async def test_quorum_equals_kafka_metadata_quorum(kafka3, client3):
     service = BrokerService(client3)
     before = await service.quorum()
     status = parse_quorum_status(kafka3.run_tool("kafka-metadata-quorum", "describe", "--status").stdout)
-    replication = parse_quorum_replication(
-        kafka3.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout
-    )
+    replication = parse_quorum_replication(kafka3.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout)
     after = await service.quorum()
 
     assert before.leader_id == after.leader_id == int(status["LeaderId"])
@@ -157,8 +156,16 @@ async def test_quorum_equals_kafka_metadata_quorum(kafka3, client3):
 
 async def test_broker_configs_mark_non_defaults_like_kafka_configs(kafka3, client3):
     service = BrokerService(client3)
-    kafka3.run_tool("kafka-configs", "--alter", "--entity-type", "brokers", "--entity-name", "1",
-                    "--add-config", "log.cleaner.backoff.ms=16000")
+    kafka3.run_tool(
+        "kafka-configs",
+        "--alter",
+        "--entity-type",
+        "brokers",
+        "--entity-name",
+        "1",
+        "--add-config",
+        "log.cleaner.backoff.ms=16000",
+    )
     try:
         # The broker applies a dynamic config when it reads it from the metadata
         # log, a moment after the tool returns: wait until it reports it.
@@ -168,7 +175,9 @@ async def test_broker_configs_mark_non_defaults_like_kafka_configs(kafka3, clien
                 break
             await asyncio.sleep(0.25)
         tool = parse_all_configs(
-            kafka3.run_tool("kafka-configs", "--describe", "--entity-type", "brokers", "--entity-name", "1", "--all").stdout
+            kafka3.run_tool(
+                "kafka-configs", "--describe", "--entity-type", "brokers", "--entity-name", "1", "--all"
+            ).stdout
         )
         assert set(ours) == set(tool)
         for name, (value, source) in tool.items():
@@ -185,5 +194,13 @@ async def test_broker_configs_mark_non_defaults_like_kafka_configs(kafka3, clien
         assert static.source == "STATIC_BROKER_CONFIG" and static.non_default and not static.dynamic
         assert ours["background.threads"].is_default
     finally:
-        kafka3.run_tool("kafka-configs", "--alter", "--entity-type", "brokers", "--entity-name", "1",
-                        "--delete-config", "log.cleaner.backoff.ms")
+        kafka3.run_tool(
+            "kafka-configs",
+            "--alter",
+            "--entity-type",
+            "brokers",
+            "--entity-name",
+            "1",
+            "--delete-config",
+            "log.cleaner.backoff.ms",
+        )

@@ -6,13 +6,13 @@ import asyncio
 import time
 
 import pytest
-
 from kafka_tools import (
     parse_api_versions_brokers,
     parse_get_offsets,
     parse_quorum_status,
     parse_topics_describe,
 )
+
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
 
@@ -29,10 +29,20 @@ async def client3(kafka3):
 def replicated_topics(kafka3):
     names = ["meta-alpha", "meta-beta"]
     for i, name in enumerate(names):
-        kafka3.run_tool("kafka-topics", "--create", "--if-not-exists", "--topic", name,
-                        "--partitions", str(3 + i), "--replication-factor", "3")
-    kafka3.run_tool("kafka-console-producer", "--topic", names[0],
-                    input="".join(f"m{i}\n" for i in range(50)), bootstrap=True)
+        kafka3.run_tool(
+            "kafka-topics",
+            "--create",
+            "--if-not-exists",
+            "--topic",
+            name,
+            "--partitions",
+            str(3 + i),
+            "--replication-factor",
+            "3",
+        )
+    kafka3.run_tool(
+        "kafka-console-producer", "--topic", names[0], input="".join(f"m{i}\n" for i in range(50)), bootstrap=True
+    )
     return names
 
 

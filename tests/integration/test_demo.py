@@ -25,12 +25,13 @@ import termios
 import time
 from pathlib import Path
 
+from test_groups import parse_table
+
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.local.traffic import DemoTraffic
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary
 from kview.local.demo import demo_running
-from test_groups import parse_table
+from kview.local.traffic import DemoTraffic
 
 GROUPS = ["analytics", "audit", "billing"]
 RATE = 50.0
@@ -83,9 +84,11 @@ async def wait_for_snapshot(service: GroupService, ready, *, timeout: float, wha
 
 
 def all_committed(snapshot: GroupsSnapshot) -> bool:
-    return (topics_of(committed(snapshot.group("billing"))) == {"orders", "payments"}
-            and topics_of(committed(snapshot.group("analytics"))) == {"orders"}
-            and topics_of(committed(snapshot.group("audit"))) == {"payments"})
+    return (
+        topics_of(committed(snapshot.group("billing"))) == {"orders", "payments"}
+        and topics_of(committed(snapshot.group("analytics"))) == {"orders"}
+        and topics_of(committed(snapshot.group("audit"))) == {"payments"}
+    )
 
 
 async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
@@ -99,20 +102,26 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
         try:
             # Every group has read and committed; audit has stopped (no member left).
             await wait_for_snapshot(
-                service, lambda s: all_committed(s) and s.group("audit").member_count == 0,
-                timeout=60, what="the three groups to commit and audit to stop")
+                service,
+                lambda s: all_committed(s) and s.group("audit").member_count == 0,
+                timeout=60,
+                what="the three groups to commit and audit to stop",
+            )
 
             first = await service.refresh(GROUPS, with_partitions=True)
-            tool = parse_table((await asyncio.to_thread(
-                cluster.run_tool, "kafka-consumer-groups", "--describe", "--group", "audit")).stdout,
-                "CURRENT-OFFSET")
+            tool = parse_table(
+                (
+                    await asyncio.to_thread(cluster.run_tool, "kafka-consumer-groups", "--describe", "--group", "audit")
+                ).stdout,
+                "CURRENT-OFFSET",
+            )
             # Until orders has grown by 300 messages (about 11 s at the demo's
             # rate): analytics reads at most rate * 0.4 = 20 records a pass
             # with a 1 s pause after each, so it reads at most ~240 of them.
             grown = 300
             second = await wait_for_snapshot(
-                service, lambda s: orders_end(s) >= orders_end(first) + grown,
-                timeout=60, what=f"{grown} more orders")
+                service, lambda s: orders_end(s) >= orders_end(first) + grown, timeout=60, what=f"{grown} more orders"
+            )
         finally:
             await service.close()
             await client.close()
@@ -136,8 +145,11 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
         # audit stopped: its committed offsets (the ones Kafka's tool prints)
         # did not move while payments went on growing.
         audit_1, audit_2 = first.group("audit"), second.group("audit")
-        assert committed(audit_1) == committed(audit_2) == {
-            (row["TOPIC"], int(row["PARTITION"])): int(row["CURRENT-OFFSET"]) for row in tool}
+        assert (
+            committed(audit_1)
+            == committed(audit_2)
+            == {(row["TOPIC"], int(row["PARTITION"])): int(row["CURRENT-OFFSET"]) for row in tool}
+        )
         assert sum(committed(audit_1).values()) > 0
         assert sum(log_ends(audit_2).values()) > sum(log_ends(audit_1).values())
         assert audit_2.total_lag > audit_1.total_lag
@@ -163,8 +175,9 @@ class Terminal:
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                        start_new_session=True, close_fds=True)
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+        )
         os.close(slave)
         self.raw = b""
 
@@ -212,7 +225,8 @@ def test_kview_demo_command_draws_the_demo_and_quits_clean(tmp_path):
     scratch.mkdir()
     env = dict(os.environ)
     env.update(
-        TERM="xterm-256color", TEXTUAL_ANIMATIONS="none",
+        TERM="xterm-256color",
+        TEXTUAL_ANIMATIONS="none",
         # The cluster's directory is made here, so the test knows where to
         # look for what it leaves.
         TMPDIR=str(scratch),
@@ -224,8 +238,7 @@ def test_kview_demo_command_draws_the_demo_and_quits_clean(tmp_path):
         [directory] = list(scratch.glob("kview-kafka-*"))
         assert processes_mentioning(str(directory))
         terminal.send("2")
-        terminal.wait_for(*(f" {topic} " for topic in ("orders", "payments", "customers", "sensor-frames")),
-                          timeout=60)
+        terminal.wait_for(*(f" {topic} " for topic in ("orders", "payments", "customers", "sensor-frames")), timeout=60)
         terminal.send("q")
         assert terminal.wait_exit(60) == 0, terminal.text[-600:]
     finally:

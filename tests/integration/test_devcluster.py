@@ -108,7 +108,9 @@ def test_a_bad_kafka_version_is_refused_in_one_line(version, tmp_path):
     # Checked before anything is fetched or a path is built from it.
     result = subprocess.run(
         [sys.executable, "-m", "kview.local.cluster", "fetch", version],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "KVIEW_KAFKA_CACHE": str(tmp_path)},
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -120,6 +122,11 @@ def test_a_bad_kafka_version_is_refused_in_one_line(version, tmp_path):
 def test_the_version_comes_from_the_environment(tmp_path):
     code = "from kview.local import cluster as d; print(d.KAFKA_VERSION, d.DevCluster().version, d.cache_dir().name)"
     for value, expected in [("3.9.1", "3.9.1"), ("", devcluster.DEFAULT_KAFKA_VERSION)]:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "KVIEW_KAFKA_VERSION": value}).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "KVIEW_KAFKA_VERSION": value},
+        ).stdout.split()
         assert out == [expected, expected, f"kafka-{expected}"]

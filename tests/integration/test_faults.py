@@ -10,8 +10,8 @@ import time
 import uuid
 
 from aiokafka import AIOKafkaProducer
-
 from kafka_tools import parse_get_offsets, parse_topics_describe
+
 from kview.core.cluster import ClusterClient
 from kview.core.config import ClusterProfile
 from kview.core.groups import GroupService
@@ -28,11 +28,22 @@ async def _until(condition, timeout: float, what: str) -> None:
 async def test_leader_killed_during_tail_and_lag_refresh(kafka3):
     topic = f"faults-{uuid.uuid4().hex[:6]}"
     group = f"faults-group-{uuid.uuid4().hex[:6]}"
-    kafka3.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "3",
-                    "--replication-factor", "3", "--config", "min.insync.replicas=2")
-    profile = ClusterProfile(name="three", bootstrap=tuple(kafka3.bootstrap.split(",")),
-                             request_timeout_ms=5000)
-    leader = parse_topics_describe(kafka3.run_tool("kafka-topics", "--describe", "--topic", topic).stdout)[(topic, 0)].leader
+    kafka3.run_tool(
+        "kafka-topics",
+        "--create",
+        "--topic",
+        topic,
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "3",
+        "--config",
+        "min.insync.replicas=2",
+    )
+    profile = ClusterProfile(name="three", bootstrap=tuple(kafka3.bootstrap.split(",")), request_timeout_ms=5000)
+    leader = parse_topics_describe(kafka3.run_tool("kafka-topics", "--describe", "--topic", topic).stdout)[
+        (topic, 0)
+    ].leader
 
     producer = AIOKafkaProducer(bootstrap_servers=kafka3.bootstrap, acks="all", enable_idempotence=True)
     await producer.start()

@@ -11,7 +11,7 @@ import asyncio
 import subprocess
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -25,8 +25,17 @@ from kview.core.groups import GroupService, GroupsSnapshot, ResetSpec
 from kview.core.lag import GroupStatus, LagTracker
 from kview.core.readonly import WRITE_ACTIONS
 
-DESCRIBE_COLUMNS = ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
-                    "CONSUMER-ID", "HOST", "CLIENT-ID"]
+DESCRIBE_COLUMNS = [
+    "GROUP",
+    "TOPIC",
+    "PARTITION",
+    "CURRENT-OFFSET",
+    "LOG-END-OFFSET",
+    "LAG",
+    "CONSUMER-ID",
+    "HOST",
+    "CLIENT-ID",
+]
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -113,7 +122,7 @@ def parse_table(stdout: str, key_column: str) -> list[dict[str, str]]:
             header = fields
             continue
         if header and len(fields) == len(header):
-            row = dict(zip(header, fields))
+            row = dict(zip(header, fields, strict=False))
             if row["PARTITION"].isdigit() or row["PARTITION"] == "-":
                 rows.append(row)
     return rows
@@ -129,8 +138,19 @@ def backend_rows(snapshot, names=None) -> set[tuple[str, ...]]:
         if names is not None and group.name not in names:
             continue
         for r in group.partitions:
-            out.add((group.name, r.topic, str(r.partition), dash(r.committed), dash(r.log_end), dash(r.lag),
-                     dash(r.consumer_id), dash(r.host), dash(r.client_id)))
+            out.add(
+                (
+                    group.name,
+                    r.topic,
+                    str(r.partition),
+                    dash(r.committed),
+                    dash(r.log_end),
+                    dash(r.lag),
+                    dash(r.consumer_id),
+                    dash(r.host),
+                    dash(r.client_id),
+                )
+            )
     return out
 
 
@@ -140,8 +160,12 @@ def tool_rows(rows: list[dict[str, str]]) -> set[tuple[str, ...]]:
 
 async def joined_consumer(bootstrap: str, group: str, topics: list[str], client_id: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, group_id=group, client_id=client_id,
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     return consumer
@@ -169,6 +193,7 @@ async def test_describe_matches_kafka_tool(kafka, client, service, unique_name):
     c1 = await joined_consumer(kafka.bootstrap, active, [a, b], "kview-test-1")
     c2 = await joined_consumer(kafka.bootstrap, active, [a, b], "kview-test-2")
     try:
+
         async def both_assigned():
             await asyncio.gather(c1.getmany(timeout_ms=200), c2.getmany(timeout_ms=200))
             return await stable(service, active, 2)
@@ -230,20 +255,35 @@ async def test_consumer_protocol_group_matches_kafka_tool(kafka, client, service
     await create_topics(client, {topic: 3})
     await produce(kafka.bootstrap, topic, {0: 4, 1: 6, 2: 5})
     command = kafka.tool_command(
-        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic,
-        "--group", group, "--from-beginning", "--consumer-property", "group.protocol=consumer",
-        "--consumer-property", "auto.commit.interval.ms=500", "--consumer-property", "client.id=kview-848",
+        "kafka-console-consumer",
+        "--bootstrap-server",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--from-beginning",
+        "--consumer-property",
+        "group.protocol=consumer",
+        "--consumer-property",
+        "auto.commit.interval.ms=500",
+        "--consumer-property",
+        "client.id=kview-848",
     )
-    proc = await asyncio.to_thread(
-        subprocess.Popen, command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = await asyncio.to_thread(subprocess.Popen, command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+
         async def consumed_all():
             snap = await service.refresh(with_partitions=True)  # the list path (with ListGroups types)
             g = snap.group(group)
-            return g is not None and g.member_count == 1 and g.partition_count == 3 and g.total_lag == 0 and all(
-                r.committed is not None for r in g.partitions
-            ) and g
+            return (
+                g is not None
+                and g.member_count == 1
+                and g.partition_count == 3
+                and g.total_lag == 0
+                and all(r.committed is not None for r in g.partitions)
+                and g
+            )
 
         listed = await wait_for(consumed_all, timeout=90, interval=1.0, what="the console consumer to catch up")
         assert listed.group_type == "consumer" and listed.state == "Stable"
@@ -278,12 +318,15 @@ async def test_reset_preview_matches_dry_run_and_apply(kafka, client, service, u
     # Partition 2 lost its first 6 records to DeleteRecords: targets below clamp to 6.
     await client.admin.delete_records({TopicPartition(topic, 2): RecordsToDelete(6)})
 
-    when = datetime.fromtimestamp((base + 7_500) / 1000, tz=timezone.utc)
+    when = datetime.fromtimestamp((base + 7_500) / 1000, tz=UTC)
     tool_when = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+00:00"
     cases = {
         "earliest": (ResetSpec("earliest"), ["--all-topics", "--to-earliest"]),
         "latest": (ResetSpec("latest", topic=topic), ["--topic", topic, "--to-latest"]),
-        "offset": (ResetSpec("offset", 3, topic=topic, partitions=(0, 2)), ["--topic", f"{topic}:0,2", "--to-offset", "3"]),
+        "offset": (
+            ResetSpec("offset", 3, topic=topic, partitions=(0, 2)),
+            ["--topic", f"{topic}:0,2", "--to-offset", "3"],
+        ),
         "datetime": (ResetSpec("datetime", when, topic=topic), ["--topic", topic, "--to-datetime", tool_when]),
         "shift-back": (ResetSpec("shift", -4, topic=topic), ["--topic", topic, "--shift-by", "-4"]),
         "shift-far": (ResetSpec("shift", 100), ["--all-topics", "--shift-by", "100"]),
@@ -565,7 +608,7 @@ async def test_refresh_of_500_groups_over_2000_partitions_is_batched(kafka, clie
         await service.commit_offsets(group, {(topic, p): 0 for p in range(100)})
 
     for start in range(0, len(groups), 50):
-        await asyncio.gather(*(commit(i, g) for i, g in enumerate(groups[start:start + 50], start)))
+        await asyncio.gather(*(commit(i, g) for i, g in enumerate(groups[start : start + 50], start)))
     await produce(kafka.bootstrap, names[0], {p: 2 for p in range(100)})
 
     await service.refresh()  # the first pass also finds and caches the coordinators
@@ -593,10 +636,15 @@ async def test_refresh_of_500_groups_over_2000_partitions_is_batched(kafka, clie
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     asked = Counter(c for c in calls if c not in ("MetadataRequest", "DescribeQuorumRequest"))
-    expected = Counter({
-        "metadata": 1, "ListGroupsWithStateRequest": brokers, "DescribeGroupsBatchRequest": 1,
-        "OffsetFetchGroupsRequest": 1, "list_offsets": 2,  # low and high, one leader
-    })
+    expected = Counter(
+        {
+            "metadata": 1,
+            "ListGroupsWithStateRequest": brokers,
+            "DescribeGroupsBatchRequest": 1,
+            "OffsetFetchGroupsRequest": 1,
+            "list_offsets": 2,  # low and high, one leader
+        }
+    )
     if any(g.group_type == "consumer" for g in snapshot.groups):
         # KIP-848 groups left by other tests are described in one more request.
         expected["ConsumerGroupDescribeRequest"] = 1
@@ -614,9 +662,11 @@ async def test_refresh_of_500_groups_over_2000_partitions_is_batched(kafka, clie
     rows = [r for g in full.groups if g.name in set(groups) for r in g.partitions]
     assert len(rows) == 500 * 100
     assert len({(r.topic, r.partition) for r in rows}) == 2000
-    print(f"\nrefresh of 500 groups / 2000 partitions: wall {min(walls):.3f}s best "
-          f"({max(walls):.3f}s worst), client CPU {min(cpus):.3f}s best; "
-          f"with all 50,000 rows: wall {full_wall:.3f}s, CPU {full_cpu:.3f}s")
+    print(
+        f"\nrefresh of 500 groups / 2000 partitions: wall {min(walls):.3f}s best "
+        f"({max(walls):.3f}s worst), client CPU {min(cpus):.3f}s best; "
+        f"with all 50,000 rows: wall {full_wall:.3f}s, CPU {full_cpu:.3f}s"
+    )
     # Speed is measured and printed by bench/groups_lag.py, never asserted here:
     # this test checks the batching (request counts above) and the numbers.
     # Leave the session's cluster as small as it was: 2,000 partition logs

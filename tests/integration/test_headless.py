@@ -26,8 +26,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.structs import TopicPartition
 from kafka_tools import parse_api_versions_brokers, parse_get_offsets, parse_quorum_status, parse_topics_describe
 
-from kview.local.cluster import free_port
 from kview.headless.schema import SCHEMAS
+from kview.local.cluster import free_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -38,8 +38,14 @@ FIELD, LINE, NULL, HEADER = "<<F>>", "<<L>>", "<<NULL>>", "<<H>>"
 
 
 def kview(*args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kview.cli", *args], capture_output=True, text=True,
-                          input=input, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "kview.cli", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
 
 
 def validated(kind: str, text: str) -> dict:
@@ -92,30 +98,53 @@ def parse_group_describe(stdout: str) -> list[dict[str, str]]:
         if fields[:2] == ["GROUP", "TOPIC"]:
             header = fields
         elif header and len(fields) == len(header):
-            rows.append(dict(zip(header, fields)))
+            rows.append(dict(zip(header, fields, strict=False)))
     return rows
 
 
 async def console(kafka, topic: str, *position: str, max_messages: int) -> list[tuple]:
     """(partition, offset, headers text, key, value) as kafka-console-consumer prints them."""
     argv = kafka.tool_command(
-        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic, *position,
-        "--max-messages", str(max_messages), "--timeout-ms", "10000",
-        "--formatter-property", "print.key=true",
-        "--formatter-property", "print.offset=true",
-        "--formatter-property", "print.partition=true",
-        "--formatter-property", "print.headers=true",
-        "--formatter-property", f"key.separator={FIELD}",
-        "--formatter-property", f"line.separator={LINE}",
-        "--formatter-property", f"headers.separator={HEADER}",
-        "--formatter-property", f"null.literal={NULL}",
+        "kafka-console-consumer",
+        "--bootstrap-server",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        *position,
+        "--max-messages",
+        str(max_messages),
+        "--timeout-ms",
+        "10000",
+        "--formatter-property",
+        "print.key=true",
+        "--formatter-property",
+        "print.offset=true",
+        "--formatter-property",
+        "print.partition=true",
+        "--formatter-property",
+        "print.headers=true",
+        "--formatter-property",
+        f"key.separator={FIELD}",
+        "--formatter-property",
+        f"line.separator={LINE}",
+        "--formatter-property",
+        f"headers.separator={HEADER}",
+        "--formatter-property",
+        f"null.literal={NULL}",
     )
     result = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, timeout=120)
     rows = []
     for line in result.stdout.split(LINE)[:-1]:
         partition, offset, headers, key, value = line.split(FIELD, 4)
-        rows.append((int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")),
-                     headers, None if key == NULL else key, None if value == NULL else value))
+        rows.append(
+            (
+                int(partition.removeprefix("Partition:")),
+                int(offset.removeprefix("Offset:")),
+                headers,
+                None if key == NULL else key,
+                None if value == NULL else value,
+            )
+        )
     return rows
 
 
@@ -149,19 +178,25 @@ async def create_topic(admin, name: str, partitions: int, configs: dict[str, str
         await asyncio.sleep(0.2)
 
 
-async def produce(kafka, topic: str, per_partition: dict[int, int], *, timestamp_ms: int | None = None,
-                  headers: bool = False) -> None:
+async def produce(
+    kafka, topic: str, per_partition: dict[int, int], *, timestamp_ms: int | None = None, headers: bool = False
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, linger_ms=5)
     await producer.start()
     try:
         futures = []
         for partition, count in per_partition.items():
             for i in range(count):
-                futures.append(await producer.send(
-                    topic, f'{{"p":{partition},"i":{i}}}'.encode(), key=None if i % 4 == 3 else f"k{i}".encode(),
-                    partition=partition, timestamp_ms=timestamp_ms,
-                    headers=[("trace", f"t{i}".encode())] if headers and i % 2 else [],
-                ))
+                futures.append(
+                    await producer.send(
+                        topic,
+                        f'{{"p":{partition},"i":{i}}}'.encode(),
+                        key=None if i % 4 == 3 else f"k{i}".encode(),
+                        partition=partition,
+                        timestamp_ms=timestamp_ms,
+                        headers=[("trace", f"t{i}".encode())] if headers and i % 2 else [],
+                    )
+                )
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -235,8 +270,9 @@ async def test_topics_table_and_watch(kafka, admin, unique_name):
     assert lines[0].split()[:4] == ["TOPIC", "PARTITIONS", "RF", "MESSAGES"]
     assert lines[1].split()[:4] == [unique_name, "2", "1", "5"]
     # --watch prints one compact document per refresh; the second has a rate.
-    watched = await asyncio.to_thread(kview, "topics", unique_name, "--bootstrap", kafka.bootstrap,
-                                      "--json", "--watch", "0.5", "--count", "2")
+    watched = await asyncio.to_thread(
+        kview, "topics", unique_name, "--bootstrap", kafka.bootstrap, "--json", "--watch", "0.5", "--count", "2"
+    )
     assert watched.returncode == 0, watched.stderr
     docs = [validated("topics", line) for line in watched.stdout.splitlines()]
     assert len(docs) == 2 and docs[1]["taken_at"] > docs[0]["taken_at"]
@@ -251,8 +287,9 @@ async def test_group_matches_kafka_consumer_groups(kafka, admin, unique_name):
     await create_topic(admin, topic, 3)
     written = int(time.time() * 1000) - 90_000  # every record written "90 s ago"
     await produce(kafka, topic, {0: 10, 1: 6, 2: 8}, timestamp_ms=written)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap, group_id=group,
-                                client_id="kview-headless", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka.bootstrap, group_id=group, client_id="kview-headless", enable_auto_commit=False
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + 60
@@ -276,10 +313,21 @@ async def test_group_matches_kafka_consumer_groups(kafka, admin, unique_name):
 
     for row in doc["partitions"]:
         expected = tool_rows[(row["topic"], row["partition"])]
-        assert (dash(row["committed_offset"]), dash(row["log_end_offset"]), dash(row["lag"]),
-                dash(row["consumer_id"]), dash(row["host"]), dash(row["client_id"])) == (
-            expected["CURRENT-OFFSET"], expected["LOG-END-OFFSET"], expected["LAG"],
-            expected["CONSUMER-ID"], expected["HOST"], expected["CLIENT-ID"])
+        assert (
+            dash(row["committed_offset"]),
+            dash(row["log_end_offset"]),
+            dash(row["lag"]),
+            dash(row["consumer_id"]),
+            dash(row["host"]),
+            dash(row["client_id"]),
+        ) == (
+            expected["CURRENT-OFFSET"],
+            expected["LOG-END-OFFSET"],
+            expected["LAG"],
+            expected["CONSUMER-ID"],
+            expected["HOST"],
+            expected["CLIENT-ID"],
+        )
     assert doc["total_lag"] == sum(int(r["LAG"]) for r in tool_rows.values() if r["LAG"] != "-") == 6
     assert doc["member_count"] == 1 and doc["state"] == "Stable" and doc["snapshots"] == 1
     # Exact time lag: read from the record at the committed offset, written 90 s ago.
@@ -319,7 +367,8 @@ async def test_lag_exit_codes(kafka, admin, unique_name):
     doc = await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, code=1)
     assert doc["matched"] == 1 and doc["groups"][0]["total_lag"] == lag
     assert {(r["partition"], r["lag"]) for r in doc["groups"][0]["partitions"]} == {
-        (int(r["PARTITION"]), int(r["LAG"])) for r in rows if int(r["LAG"]) > 0}
+        (int(r["PARTITION"]), int(r["LAG"])) for r in rows if int(r["LAG"]) > 0
+    }
     # --min-lag above the lag: nothing matches, exit 0; at the lag: exit 1.
     above = await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--min-lag", str(lag + 1))
     assert above["matched"] == 0 and above["groups"] == []
@@ -331,8 +380,9 @@ async def test_lag_exit_codes(kafka, admin, unique_name):
     assert table.returncode == 1 and table.stdout.splitlines()[1].split()[:5] == [group, "EMPTY", "Empty", "0", "7"]
     # One snapshot cannot tell STOP; watching longer than the window can.
     await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--status", "STOP")
-    stopped = await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--status", "STOP",
-                                      "--window", "2", code=1)
+    stopped = await asyncio.to_thread(
+        kview_json, kafka, "lag", "--group", group, "--status", "STOP", "--window", "2", code=1
+    )
     assert stopped["groups"][0]["status"] == "STOP" and stopped["snapshots"] >= 3
     # --exact reads the records for the time lag; the match is unchanged.
     exact = await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--exact", code=1)
@@ -352,8 +402,11 @@ async def test_tail_matches_console_consumer(kafka, admin, unique_name):
     expected = await console(kafka, topic, "--from-beginning", max_messages=total)
     assert len(records) == len(expected) == total
     for partition in range(3):
-        ours = [(r["partition"], r["offset"], headers_text(r["headers"]), r["key"], r["value"])
-                for r in records if r["partition"] == partition]
+        ours = [
+            (r["partition"], r["offset"], headers_text(r["headers"]), r["key"], r["value"])
+            for r in records
+            if r["partition"] == partition
+        ]
         theirs = [row for row in expected if row[0] == partition]
         assert ours == theirs  # same records, same order per partition
 
@@ -361,7 +414,8 @@ async def test_tail_matches_console_consumer(kafka, admin, unique_name):
     some = await asyncio.to_thread(kview_lines, kafka, "tail", topic, "--partition", "2", "--from", "3", "-n", "3")
     theirs = await console(kafka, topic, "--partition", "2", "--offset", "3", max_messages=3)
     assert [(r["partition"], r["offset"], r["key"], r["value"]) for r in some] == [
-        (p, o, k, v) for p, o, _h, k, v in theirs] and len(some) == 3
+        (p, o, k, v) for p, o, _h, k, v in theirs
+    ] and len(some) == 3
 
     # The filter language of the tail pane: JSON predicates on the value.
     filtered = await asyncio.to_thread(kview_lines, kafka, "tail", topic, "--filter", ".i >= 5 and .p == 0")
@@ -371,8 +425,11 @@ async def test_tail_matches_console_consumer(kafka, admin, unique_name):
     lines = await asyncio.to_thread(kview, "tail", topic, "-p", "1", "--bootstrap", kafka.bootstrap)
     assert lines.returncode == 0
     assert [line.split()[:2] + line.split()[3:] for line in lines.stdout.splitlines()] == [
-        ["1", "0", "k0", '{"p":1,"i":0}'], ["1", "1", "k1", '{"p":1,"i":1}'],
-        ["1", "2", "k2", '{"p":1,"i":2}'], ["1", "3", "<null>", '{"p":1,"i":3}']]
+        ["1", "0", "k0", '{"p":1,"i":0}'],
+        ["1", "1", "k1", '{"p":1,"i":1}'],
+        ["1", "2", "k2", '{"p":1,"i":2}'],
+        ["1", "3", "<null>", '{"p":1,"i":3}'],
+    ]
 
 
 async def test_tail_single_partition_n_matches_max_messages(kafka, admin, unique_name):
@@ -388,9 +445,24 @@ async def test_tail_follow_prints_new_records(kafka, admin, unique_name):
     await create_topic(admin, unique_name, 1)
     await produce(kafka, unique_name, {0: 3})  # before the start: --follow starts after them
     process = await asyncio.to_thread(
-        subprocess.Popen, [sys.executable, "-m", "kview.cli", "tail", unique_name, "--follow", "-n", "2",
-                           "--json", "--bootstrap", kafka.bootstrap],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        subprocess.Popen,
+        [
+            sys.executable,
+            "-m",
+            "kview.cli",
+            "tail",
+            unique_name,
+            "--follow",
+            "-n",
+            "2",
+            "--json",
+            "--bootstrap",
+            kafka.bootstrap,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     try:
         # One record every half second until -n 2 ends it (however long it took to start).
@@ -436,11 +508,25 @@ async def test_produce_read_back_by_console_consumer(kafka, admin, unique_name):
     }
 
     # Console lines KEY<sep>VALUE, all to one partition; the table form prints one ack per line.
-    result = await asyncio.to_thread(kview, "produce", topic, "--format", "console", "--separator", ":",
-                                     "--partition", "0", "--bootstrap", kafka.bootstrap, input="k1:v:1\nk2:v2\n")
+    result = await asyncio.to_thread(
+        kview,
+        "produce",
+        topic,
+        "--format",
+        "console",
+        "--separator",
+        ":",
+        "--partition",
+        "0",
+        "--bootstrap",
+        kafka.bootstrap,
+        input="k1:v:1\nk2:v2\n",
+    )
     assert result.returncode == 0, result.stderr
     assert [line.split()[:6] for line in result.stdout.splitlines()] == [
-        ["line", "1", "partition", "0", "offset", "2"], ["line", "2", "partition", "0", "offset", "3"]]
+        ["line", "1", "partition", "0", "offset", "2"],
+        ["line", "2", "partition", "0", "offset", "3"],
+    ]
     back = await console(kafka, topic, "--partition", "0", "--offset", "2", max_messages=2)
     assert [(k, v) for _p, _o, _h, k, v in back] == [("k1", "v:1"), ("k2", "v2")]
 
@@ -449,13 +535,21 @@ async def test_produce_refusals(kafka, admin, unique_name):
     topic = unique_name
     await create_topic(admin, topic, 1)
     # Read-only: refused before anything is read or sent.
-    refused = await asyncio.to_thread(kview, "produce", topic, "--read-only", "--bootstrap", kafka.bootstrap,
-                                      input='{"value": "x"}\n')
+    refused = await asyncio.to_thread(
+        kview, "produce", topic, "--read-only", "--bootstrap", kafka.bootstrap, input='{"value": "x"}\n'
+    )
     assert refused.returncode == 1
     assert "read-only" in one_line_error(refused)
     # A bad line stops there: the lines before it are sent and acknowledged.
-    bad = await asyncio.to_thread(kview, "produce", topic, "--json", "--bootstrap", kafka.bootstrap,
-                                  input='{"value": "ok"}\n{"vaule": "typo"}\n{"value": "never"}\n')
+    bad = await asyncio.to_thread(
+        kview,
+        "produce",
+        topic,
+        "--json",
+        "--bootstrap",
+        kafka.bootstrap,
+        input='{"value": "ok"}\n{"vaule": "typo"}\n{"value": "never"}\n',
+    )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert "line 2" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert [validated("produce", line)["offset"] for line in bad.stdout.splitlines()] == [0]
@@ -498,9 +592,11 @@ def test_unreachable_bootstrap(tmp_path):
         assert f"127.0.0.1:{port}" in one_line_error(result)
         assert time.monotonic() - started < 60
     # Without Textual: the whole failing run never imports it.
-    code = ("import sys\nfrom kview import cli\n"
-            f"rc = cli.main(['brokers', '--bootstrap', '127.0.0.1:{port}'])\n"
-            "print(rc, 'textual' in sys.modules)\n")
+    code = (
+        "import sys\nfrom kview import cli\n"
+        f"rc = cli.main(['brokers', '--bootstrap', '127.0.0.1:{port}'])\n"
+        "print(rc, 'textual' in sys.modules)\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.stdout.split() == ["3", "False"]
 

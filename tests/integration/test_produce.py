@@ -15,7 +15,6 @@ import pytest
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.local.cluster import free_port
 from kview.core.errors import ClusterUnavailable, KafkaRequestError, ReadOnlyError
 from kview.core.importers import FileFormat, ImportFileError, ImportOptions
 from kview.core.produce import (
@@ -31,13 +30,13 @@ from kview.core.produce import (
 )
 from kview.core.readonly import WRITE_ACTIONS
 from kview.core.templates import TemplateError
+from kview.local.cluster import free_port
 
 # -- helpers: Kafka's own tools ---------------------------------------------------------
 
 
 def create_topic(kafka, name: str, partitions: int = 1, *configs: str, replication: int = 1) -> None:
-    args = ["--create", "--topic", name, "--partitions", str(partitions),
-            "--replication-factor", str(replication)]
+    args = ["--create", "--topic", name, "--partitions", str(partitions), "--replication-factor", str(replication)]
     for config in configs:
         args += ["--config", config]
     kafka.run_tool("kafka-topics", *args)
@@ -67,10 +66,22 @@ class Consumed:
 def consume(kafka, topic: str, count: int) -> list[Consumed]:
     """Every message of the topic, read by kafka-console-consumer from the beginning."""
     out = kafka.run_tool(
-        "kafka-console-consumer", "--topic", topic, "--from-beginning",
-        "--max-messages", str(count), "--timeout-ms", "30000",
-        "--property", "print.key=true", "--property", "print.headers=true",
-        "--property", "print.partition=true", "--property", "print.offset=true",
+        "kafka-console-consumer",
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        str(count),
+        "--timeout-ms",
+        "30000",
+        "--property",
+        "print.key=true",
+        "--property",
+        "print.headers=true",
+        "--property",
+        "print.partition=true",
+        "--property",
+        "print.offset=true",
         timeout=120,
     ).stdout
     found = []
@@ -78,8 +89,11 @@ def consume(kafka, topic: str, count: int) -> list[Consumed]:
         if not line.startswith("Partition:"):
             continue  # the tool's own notices (deprecations) share stdout
         partition, offset, headers, key, value = line.split("\t", 4)
-        found.append(Consumed(int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")),
-                              headers, key, value))
+        found.append(
+            Consumed(
+                int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")), headers, key, value
+            )
+        )
     assert len(found) == count, out
     return found
 
@@ -119,7 +133,7 @@ async def test_sent_messages_read_back_identically(kafka, service, unique_name):
     results = [await service.send(m) for m in messages]
     after = time.time() * 1000
 
-    for message, result in zip(messages, results):
+    for message, result in zip(messages, results, strict=True):
         assert result.topic == topic
         if message.partition is not None:
             assert result.partition == message.partition
@@ -128,7 +142,7 @@ async def test_sent_messages_read_back_identically(kafka, service, unique_name):
 
     consumed = {(c.partition, c.offset): c for c in consume(kafka, topic, len(messages))}
     assert set(consumed) == {(r.partition, r.offset) for r in results}
-    for message, result in zip(messages, results):
+    for message, result in zip(messages, results, strict=True):
         got = consumed[(result.partition, result.offset)]
         assert got.key == ("null" if message.key is None else message.key)
         assert got.value == ("null" if message.value is None else message.value)
@@ -202,8 +216,9 @@ async def test_settings_acks_idempotence_and_compression(kafka, service, unique_
     sent = []
     for compression in ("none", "gzip", "snappy", "lz4", "zstd"):
         settings = ProducerSettings(compression=compression, linger_ms=0, batch_size=1024)
-        result = await service.send(ComposedMessage(unique_name, compression, f"compressed with {compression}"),
-                                    settings)
+        result = await service.send(
+            ComposedMessage(unique_name, compression, f"compressed with {compression}"), settings
+        )
         sent.append((compression, result))
     one = await service.send(ComposedMessage(unique_name, "acks1", "v"), ProducerSettings(acks="1", idempotence=False))
     assert one.offset == 5
@@ -261,8 +276,14 @@ async def test_unreachable_broker_is_cluster_unavailable():
 async def test_templated_load_100k_full_speed_counts_match_watermarks(kafka, service, unique_name):
     create_topic(kafka, unique_name, 3)
     snapshots: list[LoadProgress] = []
-    spec = LoadSpec(unique_name, key="k-{{i}}", value='{"i": {{i}}, "id": "{{uuid}}", "at": "{{now}}"}',
-                    headers=(("src", "kview"), ("n", "{{i}}")), count=100_000, value_format=ValueFormat.JSON)
+    spec = LoadSpec(
+        unique_name,
+        key="k-{{i}}",
+        value='{"i": {{i}}, "id": "{{uuid}}", "at": "{{now}}"}',
+        headers=(("src", "kview"), ("n", "{{i}}")),
+        count=100_000,
+        value_format=ValueFormat.JSON,
+    )
     progress = await service.run_load(spec, on_progress=snapshots.append)
     assert progress.state is JobState.DONE, progress.error
     assert (progress.sent, progress.acked, progress.failed) == (100_000, 100_000, 0)
@@ -384,17 +405,22 @@ async def test_import_console_format_matches_topic_content(kafka, service, uniqu
     tab_file = tmp_path / "tab.txt"
     tab_file.write_text("k1\tv1\nk2\tvalue with: colon\nk3\t\n")
     colon_file = tmp_path / "colon.txt"
-    colon_file.write_text("user-1:{\"a\": \"b:c\"}\r\nNULL:keyless\nuser-2:NULL\n")
+    colon_file.write_text('user-1:{"a": "b:c"}\r\nNULL:keyless\nuser-2:NULL\n')
     first = await service.import_file(tab_file, unique_name, ImportOptions(format=FileFormat.CONSOLE))
     second = await service.import_file(
-        colon_file, unique_name,
+        colon_file,
+        unique_name,
         ImportOptions(format=FileFormat.CONSOLE, key_separator=":", null_marker="NULL"),
     )
     assert (first.acked, second.acked) == (3, 3)
     consumed = consume(kafka, unique_name, 6)
     assert [(c.key, c.value) for c in consumed] == [
-        ("k1", "v1"), ("k2", "value with: colon"), ("k3", ""),
-        ("user-1", '{"a": "b:c"}'), ("null", "keyless"), ("user-2", "null"),
+        ("k1", "v1"),
+        ("k2", "value with: colon"),
+        ("k3", ""),
+        ("user-1", '{"a": "b:c"}'),
+        ("null", "keyless"),
+        ("user-2", "null"),
     ]
     assert end_offsets(kafka, unique_name) == {0: 6}
 
@@ -402,7 +428,7 @@ async def test_import_console_format_matches_topic_content(kafka, service, uniqu
 async def test_bad_import_file_sends_nothing_and_names_the_lines(kafka, service, unique_name, tmp_path):
     create_topic(kafka, unique_name, 2)
     path = tmp_path / "bad.jsonl"
-    lines = ['{"key": "k%d", "value": "v"}' % n for n in range(1, 11)]
+    lines = [f'{{"key": "k{n}", "value": "v"}}' for n in range(1, 11)]
     lines[2] = '{"key": "k3", "value": }'
     lines[6] = '{"key": "k7"}'
     path.write_text("\n".join(lines) + "\n")
@@ -426,7 +452,11 @@ async def test_import_with_partition_override_and_rate(kafka, service, unique_na
     path.write_text("".join(f"key-{n}:value-{n}\n" for n in range(600)))
     started = time.monotonic()
     progress = await service.import_file(
-        path, unique_name, ImportOptions(format=FileFormat.CONSOLE, key_separator=":"), partition=2, rate=1000,
+        path,
+        unique_name,
+        ImportOptions(format=FileFormat.CONSOLE, key_separator=":"),
+        partition=2,
+        rate=1000,
     )
     assert progress.acked == 600 and progress.total == 600
     assert time.monotonic() - started >= 0.5
@@ -445,8 +475,9 @@ async def test_not_enough_replicas_in_words(kafka3, unique_name):
     try:
         await svc.send(ComposedMessage(topic, "k", "all replicas in sync"))
         metadata = await client.metadata([topic])
-        victim = next(r for r in metadata.topic(topic).partitions[0].replicas
-                      if r != metadata.topic(topic).partitions[0].leader)
+        victim = next(
+            r for r in metadata.topic(topic).partitions[0].replicas if r != metadata.topic(topic).partitions[0].leader
+        )
         kafka3.stop_broker(victim)
         try:
             deadline = time.monotonic() + 60
@@ -465,8 +496,9 @@ async def test_not_enough_replicas_in_words(kafka3, unique_name):
             assert "NotEnoughReplicas" in progress.error and "min.insync.replicas is 3" in progress.error
             assert progress.acked == 0 and progress.sent == progress.failed >= 10
             # acks=1 does not wait for the replicas: it goes through.
-            result = await svc.send(ComposedMessage(topic, "k", "acks=1"),
-                                    ProducerSettings(acks="1", idempotence=False))
+            result = await svc.send(
+                ComposedMessage(topic, "k", "acks=1"), ProducerSettings(acks="1", idempotence=False)
+            )
             assert result.offset is not None
         finally:
             kafka3.start_broker(victim)

@@ -15,13 +15,13 @@ from dataclasses import replace
 
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from kafka_tools import parse_get_offsets
+
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import Secret, load_config
-from kview.local.security import SecureDevCluster
 from kview.core.errors import ClusterUnavailable
 from kview.core.logs import setup_logging, stop_logging
+from kview.local.security import SecureDevCluster
 
 WRONG_PASSWORD = "wrong-pw-4e71b0c2"
 
@@ -37,8 +37,17 @@ def topics(secure):
     """Two topics made with Kafka's tool over the plain listener; the list
     kafka-topics prints is what every secured connection must show."""
     for name, partitions in (("secure-alpha", 2), ("secure-beta", 1)):
-        secure.cluster.run_tool("kafka-topics", "--create", "--if-not-exists", "--topic", name,
-                                "--partitions", str(partitions), "--replication-factor", "1")
+        secure.cluster.run_tool(
+            "kafka-topics",
+            "--create",
+            "--if-not-exists",
+            "--topic",
+            name,
+            "--partitions",
+            str(partitions),
+            "--replication-factor",
+            "1",
+        )
     listed = secure.cluster.run_tool("kafka-topics", "--list", "--exclude-internal").stdout.split()
     assert {"secure-alpha", "secure-beta"} <= set(listed)
     return set(listed)
@@ -55,8 +64,9 @@ async def _topic_names(profile) -> set[str]:
 
 
 def test_scram_users_are_what_kafka_describes(secure):
-    out = secure.cluster.run_tool("kafka-configs", "--describe", "--entity-type", "users",
-                                  "--entity-name", "alice").stdout
+    out = secure.cluster.run_tool(
+        "kafka-configs", "--describe", "--entity-type", "users", "--entity-name", "alice"
+    ).stdout
     assert "SCRAM-SHA-256=iterations=" in out and "SCRAM-SHA-512=iterations=" in out
 
 
@@ -188,9 +198,17 @@ def _failures(secure) -> dict[str, tuple[object, list[str]]]:
 
 
 FAILURES = [
-    "wrong-password-scram-sha-256", "wrong-password-scram-sha-512", "unknown-user", "wrong-password-plain",
-    "wrong-ca", "hostname-mismatch", "client-cert-missing", "mechanism-not-enabled",
-    "plain-on-scram-listener", "mechanism-unknown-to-aiokafka", "tls-client-on-plaintext-listener",
+    "wrong-password-scram-sha-256",
+    "wrong-password-scram-sha-512",
+    "unknown-user",
+    "wrong-password-plain",
+    "wrong-ca",
+    "hostname-mismatch",
+    "client-cert-missing",
+    "mechanism-not-enabled",
+    "plain-on-scram-listener",
+    "mechanism-unknown-to-aiokafka",
+    "tls-client-on-plaintext-listener",
     "plaintext-client-on-sasl-listener",
 ]
 
@@ -227,8 +245,12 @@ async def test_no_secret_in_logs_messages_or_reprs(secure, tmp_path, monkeypatch
     root = logging.getLogger()
     saved_level, saved_aiokafka = root.level, logging.getLogger("aiokafka").level
     log_path = setup_logging(debug=True)
-    secrets = [*secure.scram_users.values(), *secure.plain_users.values(),
-               secure.certs.client_key_password, WRONG_PASSWORD]
+    secrets = [
+        *secure.scram_users.values(),
+        *secure.plain_users.values(),
+        secure.certs.client_key_password,
+        WRONG_PASSWORD,
+    ]
     scenarios = [
         secure.profile("SCRAMTLS", mechanism="SCRAM-SHA-256"),
         secure.profile("SCRAMTLS", mechanism="SCRAM-SHA-512", password=WRONG_PASSWORD),

@@ -16,7 +16,7 @@ import hashlib
 import subprocess
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -40,28 +40,46 @@ BASE_TS = (int(time.time()) - 3600) * 1000  # an hour ago, whole seconds
 def console(kafka, topic: str, *position: str, max_messages: int, timeout_ms: int = 8000) -> list[tuple]:
     """Records kafka-console-consumer prints, as (partition, offset, headers, key, value)."""
     argv = kafka.tool_command(
-        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic, *position,
-        "--max-messages", str(max_messages), "--timeout-ms", str(timeout_ms),
-        "--formatter-property", "print.key=true",
-        "--formatter-property", "print.offset=true",
-        "--formatter-property", "print.partition=true",
-        "--formatter-property", "print.headers=true",
-        "--formatter-property", f"key.separator={FIELD.decode()}",
-        "--formatter-property", f"line.separator={LINE.decode()}",
-        "--formatter-property", f"headers.separator={HEADER.decode()}",
-        "--formatter-property", f"null.literal={NULL.decode()}",
+        "kafka-console-consumer",
+        "--bootstrap-server",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        *position,
+        "--max-messages",
+        str(max_messages),
+        "--timeout-ms",
+        str(timeout_ms),
+        "--formatter-property",
+        "print.key=true",
+        "--formatter-property",
+        "print.offset=true",
+        "--formatter-property",
+        "print.partition=true",
+        "--formatter-property",
+        "print.headers=true",
+        "--formatter-property",
+        f"key.separator={FIELD.decode()}",
+        "--formatter-property",
+        f"line.separator={LINE.decode()}",
+        "--formatter-property",
+        f"headers.separator={HEADER.decode()}",
+        "--formatter-property",
+        f"null.literal={NULL.decode()}",
     )
     out = subprocess.run(argv, capture_output=True, timeout=240).stdout
     rows = []
     for line in out.split(LINE)[:-1]:
         partition, offset, headers, key, value = line.split(FIELD, 4)
-        rows.append((
-            int(partition.removeprefix(b"Partition:")),
-            int(offset.removeprefix(b"Offset:")),
-            _console_headers(headers),
-            None if key == NULL else key,
-            None if value == NULL else value,
-        ))
+        rows.append(
+            (
+                int(partition.removeprefix(b"Partition:")),
+                int(offset.removeprefix(b"Offset:")),
+                _console_headers(headers),
+                None if key == NULL else key,
+                None if value == NULL else value,
+            )
+        )
     return sorted(rows)
 
 
@@ -122,8 +140,9 @@ async def read_tail(kafka, topic: str, start: StartPosition, expect: int, **opti
     tail = Tail(adhoc_profile(kafka.bootstrap), topic, start=start, poll_timeout_ms=100, **options)
     await tail.start()
     try:
-        await wait_for(lambda: tail.ring.seen >= expect, 90, f"{expect} records (have {tail.ring.seen}, "
-                                                            f"status {tail.status})")
+        await wait_for(
+            lambda: tail.ring.seen >= expect, 90, f"{expect} records (have {tail.ring.seen}, status {tail.status})"
+        )
         await asyncio.sleep(1.0)
     finally:
         await tail.stop()
@@ -181,8 +200,9 @@ def test_the_topic_has_every_kind_of_record(console_everything):
 
 async def test_earliest_matches_console_from_beginning(kafka, positions_topic, console_everything, tmp_path):
     batches = []
-    tail = await read_tail(kafka, positions_topic, StartPosition.earliest(), len(console_everything),
-                           on_batch=batches.append)
+    tail = await read_tail(
+        kafka, positions_topic, StartPosition.earliest(), len(console_everything), on_batch=batches.append
+    )
     records = tail.ring.range()
     assert as_rows(records) == console_everything
     low = get_offsets(kafka, positions_topic, -2)
@@ -210,10 +230,9 @@ async def test_offset_in_one_partition_matches_console(kafka, positions_topic):
 
 
 async def test_offsets_per_partition_match_console(kafka, positions_topic):
-    expected = (
-        console(kafka, positions_topic, "--partition", "0", "--offset", "3", max_messages=PER_PARTITION - 3)
-        + console(kafka, positions_topic, "--partition", "2", "--offset", "15", max_messages=PER_PARTITION - 15)
-    )
+    expected = console(
+        kafka, positions_topic, "--partition", "0", "--offset", "3", max_messages=PER_PARTITION - 3
+    ) + console(kafka, positions_topic, "--partition", "2", "--offset", "15", max_messages=PER_PARTITION - 15)
     end = get_offsets(kafka, positions_topic, -1)
     start = StartPosition.at_offset({0: 3, 2: 15})  # partition 1: not named, so from its end
     tail = await read_tail(kafka, positions_topic, start, len(expected))
@@ -224,9 +243,10 @@ async def test_offsets_per_partition_match_console(kafka, positions_topic):
 async def test_time_matches_get_offsets_and_console(kafka, positions_topic, console_everything):
     when = BASE_TS + 7500
     offsets = get_offsets(kafka, positions_topic, when)
-    expected = console(kafka, positions_topic, "--partition", "2", "--offset", str(offsets[2]),
-                       max_messages=PER_PARTITION - offsets[2])
-    moment = datetime.fromtimestamp(when / 1000, tz=timezone.utc)
+    expected = console(
+        kafka, positions_topic, "--partition", "2", "--offset", str(offsets[2]), max_messages=PER_PARTITION - offsets[2]
+    )
+    moment = datetime.fromtimestamp(when / 1000, tz=UTC)
     total = sum(PER_PARTITION - o for o in offsets.values())
     tail = await read_tail(kafka, positions_topic, StartPosition.at_time(moment), total)
     assert tail.start_offsets == offsets
@@ -306,8 +326,16 @@ async def test_every_compression_codec(kafka):
     create_topic(kafka, topic, len(codecs))
     sent = {}
     for p, codec in enumerate(codecs):
-        messages = [(p, f"{codec}-{i}".encode(), (f'{{"codec": "{codec}", "i": {i}}}' * 20).encode(),
-                     [("codec", codec.encode())], None) for i in range(30)]
+        messages = [
+            (
+                p,
+                f"{codec}-{i}".encode(),
+                (f'{{"codec": "{codec}", "i": {i}}}' * 20).encode(),
+                [("codec", codec.encode())],
+                None,
+            )
+            for i in range(30)
+        ]
         sent[p] = [(m[1], m[2]) for m in messages]
         await produce(kafka, topic, messages, compression_type=codec, linger_ms=50)
     expected = console(kafka, topic, "--from-beginning", max_messages=30 * len(codecs))
@@ -322,9 +350,12 @@ async def test_five_megabyte_value(kafka):
     topic = f"tail-big-{uuid.uuid4().hex[:6]}"
     create_topic(kafka, topic, 1)
     big = (b"0123456789abcdef" * (5 * 1024 * 1024 // 16))[: 5 * 1024 * 1024]
-    await produce(kafka, topic, [(0, b"small-1", b"before", [], None), (0, b"big", big, [], None),
-                                 (0, b"small-2", b"after", [], None)],
-                  max_request_size=16 * 1024 * 1024)
+    await produce(
+        kafka,
+        topic,
+        [(0, b"small-1", b"before", [], None), (0, b"big", big, [], None), (0, b"small-2", b"after", [], None)],
+        max_request_size=16 * 1024 * 1024,
+    )
     expected = console(kafka, topic, "--partition", "0", "--offset", "0", max_messages=3)
     tail = await read_tail(kafka, topic, StartPosition.earliest(), 3)
     records = tail.ring.range()
@@ -354,8 +385,14 @@ async def test_deleted_topic_is_a_status_and_a_recreated_one_is_tailed(kafka):
     create_topic(kafka, topic, 1)
     await produce(kafka, topic, [(0, None, f"before-{i}".encode(), [], None) for i in range(3)])
     states = []
-    tail = Tail(adhoc_profile(kafka.bootstrap), topic, start=StartPosition.earliest(), poll_timeout_ms=100,
-                health_interval=0.5, on_status=lambda s: states.append(s.state))
+    tail = Tail(
+        adhoc_profile(kafka.bootstrap),
+        topic,
+        start=StartPosition.earliest(),
+        poll_timeout_ms=100,
+        health_interval=0.5,
+        on_status=lambda s: states.append(s.state),
+    )
     await tail.start()
     try:
         await wait_for(lambda: tail.ring.seen == 3, 30, "first records")
@@ -368,8 +405,7 @@ async def test_deleted_topic_is_a_status_and_a_recreated_one_is_tailed(kafka):
 
         deadline = time.monotonic() + 60
         while True:  # deletion finishes in the background; retry until the name is free
-            result = kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1",
-                                    check=False)
+            result = kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1", check=False)
             if result.returncode == 0:
                 break
             assert time.monotonic() < deadline, result.stderr
@@ -391,8 +427,13 @@ async def test_run_in_the_callers_task_with_pause_and_resume(kafka):
     create_topic(kafka, topic, 1)
     await produce(kafka, topic, [(0, None, f"a-{i}".encode(), [], None) for i in range(5)])
     states = []
-    tail = Tail(adhoc_profile(kafka.bootstrap), topic, start=StartPosition.earliest(), poll_timeout_ms=100,
-                on_status=lambda s: states.append(s.state))
+    tail = Tail(
+        adhoc_profile(kafka.bootstrap),
+        topic,
+        start=StartPosition.earliest(),
+        poll_timeout_ms=100,
+        on_status=lambda s: states.append(s.state),
+    )
     worker = asyncio.create_task(tail.run())
     try:
         await wait_for(lambda: tail.ring.seen == 5, 30, "first records")
@@ -438,8 +479,9 @@ async def test_broker_gone_and_back(kafka):
     topic = f"tail-broker-{uuid.uuid4().hex[:6]}"
     create_topic(kafka, topic, 1)
     await produce(kafka, topic, [(0, None, b"one", [], None)])
-    tail = Tail(adhoc_profile(kafka.bootstrap), topic, start=StartPosition.earliest(), poll_timeout_ms=100,
-                health_interval=0.5)
+    tail = Tail(
+        adhoc_profile(kafka.bootstrap), topic, start=StartPosition.earliest(), poll_timeout_ms=100, health_interval=0.5
+    )
     await tail.start()
     try:
         await wait_for(lambda: tail.ring.seen == 1, 30, "first record")

@@ -15,8 +15,8 @@ import time
 
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from kafka_tools import parse_get_offsets, parse_topics_describe
+
 from kview.core.brokers import BrokerService
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import adhoc_profile
@@ -142,7 +142,9 @@ async def test_sizes_equal_kafka_log_dirs(kafka3, client3, replicated_topic):
     row = (await service.topics()).topic(replicated_topic)
     tool = parse_log_dirs(kafka3.run_tool("kafka-log-dirs", "--describe", "--topic-list", replicated_topic).stdout)
 
-    ours = {(broker, replicated_topic, p.partition): size for p in detail.partitions for broker, size in p.replica_sizes}
+    ours = {
+        (broker, replicated_topic, p.partition): size for p in detail.partitions for broker, size in p.replica_sizes
+    }
     assert ours == tool
     assert any(size > 0 for size in tool.values())
     # size = the leader's replica, replicated_size = every replica (see kview.core.topics).
@@ -240,11 +242,19 @@ async def test_offline_partitions_equal_kafka_while_their_only_broker_is_down(ka
     stopped = next(n for n in (1, 2, 3) if n != quorum.leader_id)
     other = next(n for n in (1, 2, 3) if n not in (stopped, quorum.leader_id))
     # Partitions 0 and 1 only on the broker that stops, partition 2 elsewhere.
-    await asyncio.to_thread(kafka3.run_tool, "kafka-topics", "--create", "--topic", unique_name,
-                            "--replica-assignment", f"{stopped},{stopped},{other}")
+    await asyncio.to_thread(
+        kafka3.run_tool,
+        "kafka-topics",
+        "--create",
+        "--topic",
+        unique_name,
+        "--replica-assignment",
+        f"{stopped},{stopped},{other}",
+    )
     deadline = time.monotonic() + 60
-    while not ((topic := (await client3.metadata()).topic(unique_name))
-               and topic.partition_count == 3 and topic.offline == 0):
+    while not (
+        (topic := (await client3.metadata()).topic(unique_name)) and topic.partition_count == 3 and topic.offline == 0
+    ):
         assert time.monotonic() < deadline, "the new topic never had leaders"
         await asyncio.sleep(0.2)
     assert {p.partition: p.replicas for p in topic.partitions} == {0: (stopped,), 1: (stopped,), 2: (other,)}
@@ -264,8 +274,11 @@ async def test_offline_partitions_equal_kafka_while_their_only_broker_is_down(ka
         # before and just after Kafka's tool ran.
         for _ in range(10):
             before = await client3.metadata()
-            tool = unavailable((await asyncio.to_thread(
-                kafka3.run_tool, "kafka-topics", "--describe", "--unavailable-partitions")).stdout)
+            tool = unavailable(
+                (
+                    await asyncio.to_thread(kafka3.run_tool, "kafka-topics", "--describe", "--unavailable-partitions")
+                ).stdout
+            )
             after = await client3.metadata()
             ours = {(p.topic, p.partition) for p in after.partitions if p.offline}
             if ours == {(p.topic, p.partition) for p in before.partitions if p.offline}:
@@ -289,8 +302,7 @@ async def test_offline_partitions_equal_kafka_while_their_only_broker_is_down(ka
         deadline = time.monotonic() + 120
         while True:
             metadata = await client3.metadata()
-            if (len(metadata.brokers) == 3 and metadata.offline_count == 0
-                    and metadata.under_replicated_count == 0):
+            if len(metadata.brokers) == 3 and metadata.offline_count == 0 and metadata.under_replicated_count == 0:
                 break
             assert time.monotonic() < deadline, "the cluster did not recover after the restart"
             await asyncio.sleep(1)
@@ -316,9 +328,11 @@ async def test_create_topic_then_kafka_describes_it(kafka, client1, unique_name)
     tool = parse_config_lines(
         kafka.run_tool("kafka-configs", "--describe", "--entity-type", "topics", "--entity-name", unique_name).stdout
     )
-    assert {c.name: c.value for c in detail.overrides} == {name: value for name, (value, _) in tool.items()} == {
-        "retention.ms": "3600000", "cleanup.policy": "compact"
-    }
+    assert (
+        {c.name: c.value for c in detail.overrides}
+        == {name: value for name, (value, _) in tool.items()}
+        == {"retention.ms": "3600000", "cleanup.policy": "compact"}
+    )
     for name, (_, synonyms) in tool.items():
         entry = detail.config(name)
         assert entry.source == synonyms[0][0] == "DYNAMIC_TOPIC_CONFIG" and entry.non_default
@@ -364,8 +378,17 @@ async def test_replication_factor_is_refused_before_sending_like_kafka_would(kaf
         await service.create_topic(unique_name, 1, 3)
     assert info.value.problems == {"replication_factor": "3 replicas need 3 brokers; the cluster has 1"}
     # Kafka's own tool, sending the same request, gets InvalidReplicationFactor.
-    tool = kafka.run_tool("kafka-topics", "--create", "--topic", unique_name,
-                          "--partitions", "1", "--replication-factor", "3", check=False)
+    tool = kafka.run_tool(
+        "kafka-topics",
+        "--create",
+        "--topic",
+        unique_name,
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "3",
+        check=False,
+    )
     assert tool.returncode != 0 and "InvalidReplicationFactor" in tool.stdout + tool.stderr
     # An invalid form sends nothing: the topic does not exist afterwards.
     with pytest.raises(TopicFormError):
@@ -378,7 +401,9 @@ async def test_add_partitions(kafka, client1, unique_name):
     await service.create_topic(unique_name, 2, 1)
     try:
         assert await service.add_partitions(unique_name, 5) == 5
-        header = parse_topic_header(kafka.run_tool("kafka-topics", "--describe", "--topic", unique_name).stdout, unique_name)
+        header = parse_topic_header(
+            kafka.run_tool("kafka-topics", "--describe", "--topic", unique_name).stdout, unique_name
+        )
         assert header["PartitionCount"] == "5"
         with pytest.raises(TopicFormError, match="only be increased: the topic has 5"):
             await service.add_partitions(unique_name, 3)
@@ -392,7 +417,9 @@ async def test_alter_configs_incrementally(kafka, client1, unique_name):
 
     def kafka_view() -> dict[str, str]:
         return parse_dynamic_configs(
-            kafka.run_tool("kafka-configs", "--describe", "--entity-type", "topics", "--entity-name", unique_name).stdout
+            kafka.run_tool(
+                "kafka-configs", "--describe", "--entity-type", "topics", "--entity-name", unique_name
+            ).stdout
         )
 
     try:

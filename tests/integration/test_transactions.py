@@ -30,8 +30,7 @@ pytestmark = pytest.mark.timeout(600)
 LINE = "<<L>>"
 
 
-async def send_txn(producer: AIOKafkaProducer, topic: str, partition: int, count: int, *,
-                   outcome: str) -> list[int]:
+async def send_txn(producer: AIOKafkaProducer, topic: str, partition: int, count: int, *, outcome: str) -> list[int]:
     """``count`` records in one transaction, then commit/abort/leave it open;
     the offsets the broker gave them."""
     await producer.begin_transaction()
@@ -47,12 +46,25 @@ async def send_txn(producer: AIOKafkaProducer, topic: str, partition: int, count
 async def console_offsets(kafka, topic: str, partition: int, isolation: str) -> list[int]:
     """Offsets kafka-console-consumer prints from the partition's start."""
     argv = kafka.tool_command(
-        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic,
-        "--partition", str(partition), "--offset", "earliest", "--isolation-level", isolation,
-        "--timeout-ms", "5000",
-        "--formatter-property", "print.offset=true",
-        "--formatter-property", "print.value=false",
-        "--formatter-property", f"line.separator={LINE}",
+        "kafka-console-consumer",
+        "--bootstrap-server",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        "--partition",
+        str(partition),
+        "--offset",
+        "earliest",
+        "--isolation-level",
+        isolation,
+        "--timeout-ms",
+        "5000",
+        "--formatter-property",
+        "print.offset=true",
+        "--formatter-property",
+        "print.value=false",
+        "--formatter-property",
+        f"line.separator={LINE}",
     )
     result = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, timeout=120)
     return [int(item.strip().removeprefix("Offset:")) for item in result.stdout.split(LINE)[:-1]]
@@ -136,8 +148,9 @@ async def test_readable_lag_matches_kafka_tools(kafka, txn_topic, unique_name):
         assert doc["readable"]["records"] == doc["readable_lag"] == total_records
 
         # kview lag judges the readable lag: behind (exit 1) only with records to read.
-        lag = await asyncio.to_thread(kview_json, kafka, "lag", "--group", name, "--exact",
-                                      code=1 if total_records else 0)
+        lag = await asyncio.to_thread(
+            kview_json, kafka, "lag", "--group", name, "--exact", code=1 if total_records else 0
+        )
         assert lag["matched"] == (1 if total_records else 0)
         # The groups list reads small gaps too: same split.
         listed = await asyncio.to_thread(kview_json, kafka, "groups", name)
@@ -166,16 +179,28 @@ async def test_every_reading_command_ends_within_its_bound(kafka, txn_topic, uni
     topic, layout = txn_topic
     group = f"{unique_name}-g"
     ends = await _get_offsets(kafka, topic)
-    await commit(kafka, group, {TopicPartition(topic, 0): ends[(topic, 0)] - 1,
-                                TopicPartition(topic, 1): layout["open"][0],
-                                TopicPartition(topic, 2): 2})
+    await commit(
+        kafka,
+        group,
+        {
+            TopicPartition(topic, 0): ends[(topic, 0)] - 1,
+            TopicPartition(topic, 1): layout["open"][0],
+            TopicPartition(topic, 2): 2,
+        },
+    )
     bound = refresh_bound(15_000) + 2 * STOP_TIMEOUT + 30
     idle = "5"
     tail_bound = float(idle) + 60
     runs = [
-        (["brokers"], bound), (["topics"], bound), (["topic", topic], bound), (["groups"], bound),
-        (["group", group], bound), (["group", group, "--json"], bound), (["lag"], bound),
-        (["lag", "--exact"], bound), (["lag", "--group", group, "--exact", "--json"], bound),
+        (["brokers"], bound),
+        (["topics"], bound),
+        (["topic", topic], bound),
+        (["groups"], bound),
+        (["group", group], bound),
+        (["group", group, "--json"], bound),
+        (["lag"], bound),
+        (["lag", "--exact"], bound),
+        (["lag", "--group", group, "--exact", "--json"], bound),
         (["tail", topic, "--idle-timeout", idle], tail_bound),
         (["tail", topic, "-p", "0", "--from", str(ends[(topic, 0)] - 1), "--idle-timeout", idle], tail_bound),
         (["tail", topic, "-p", "1", "--idle-timeout", idle, "--json"], tail_bound),
@@ -185,8 +210,13 @@ async def test_every_reading_command_ends_within_its_bound(kafka, txn_topic, uni
     for argv, limit in runs:
         try:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "kview.cli", *argv, "--bootstrap", kafka.bootstrap],
-                capture_output=True, text=True, timeout=limit, stdin=subprocess.DEVNULL)
+                subprocess.run,
+                [sys.executable, "-m", "kview.cli", *argv, "--bootstrap", kafka.bootstrap],
+                capture_output=True,
+                text=True,
+                timeout=limit,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
             pytest.fail(f"kview {' '.join(argv)} still running after {limit:g} s")
         assert result.returncode in (0, 1), (argv, result.stderr)

@@ -49,21 +49,28 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict[str, str], Path]:
         else:
             shutil.copy2(REPO / name, source / name)
     # Nothing of the checkout or of this test's environment may leak in.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KVIEW_", "XDG_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KVIEW_", "XDG_"))}
     env["XDG_CONFIG_HOME"] = str(root / "config")  # no user themes
     env["KVIEW_STATE_DIR"] = str(root / "state")
     env["KVIEW_CONFIG"] = str(root / "config" / "none.yaml")
     dist = root / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
-        cwd=root, env=env, timeout=BUILD_TIMEOUT)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
+        cwd=root,
+        env=env,
+        timeout=BUILD_TIMEOUT,
+    )
     (wheel,) = dist.glob("kview-*.whl")
     target = root / "venv"
     venv.create(target, with_pip=True)
     bin_dir = target / "bin"
     # With its dependencies, from the package index (pip's cache makes a second run quick).
-    run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
-        cwd=root, env=env, timeout=INSTALL_TIMEOUT)
+    run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        cwd=root,
+        env=env,
+        timeout=INSTALL_TIMEOUT,
+    )
     outside = root / "elsewhere"
     outside.mkdir()
     return bin_dir, outside, env, wheel

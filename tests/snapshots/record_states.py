@@ -32,12 +32,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.local.cluster import DevCluster
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.lag import LagTracker
 from kview.core.produce import ComposedMessage, ValueFormat
 from kview.core.services import ClusterServices
 from kview.core.tail import StartPosition
+from kview.local.cluster import DevCluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snapshot_recording import RECORDINGS, save  # noqa: E402
@@ -46,8 +46,7 @@ TOPICS = {
     # name: (partitions, replication factor, configs)
     "orders": (6, 3, {"retention.ms": "604800000", "min.insync.replicas": "2"}),
     "payments": (3, 2, {}),
-    "customers": (3, 3, {"cleanup.policy": "compact", "segment.ms": "60000",
-                         "min.cleanable.dirty.ratio": "0.01"}),
+    "customers": (3, 3, {"cleanup.policy": "compact", "segment.ms": "60000", "min.cleanable.dirty.ratio": "0.01"}),
     "sensor-frames": (2, 2, {"compression.type": "zstd"}),
     "legacy-events": (3, 1, {}),
 }
@@ -101,23 +100,33 @@ class Traffic:
         customer = f"c-{rnd.randint(1, 40):04d}"
         roll = n % 20
         if roll < 11:
-            order = {"order_id": f"o-{n:06d}", "customer": customer,
-                     "status": rnd.choice(["NEW", "PAID", "SHIPPED", "FAILED"]),
-                     "amount": round(rnd.uniform(1, 500), 2), "items": rnd.randint(1, 5)}
+            order = {
+                "order_id": f"o-{n:06d}",
+                "customer": customer,
+                "status": rnd.choice(["NEW", "PAID", "SHIPPED", "FAILED"]),
+                "amount": round(rnd.uniform(1, 500), 2),
+                "items": rnd.randint(1, 5),
+            }
             headers = [("source", b"checkout"), ("schema", b"order.v1"), ("trace", rnd.randbytes(4))]
             await self.producer.send("orders", json.dumps(order).encode(), key=customer.encode(), headers=headers)
         elif roll < 16:
-            payment = {"payment_id": f"p-{n:06d}", "customer": customer,
-                       "amount": round(rnd.uniform(1, 500), 2), "method": rnd.choice(["card", "iban"])}
+            payment = {
+                "payment_id": f"p-{n:06d}",
+                "customer": customer,
+                "amount": round(rnd.uniform(1, 500), 2),
+                "method": rnd.choice(["card", "iban"]),
+            }
             await self.producer.send("payments", json.dumps(payment).encode(), key=customer.encode())
         elif roll < 18:
             tombstone = roll == 17 and n % 3 == 0
             profile = {"customer": customer, "tier": rnd.choice(["free", "pro", "enterprise"])}
-            await self.producer.send("customers", None if tombstone else json.dumps(profile).encode(),
-                                     key=customer.encode())
+            await self.producer.send(
+                "customers", None if tombstone else json.dumps(profile).encode(), key=customer.encode()
+            )
         elif roll == 18:
-            await self.producer.send("sensor-frames", rnd.randbytes(rnd.randint(24, 96)),
-                                     key=f"sensor-{n % 7}".encode())
+            await self.producer.send(
+                "sensor-frames", rnd.randbytes(rnd.randint(24, 96)), key=f"sensor-{n % 7}".encode()
+            )
         else:
             await self.producer.send("legacy-events", f"event {n} at {time.time():.0f}".encode())
 
@@ -140,11 +149,22 @@ class Traffic:
             next_at += 1.0 / RATE
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    async def _consume(self, group: str, topics: list[str], per_second: int | None,
-                       stop_after: float | None = None, commit_for: float | None = None) -> None:
-        consumer = AIOKafkaConsumer(*topics, bootstrap_servers=self.bootstrap, group_id=group,
-                                    auto_offset_reset="earliest", enable_auto_commit=False,
-                                    client_id=f"{group}-worker")
+    async def _consume(
+        self,
+        group: str,
+        topics: list[str],
+        per_second: int | None,
+        stop_after: float | None = None,
+        commit_for: float | None = None,
+    ) -> None:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            client_id=f"{group}-worker",
+        )
         await consumer.start()
         started = time.monotonic()
         try:
@@ -182,8 +202,7 @@ async def record_tail(services: ClusterServices, topic: str) -> dict:
     finally:
         await tail.stop()
     log(f"tail {topic}: {len(records)} records")
-    return {"records": records, "msgs_per_s": round(stats.msgs_per_s, 1),
-            "bytes_per_s": round(stats.bytes_per_s, 1)}
+    return {"records": records, "msgs_per_s": round(stats.msgs_per_s, 1), "bytes_per_s": round(stats.bytes_per_s, 1)}
 
 
 async def record(cluster: DevCluster) -> dict:
@@ -237,23 +256,33 @@ async def record(cluster: DevCluster) -> dict:
             "groups": groups_snapshot,
             "with_partitions": await groups.refresh(with_partitions=True),
             "details": {name: await groups.describe_group(name) for name in GROUPS},
-            "reset_previews": {name: [{"spec": ResetSpec("earliest"),
-                                       "rows": await groups.preview_reset(name, ResetSpec("earliest"))}]
-                               for name in GROUPS},
+            "reset_previews": {
+                name: [{"spec": ResetSpec("earliest"), "rows": await groups.preview_reset(name, ResetSpec("earliest"))}]
+                for name in GROUPS
+            },
         }
         traffic.flowing.set()
         brokers = services.brokers
         brokers_snapshot = await brokers.brokers()
         parts["brokers"] = {
             "brokers": brokers_snapshot,
-            "configs": {str(b.node_id): await brokers.broker_configs(b.node_id)
-                        for b in brokers_snapshot.brokers if b.online},
+            "configs": {
+                str(b.node_id): await brokers.broker_configs(b.node_id) for b in brokers_snapshot.brokers if b.online
+            },
         }
         parts["tail"] = {name: await record_tail(services, name) for name in TAIL_TOPICS}
         producer = services.new_producer()
         try:
-            await producer.send(ComposedMessage("orders", "c-0042", '{"order_id": "o-manual", "status": "PAID"}',
-                                                (("source", "kview"),), None, ValueFormat.JSON))
+            await producer.send(
+                ComposedMessage(
+                    "orders",
+                    "c-0042",
+                    '{"order_id": "o-manual", "status": "PAID"}',
+                    (("source", "kview"),),
+                    None,
+                    ValueFormat.JSON,
+                )
+            )
             await producer.send(ComposedMessage("customers", "c-0007", None))
             await producer.send(ComposedMessage("payments", None, "retry 17", partition=1))
             parts["producer"] = {"history": list(producer.history.entries)}

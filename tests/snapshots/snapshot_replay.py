@@ -47,8 +47,9 @@ class ReplayClient:
     """Stands in for ClusterClient: metadata and watermarks of the recorded
     snapshot; the protocol primitives are not recorded."""
 
-    def __init__(self, profile: ClusterProfile, recording: Mapping[str, Any],
-                 gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, profile: ClusterProfile, recording: Mapping[str, Any], gate: asyncio.Event | None = None
+    ) -> None:
         self.profile = profile
         self.recording = recording
         self.gate = gate
@@ -87,8 +88,9 @@ class ReplayClient:
 
     async def watermarks(self, partitions: Iterable[PartitionInfo]) -> dict[tuple[str, int], Watermarks]:
         marks = self.recorded_snapshot.watermarks
-        return {(p.topic, p.partition): marks[(p.topic, p.partition)]
-                for p in partitions if (p.topic, p.partition) in marks}
+        return {
+            (p.topic, p.partition): marks[(p.topic, p.partition)] for p in partitions if (p.topic, p.partition) in marks
+        }
 
     def refuse(self, action: str, *args: Any) -> NoReturn:
         """Note a write and refuse it."""
@@ -238,15 +240,17 @@ class ReplayTail(Tail):
     matching the partitions and the start position in the ring as one batch
     (no consumer, no task); the rates are the recorded ones."""
 
-    def __init__(self, profile: ClusterProfile, topic: str, recorded: Mapping[str, Any] | None,
-                 **kwargs: Any) -> None:
+    def __init__(self, profile: ClusterProfile, topic: str, recorded: Mapping[str, Any] | None, **kwargs: Any) -> None:
         super().__init__(profile, topic, **kwargs)
         self.recorded = recorded
 
     def _chosen(self, start: StartPosition) -> list[Any]:
         assert self.recorded is not None
-        records = [r for r in self.recorded["records"]
-                   if self.wanted_partitions is None or r.partition in self.wanted_partitions]
+        records = [
+            r
+            for r in self.recorded["records"]
+            if self.wanted_partitions is None or r.partition in self.wanted_partitions
+        ]
         if start.mode == "latest":
             return []
         if start.mode == "last":
@@ -256,7 +260,7 @@ class ReplayTail(Tail):
             for r in records:
                 by_partition.setdefault(r.partition, []).append(r)
             for rows in by_partition.values():
-                keep.update((r.partition, r.offset) for r in rows[-(start.count or 0):] if start.count)
+                keep.update((r.partition, r.offset) for r in rows[-(start.count or 0) :] if start.count)
             return [r for r in records if (r.partition, r.offset) in keep]
         if start.mode == "offset":
             wanted = dict(start.offsets)
@@ -270,8 +274,13 @@ class ReplayTail(Tail):
             await self._set_status(TOPIC_MISSING, f"topic '{self.topic}' is not in the recording")
             return {}
         records = self._chosen(start)
-        partitions = sorted({r.partition for r in self.recorded["records"]
-                             if self.wanted_partitions is None or r.partition in self.wanted_partitions})
+        partitions = sorted(
+            {
+                r.partition
+                for r in self.recorded["records"]
+                if self.wanted_partitions is None or r.partition in self.wanted_partitions
+            }
+        )
         self._assigned = tuple(TopicPartition(self.topic, p) for p in partitions)
         starts = {p: min((r.offset for r in records if r.partition == p), default=0) for p in partitions}
         self.start_offsets = dict(starts)
@@ -335,14 +344,29 @@ class ReplayServices(ClusterServices):
 
 def replay_profile(recording: Mapping[str, Any], *, read_only: bool = False) -> ClusterProfile:
     # A long refresh interval: every refresh would draw the same recording.
-    return ClusterProfile(name="demo", bootstrap=tuple(recording["cluster"]["bootstrap"].split(",")),
-                          read_only=read_only, refresh_interval=3600.0)
+    return ClusterProfile(
+        name="demo",
+        bootstrap=tuple(recording["cluster"]["bootstrap"].split(",")),
+        read_only=read_only,
+        refresh_interval=3600.0,
+    )
 
 
-def replay_app(recording: Mapping[str, Any], *, theme: str = "kview-dark", read_only: bool = False,
-               gate: asyncio.Event | None = None, **kwargs: Any) -> KViewApp:
+def replay_app(
+    recording: Mapping[str, Any],
+    *,
+    theme: str = "kview-dark",
+    read_only: bool = False,
+    gate: asyncio.Event | None = None,
+    **kwargs: Any,
+) -> KViewApp:
     """The real app on the recorded cluster (connected once ``gate`` is set, if given)."""
     profile = replay_profile(recording, read_only=read_only)
     config = Config(clusters={profile.name: profile}, default_cluster=profile.name, theme=theme)
-    return make_app(config, profile, backend_factory=lambda p: ReplayClient(p, recording, gate),
-                    services_factory=ReplayServices, **kwargs)
+    return make_app(
+        config,
+        profile,
+        backend_factory=lambda p: ReplayClient(p, recording, gate),
+        services_factory=ReplayServices,
+        **kwargs,
+    )

@@ -28,10 +28,9 @@ from pathlib import Path
 import pytest
 import time_machine
 from rich.console import Console
-from textual.widgets import Static
-
 from snapshot_recording import load
 from snapshot_replay import replay_app
+from textual.widgets import Static
 
 from kview.core.produce import ComposedMessage, ValueFormat
 
@@ -60,8 +59,16 @@ def screen_text(app) -> str:
     """What the terminal shows, as lines of text (as export_screenshot
     renders it, without the SVG)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
 
@@ -86,8 +93,7 @@ async def wait_until(pilot, ready: Callable[[str], bool], what: str, timeout: fl
 
 async def wait_for_text(pilot, *texts: str, timeout: float = WAIT) -> None:
     """Until every one of ``texts`` is on screen."""
-    await wait_until(pilot, lambda shown: all(t in shown for t in texts),
-                     f"{list(texts)} on screen", timeout)
+    await wait_until(pilot, lambda shown: all(t in shown for t in texts), f"{list(texts)} on screen", timeout)
 
 
 async def cluster_shown(pilot) -> None:
@@ -99,8 +105,12 @@ async def cluster_shown(pilot) -> None:
 
     def ready(shown: str) -> bool:
         snapshot = app.snapshot
-        return (snapshot is not None and "● connected" in shown and "updated" in shown
-                and str(brokers.content) == f"Brokers\n{len(snapshot.metadata.brokers)}")
+        return (
+            snapshot is not None
+            and "● connected" in shown
+            and "updated" in shown
+            and str(brokers.content) == f"Brokers\n{len(snapshot.metadata.brokers)}"
+        )
 
     await wait_until(pilot, ready, "connected, the overview drawn from the recording")
 
@@ -187,10 +197,16 @@ async def producer(pilot) -> None:
     await keys(pilot, "6")
     await wait_for_text(pilot, "ctrl+s: send")
     pane = pilot.app.active_pane()
-    pane.load_message(ComposedMessage(
-        "orders", "c-0042", '{\n  "order_id": "o-000042",\n  "status": "PAID",\n  "amount": 99.5\n}',
-        (("source", "kview"), ("schema", "order.v1")), None, ValueFormat.JSON,
-    ))
+    pane.load_message(
+        ComposedMessage(
+            "orders",
+            "c-0042",
+            '{\n  "order_id": "o-000042",\n  "status": "PAID",\n  "amount": 99.5\n}',
+            (("source", "kview"), ("schema", "order.v1")),
+            None,
+            ValueFormat.JSON,
+        )
+    )
     await wait_for_text(pilot, "valid JSON", "6 partition(s)")
 
 

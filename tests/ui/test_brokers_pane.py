@@ -12,6 +12,7 @@ from collections import Counter
 from kafka_tools import parse_api_versions_brokers, parse_quorum_status, parse_topics_describe
 from screen_text import screen_text, wait_for
 from test_topics_pane import make_test_app, screen_lines
+
 from kview.ui.panes.brokers import BrokersPane
 
 
@@ -38,8 +39,9 @@ def broker_configs_by_source(output: str) -> tuple[dict[str, str], dict[str, str
 
 def row_of(app, name: str) -> str:
     """The table row (inside a border) where ``name`` is a whole cell."""
-    return next((line for line in screen_lines(app)
-                 if line.startswith("│") and re.search(rf"\s{re.escape(name)}\s", line)), "")
+    return next(
+        (line for line in screen_lines(app) if line.startswith("│") and re.search(rf"\s{re.escape(name)}\s", line)), ""
+    )
 
 
 async def test_brokers_pane_matches_kafka_tools_at_80x24(kafka):
@@ -52,14 +54,15 @@ async def test_brokers_pane_matches_kafka_tools_at_80x24(kafka):
         tool_brokers = parse_api_versions_brokers(kafka.run_tool("kafka-broker-api-versions").stdout)
         status = parse_quorum_status(kafka.run_tool("kafka-metadata-quorum", "describe", "--status").stdout)
         replication = parse_quorum_replication(
-            kafka.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout)
+            kafka.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout
+        )
         described = parse_topics_describe(kafka.run_tool("kafka-topics", "--describe").stdout)
         pane.poll_now()
         taken = pane.brokers_snapshot.taken_at
         await wait_for(pilot, lambda: pane.brokers_snapshot.taken_at > taken, what="a refresh after the tools")
 
         # The broker: id and host:port as the tool lists them, controller marked.
-        (broker_id, (address, _rack)), = tool_brokers.items()
+        ((broker_id, (address, _rack)),) = tool_brokers.items()
         row = next((line for line in screen_lines(app) if line.startswith("│") and address in line), "")
         assert re.match(rf"^│\s+{broker_id}\s+{re.escape(address)}\s+●\s+online\s", row), row
         # Leader and replica counts as kafka-topics --describe counts them.
@@ -76,8 +79,9 @@ async def test_brokers_pane_matches_kafka_tools_at_80x24(kafka):
         observers = {o["id"] for o in json.loads(status["CurrentObservers"])}
         assert f"{len(voters)} voter(s), {len(observers)} observer(s)" in text
         for node, tool_row in replication.items():
-            quorum_row = next(line for line in screen_lines(app)
-                              if re.match(rf"^│\s+{node}\s+{tool_row['Status']}\s", line))
+            quorum_row = next(
+                line for line in screen_lines(app) if re.match(rf"^│\s+{node}\s+{tool_row['Status']}\s", line)
+            )
             # The metadata log keeps growing: ours was read after the tool's.
             _, _, _, leo, lag, *_ = quorum_row.split()
             assert int(leo) >= int(tool_row["LogEndOffset"])
@@ -89,8 +93,9 @@ async def test_brokers_pane_matches_kafka_tools_at_80x24(kafka):
 
 
 async def test_broker_configs_mark_what_is_set(kafka):
-    tool, defaults = broker_configs_by_source(kafka.run_tool(
-        "kafka-configs", "--describe", "--all", "--entity-type", "brokers", "--entity-name", "1").stdout)
+    tool, defaults = broker_configs_by_source(
+        kafka.run_tool("kafka-configs", "--describe", "--all", "--entity-type", "brokers", "--entity-name", "1").stdout
+    )
     assert "log.dirs" in tool
     default_name = "num.replica.fetchers" if "num.replica.fetchers" in defaults else min(defaults)
     app = make_test_app(kafka)
@@ -115,8 +120,9 @@ async def test_broker_configs_mark_what_is_set(kafka):
 
 
 async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
-    kafka3.run_tool("kafka-topics", "--create", "--topic", unique_name, "--partitions", "3",
-                    "--replication-factor", "3")
+    kafka3.run_tool(
+        "kafka-topics", "--create", "--topic", unique_name, "--partitions", "3", "--replication-factor", "3"
+    )
     app = make_test_app(kafka3)
     async with app.run_test(notifications=True, size=(120, 34)) as pilot:
         await pilot.press("3")
@@ -125,7 +131,8 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
         tool_brokers = parse_api_versions_brokers(kafka3.run_tool("kafka-broker-api-versions").stdout)
         status = parse_quorum_status(kafka3.run_tool("kafka-metadata-quorum", "describe", "--status").stdout)
         replication = parse_quorum_replication(
-            kafka3.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout)
+            kafka3.run_tool("kafka-metadata-quorum", "describe", "--replication").stdout
+        )
         taken = pane.brokers_snapshot.taken_at
         pane.poll_now()
         await wait_for(pilot, lambda: pane.brokers_snapshot.taken_at > taken, what="a refresh after the tools")
@@ -138,25 +145,29 @@ async def test_three_brokers_quorum_and_a_stopped_broker(kafka3, unique_name):
         for node, (address, rack) in tool_brokers.items():
             row = next(line for line in screen_lines(app) if line.startswith("│") and address in line)
             mark = "●" if node == leader else ""
-            assert re.match(rf"^│\s+{node}\s+{re.escape(address)}\s+{re.escape(rack)}\s+{mark}\s*online\s",
-                            row), row
+            assert re.match(rf"^│\s+{node}\s+{re.escape(address)}\s+{re.escape(rack)}\s+{mark}\s*online\s", row), row
         assert f"leader {leader} · epoch {status['LeaderEpoch']}" in screen_text(app, flat=True)
         assert set(replication) == {1, 2, 3}
         for node, tool_row in replication.items():
-            quorum_row = next(line for line in screen_lines(app)
-                              if re.match(rf"^│\s+{node}\s+{tool_row['Status']}\s+\d+\s", line))
+            quorum_row = next(
+                line for line in screen_lines(app) if re.match(rf"^│\s+{node}\s+{tool_row['Status']}\s+\d+\s", line)
+            )
             assert int(quorum_row.split()[3]) >= int(tool_row["LogEndOffset"])
 
         # A stopped broker stays in the table, marked offline.
         stopped = next(n for n in (1, 2, 3) if n != leader)
         kafka3.stop_broker(stopped)
         try:
-            await wait_for(pilot, lambda: any(re.match(rf"^│\s+{stopped}\s.*\soffline\s", line)
-                                              for line in screen_lines(app)),
-                           timeout=60, what="the stopped broker marked offline")
+            await wait_for(
+                pilot,
+                lambda: any(re.match(rf"^│\s+{stopped}\s.*\soffline\s", line) for line in screen_lines(app)),
+                timeout=60,
+                what="the stopped broker marked offline",
+            )
             assert pane.brokers_snapshot.broker(stopped).replicas >= 3
             # ... and the status line says so first.
-            assert any(line.strip().startswith(f"3 broker(s), 1 offline ({stopped}) · ")
-                       for line in screen_lines(app)), screen_text(app, flat=True)
+            assert any(
+                line.strip().startswith(f"3 broker(s), 1 offline ({stopped}) · ") for line in screen_lines(app)
+            ), screen_text(app, flat=True)
         finally:
             kafka3.start_broker(stopped)

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from screen_text import screen_rows, screen_text, wait_for
 from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Static
@@ -26,11 +27,11 @@ from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, adhoc_profile
 from kview.ui.screens.help import HelpScreen
 from kview.ui.screens.jump import JumpScreen
-from screen_text import screen_rows, screen_text, wait_for
 
 WIDTH, HEIGHT = 80, 24
 
 # -- what the terminal shows ---------------------------------------------------------------
+
 
 def _squeeze(text: str) -> str:
     # Spaces, borders, block characters and a Select's arrow go: a text
@@ -84,8 +85,7 @@ def cut_off(app) -> list[str]:
             if box.width > 0 and box.height > 0:
                 needed = widget.get_content_height(widget.container_size, app.size, box.width)
                 if needed > box.height:
-                    problems.append(f"{name} needs {needed} rows, has {box.height}: "
-                                    f"{str(widget.render())[:60]!r}")
+                    problems.append(f"{name} needs {needed} rows, has {box.height}: {str(widget.render())[:60]!r}")
     return problems
 
 
@@ -104,8 +104,7 @@ async def expect(pilot, screen_type, *texts: str, what: str) -> None:
     try:
         await wait_for(pilot, ready, what=what)
     except AssertionError as exc:
-        raise AssertionError(f"{what}: missing {missing(app, *texts)} on {type(app.screen).__name__}\n"
-                             f"{exc}") from None
+        raise AssertionError(f"{what}: missing {missing(app, *texts)} on {type(app.screen).__name__}\n{exc}") from None
     await pilot.pause(0.2)
     problems = cut_off(app)
     assert not problems, f"{what} at {WIDTH}x{HEIGHT}:\n" + "\n".join(problems) + "\n" + screen_text(app)
@@ -145,8 +144,9 @@ async def make_data(kafka, topic: str, group: str) -> dict[int, int]:
     try:
         for partition, count in counts.items():
             for i in range(count):
-                await producer.send(topic, f'{{"n": {i}, "p": {partition}}}'.encode(),
-                                    key=f"k{i}".encode(), partition=partition)
+                await producer.send(
+                    topic, f'{{"n": {i}, "p": {partition}}}'.encode(), key=f"k{i}".encode(), partition=partition
+                )
         await producer.flush()
     finally:
         await producer.stop()
@@ -165,8 +165,11 @@ async def assert_untouched(kafka, topic: str, group: str, counts: dict[int, int]
     group its offsets, as Kafka's own tools report them."""
     from kafka_tools import parse_get_offsets, parse_topics_describe
 
-    partitions = {p for (t, p) in parse_topics_describe(await tool(kafka, "kafka-topics", "--describe",
-                                                                  "--topic", topic)) if t == topic}
+    partitions = {
+        p
+        for (t, p) in parse_topics_describe(await tool(kafka, "kafka-topics", "--describe", "--topic", topic))
+        if t == topic
+    }
     assert partitions == set(counts)
     earliest = parse_get_offsets(await tool(kafka, "kafka-get-offsets", "--topic", topic, "--time", "-2"))
     latest = parse_get_offsets(await tool(kafka, "kafka-get-offsets", "--topic", topic, "--time", "-1"))
@@ -191,40 +194,92 @@ async def walk_topic_forms(pilot, topic: str, counts: dict[int, int]) -> None:
     from kview.ui.screens.edit_configs import EditConfigsScreen
 
     await pilot.press("c")
-    await expect(pilot, CreateTopicScreen, "Create topic", "Name", "Partitions", "Replication factor",
-                 "Configs (optional)", "Create", "Cancel", "ctrl+s creates · tab moves · esc cancels",
-                 what="create topic")
+    await expect(
+        pilot,
+        CreateTopicScreen,
+        "Create topic",
+        "Name",
+        "Partitions",
+        "Replication factor",
+        "Configs (optional)",
+        "Create",
+        "Cancel",
+        "ctrl+s creates · tab moves · esc cancels",
+        what="create topic",
+    )
     await back_out(pilot, "create topic")
     await pilot.press("d")
-    await expect(pilot, ConfirmScreen, f"Delete topic '{topic}'?", "This cannot be undone.",
-                 f"Type '{topic}' to confirm:", "Delete topic", what="delete topic")
+    await expect(
+        pilot,
+        ConfirmScreen,
+        f"Delete topic '{topic}'?",
+        "This cannot be undone.",
+        f"Type '{topic}' to confirm:",
+        "Delete topic",
+        what="delete topic",
+    )
     await back_out(pilot, "delete topic")
     await pilot.press("plus")
-    await expect(pilot, AddPartitionsScreen, f"Add partitions to '{topic}'",
-                 f"The topic has {len(counts)} partition(s).",
-                 "New total count", "Partitions cannot be removed afterwards.",
-                 "enter or ctrl+s applies · esc cancels", what="add partitions")
+    await expect(
+        pilot,
+        AddPartitionsScreen,
+        f"Add partitions to '{topic}'",
+        f"The topic has {len(counts)} partition(s).",
+        "New total count",
+        "Partitions cannot be removed afterwards.",
+        "enter or ctrl+s applies · esc cancels",
+        what="add partitions",
+    )
     await back_out(pilot, "add partitions")
     await pilot.press("e")
-    await expect(pilot, EditConfigsScreen, f"Edit configs of '{topic}'", "name=value per line", "Review",
-                 "ctrl+s reviews the changes · esc cancels", what="edit configs")
+    await expect(
+        pilot,
+        EditConfigsScreen,
+        f"Edit configs of '{topic}'",
+        "name=value per line",
+        "Review",
+        "ctrl+s reviews the changes · esc cancels",
+        what="edit configs",
+    )
     # The review stage: what would change, old -> new (escape, never Apply).
     await pilot.press(*"retention.ms=3600000", "ctrl+s")
-    await expect(pilot, EditConfigsScreen, "These changes will be applied (old -> new):", "retention.ms",
-                 "3600000", "Apply", "Back", "ctrl+s applies · esc cancels", what="edit configs review")
+    await expect(
+        pilot,
+        EditConfigsScreen,
+        "These changes will be applied (old -> new):",
+        "retention.ms",
+        "3600000",
+        "Apply",
+        "Back",
+        "ctrl+s applies · esc cancels",
+        what="edit configs review",
+    )
     await back_out(pilot, "edit configs review")
     await pilot.press("x")
-    await expect(pilot, DeleteRecordsScreen, f"Delete records of '{topic}'",
-                 *(f"partition {p}: low 0 · high {n} ({n} records)" for p, n in counts.items()),
-                 "Everything: truncate every partition", "Before an offset",
-                 "ctrl+s reviews what will be deleted · esc cancels", what="delete records")
+    await expect(
+        pilot,
+        DeleteRecordsScreen,
+        f"Delete records of '{topic}'",
+        *(f"partition {p}: low 0 · high {n} ({n} records)" for p, n in counts.items()),
+        "Everything: truncate every partition",
+        "Before an offset",
+        "ctrl+s reviews what will be deleted · esc cancels",
+        what="delete records",
+    )
     # The per-partition mode brings its text field; its review says what goes.
     await pilot.press("down", "enter")
     await expect(pilot, DeleteRecordsScreen, "partition=offset per line", what="delete records per partition")
     await pilot.press("tab", *"0=2", "ctrl+s")
-    await expect(pilot, DeleteRecordsScreen, f"Delete records of '{topic}': 2 record(s) now.",
-                 "partition 0: delete offsets 0..1 (2 records); it will start at 2", "This cannot be undone",
-                 "Delete records", "ctrl+s deletes · esc cancels", what="delete records review")
+    await expect(
+        pilot,
+        DeleteRecordsScreen,
+        f"Delete records of '{topic}': 2 record(s) now.",
+        "partition 0: delete offsets 0..1 (2 records); it will start at 2",
+        "This cannot be undone",
+        "Delete records",
+        "ctrl+s deletes · esc cancels",
+        what="delete records review",
+    )
     await back_out(pilot, "delete records review")
 
 
@@ -249,17 +304,37 @@ async def walk_group_forms(pilot, group: str, topic: str, counts: dict[int, int]
     from kview.ui.screens.reset_offsets import ResetOffsetsScreen
 
     await pilot.press("r")
-    await expect(pilot, ResetOffsetsScreen, f"Reset offsets of group '{group}'", "Reset to",
-                 "the earliest offset (read everything again)", "Scope", "every topic the group has committed",
-                 "Preview", "ctrl+s previews; nothing changes before Apply · esc cancels", what="reset offsets")
+    await expect(
+        pilot,
+        ResetOffsetsScreen,
+        f"Reset offsets of group '{group}'",
+        "Reset to",
+        "the earliest offset (read everything again)",
+        "Scope",
+        "every topic the group has committed",
+        "Preview",
+        "ctrl+s previews; nothing changes before Apply · esc cancels",
+        what="reset offsets",
+    )
     # Back to the earliest offset (0 here): every partition moves, the lag
     # grows from what is left after the commit to every record.
     lag_now, lag_after = sum(n - COMMITTED for n in counts.values()), sum(counts.values())
     summary = f"{len(counts)} partition(s), {len(counts)} would change"
     await pilot.press("ctrl+s")
-    await expect(pilot, ResetOffsetsScreen, "Topic", "Partition", "Current", "New", "Change", "Lag after",
-                 f"{summary} · lag now {lag_now} → after the reset {lag_after}", "Apply",
-                 "ctrl+s applies these offsets", what="reset offsets preview")
+    await expect(
+        pilot,
+        ResetOffsetsScreen,
+        "Topic",
+        "Partition",
+        "Current",
+        "New",
+        "Change",
+        "Lag after",
+        f"{summary} · lag now {lag_now} → after the reset {lag_after}",
+        "Apply",
+        "ctrl+s applies these offsets",
+        what="reset offsets preview",
+    )
     await back_out(pilot, "reset offsets preview")
     # The tallest state of the form: a date (value row and its reading),
     # chosen partitions of one topic (topic and partitions rows), previewed.
@@ -273,18 +348,43 @@ async def walk_group_forms(pilot, group: str, topic: str, counts: dict[int, int]
     await choose(pilot, 1 if form.topic is None else 0)
     chosen = f"0-{len(counts) - 1}"
     await pilot.press("tab", *chosen, "ctrl+s")
-    await expect(pilot, ResetOffsetsScreen, "a date and time", "local time", "chosen partitions of one topic",
-                 "Topic", "Partitions", chosen, summary, "Apply",
-                 what="reset offsets to a date, chosen partitions, previewed")
+    await expect(
+        pilot,
+        ResetOffsetsScreen,
+        "a date and time",
+        "local time",
+        "chosen partitions of one topic",
+        "Topic",
+        "Partitions",
+        chosen,
+        summary,
+        "Apply",
+        what="reset offsets to a date, chosen partitions, previewed",
+    )
     assert form.kind == "datetime" and form.scope == "partitions" and form.topic == topic
     await back_out(pilot, "reset offsets to a date")
     await pilot.press("d")
-    await expect(pilot, ConfirmScreen, f"Delete consumer group '{group}'?", "This cannot be undone.",
-                 f"Type '{group}' to confirm:", "Delete group", what="delete group")
+    await expect(
+        pilot,
+        ConfirmScreen,
+        f"Delete consumer group '{group}'?",
+        "This cannot be undone.",
+        f"Type '{group}' to confirm:",
+        "Delete group",
+        what="delete group",
+    )
     await back_out(pilot, "delete group")
     await pilot.press("o")
-    await expect(pilot, DeleteOffsetsScreen, f"Delete committed offsets of group '{group}'", "Topic", topic,
-                 "Delete offsets", "ctrl+s deletes · esc cancels", what="delete offsets")
+    await expect(
+        pilot,
+        DeleteOffsetsScreen,
+        f"Delete committed offsets of group '{group}'",
+        "Topic",
+        topic,
+        "Delete offsets",
+        "ctrl+s deletes · esc cancels",
+        what="delete offsets",
+    )
     await back_out(pilot, "delete offsets")
 
 
@@ -301,18 +401,26 @@ async def walk_tail(pilot, topic: str) -> None:
     and the export form."""
     from kview.ui.screens.tail_start import ExportScreen, TailStartScreen
 
-    app = pilot.app
     await pilot.press("5")
-    await expect(pilot, TailStartScreen, "Tail a topic", "Topic", "Partition", "Start at",
-                 "the last N records per partition", "Value", "enter or ctrl+s starts · tab moves · esc cancels",
-                 what="tail start")
+    await expect(
+        pilot,
+        TailStartScreen,
+        "Tail a topic",
+        "Topic",
+        "Partition",
+        "Start at",
+        "the last N records per partition",
+        "Value",
+        "enter or ctrl+s starts · tab moves · esc cancels",
+        what="tail start",
+    )
     await pilot.press(*topic, "enter")
-    await expect(pilot, None, topic, "all partitions", "offset", "key", "value", '"n": 5', "FOLLOWING",
-                 what="tail pane")
+    await expect(
+        pilot, None, topic, "all partitions", "offset", "key", "value", '"n": 5', "FOLLOWING", what="tail pane"
+    )
     await pilot.press("up")
     await pilot.press("enter")
-    await expect(pilot, None, f"{topic}  partition", "offset", "value as auto (f changes)",
-                 what="record detail")
+    await expect(pilot, None, f"{topic}  partition", "offset", "value as auto (f changes)", what="record detail")
     await pilot.press("escape")
     await expect(pilot, None, "SCROLLED (G follows)", '"n": 5', what="tail pane after the record detail")
     await pilot.press("o")
@@ -322,8 +430,15 @@ async def walk_tail(pilot, topic: str) -> None:
     await expect(pilot, TailStartScreen, "Jump to a date and time", "a date and time", what="jump to time")
     await back_out(pilot, "jump to time")
     await pilot.press("x")
-    await expect(pilot, ExportScreen, "to a JSON Lines file", f"kview-{topic}-", "only the selected record",
-                 "enter exports · esc cancels", what="export")
+    await expect(
+        pilot,
+        ExportScreen,
+        "to a JSON Lines file",
+        f"kview-{topic}-",
+        "only the selected record",
+        "enter exports · esc cancels",
+        what="export",
+    )
     await back_out(pilot, "export")
     await pilot.press("t")
     await expect(pilot, TailStartScreen, "Tail a topic", topic, what="tail start again")
@@ -339,24 +454,55 @@ async def walk_producer(pilot, topic: str) -> None:
     from kview.ui.screens.send_history import SendHistoryScreen
 
     await pilot.press("6")
-    await expect(pilot, None, "Topic", "Partition", "Key", "Format", "Value", "Headers: name=value",
-                 "Send", "tab: next field · ctrl+s: send", what="producer pane")
+    await expect(
+        pilot,
+        None,
+        "Topic",
+        "Partition",
+        "Key",
+        "Format",
+        "Value",
+        "Headers: name=value",
+        "Send",
+        "tab: next field · ctrl+s: send",
+        what="producer pane",
+    )
     await pilot.press("ctrl+t")
-    await expect(pilot, ProducerSettingsScreen, "Producer settings", "acks", "Idempotence", "Compression",
-                 "Linger (ms)", "Batch (bytes)", "Apply", "Cancel", what="producer settings")
+    await expect(
+        pilot,
+        ProducerSettingsScreen,
+        "Producer settings",
+        "acks",
+        "Idempotence",
+        "Compression",
+        "Linger (ms)",
+        "Batch (bytes)",
+        "Apply",
+        "Cancel",
+        what="producer settings",
+    )
     await back_out(pilot, "producer settings")
     await pilot.press("ctrl+b")
-    await expect(pilot, SendHistoryScreen, "Sent messages (0, newest first)",
-                 "Nothing sent yet", what="send history")
+    await expect(pilot, SendHistoryScreen, "Sent messages (0, newest first)", "Nothing sent yet", what="send history")
     await back_out(pilot, "send history")
     await pilot.press("ctrl+o")
-    await expect(pilot, ImportFileScreen, "Import messages from a file", "File", "Topic", "Partition",
-                 "Format", "type a path to preview the file", what="import file")
+    await expect(
+        pilot,
+        ImportFileScreen,
+        "Import messages from a file",
+        "File",
+        "Topic",
+        "Partition",
+        "Format",
+        "type a path to preview the file",
+        what="import file",
+    )
     await back_out(pilot, "import file")
     await pilot.press(*topic)
     await pilot.press("ctrl+l")
-    await expect(pilot, LoadScreen, f"Templated load into '{topic}'", "placeholders", "Messages",
-                 "Rate/s", what="templated load")
+    await expect(
+        pilot, LoadScreen, f"Templated load into '{topic}'", "placeholders", "Messages", "Rate/s", what="templated load"
+    )
     await back_out(pilot, "templated load")
 
 
@@ -370,11 +516,23 @@ async def test_every_pane_and_modal_at_80x24(kafka):
     profile = replace(adhoc_profile(kafka.bootstrap), refresh_interval=0.5)
     app = make_app(Config(), profile)
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
-                       what="first snapshot")
+        await wait_for(
+            pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic), what="first snapshot"
+        )
         # -- overview
-        await expect(pilot, None, "kview", "connected", "Overview", "Brokers", "Controller", "Broker",
-                     "Host:port", "updated", what="overview")
+        await expect(
+            pilot,
+            None,
+            "kview",
+            "connected",
+            "Overview",
+            "Brokers",
+            "Controller",
+            "Broker",
+            "Host:port",
+            "updated",
+            what="overview",
+        )
         # -- help, jump, palette
         await pilot.press("question_mark")
         await expect(pilot, HelpScreen, "kview keys", "Global", "Help", what="help")
@@ -398,30 +556,66 @@ async def test_every_pane_and_modal_at_80x24(kafka):
 
         # -- topic detail
         await pilot.press("enter")
-        await expect(pilot, None, f"Topic {topic}", "Partitions (* = replica out of the ISR)", "Leader",
-                     "Configs", "tab moves between tables", what="topic detail")
+        await expect(
+            pilot,
+            None,
+            f"Topic {topic}",
+            "Partitions (* = replica out of the ISR)",
+            "Leader",
+            "Configs",
+            "tab moves between tables",
+            what="topic detail",
+        )
         await walk_detail_forms(pilot, topic)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.active_pane_id == "topics", what="back to the topics")
 
         # -- brokers
         await pilot.press("3")
-        await expect(pilot, None, "Brokers · controller 1", "ID", "Host:port", "KRaft quorum · leader 1",
-                     "Configs of broker 1", "Config", "Value", "Source", "1 broker(s) · cluster",
-                     what="brokers pane")
+        await expect(
+            pilot,
+            None,
+            "Brokers · controller 1",
+            "ID",
+            "Host:port",
+            "KRaft quorum · leader 1",
+            "Configs of broker 1",
+            "Config",
+            "Value",
+            "Source",
+            "1 broker(s) · cluster",
+            what="brokers pane",
+        )
 
         # -- groups, every group operation's form, the reset preview, group detail
         await pilot.press("4")
-        await expect(pilot, None, "Groups", "Consumer group", "Status", "Lag", "Time lag", " groups · ",
-                     what="groups pane")  # the status line's start: what follows depends on the cluster
+        await expect(
+            pilot, None, "Groups", "Consumer group", "Status", "Lag", "Time lag", " groups · ", what="groups pane"
+        )  # the status line's start: what follows depends on the cluster
         await pilot.press("slash", *group, "enter")
-        await wait_for(pilot, lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
-                       what="group selected")
+        await wait_for(
+            pilot,
+            lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
+            what="group selected",
+        )
         await expect(pilot, None, group, what="groups pane filtered")
         await walk_group_forms(pilot, group, topic, counts)
         await pilot.press("enter")
-        await expect(pilot, None, f"{group} · Empty", "Total lag over the last", "Partitions: 3", "Topic",
-                     "Part", "Committed", "Log end", "Lag", "Members: none", "updated", what="group detail")
+        await expect(
+            pilot,
+            None,
+            f"{group} · Empty",
+            "Total lag over the last",
+            "Partitions: 3",
+            "Topic",
+            "Part",
+            "Committed",
+            "Log end",
+            "Lag",
+            "Members: none",
+            "updated",
+            what="group detail",
+        )
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.active_pane_id == "groups", what="back to the groups")
 
@@ -455,8 +649,9 @@ async def test_long_names_wrap_in_every_form(kafka):
     counts = await make_data(kafka, topic, group)
     app = make_app(Config(), replace(adhoc_profile(kafka.bootstrap), refresh_interval=0.5))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
-                       what="first snapshot")
+        await wait_for(
+            pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic), what="first snapshot"
+        )
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_pane_id == "topics", what="topics pane")
         await pilot.press("slash", *topic, "enter")
@@ -473,8 +668,11 @@ async def test_long_names_wrap_in_every_form(kafka):
         await pilot.press("4")
         await wait_for(pilot, lambda: app.active_pane_id == "groups", what="groups pane")
         await pilot.press("slash", *group, "enter")
-        await wait_for(pilot, lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
-                       what="group selected")
+        await wait_for(
+            pilot,
+            lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
+            what="group selected",
+        )
         await pilot.press("r")
         await expect(pilot, ResetOffsetsScreen, f"Reset offsets of group '{group}'", what="reset, long names")
         form = app.screen
@@ -486,12 +684,22 @@ async def test_long_names_wrap_in_every_form(kafka):
         await expect(pilot, ResetOffsetsScreen, f"{topic} (the group's)", what="reset, one topic of a long name")
         await back_out(pilot, "reset offsets")
         await pilot.press("d")
-        await expect(pilot, ConfirmScreen, f"Delete consumer group '{group}'?", f"Type '{group}' to confirm:",
-                     what="delete group, long name")
+        await expect(
+            pilot,
+            ConfirmScreen,
+            f"Delete consumer group '{group}'?",
+            f"Type '{group}' to confirm:",
+            what="delete group, long name",
+        )
         await back_out(pilot, "delete group")
         await pilot.press("o")
-        await expect(pilot, DeleteOffsetsScreen, f"Delete committed offsets of group '{group}'", topic,
-                     what="delete offsets, long names")
+        await expect(
+            pilot,
+            DeleteOffsetsScreen,
+            f"Delete committed offsets of group '{group}'",
+            topic,
+            what="delete offsets, long names",
+        )
         await back_out(pilot, "delete offsets")
     await assert_untouched(kafka, topic, group, counts)
 
@@ -519,8 +727,11 @@ def pane_bindings() -> list[tuple[str, list]]:
     from kview.ui.panes.base import Pane
     from kview.ui.screens.help import binding_rows
 
-    return [(cls.__name__, binding_rows(cls.BINDINGS)) for cls in _classes_in("kview.ui.panes", Pane)
-            if cls.pane_id and cls.BINDINGS]
+    return [
+        (cls.__name__, binding_rows(cls.BINDINGS))
+        for cls in _classes_in("kview.ui.panes", Pane)
+        if cls.pane_id and cls.BINDINGS
+    ]
 
 
 def dialog_bindings() -> list[tuple[str, list]]:
@@ -618,8 +829,11 @@ async def test_every_pane_binding_is_in_the_palette(kafka):
 
         detail = next(b for b in TopicDetailPane.BINDINGS if b.id == "topic_detail.non_default")
         command = next(n for n in names if n.endswith(f": {detail.description}") and "Broker" not in n)
-        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
-                       what="the topic in the snapshot")
+        await wait_for(
+            pilot,
+            lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
+            what="the topic in the snapshot",
+        )
         await pilot.press("colon", *topic, "enter")
         await expect(pilot, None, "Configs:", "not Kafka's default", what="topic detail")
         await pilot.press("ctrl+p")

@@ -36,10 +36,10 @@ def rich_line(table: FastTable, cells, y: int):
 
 async def test_fast_lines_equal_richs_for_plain_and_styled_cells():
     rows = [
-        ("a", ("a", "12", "ok"), ("a", 12)),                                   # fits
-        ("b", ("exactly8", "123456", "fiver"), ("b", 1)),                      # exactly the widths
-        ("c", ("much-too-long-name", "1234567890", "toolong"), ("c", 2)),      # cut with an ellipsis
-        ("d", ("漢字の名前です", "7 ", "é"), ("d", 3)),                          # wide characters, trailing space
+        ("a", ("a", "12", "ok"), ("a", 12)),  # fits
+        ("b", ("exactly8", "123456", "fiver"), ("b", 1)),  # exactly the widths
+        ("c", ("much-too-long-name", "1234567890", "toolong"), ("c", 2)),  # cut with an ellipsis
+        ("d", ("漢字の名前です", "7 ", "é"), ("d", 3)),  # wide characters, trailing space
         ("e", (Text("styled", style=RED), Text("3", style=RED), "x"), ("e", 4)),
         ("f", (Text.assemble(("par", RED), "tly"), "", Text("long styled", style="bold")), ("f", 5)),
     ]
@@ -66,6 +66,7 @@ async def test_filter_shows_the_passing_rows_in_order_and_keeps_the_cursor():
         def cells():
             made.append(name)
             return (name, str(len(name)), "")
+
         return cells
 
     names = [f"t{i:04d}" for i in range(1000)]

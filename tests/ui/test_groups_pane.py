@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from screen_text import screen_rows, screen_text, wait_for
 
 from kview.app import make_app
 from kview.core.cluster import connection_kwargs
@@ -23,9 +24,9 @@ from kview.core.readonly import WRITE_ACTIONS, refuse_message
 from kview.ui.panes.group_detail import GroupDetailPane
 from kview.ui.panes.groups import GroupsPane
 from kview.ui.screens.reset_offsets import ResetOffsetsScreen
-from screen_text import screen_rows, screen_text, wait_for
 
 # -- helpers ------------------------------------------------------------------------------
+
 
 def on_screen(app, text: str) -> bool:
     """``text`` is shown, even if wrapped over several lines of a toast or a
@@ -67,8 +68,9 @@ async def produce(kafka, topic: str, counts: dict[int, int]) -> None:
 
 async def commit(kafka, group: str, topic: str, offsets: dict[int, int]) -> None:
     """Commit offsets for ``group`` without joining it (a group with no members)."""
-    consumer = AIOKafkaConsumer(**connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         # A manual assignment commits as an admin would: without joining.
@@ -81,8 +83,9 @@ async def commit(kafka, group: str, topic: str, offsets: dict[int, int]) -> None
 async def member(kafka, group: str, topic: str, client_id: str) -> AIOKafkaConsumer:
     """A consumer that joins ``group`` and stays (until stopped)."""
     settings = {**connection_kwargs(adhoc_profile(kafka.bootstrap)), "client_id": client_id}
-    consumer = AIOKafkaConsumer(topic, **settings, group_id=group, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, **settings, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     for _ in range(150):
         if consumer.assignment():
@@ -101,14 +104,15 @@ def parse_tool_table(stdout: str, last_column: str) -> list[dict[str, str]]:
         if fields and fields[0] == "GROUP" and last_column in fields:
             header = fields
         elif header and len(fields) == len(header):
-            rows.append(dict(zip(header, fields)))
+            rows.append(dict(zip(header, fields, strict=False)))
     return rows
 
 
 async def describe(kafka, group: str) -> dict[tuple[str, int], dict[str, str]]:
     out = await tool(kafka, "kafka-consumer-groups", "--describe", "--group", group)
-    return {(r["TOPIC"], int(r["PARTITION"])): r for r in parse_tool_table(out, "CLIENT-ID")
-            if r["PARTITION"].isdigit()}
+    return {
+        (r["TOPIC"], int(r["PARTITION"])): r for r in parse_tool_table(out, "CLIENT-ID") if r["PARTITION"].isdigit()
+    }
 
 
 async def group_names(kafka) -> set[str]:
@@ -122,11 +126,11 @@ async def open_groups(pilot, group: str | None = None) -> GroupsPane:
     pane = pilot.app.query_one(GroupsPane)
     await wait_for(pilot, lambda: pane.groups_snapshot is not None, what="first groups refresh")
     if group is not None:
-        await wait_for(pilot, lambda: pane.groups_snapshot.group(group) is not None,
-                       what=f"group {group} listed")
+        await wait_for(pilot, lambda: pane.groups_snapshot.group(group) is not None, what=f"group {group} listed")
         await pilot.press("slash", *group, "enter")
-        await wait_for(pilot, lambda: (g := pane.operation_group()) is not None and g.name == group,
-                       what=f"{group} selected")
+        await wait_for(
+            pilot, lambda: (g := pane.operation_group()) is not None and g.name == group, what=f"{group} selected"
+        )
     return pane
 
 
@@ -178,8 +182,7 @@ async def test_filter_sort_and_open(kafka):
     app = make_test_app(kafka)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = await open_groups(pilot)
-        await wait_for(pilot, lambda: shown_lag(app, small) == 5 and shown_lag(app, big) == 45,
-                       what="both groups")
+        await wait_for(pilot, lambda: shown_lag(app, small) == 5 and shown_lag(app, big) == 45, what="both groups")
         # Filter by topic: both groups read it; by name: one.
         await pilot.press("slash", *topic)
         await wait_for(pilot, lambda: {g.name for g in pane.visible_groups()} == {small, big}, what="topic filter")
@@ -206,9 +209,11 @@ async def test_filter_sort_and_open(kafka):
 # -- the group detail ---------------------------------------------------------------------------
 
 
-DETAIL_ROW = re.compile(r"^\s*│?\s*(?P<topic>\S+)\s+(?P<partition>\d+)\s+(?P<committed>-|⚠?\d+)\s+"
-                        r"(?P<log_end>-|\d+)\s+(?P<lag>-|-?\d+)\s+(?P<time_lag>\S+)\s+"
-                        r"(?P<readable>-|[\d,?]+(?: \([^)]*\))?)\s+(?P<client>\S+)\s+(?P<host>\S+)")
+DETAIL_ROW = re.compile(
+    r"^\s*│?\s*(?P<topic>\S+)\s+(?P<partition>\d+)\s+(?P<committed>-|⚠?\d+)\s+"
+    r"(?P<log_end>-|\d+)\s+(?P<lag>-|-?\d+)\s+(?P<time_lag>\S+)\s+"
+    r"(?P<readable>-|[\d,?]+(?: \([^)]*\))?)\s+(?P<client>\S+)\s+(?P<host>\S+)"
+)
 
 
 async def test_group_detail_rows_equal_kafka_describe(kafka):
@@ -218,16 +223,20 @@ async def test_group_detail_rows_equal_kafka_describe(kafka):
     consumer = await member(kafka, group, topic, client_id)
     try:
         # p0 behind, p1 committed past its end (negative lag), p2 never committed.
-        await consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(4, ""),
-                               TopicPartition(topic, 1): OffsetAndMetadata(25, "")})
+        await consumer.commit(
+            {TopicPartition(topic, 0): OffsetAndMetadata(4, ""), TopicPartition(topic, 1): OffsetAndMetadata(25, "")}
+        )
         app = make_test_app(kafka)
         async with app.run_test(size=(160, 40)) as pilot:
             await open_groups(pilot, group)
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="the detail")
             detail = app.query_one(GroupDetailPane)
-            await wait_for(pilot, lambda: detail.detail is not None and len(detail.detail.partitions) == 3,
-                           what="three partition rows")
+            await wait_for(
+                pilot,
+                lambda: detail.detail is not None and len(detail.detail.partitions) == 3,
+                what="three partition rows",
+            )
 
             def rows() -> dict[int, dict[str, str]]:
                 found = {}
@@ -244,7 +253,10 @@ async def test_group_detail_rows_equal_kafka_describe(kafka):
             for (_, partition), tool_row in expected.items():
                 row = shown[partition]
                 assert (row["committed"], row["log_end"], row["lag"]) == (
-                    tool_row["CURRENT-OFFSET"], tool_row["LOG-END-OFFSET"], tool_row["LAG"]), partition
+                    tool_row["CURRENT-OFFSET"],
+                    tool_row["LOG-END-OFFSET"],
+                    tool_row["LAG"],
+                ), partition
                 assert (row["client"], row["host"]) == (tool_row["CLIENT-ID"], tool_row["HOST"])
             # The cases the tool prints specially, as the tool prints them.
             assert shown[1]["lag"] == "-5" and shown[2]["committed"] == "-" and shown[2]["lag"] == "-"
@@ -309,8 +321,21 @@ async def test_reset_shows_the_preview_then_applies(kafka):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(preview_rows(app, topic)) == 3, what="the preview")
         shown = preview_rows(app, topic)
-        dry = parse_tool_table(await tool(kafka, "kafka-consumer-groups", "--reset-offsets", "--group", group,
-                                          "--topic", topic, "--shift-by", "-4", "--dry-run"), "NEW-OFFSET")
+        dry = parse_tool_table(
+            await tool(
+                kafka,
+                "kafka-consumer-groups",
+                "--reset-offsets",
+                "--group",
+                group,
+                "--topic",
+                topic,
+                "--shift-by",
+                "-4",
+                "--dry-run",
+            ),
+            "NEW-OFFSET",
+        )
         assert {int(r["PARTITION"]): r["NEW-OFFSET"] for r in dry} == {p: row[1] for p, row in shown.items()}
         # p2 is clamped at the log start, as the tool does; lag after = log end - new.
         assert shown == {0: ("15", "11", "9"), 1: ("10", "6", "14"), 2: ("2", "0", "2")}
@@ -341,9 +366,13 @@ async def test_reset_is_refused_while_the_group_has_members(kafka):
             await wait_for(pilot, lambda: pane.operation_group().member_count == 1, what="the member")
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, ResetOffsetsScreen), what="the reset form")
-            await wait_for(pilot, lambda: on_screen(app, "The group has 1 active member(s). Kafka accepts a "
-                                                          "reset only while a group has no members"),
-                           what="the warning")
+            await wait_for(
+                pilot,
+                lambda: on_screen(
+                    app, "The group has 1 active member(s). Kafka accepts a reset only while a group has no members"
+                ),
+                what="the warning",
+            )
             # The preview still works (earliest, every committed topic) ...
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: len(preview_rows(app, topic)) == 1, what="the preview")
@@ -399,15 +428,13 @@ async def test_delete_one_topics_offsets_from_the_detail(kafka):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="the detail")
         detail = app.query_one(GroupDetailPane)
-        await wait_for(pilot, lambda: detail.detail is not None and len(detail.detail.partitions) == 3,
-                       what="the rows")
+        await wait_for(pilot, lambda: detail.detail is not None and len(detail.detail.partitions) == 3, what="the rows")
         # Put the cursor on a row of the topic to drop: the form offers it.
         table = detail.query_one("#group-partitions")
         table.focus()
         table.move_cursor(row=table.get_row_index(f"{drop}:1"))
         await pilot.press("o")
-        await wait_for(pilot, lambda: on_screen(app, f"Delete committed offsets of group '{group}'"),
-                       what="the form")
+        await wait_for(pilot, lambda: on_screen(app, f"Delete committed offsets of group '{group}'"), what="the form")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: on_screen(app, f"2 partition(s) of '{drop}' forgotten"), what="done")
         rows = await describe(kafka, group)
@@ -425,8 +452,9 @@ async def test_read_only_refuses_every_group_operation(kafka):
     await commit(kafka, group, topic, {0: 2})
     before = await describe(kafka, group)
     keys = {"r": "reset offsets", "d": "delete group", "o": "delete group offsets"}
-    group_actions = {a for a, where in WRITE_ACTIONS.items()
-                     if where.startswith("GroupService.") and a != "commit offsets"}
+    group_actions = {
+        a for a, where in WRITE_ACTIONS.items() if where.startswith("GroupService.") and a != "commit offsets"
+    }
     # Every group write the UI offers has a key (commits happen only inside a reset).
     assert group_actions == set(keys.values())
     app = make_test_app(kafka, read_only=True)
@@ -436,13 +464,19 @@ async def test_read_only_refuses_every_group_operation(kafka):
             for key, action in keys.items():
                 app.clear_notifications()
                 await pilot.press(key)
-                await wait_for(pilot, lambda: on_screen(app, refuse_message(action)),
-                               what=f"refusal of {action} on {where}")
+                await wait_for(
+                    pilot,
+                    lambda action=action: on_screen(app, refuse_message(action)),
+                    what=f"refusal of {action} on {where}",
+                )
                 assert len(app.screen_stack) == 1, f"a form opened for {action}"
             if where == "groups":
                 await pilot.press("enter")
-                await wait_for(pilot, lambda: app.active_pane_id == "group-detail"
-                               and app.query_one(GroupDetailPane).detail is not None, what="the detail")
+                await wait_for(
+                    pilot,
+                    lambda: app.active_pane_id == "group-detail" and app.query_one(GroupDetailPane).detail is not None,
+                    what="the detail",
+                )
     assert await describe(kafka, group) == before
     assert group in await group_names(kafka)
 

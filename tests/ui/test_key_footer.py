@@ -12,16 +12,17 @@ from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from screen_text import screen_rows, wait_for
 
 from kview.app import PANES, make_app
 from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, adhoc_profile, parse_config
 from kview.ui.widgets.cluster_header import ClusterHeader
 from kview.ui.widgets.key_footer import FooterEntry, KeyFooter, compact_keys, fit
-from screen_text import screen_rows, wait_for
 
 WIDTH, HEIGHT = 80, 24
 ESSENTIALS = ("? Help", ": Go", "^p Commands", "q Quit")
+
 
 def footer_chunks(app) -> list[str]:
     """The footer line as the user reads it, split into its entries."""
@@ -51,8 +52,9 @@ def header_row(app) -> str:
 async def make_group(kafka, topic: str, group: str) -> None:
     """A topic of two partitions and a group (no members) that committed in both."""
     await asyncio.to_thread(kafka.run_tool, "kafka-topics", "--create", "--topic", topic, "--partitions", "2")
-    consumer = AIOKafkaConsumer(**connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in (0, 1)]
@@ -66,8 +68,11 @@ async def make_group(kafka, topic: str, group: str) -> None:
 
 
 def test_fit_skips_whole_entries_and_keeps_order():
-    entries = [FooterEntry("a", "a", "Alpha"), FooterEntry("b", "b", "A long description"),
-               FooterEntry("c", "c", "Gamma")]
+    entries = [
+        FooterEntry("a", "a", "Alpha"),
+        FooterEntry("b", "b", "A long description"),
+        FooterEntry("c", "c", "Gamma"),
+    ]
     # "a Alpha" (7) + 2 + "c Gamma" (7) = 16: the long one in between is left out whole.
     assert fit(entries, 16) == [entries[0], entries[2]]
     assert fit(entries, 6) == []
@@ -88,12 +93,13 @@ async def test_footer_shows_the_essentials_whole_on_every_pane_at_80x24(kafka):
     await make_group(kafka, topic, group)
     app = make_app(Config(), replace(adhoc_profile(kafka.bootstrap), refresh_interval=0.5))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
-                       what="first snapshot")
+        await wait_for(
+            pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic), what="first snapshot"
+        )
         seen_panes_entry = False
         for spec in PANES:
             await pilot.press(spec.key)
-            await wait_for(pilot, lambda: app.active_pane_id == spec.pane_id, what=spec.pane_id)
+            await wait_for(pilot, lambda spec=spec: app.active_pane_id == spec.pane_id, what=spec.pane_id)
             if spec.pane_id == "tail":  # the first visit asks what to tail
                 await wait_for(pilot, lambda: app.screen is not app.screen_stack[0], what="tail form")
                 await pilot.press(*topic, "enter")
@@ -119,8 +125,11 @@ async def test_footer_shows_the_essentials_whole_on_every_pane_at_80x24(kafka):
         await pilot.pause(0.3)
         assert_clean_footer(app, "topic detail")
         await pilot.press("4", "slash", *group, "enter")
-        await wait_for(pilot, lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
-                       what="group selected")
+        await wait_for(
+            pilot,
+            lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
+            what="group selected",
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="group detail")
         await pilot.pause(0.3)
@@ -147,11 +156,15 @@ async def test_header_names_the_detail_pane_and_returns_on_escape(kafka):
     await make_group(kafka, topic, group)
     app = make_app(Config(), replace(adhoc_profile(kafka.bootstrap), refresh_interval=0.5))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic),
-                       what="first snapshot")
+        await wait_for(
+            pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic), what="first snapshot"
+        )
         await pilot.press("4", "slash", *group, "enter")
-        await wait_for(pilot, lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
-                       what="group selected")
+        await wait_for(
+            pilot,
+            lambda: (g := app.active_pane().operation_group()) is not None and g.name == group,
+            what="group selected",
+        )
         assert "│ Groups │" in header_row(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: f"│ Group {group} │" in header_row(app), what="group detail in the header")
@@ -199,14 +212,17 @@ async def test_footer_is_not_rebuilt_when_focus_keeps_the_same_keys(kafka):
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         footer = app.query_one(KeyFooter)
         await pilot.press("6")
-        await wait_for(pilot, lambda: app.active_pane_id == "producer" and app.focused is not None
-                       and app.focused.id == "producer-topic", what="producer topic field")
+        await wait_for(
+            pilot,
+            lambda: app.active_pane_id == "producer" and app.focused is not None and app.focused.id == "producer-topic",
+            what="producer topic field",
+        )
         await pilot.pause(0.3)
         updates, renders, shown = footer.updates, footer.renders, footer_chunks(app)
         # Topic -> partition -> key: three fields with the same keys.
         for field in ("producer-partition", "producer-key"):
             await pilot.press("tab")
-            await wait_for(pilot, lambda: app.focused is not None and app.focused.id == field, what=field)
+            await wait_for(pilot, lambda field=field: app.focused is not None and app.focused.id == field, what=field)
             await pilot.pause(0.2)
         assert footer.updates == updates
         assert footer.renders == renders

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from kafka_tools import parse_get_offsets
+from screen_text import screen_text, wait_for
 from textual import events
 
 from kview.app import make_app
@@ -23,7 +24,6 @@ from kview.ui.panes.producer import format_timestamp, result_line
 from kview.ui.screens.import_file import unescape_separator
 from kview.ui.screens.produce_load import parse_number
 from kview.ui.widgets.job_progress import progress_line, summary_line
-from screen_text import screen_text, wait_for
 
 # -- helpers -----------------------------------------------------------------------------
 
@@ -65,11 +65,26 @@ def consume(kafka, topic: str, count: int) -> list[Consumed]:
     """The topic's messages, read by kafka-console-consumer from the beginning
     (records end with a marker, so multi-line values survive)."""
     out = kafka.run_tool(
-        "kafka-console-consumer", "--topic", topic, "--from-beginning",
-        "--max-messages", str(count), "--timeout-ms", "30000",
-        "--property", "print.key=true", "--property", "print.headers=true",
-        "--property", "print.partition=true", "--property", "print.offset=true",
-        "--property", "print.timestamp=true", "--property", f"line.separator={END}\n",
+        "kafka-console-consumer",
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        str(count),
+        "--timeout-ms",
+        "30000",
+        "--property",
+        "print.key=true",
+        "--property",
+        "print.headers=true",
+        "--property",
+        "print.partition=true",
+        "--property",
+        "print.offset=true",
+        "--property",
+        "print.timestamp=true",
+        "--property",
+        f"line.separator={END}\n",
         timeout=120,
     ).stdout
     found = []
@@ -78,8 +93,16 @@ def consume(kafka, topic: str, count: int) -> list[Consumed]:
         if start < 0:
             continue  # the tool's own notices share stdout
         stamp, partition, offset, headers, key, value = chunk[start:].split("\t", 5)
-        found.append(Consumed(int(stamp.removeprefix("CreateTime:")), int(partition.removeprefix("Partition:")),
-                              int(offset.removeprefix("Offset:")), headers, key, value))
+        found.append(
+            Consumed(
+                int(stamp.removeprefix("CreateTime:")),
+                int(partition.removeprefix("Partition:")),
+                int(offset.removeprefix("Offset:")),
+                headers,
+                key,
+                value,
+            )
+        )
     assert len(found) == count, out
     return found
 
@@ -155,13 +178,16 @@ async def send_and_wait(pilot, pane) -> str:
     """ctrl+s, then the result line once the broker answered."""
     before = result_text(pane)
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: result_text(pane) != before and "sending" not in result_text(pane),
-                   what="a send result")
+    await wait_for(
+        pilot, lambda: result_text(pane) != before and "sending" not in result_text(pane), what="a send result"
+    )
     return result_text(pane)
 
 
-SENT = re.compile(r"✓ sent to '(?P<topic>[^']+)': partition (?P<partition>\d+) · offset (?P<offset>\d+) · "
-                  r"(?P<stamp>[\d-]+ [\d:.]+ UTC) \(CreateTime\)")
+SENT = re.compile(
+    r"✓ sent to '(?P<topic>[^']+)': partition (?P<partition>\d+) · offset (?P<offset>\d+) · "
+    r"(?P<stamp>[\d-]+ [\d:.]+ UTC) \(CreateTime\)"
+)
 
 
 def job_counters(app) -> str:
@@ -448,7 +474,9 @@ async def test_malformed_template_is_refused_before_sending(kafka, unique_name):
         assert "not started" in job_counters(app)
         # A count of zero is refused the same way.
         await pilot.press("home", "ctrl+k", "0", "enter")
-        await wait_for(pilot, lambda: "the count must be at least 1" in screen_text(app, flat=True), what="count refusal")
+        await wait_for(
+            pilot, lambda: "the count must be at least 1" in screen_text(app, flat=True), what="count refusal"
+        )
     assert end_offsets(kafka, unique_name) == {0: 0}
 
 
@@ -467,8 +495,7 @@ async def test_load_can_be_cancelled_and_counts_stay_consistent(kafka, unique_na
         await pilot.press("home", "ctrl+k")  # no count: run for 300 seconds
         await fill(pilot, "load-duration", "300")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: modal.job is not None and modal.job.progress().acked > 1000,
-                       what="load running")
+        await wait_for(pilot, lambda: modal.job is not None and modal.job.progress().acked > 1000, what="load running")
         assert "running" in job_counters(app)
         await pilot.press("escape")  # cancels, does not close
         await wait_for(pilot, lambda: "cancelled" in job_counters(app), what="cancelled")
@@ -535,15 +562,18 @@ async def test_file_import_in_both_formats(kafka, unique_name, tmp_path):
         by_partition.setdefault(c.partition, []).append((c.headers, c.key, c.value))
     assert by_partition == {
         0: [("h1:x", "a", "text value")],
-        1: [("NO_HEADERS", "b", '{"nested":[1,2]}'), ("NO_HEADERS", "user-1", "hello: world"),
-            ("NO_HEADERS", "user-2", "null")],
+        1: [
+            ("NO_HEADERS", "b", '{"nested":[1,2]}'),
+            ("NO_HEADERS", "user-1", "hello: world"),
+            ("NO_HEADERS", "user-2", "null"),
+        ],
         2: [("NO_HEADERS", "c", "null"), ("NO_HEADERS", "null", "no key")],
     }
 
 
 async def test_bad_import_file_names_the_lines_and_sends_nothing(kafka, unique_name, tmp_path):
     create_topic(kafka, unique_name)
-    lines = ['{"key": "k%d", "value": "v"}' % n for n in range(1, 31)]
+    lines = [f'{{"key": "k{n}", "value": "v"}}' for n in range(1, 31)]
     lines[2] = '{"key": "k3", "value": }'
     lines[26] = '{"key": "k27"}'
     path = tmp_path / "bad.jsonl"
@@ -570,9 +600,21 @@ async def test_bad_import_file_names_the_lines_and_sends_nothing(kafka, unique_n
 
 async def test_every_control_is_reachable_with_tab_at_80x24(kafka):
     app = pane_app(kafka)
-    controls = ["producer-topic", "producer-partition", "producer-key", "producer-null-key", "producer-format",
-                "producer-tombstone", "producer-value", "producer-headers", "producer-send", "producer-load",
-                "producer-import", "producer-history", "producer-settings-button"]
+    controls = [
+        "producer-topic",
+        "producer-partition",
+        "producer-key",
+        "producer-null-key",
+        "producer-format",
+        "producer-tombstone",
+        "producer-value",
+        "producer-headers",
+        "producer-send",
+        "producer-load",
+        "producer-import",
+        "producer-history",
+        "producer-settings-button",
+    ]
     async with app.run_test(size=(80, 24)) as pilot:
         await open_pane(pilot)
         forward = []
@@ -609,7 +651,9 @@ def test_result_and_progress_wording():
     running = LoadProgress(sent=1500, acked=1000, failed=0, elapsed=2.0, total=2000)
     assert progress_line(running) == "sent 1,500/2,000 · acked 1,000 · failed 0 · 500/s · 2s · running"
     failed = LoadProgress(sent=10, acked=0, failed=10, elapsed=1.0, state=JobState.FAILED, error="boom")
-    assert summary_line("load", failed) == "load: sent 10 · acked 0 · failed 10 · 0.0/s · 1s · stopped by an error: boom"
+    assert (
+        summary_line("load", failed) == "load: sent 10 · acked 0 · failed 10 · 0.0/s · 1s · stopped by an error: boom"
+    )
 
     assert unescape_separator("\\t") == "\t" and unescape_separator("a\\\\tb") == "a\\tb"
     assert unescape_separator(":") == ":" and unescape_separator("\\x") == "\\x"

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 
+from screen_text import screen_text, wait_for
+
 from kview.app import make_app
 from kview.core.config import ClusterProfile, Config
 from kview.local.cluster import DevCluster, free_port
 
-from screen_text import screen_text, wait_for
-
 
 def _profile(bootstrap: str) -> ClusterProfile:
     # Short timeouts so the test sees the outage and the recovery quickly.
-    return ClusterProfile(name="local", bootstrap=tuple(bootstrap.split(",")),
-                          refresh_interval=0.5, request_timeout_ms=3000)
+    return ClusterProfile(
+        name="local", bootstrap=tuple(bootstrap.split(",")), refresh_interval=0.5, request_timeout_ms=3000
+    )
 
 
 async def test_no_broker_at_start_then_cluster_comes_up():

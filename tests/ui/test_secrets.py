@@ -8,14 +8,12 @@ import subprocess
 import sys
 
 import pytest
-
-from kview.app import make_app
-from kview.app import PANES
-from kview.core.config import Config
-from kview.local.security import SecureDevCluster
-from kview.core.logs import log_dir, setup_logging, stop_logging
-
 from screen_text import screen_text, wait_for
+
+from kview.app import PANES, make_app
+from kview.core.config import Config
+from kview.core.logs import log_dir, setup_logging, stop_logging
+from kview.local.security import SecureDevCluster
 
 PASSWORD = "Zq7-known-secret-81f3"
 
@@ -79,8 +77,14 @@ def test_password_not_in_cli_error_output(secure, tmp_path):
         f"      username: alice\n      password: ${{KVIEW_TEST_PW}}\n      ca_file: {secure.certs.ca_file}\n"
     )
     env = dict(os.environ, KVIEW_CONFIG=str(config), KVIEW_TEST_PW=PASSWORD + "-wrong")
-    result = subprocess.run([sys.executable, "-m", "kview.cli", "--cluster", "secure", "topics"],
-                            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "kview.cli", "--cluster", "secure", "topics"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "authentication failed" in result.stderr

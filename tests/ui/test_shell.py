@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from screen_text import screen_text, wait_for
+
 from kview.app import make_app
 from kview.core.config import Config, adhoc_profile
-from screen_text import screen_text, wait_for
 
 
 async def test_overview_shows_cluster(kafka):
@@ -92,7 +93,7 @@ async def test_demo_traffic_moves_the_numbers(kafka):
 
 async def test_every_binding_is_in_the_palette(kafka):
     app = make_app(Config(), adhoc_profile(kafka.bootstrap))
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)):
         names = {name for name, _help, _callback in app.palette_commands()}
         for title, bindings in app.binding_sections():
             for binding in bindings:
@@ -110,7 +111,7 @@ async def test_every_pane_at_80x24(kafka):
         await wait_for(pilot, lambda: app.snapshot is not None)
         for spec in PANES:
             await pilot.press(spec.key)
-            await wait_for(pilot, lambda: app.active_pane_id == spec.pane_id, timeout=15)
+            await wait_for(pilot, lambda spec=spec: app.active_pane_id == spec.pane_id, timeout=15)
             pane = app.active_pane()
             assert pane is not None and pane.display and pane.region.width == 80
             # Some panes open a form on first visit (the tail asks for a topic).

@@ -17,28 +17,36 @@ from datetime import datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from screen_text import screen_rows, screen_text, wait_for
 
 from kview.app import make_app
 from kview.core.config import Config, adhoc_profile
 from kview.core.export import read_jsonl
+from kview.core.filters import parse_filter
 from kview.core.ring import make_record
 from kview.core.tail import RUNNING, StartPosition
 from kview.ui.messages import TailTopic
-from kview.core.filters import parse_filter
 from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _fit_parts, _GcWhileTailing, short_count
-from kview.ui.screens.tail_start import (ExportScreen, TailStartScreen, parse_offsets, parse_partition,
-                                         parse_start, parse_when)
+from kview.ui.screens.tail_start import (
+    ExportScreen,
+    TailStartScreen,
+    parse_offsets,
+    parse_partition,
+    parse_start,
+    parse_when,
+)
 from kview.ui.widgets.record_detail import detail_lines
 from kview.ui.widgets.tail_view import FrozenSource, columns_for, header_line
-from screen_text import screen_rows, screen_text, wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
 # -- helpers ----------------------------------------------------------------------------------
 
+
 def create_topic(kafka, name: str, partitions: int = 1) -> None:
-    kafka.run_tool("kafka-topics", "--create", "--topic", name, "--partitions", str(partitions),
-                   "--replication-factor", "1")
+    kafka.run_tool(
+        "kafka-topics", "--create", "--topic", name, "--partitions", str(partitions), "--replication-factor", "1"
+    )
 
 
 async def produce(bootstrap: str, topic: str, records, partition: int | None = 0) -> None:
@@ -46,8 +54,10 @@ async def produce(bootstrap: str, topic: str, records, partition: int | None = 0
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        futures = [await producer.send(topic, value, key=key, headers=list(headers) or None, partition=partition)
-                   for key, value, headers in records]
+        futures = [
+            await producer.send(topic, value, key=key, headers=list(headers) or None, partition=partition)
+            for key, value, headers in records
+        ]
         for future in futures:
             await future
     finally:
@@ -57,18 +67,39 @@ async def produce(bootstrap: str, topic: str, records, partition: int | None = 0
 def console_records(kafka, topic: str, count: int) -> list[tuple[int, int, str | None, str]]:
     """(partition, offset, key, value) of every record, as kafka-console-consumer prints them."""
     argv = kafka.tool_command(
-        "kafka-console-consumer", "--bootstrap-server", kafka.bootstrap, "--topic", topic, "--from-beginning",
-        "--max-messages", str(count), "--timeout-ms", "10000",
-        "--formatter-property", "print.key=true", "--formatter-property", "print.offset=true",
-        "--formatter-property", "print.partition=true", "--formatter-property", "key.separator=|",
-        "--formatter-property", "null.literal=<<NULL>>",
+        "kafka-console-consumer",
+        "--bootstrap-server",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        str(count),
+        "--timeout-ms",
+        "10000",
+        "--formatter-property",
+        "print.key=true",
+        "--formatter-property",
+        "print.offset=true",
+        "--formatter-property",
+        "print.partition=true",
+        "--formatter-property",
+        "key.separator=|",
+        "--formatter-property",
+        "null.literal=<<NULL>>",
     )
     out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
     rows = []
     for line in out.splitlines():
         partition, offset, key, value = line.split("|", 3)
-        rows.append((int(partition.removeprefix("Partition:")), int(offset.removeprefix("Offset:")),
-                     None if key == "<<NULL>>" else key, value))
+        rows.append(
+            (
+                int(partition.removeprefix("Partition:")),
+                int(offset.removeprefix("Offset:")),
+                None if key == "<<NULL>>" else key,
+                value,
+            )
+        )
     return sorted(rows)
 
 
@@ -90,8 +121,11 @@ async def open_tail(pilot, topic: str, partition: int | None = None) -> TailPane
     """Tail ``topic`` the way another pane asks for it (TailTopic), wait until running."""
     app = pilot.app
     app.post_message(TailTopic(topic, partition))
-    await wait_for(pilot, lambda: app.query(TailPane) and pane(app).tail is not None
-                   and pane(app).tail.status.state == RUNNING, what="tail running")
+    await wait_for(
+        pilot,
+        lambda: app.query(TailPane) and pane(app).tail is not None and pane(app).tail.status.state == RUNNING,
+        what="tail running",
+    )
     return pane(app)
 
 
@@ -113,8 +147,9 @@ async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, un
         tail_pane = pane(app)
         await wait_for(pilot, lambda: tail_pane.tail is not None and tail_pane.tail.status.state == RUNNING)
         assert "FOLLOWING" in screen_text(app)
-        await produce(kafka.bootstrap, unique_name, [(f"k{i}".encode(), f"follow-{i:03d}".encode(), ())
-                                                     for i in range(60)])
+        await produce(
+            kafka.bootstrap, unique_name, [(f"k{i}".encode(), f"follow-{i:03d}".encode(), ()) for i in range(60)]
+        )
         await wait_for(pilot, lambda: record_rows(app, "follow-059"), what="newest record on screen")
         rows = screen_rows(app)
         shown = [(i, int(m.group(1))) for i, row in enumerate(rows) if (m := re.search(r"follow-(\d{3})", row))]
@@ -123,7 +158,7 @@ async def test_start_modal_then_follow_shows_new_records_at_the_bottom(kafka, un
         assert len(shown) >= 15
         # The newest is the last record row: below it only the status line (and footer).
         last_row = shown[-1][0]
-        assert "FOLLOWING" in "".join(rows[last_row + 1:])
+        assert "FOLLOWING" in "".join(rows[last_row + 1 :])
         # Offsets on screen are the records' offsets (one partition: offset == index).
         assert re.search(r"\b59\b", rows[last_row]) and "k59" in rows[last_row]
         # More records keep arriving at the bottom while following.
@@ -157,16 +192,23 @@ async def test_a_pause_holds_the_ring_and_counts_what_it_skips(kafka, unique_nam
         assert stats.positions == {0: 250}  # read on: the next offset moved past every record
         assert all(a is b for a, b in zip(tail.ring.range(), held, strict=True))  # the ring is as it was
         assert [row for _, row in record_rows(app, "old-")] == shown and not record_rows(app, "new-")
+
         # Filter and search work on the paused view.
         def shown_old() -> list[str]:
             return [m.group(0) for _, row in record_rows(app, "old-") if (m := re.search(r"old-\d{3}", row))]
 
         await pilot.press("slash", *"old-04", "enter")
-        await wait_for(pilot, lambda: shown_old() == [f"old-{i:03d}" for i in range(40, 50)],
-                       what="filter on the paused view")
+        await wait_for(
+            pilot, lambda: shown_old() == [f"old-{i:03d}" for i in range(40, 50)], what="filter on the paused view"
+        )
         await pilot.press("g", "s", *"old-045", "enter")  # from the oldest shown, forward
-        await wait_for(pilot, lambda: tail_pane.lines.selected_record() is not None
-                       and tail_pane.lines.selected_record().value == b"old-045", what="search on the paused view")
+        await wait_for(
+            pilot,
+            lambda: (
+                tail_pane.lines.selected_record() is not None and tail_pane.lines.selected_record().value == b"old-045"
+            ),
+            what="search on the paused view",
+        )
         await pilot.press("slash", "escape")  # the filter cleared: every held record again
         await wait_for(pilot, lambda: "matched" not in screen_text(app))
         # Resumed, the ring takes new records again (the skipped ones stay in Kafka).
@@ -234,6 +276,7 @@ async def test_scroll_up_leaves_follow_and_G_returns(kafka, unique_name):
         await wait_for(pilot, lambda: "FOLLOWING" not in screen_text(app))
         assert "SCROLLED" in screen_text(app)
         assert not record_rows(app, "row-099")
+
         # New records do not move a view the user scrolled.
         def shown() -> list[tuple[int, str]]:
             # (screen row, value): the scrollbar's thumb moves, the records must not.
@@ -252,8 +295,9 @@ async def test_scroll_up_leaves_follow_and_G_returns(kafka, unique_name):
 
 
 def order(i: int) -> bytes:
-    return json.dumps({"id": i, "status": ["PAID", "FAILED", "NEW"][i % 3], "amount": i * 10,
-                       "user": {"id": i % 5}}).encode()
+    return json.dumps(
+        {"id": i, "status": ["PAID", "FAILED", "NEW"][i % 3], "amount": i * 10, "user": {"id": i % 5}}
+    ).encode()
 
 
 async def test_filter_shows_only_matches_and_reports_a_malformed_expression(kafka, unique_name):
@@ -295,8 +339,11 @@ async def test_search_next_and_previous(kafka, unique_name):
     app = new_app(kafka)
     async with app.run_test(size=(100, 40)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
-        await produce(kafka.bootstrap, unique_name, [(None, f"{'needle' if i % 10 == 5 else 'hay'}-{i}".encode(), ())
-                                                     for i in range(30)])
+        await produce(
+            kafka.bootstrap,
+            unique_name,
+            [(None, f"{'needle' if i % 10 == 5 else 'hay'}-{i}".encode(), ()) for i in range(30)],
+        )
         await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 30)
         await pilot.press("g")  # to the oldest record
         await pilot.press("s", *"needle", "enter")
@@ -319,8 +366,11 @@ async def test_jump_to_offset_shows_that_offset_first(kafka, unique_name):
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, TailStartScreen))
         await pilot.press(*"42", "enter")
-        await wait_for(pilot, lambda: tail_pane.tail.start_offsets == {0: 42} and tail_pane.tail.stats().kept == 158,
-                       what="reseek applied")
+        await wait_for(
+            pilot,
+            lambda: tail_pane.tail.start_offsets == {0: 42} and tail_pane.tail.stats().kept == 158,
+            what="reseek applied",
+        )
         # "jump-0", not "jump-": the topic's name (in the waiting message) has "jump-" too.
         await wait_for(pilot, lambda: record_rows(app, "jump-0"))
         first_row, text = record_rows(app, "jump-0")[0]
@@ -355,13 +405,20 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
     app = new_app(kafka)
     async with app.run_test(size=(100, 40)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
-        await produce(kafka.bootstrap, unique_name, [
-            (b"user-42", b'{"user":{"id":42},"status":"PAID","tags":["a","b"]}',
-             (("trace-id", b"abc123"), ("source", b"kview"))),
-            (b"bin", bytes(range(256)) + b"\xff\xfe", ()),
-            (b"gone", None, ()),
-            (None, b"\xc3\x28 not utf8", ()),
-        ])
+        await produce(
+            kafka.bootstrap,
+            unique_name,
+            [
+                (
+                    b"user-42",
+                    b'{"user":{"id":42},"status":"PAID","tags":["a","b"]}',
+                    (("trace-id", b"abc123"), ("source", b"kview")),
+                ),
+                (b"bin", bytes(range(256)) + b"\xff\xfe", ()),
+                (b"gone", None, ()),
+                (None, b"\xc3\x28 not utf8", ()),
+            ],
+        )
         await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 4)
         await pilot.press("g")
         await pilot.press("enter")
@@ -415,8 +472,11 @@ async def test_detail_shows_key_headers_json_hex_and_tombstone(kafka, unique_nam
         await wait_for(pilot, lambda: "hex, 600.0 KiB" in screen_text(app), what="big value laid out")
         await pilot.press("end")
         last = len(big) - 16
-        await wait_for(pilot, lambda: f"{last:08x}  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff" in screen_text(app),
-                       what="last line of the dump")
+        await wait_for(
+            pilot,
+            lambda: f"{last:08x}  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff" in screen_text(app),
+            what="last line of the dump",
+        )
 
 
 async def test_detail_follows_a_theme_change_and_a_new_tail(kafka, unique_name):
@@ -453,8 +513,12 @@ async def test_export_writes_exactly_the_filtered_records(kafka, unique_name, tm
     async with app.run_test(size=(100, 30)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
         for partition in (0, 1):
-            await produce(kafka.bootstrap, unique_name, [(f"p{partition}-{i}".encode(), order(i), ())
-                                                         for i in range(25)], partition=partition)
+            await produce(
+                kafka.bootstrap,
+                unique_name,
+                [(f"p{partition}-{i}".encode(), order(i), ()) for i in range(25)],
+                partition=partition,
+            )
         await wait_for(pilot, lambda: tail_pane.tail.stats().kept == 50)
         await pilot.press("slash", *'.status == "NEW"', "enter")
         await wait_for(pilot, lambda: "matched 16/50" in screen_text(app))
@@ -507,8 +571,7 @@ async def test_columns_narrow_and_wide(kafka, unique_name):
         app = new_app(kafka)
         async with app.run_test(size=size) as pilot:
             await open_tail(pilot, unique_name)
-            await wait_for(pilot, lambda: record_rows(app, " v1"))
-            text = screen_text(app)
+            await wait_for(pilot, lambda app=app: record_rows(app, " v1"))
             titles = next(row for row in screen_rows(app) if re.search(r"\boffset\b.*\bvalue\b", row))
             assert titles.startswith("time ") == has_time, size
             assert titles.rstrip().endswith("hdr") == has_headers, size
@@ -567,7 +630,15 @@ class _Cyclic:
 
 def test_status_counts_are_short_and_whole_facts_are_cut():
     assert [short_count(n) for n in (0, 6, 30, 9_999, 25_123, 100_000, 1_900_000, 118_386.4)] == [
-        "0", "6", "30", "9,999", "25.1k", "100k", "1.9M", "118k"]
+        "0",
+        "6",
+        "30",
+        "9,999",
+        "25.1k",
+        "100k",
+        "1.9M",
+        "118k",
+    ]
     parts = ["FOLLOWING", "118k msg/s", "ring 100k", "dropped 1.9M", "matched 25.1k/100k", "22.6 MiB/s"]
     assert _fit_parts(parts, 78) == "  ".join(parts)
     assert _fit_parts(parts, 70) == "  ".join(parts[:5])  # bytes/s goes first, whole
@@ -628,14 +699,14 @@ def test_detail_lines_never_fail_on_odd_records():
 def test_detail_shows_big_values_whole():
     text_value = b"y" * 1_500_000
     lines = detail_lines(make_record("t", 0, 0, value=text_value))
-    body = lines[lines.index(()) + 1:]
+    body = lines[lines.index(()) + 1 :]
     assert "".join(t for line in body for _, t in line) == text_value.decode()
     doc = [{"n": i, "s": "x" * 40} for i in range(30_000)]
     json_value = json.dumps(doc).encode()
     assert len(json_value) > 1 << 20  # above what auto parses for the list
     lines = detail_lines(make_record("t", 0, 0, value=json_value))
     assert any("json" in t for _, t in lines[lines.index(()) - 1])
-    body = "\n".join("".join(t for _, t in line) for line in lines[lines.index(()) + 1:])
+    body = "\n".join("".join(t for _, t in line) for line in lines[lines.index(()) + 1 :])
     assert json.loads(body) == doc
 
 

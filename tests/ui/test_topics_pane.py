@@ -11,8 +11,10 @@ from dataclasses import replace
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from kafka_tools import parse_get_offsets, parse_topics_describe
+from kafka_tools import parse_quorum_status as parse_quorum_status_text
+from screen_text import screen_rows, screen_text, wait_for
 
-from kafka_tools import parse_get_offsets, parse_quorum_status as parse_quorum_status_text, parse_topics_describe
 from kview.app import make_app
 from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, adhoc_profile
@@ -23,7 +25,6 @@ from kview.ui.panes.topics import TopicsPane, name_matches
 from kview.ui.screens.delete_records import deleted_count, parse_offset_lines
 from kview.ui.screens.edit_configs import desired_configs
 from kview.ui.screens.operation_form import parse_config_lines
-from screen_text import screen_rows, screen_text, wait_for
 
 # -- helpers ------------------------------------------------------------------------------
 
@@ -60,8 +61,11 @@ async def open_topics(pilot, topic: str | None = None) -> TopicsPane:
     pane = topics_pane(pilot.app)
     await wait_for(pilot, lambda: pane.topics_snapshot is not None, what="first topics refresh")
     if topic is not None:
-        await wait_for(pilot, lambda: pane.topics_snapshot.topic(topic) is not None or pane.poll_now(),
-                       what=f"topic {topic} in the snapshot")
+        await wait_for(
+            pilot,
+            lambda: pane.topics_snapshot.topic(topic) is not None or pane.poll_now(),
+            what=f"topic {topic} in the snapshot",
+        )
         await pilot.press("slash", *topic, "enter")
         await wait_for(pilot, lambda: pane.operation_topic() == topic, what=f"{topic} selected")
     return pane
@@ -115,13 +119,15 @@ async def produce(kafka, topic: str, counts: dict[int, int]) -> None:
 
 async def commit(kafka, group: str, topic: str, partition_offsets: dict[int, int]) -> None:
     """Commit offsets for ``group`` without consuming (a group with lag)."""
-    consumer = AIOKafkaConsumer(**connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **connection_kwargs(adhoc_profile(kafka.bootstrap)), group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, p) for p in partition_offsets])
-        await consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "") for p, o in
-                               partition_offsets.items()})
+        await consumer.commit(
+            {TopicPartition(topic, p): OffsetAndMetadata(o, "") for p, o in partition_offsets.items()}
+        )
     finally:
         await consumer.stop()
 
@@ -137,11 +143,15 @@ def create(kafka, topic: str, partitions: int = 1, *configs: str) -> None:
 
 
 def test_config_lines_are_parsed_with_problems_by_line():
-    configs, problems = parse_config_lines("retention.ms = 1000\n\n# note\ncleanup.policy=compact\nbad\nx=\n"
-                                           "retention.ms=5")
+    configs, problems = parse_config_lines(
+        "retention.ms = 1000\n\n# note\ncleanup.policy=compact\nbad\nx=\nretention.ms=5"
+    )
     assert configs == {"retention.ms": "1000", "cleanup.policy": "compact"}
-    assert problems == {"line 5": "expected name=value, got 'bad'", "line 6": "x has no value",
-                        "line 7": "retention.ms is given twice"}
+    assert problems == {
+        "line 5": "expected name=value, got 'bad'",
+        "line 6": "x has no value",
+        "line 7": "retention.ms is given twice",
+    }
 
 
 def test_offset_lines_accept_star_and_high():
@@ -199,8 +209,22 @@ async def test_create_topic_through_the_form_at_80x24(kafka, unique_name):
         assert not topic_exists(kafka, "bad")
         # The first bad field has the focus: fix the name, 3 partitions, RF 1, a config line.
         assert app.focused is not None and app.focused.id == "name"
-        await pilot.press("end", "ctrl+u", *unique_name, "tab", "end", "ctrl+u", "3",
-                          "tab", "end", "ctrl+u", "1", "tab", *"retention.ms=3600000", "ctrl+s")
+        await pilot.press(
+            "end",
+            "ctrl+u",
+            *unique_name,
+            "tab",
+            "end",
+            "ctrl+u",
+            "3",
+            "tab",
+            "end",
+            "ctrl+u",
+            "1",
+            "tab",
+            *"retention.ms=3600000",
+            "ctrl+s",
+        )
         await wait_for(pilot, lambda: unique_name in pane.table.rows or pane.poll_now(), what="the new row")
         await wait_for(pilot, lambda: unique_name[:20] in screen_text(app, flat=True), what="the new topic on screen")
 
@@ -231,8 +255,9 @@ async def test_add_partitions_through_the_form(kafka, unique_name):
         await pilot.pause(0.2)
         assert "partitions can only be increased" in screen_text(app, flat=True)
         await pilot.press("end", "ctrl+u", "5", "enter")
-        await wait_for(pilot, lambda: pane.topics_snapshot.topic(unique_name).partitions == 5,
-                       what="5 partitions in the table")
+        await wait_for(
+            pilot, lambda: pane.topics_snapshot.topic(unique_name).partitions == 5, what="5 partitions in the table"
+        )
         assert len(describe(kafka, unique_name)) == 5
         row = lambda: next((line for line in screen_lines(app) if unique_name[:30] in line), "")  # noqa: E731
         await wait_for(pilot, lambda: re.search(r"\s5\s+1\s", row()) is not None, what="the row showing 5 partitions")
@@ -244,7 +269,9 @@ async def test_edit_configs_shows_old_and_new_then_applies(kafka, unique_name):
     async with app.run_test(notifications=True, size=(100, 30)) as pilot:
         await open_topics(pilot, unique_name)
         await pilot.press("e")
-        await wait_for(pilot, lambda: "cleanup.policy=compact" in screen_text(app, flat=True), what="the current override")
+        await wait_for(
+            pilot, lambda: "cleanup.policy=compact" in screen_text(app, flat=True), what="the current override"
+        )
         # Replace the override by another setting: cleanup.policy reverts, retention.ms is set.
         await pilot.press("f7", "backspace", *"retention.ms=7200000", "ctrl+s")
         await wait_for(pilot, lambda: "These changes will be applied" in screen_text(app, flat=True), what="the review")
@@ -253,8 +280,12 @@ async def test_edit_configs_shows_old_and_new_then_applies(kafka, unique_name):
         assert "cleanup.policy: compact -> delete (reverts to default)" in text
         assert topic_overrides(kafka, unique_name) == {"cleanup.policy": "compact"}  # nothing sent yet
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: topic_overrides(kafka, unique_name) == {"retention.ms": "7200000"},
-                       timeout=15, what="kafka-configs agreeing")
+        await wait_for(
+            pilot,
+            lambda: topic_overrides(kafka, unique_name) == {"retention.ms": "7200000"},
+            timeout=15,
+            what="kafka-configs agreeing",
+        )
 
 
 async def test_delete_records_moves_the_low_watermark_in_topic_detail(kafka, unique_name):
@@ -321,11 +352,20 @@ async def test_delete_needs_the_typed_name(kafka, unique_name):
 async def test_every_operation_is_refused_in_read_only_mode(kafka, unique_name):
     create(kafka, unique_name, 2, "retention.ms=100000")
     await produce(kafka, unique_name, {0: 3, 1: 2})
-    before = (describe(kafka, unique_name), topic_overrides(kafka, unique_name),
-              offsets(kafka, unique_name, "-2"), offsets(kafka, unique_name, "-1"))
+    before = (
+        describe(kafka, unique_name),
+        topic_overrides(kafka, unique_name),
+        offsets(kafka, unique_name, "-2"),
+        offsets(kafka, unique_name, "-1"),
+    )
     topic_actions = {a for a, where in WRITE_ACTIONS.items() if where.startswith("TopicService.")}
-    keys = {"c": "create topic", "d": "delete topic", "plus": "add partitions",
-            "e": "alter topic configs", "x": "delete records"}
+    keys = {
+        "c": "create topic",
+        "d": "delete topic",
+        "plus": "add partitions",
+        "e": "alter topic configs",
+        "x": "delete records",
+    }
     # Every topic write has a key (truncate is the "everything" choice of x).
     assert topic_actions == set(keys.values()) | {"truncate topic"}
     app = make_test_app(kafka, read_only=True)
@@ -337,16 +377,23 @@ async def test_every_operation_is_refused_in_read_only_mode(kafka, unique_name):
                     continue
                 app.clear_notifications()
                 await pilot.press(key)
-                await wait_for(pilot, lambda: refuse_message(action) in toasts(app),
-                               what=f"refusal of {action} on {where}")
+                await wait_for(
+                    pilot,
+                    lambda action=action: refuse_message(action) in toasts(app),
+                    what=f"refusal of {action} on {where}",
+                )
                 assert "Read-only" in screen_text(app, flat=True)
                 assert len(app.screen_stack) == 1, f"a form opened for {action}"
             if where == "topics":
                 await pilot.press("enter")
                 await wait_for(pilot, lambda: app.active_pane_id == "topic-detail", what="the detail")
     assert topic_exists(kafka, unique_name)
-    after = (describe(kafka, unique_name), topic_overrides(kafka, unique_name),
-             offsets(kafka, unique_name, "-2"), offsets(kafka, unique_name, "-1"))
+    after = (
+        describe(kafka, unique_name),
+        topic_overrides(kafka, unique_name),
+        offsets(kafka, unique_name, "-2"),
+        offsets(kafka, unique_name, "-1"),
+    )
     assert after == before
 
 
@@ -374,9 +421,17 @@ async def test_filter_sort_and_internal_topics(kafka, unique_name):
     app = make_test_app(kafka)
     async with app.run_test(notifications=True, size=(140, 30)) as pilot:
         pane = await open_topics(pilot)
-        await wait_for(pilot, lambda: all(pane.topics_snapshot.topic(n) is not None and
-                                          pane.topics_snapshot.topic(n).messages == c for n, c in names.items())
-                       or pane.poll_now(), what="the topics with their messages")
+        await wait_for(
+            pilot,
+            lambda: (
+                all(
+                    pane.topics_snapshot.topic(n) is not None and pane.topics_snapshot.topic(n).messages == c
+                    for n, c in names.items()
+                )
+                or pane.poll_now()
+            ),
+            what="the topics with their messages",
+        )
         await pilot.press("slash", *f"{unique_name}-", "enter")
         await wait_for(pilot, lambda: sorted(table_keys(pane)) == sorted(names), what="filtered rows")
         assert f"other-{unique_name}" not in screen_text(app, flat=True)
@@ -478,14 +533,17 @@ def coloured_texts(app, colour: str) -> list[str]:
     svg = app.export_screenshot()
     wanted = Color.parse(colour).hex.lower()
     classes = set(re.findall(rf"\.(terminal-\d+-r\d+) \{{ fill: {wanted}[;}} ]", svg))
-    return [html.unescape(text).replace("\xa0", " ")
-            for cls, text in re.findall(r'<text class="(terminal-\d+-r\d+)"[^>]*>([^<]*)</text>', svg)
-            if cls in classes]
+    return [
+        html.unescape(text).replace("\xa0", " ")
+        for cls, text in re.findall(r'<text class="(terminal-\d+-r\d+)"[^>]*>([^<]*)</text>', svg)
+        if cls in classes
+    ]
 
 
 async def test_under_replicated_partitions_are_marked_while_a_broker_is_down(kafka3, unique_name):
-    kafka3.run_tool("kafka-topics", "--create", "--topic", unique_name, "--partitions", "3",
-                    "--replication-factor", "3")
+    kafka3.run_tool(
+        "kafka-topics", "--create", "--topic", unique_name, "--partitions", "3", "--replication-factor", "3"
+    )
     status = parse_quorum_status_text(kafka3.run_tool("kafka-metadata-quorum", "describe", "--status").stdout)
     stopped = next(n for n in (1, 2, 3) if n != int(status["LeaderId"]))
     app = make_test_app(kafka3)
@@ -495,25 +553,36 @@ async def test_under_replicated_partitions_are_marked_while_a_broker_is_down(kaf
             pane = await open_topics(pilot, unique_name)
 
             def tool_urp() -> dict[int, object]:
-                out = kafka3.run_tool("kafka-topics", "--describe", "--under-replicated-partitions",
-                                      "--topic", unique_name).stdout
+                out = kafka3.run_tool(
+                    "kafka-topics", "--describe", "--under-replicated-partitions", "--topic", unique_name
+                ).stdout
                 return {p: row for (t, p), row in parse_topics_describe(out).items() if t == unique_name}
 
-            await wait_for(pilot, lambda: pane.topics_snapshot.topic(unique_name).under_replicated == 3,
-                           timeout=90, what="3 under-replicated partitions")
+            await wait_for(
+                pilot,
+                lambda: pane.topics_snapshot.topic(unique_name).under_replicated == 3,
+                timeout=90,
+                what="3 under-replicated partitions",
+            )
             urp = tool_urp()
             assert len(urp) == 3 and all(stopped not in row.isr for row in urp.values())
             colour = app.theme_variables["under-replicated"]
-            await wait_for(pilot, lambda: "3" in [t.strip() for t in coloured_texts(app, colour)],
-                           what="the URP count in the under-replicated colour")
+            await wait_for(
+                pilot,
+                lambda: "3" in [t.strip() for t in coloured_texts(app, colour)],
+                what="the URP count in the under-replicated colour",
+            )
             row = next(line for line in screen_lines(app) if unique_name[:30] in line)
             assert re.search(r"\s3\s+3\s+0\s+0\s", row), row  # 3 partitions, RF 3, 0 messages ... URP 3
 
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.active_pane_id == "topic-detail", what="the detail")
             detail = app.query_one(TopicDetailPane)
-            await wait_for(pilot, lambda: detail.detail is not None and detail.detail.under_replicated == 3,
-                           what="the detail's under-replicated partitions")
+            await wait_for(
+                pilot,
+                lambda: detail.detail is not None and detail.detail.under_replicated == 3,
+                what="the detail's under-replicated partitions",
+            )
             described = describe(kafka3, unique_name)
             for partition in detail.detail.partitions:
                 assert partition.isr == described[partition.partition].isr
@@ -525,8 +594,11 @@ async def test_under_replicated_partitions_are_marked_while_a_broker_is_down(kaf
             assert all(stopped in p.offline_replicas for p in detail.detail.partitions)
             stop = app.theme_variables["status-stop"]
             # The cursor row is drawn in the cursor's colours; the other two keep theirs.
-            await wait_for(pilot, lambda: coloured_texts(app, stop).count(f"{stopped}*") >= 2,
-                           what="the stopped replica marked in the stop colour")
+            await wait_for(
+                pilot,
+                lambda: coloured_texts(app, stop).count(f"{stopped}*") >= 2,
+                what="the stopped replica marked in the stop colour",
+            )
             assert "3 under-replicated" in screen_text(app, flat=True)
     finally:
         kafka3.start_broker(stopped)
@@ -599,16 +671,20 @@ async def test_the_status_line_puts_trouble_first_at_80_columns(kafka, unique_na
         def status_row() -> str:
             return next((line for line in screen_rows(app) if " topics" in line and "·" in line), "")
 
-        await wait_for(pilot, lambda: status_row().strip().startswith(f"1 of {total} topics · filter '{name}'"),
-                       what="count and filter first")
+        await wait_for(
+            pilot,
+            lambda: status_row().strip().startswith(f"1 of {total} topics · filter '{name}'"),
+            what="count and filter first",
+        )
         # The same snapshot with the topic in trouble and a broker not answering.
         snapshot = pane.topics_snapshot
-        troubled = tuple(replace(t, under_replicated=1, offline=1) if t.name == name else t
-                         for t in snapshot.topics)
+        troubled = tuple(replace(t, under_replicated=1, offline=1) if t.name == name else t for t in snapshot.topics)
         pane.show(replace(snapshot, topics=troubled, problems=("log dirs of broker 9: unreachable",)))
         await pilot.pause(0.2)
         shown = status_row().strip().rstrip("…").rstrip()
-        wanted = (f"1 of {total} topics · filter '{name}' · 1 offline partition(s) · 1 under-replicated · "
-                  "log dirs of broker 9: unreachable · ")
+        wanted = (
+            f"1 of {total} topics · filter '{name}' · 1 offline partition(s) · 1 under-replicated · "
+            "log dirs of broker 9: unreachable · "
+        )
         # What fits of it, from its start (the rest, the sort and the time, cut).
         assert wanted.startswith(shown) and len(shown) > 60, shown

@@ -59,30 +59,45 @@ from kview.core.topics import replica_sizes, replica_sizes_from_tuples
 # -- Metadata ----------------------------------------------------------------------------
 
 METADATA_RESPONSES = {
-    0: MetadataResponse_v0, 1: MetadataResponse_v1, 2: MetadataResponse_v2,
-    3: MetadataResponse_v3, 4: MetadataResponse_v4, 5: MetadataResponse_v5,
+    0: MetadataResponse_v0,
+    1: MetadataResponse_v1,
+    2: MetadataResponse_v2,
+    3: MetadataResponse_v3,
+    4: MetadataResponse_v4,
+    5: MetadataResponse_v5,
 }
 
 BROKERS = [(2, "b2.example", 9093, "rack-b"), (1, "b1.example", 9092, None)]
 TOPICS = [
     # (error, name, internal, [(error, partition, leader, replicas, isr, offline)])
-    (0, "orders", False, [
-        (0, 2, 1, [1, 2], [1], [2]),       # out of sync, one replica offline
-        (0, 0, 2, [2, 1], [2, 1], []),
-        (0, 1, -1, [1], [], [1]),          # no leader
-    ]),
+    (
+        0,
+        "orders",
+        False,
+        [
+            (0, 2, 1, [1, 2], [1], [2]),  # out of sync, one replica offline
+            (0, 0, 2, [2, 1], [2, 1], []),
+            (0, 1, -1, [1], [], [1]),  # no leader
+        ],
+    ),
     (0, "__consumer_offsets", True, [(0, 0, 1, [1], [1], [])]),
-    (3, "gone", False, []),                # UNKNOWN_TOPIC_OR_PARTITION
+    (3, "gone", False, []),  # UNKNOWN_TOPIC_OR_PARTITION
     (0, "árvíztűrő-é", False, [(0, 0, 2, list(range(1, 40)), list(range(1, 40)), [])]),
     # Runs of partitions alike (read whole), broken by ones that differ.
-    (0, "many", False, [(0, i, 1 + i % 3, [1, 2, 3], [1, 2, 3], []) for i in range(6)]
-     + [(0, 6, 2, [1, 2, 3], [2, 3], [1]), (0, 7, 2, [1, 2, 3], [2, 3], [1]), (9, 8, -1, [1, 2, 3], [], [1, 2, 3])]
-     + [(0, 9 + i, 3, [3, 1, 2], [3, 1, 2], []) for i in range(3)]),
+    (
+        0,
+        "many",
+        False,
+        [(0, i, 1 + i % 3, [1, 2, 3], [1, 2, 3], []) for i in range(6)]
+        + [(0, 6, 2, [1, 2, 3], [2, 3], [1]), (0, 7, 2, [1, 2, 3], [2, 3], [1]), (9, 8, -1, [1, 2, 3], [], [1, 2, 3])]
+        + [(0, 9 + i, 3, [3, 1, 2], [3, 1, 2], []) for i in range(3)],
+    ),
 ]
 
 
 def _metadata_bytes(version: int) -> bytes:
     """A Metadata response encoded by aiokafka, with the fields ``version`` has."""
+
     def partition(p):
         error, index, leader, replicas, isr, offline = p
         return (error, index, leader, replicas, isr) + ((offline,) if version >= 5 else ())
@@ -124,8 +139,13 @@ def _as_aiokafka_object(decoded, version: int) -> dict:
             topic["is_internal"] = internal
         topic["partitions"] = []
         for p_error, index, leader, replicas, isr, offline in partitions:
-            part = {"error_code": p_error, "partition": index, "leader": leader,
-                    "replicas": list(replicas), "isr": list(isr)}
+            part = {
+                "error_code": p_error,
+                "partition": index,
+                "leader": leader,
+                "replicas": list(replicas),
+                "isr": list(isr),
+            }
             if version >= 5:
                 part["offline_replicas"] = list(offline)
             topic["partitions"].append(part)
@@ -228,8 +248,9 @@ def test_raw_response_keeps_the_body_for_later():
 OFFSET_TOPICS = [("orders", [(0, -1), (2, -1), (1, -1)]), ("é-topic", [(5, 1_700_000_000_000)]), ("empty", [])]
 
 
-@pytest.mark.parametrize(("version", "struct_class"), [(1, OffsetRequest_v1), (2, OffsetRequest_v2),
-                                                        (3, OffsetRequest_v3)])
+@pytest.mark.parametrize(
+    ("version", "struct_class"), [(1, OffsetRequest_v1), (2, OffsetRequest_v2), (3, OffsetRequest_v3)]
+)
 def test_list_offsets_request_bytes_equal_aiokafka(version, struct_class):
     args = (-1, OFFSET_TOPICS) if version == 1 else (-1, 1, OFFSET_TOPICS)
     theirs = struct_class(*args).encode()
@@ -254,14 +275,22 @@ OFFSET_ANSWERS = [
 ]
 
 
-@pytest.mark.parametrize(("version", "response_class"), [(1, OffsetResponse_v1), (2, OffsetResponse_v2),
-                                                          (3, OffsetResponse_v3)])
+@pytest.mark.parametrize(
+    ("version", "response_class"), [(1, OffsetResponse_v1), (2, OffsetResponse_v2), (3, OffsetResponse_v3)]
+)
 def test_read_list_offsets_equals_aiokafka(version, response_class):
     raw = response_class(*(([0] if version >= 2 else []) + [OFFSET_ANSWERS])).encode()
     theirs = response_class.decode(BytesIO(raw)).to_object()["topics"]
     ours = read_list_offsets(raw, version)
-    assert [{"topic": t, "partitions": [dict(zip(("partition", "error_code", "timestamp", "offset"), p))
-                                        for p in parts]} for t, parts in ours] == theirs
+    assert [
+        {
+            "topic": t,
+            "partitions": [
+                dict(zip(("partition", "error_code", "timestamp", "offset"), p, strict=True)) for p in parts
+            ],
+        }
+        for t, parts in ours
+    ] == theirs
     with pytest.raises(ValueError):
         read_list_offsets(raw[:-1], version)
 
@@ -277,8 +306,13 @@ def test_watermarks_leave_out_partitions_with_errors():
 
 # -- DescribeLogDirs ------------------------------------------------------------------------
 
-LOG_DIR_RESPONSES = {1: DescribeLogDirsResponse_v1, 2: DescribeLogDirsResponse_v2, 3: DescribeLogDirsResponse_v3,
-                     4: DescribeLogDirsResponse_v4, 5: DescribeLogDirsResponse_v5}
+LOG_DIR_RESPONSES = {
+    1: DescribeLogDirsResponse_v1,
+    2: DescribeLogDirsResponse_v2,
+    3: DescribeLogDirsResponse_v3,
+    4: DescribeLogDirsResponse_v4,
+    5: DescribeLogDirsResponse_v5,
+}
 
 
 def _log_dirs_bytes(version: int, broker_shift: int = 0) -> bytes:
@@ -300,12 +334,24 @@ def _log_dirs_bytes(version: int, broker_shift: int = 0) -> bytes:
         return fields + tags
 
     results = [
-        result(0, "/data/a", [
-            topic("orders", [partition(0, 1000, 0, False), partition(1, 2048, 5, True),
-                             # A partition with a tagged field: the reader must step over it.
-                             partition(2, 300, 0, False, {3: b"\x01\x02\x03"} if flexible else None)]),
-            topic("é-topic", [partition(0, 10, 0, False)]),
-        ], 10_000, 4_000),
+        result(
+            0,
+            "/data/a",
+            [
+                topic(
+                    "orders",
+                    [
+                        partition(0, 1000, 0, False),
+                        partition(1, 2048, 5, True),
+                        # A partition with a tagged field: the reader must step over it.
+                        partition(2, 300, 0, False, {3: b"\x01\x02\x03"} if flexible else None),
+                    ],
+                ),
+                topic("é-topic", [partition(0, 10, 0, False)]),
+            ],
+            10_000,
+            4_000,
+        ),
         result(56, "/data/b", [], -1, -1),  # KAFKA_STORAGE_ERROR: an offline dir
     ]
     fields: list = [0]
@@ -330,17 +376,24 @@ def test_read_log_dirs_equals_kviews_schema_decoding(version):
         assert (dir_error, path) == (their["error_code"], their["log_dir"])
         assert (total, usable) == ((their["total_bytes"], their["usable_bytes"]) if version >= 4 else (None, None))
         assert [(t, list(ps)) for t, ps in topics] == [
-            (t["name"], [(p["partition_index"], p["partition_size"], p["offset_lag"], p["is_future_key"])
-                         for p in t["partitions"]])
+            (
+                t["name"],
+                [
+                    (p["partition_index"], p["partition_size"], p["offset_lag"], p["is_future_key"])
+                    for p in t["partitions"]
+                ],
+            )
             for t in their["topics"]
         ]
     # The sizes the topics table uses agree with the LogDirInfo route.
     other = _log_dirs_bytes(version, broker_shift=1)
     by_tuples = replica_sizes_from_tuples({1: read_log_dirs(raw, version), 2: read_log_dirs(other, version)})
-    by_infos = replica_sizes({
-        1: log_dirs_from_response(1, theirs),
-        2: log_dirs_from_response(2, LOG_DIR_RESPONSES[version].decode(BytesIO(other))),
-    })
+    by_infos = replica_sizes(
+        {
+            1: log_dirs_from_response(1, theirs),
+            2: log_dirs_from_response(2, LOG_DIR_RESPONSES[version].decode(BytesIO(other))),
+        }
+    )
     assert by_tuples == by_infos
     assert by_tuples[("orders", 0)] == {1: 1000, 2: 1001} and ("orders", 1) not in by_tuples  # future log
 
@@ -355,8 +408,9 @@ def test_log_dirs_from_tuples_equal_the_schema_route(version):
     assert ours == theirs
     summary = log_dirs_from_tuples(7, read_log_dirs(raw, version), with_replicas=False)
     assert [d.replicas for d in summary] == [(), ()]
-    assert [(d.path, d.error, d.total_bytes, d.usable_bytes) for d in summary] == \
-        [(d.path, d.error, d.total_bytes, d.usable_bytes) for d in theirs]
+    assert [(d.path, d.error, d.total_bytes, d.usable_bytes) for d in summary] == [
+        (d.path, d.error, d.total_bytes, d.usable_bytes) for d in theirs
+    ]
     assert [(d.size, d.replica_count) for d in summary] == [(d.size, d.replica_count) for d in theirs]
     # The sums themselves: 1000 + 2048 (a future log counts, as it always did) + 300 + 10.
     assert [(d.size, d.replica_count) for d in summary] == [(3358, 4), (0, 0)]

@@ -13,8 +13,14 @@ def run_kview(*args: str, config_text: str | None = None, tmp_path=None) -> subp
         path = tmp_path / "config.yaml"
         path.write_text(config_text)
         env["KVIEW_CONFIG"] = str(path)
-    return subprocess.run([sys.executable, "-m", "kview.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "kview.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_malformed_config(tmp_path):
@@ -26,14 +32,12 @@ def test_malformed_config(tmp_path):
 
 
 def test_unknown_cluster(tmp_path):
-    result = run_kview("--cluster", "nope", config_text="clusters:\n  a:\n    bootstrap: h:1\n",
-                       tmp_path=tmp_path)
+    result = run_kview("--cluster", "nope", config_text="clusters:\n  a:\n    bootstrap: h:1\n", tmp_path=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "kview: unknown cluster 'nope' (known: a)"
 
 
 def test_bad_bootstrap(tmp_path):
-    result = run_kview("--bootstrap", "host-without-port", tmp_path=tmp_path,
-                       config_text="")
+    result = run_kview("--bootstrap", "host-without-port", tmp_path=tmp_path, config_text="")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "not host:port" in result.stderr

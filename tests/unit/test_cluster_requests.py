@@ -93,11 +93,12 @@ def encode(request, struct_class) -> bytes:
 def test_describe_log_dirs_v1_request_bytes():
     got = encode(DescribeLogDirsRequest([("t", [0, 1])]), DescribeLogDirsRequest_v1)
     assert got == bytes.fromhex(
-        "00000001"   # topics: ARRAY length 1
-        "0001" "74"  # topic: STRING "t"
-        "00000002"   # partitions: ARRAY length 2
-        "00000000"   # 0
-        "00000001"   # 1
+        "00000001"  # topics: ARRAY length 1
+        "0001"
+        "74"  # topic: STRING "t"
+        "00000002"  # partitions: ARRAY length 2
+        "00000000"  # 0
+        "00000001"  # 1
     )
 
 
@@ -105,35 +106,39 @@ def test_describe_log_dirs_v1_all_topics_is_null_array():
     assert encode(DescribeLogDirsRequest(None), DescribeLogDirsRequest_v1) == bytes.fromhex("ffffffff")
 
 
-@pytest.mark.parametrize("struct_class", [DescribeLogDirsRequest_v2, DescribeLogDirsRequest_v4, DescribeLogDirsRequest_v5])
+@pytest.mark.parametrize(
+    "struct_class", [DescribeLogDirsRequest_v2, DescribeLogDirsRequest_v4, DescribeLogDirsRequest_v5]
+)
 def test_describe_log_dirs_flexible_request_bytes(struct_class):
     got = encode(DescribeLogDirsRequest([("t", [0, 1])]), struct_class)
     assert got == bytes.fromhex(
-        "02"        # topics: COMPACT_ARRAY, 1 element (+1)
-        "02" "74"   # topic: COMPACT_STRING "t" (length+1 = 2)
-        "03"        # partitions: COMPACT_ARRAY, 2 elements
+        "02"  # topics: COMPACT_ARRAY, 1 element (+1)
+        "02"
+        "74"  # topic: COMPACT_STRING "t" (length+1 = 2)
+        "03"  # partitions: COMPACT_ARRAY, 2 elements
         "00000000"  # 0
         "00000001"  # 1
-        "00"        # topic's tagged fields: none
-        "00"        # request's tagged fields: none
+        "00"  # topic's tagged fields: none
+        "00"  # request's tagged fields: none
     )
     # topics=null (every partition the broker hosts) is a null compact array: 0.
-    assert encode(DescribeLogDirsRequest(None), struct_class) == bytes.fromhex("00" "00")
+    assert encode(DescribeLogDirsRequest(None), struct_class) == bytes.fromhex("0000")
 
 
 def test_flexible_request_uses_header_v2():
     request = DescribeLogDirsRequest(None).build(DescribeLogDirsRequest_v4)
     header = request.build_request_header(correlation_id=7, client_id="kv").encode()
     assert header == bytes.fromhex(
-        "0023"        # api_key 35
-        "0004"        # api_version 4
-        "00000007"    # correlation_id
-        "0002" "6b76"  # client_id: (non-compact) STRING "kv"
-        "00"          # header tagged fields
+        "0023"  # api_key 35
+        "0004"  # api_version 4
+        "00000007"  # correlation_id
+        "0002"
+        "6b76"  # client_id: (non-compact) STRING "kv"
+        "00"  # header tagged fields
     )
     legacy = DescribeLogDirsRequest(None).build(DescribeLogDirsRequest_v1)
     assert legacy.build_request_header(correlation_id=7, client_id="kv").encode() == bytes.fromhex(
-        "0023" "0001" "00000007" "0002" "6b76"
+        "002300010000000700026b76"
     )
 
 
@@ -146,37 +151,45 @@ _ALTER = IncrementalAlterConfigsRequest(
 
 def test_incremental_alter_configs_v0_request_bytes():
     assert encode(_ALTER, IncrementalAlterConfigsRequest_v0) == (
-        bytes.fromhex("00000001")                 # resources: ARRAY length 1
-        + bytes.fromhex("02")                     # resource_type INT8: TOPIC = 2
-        + bytes.fromhex("0001") + b"t"            # resource_name STRING
-        + bytes.fromhex("00000002")               # configs: ARRAY length 2
-        + bytes.fromhex("000c") + b"retention.ms"  # name
-        + bytes.fromhex("00")                     # config_operation SET = 0
-        + bytes.fromhex("0004") + b"1000"         # value NULLABLE_STRING
-        + bytes.fromhex("0001") + b"x"            # name
-        + bytes.fromhex("01")                     # DELETE = 1
-        + bytes.fromhex("ffff")                   # value: null
-        + bytes.fromhex("01")                     # validate_only BOOLEAN true
+        bytes.fromhex("00000001")  # resources: ARRAY length 1
+        + bytes.fromhex("02")  # resource_type INT8: TOPIC = 2
+        + bytes.fromhex("0001")
+        + b"t"  # resource_name STRING
+        + bytes.fromhex("00000002")  # configs: ARRAY length 2
+        + bytes.fromhex("000c")
+        + b"retention.ms"  # name
+        + bytes.fromhex("00")  # config_operation SET = 0
+        + bytes.fromhex("0004")
+        + b"1000"  # value NULLABLE_STRING
+        + bytes.fromhex("0001")
+        + b"x"  # name
+        + bytes.fromhex("01")  # DELETE = 1
+        + bytes.fromhex("ffff")  # value: null
+        + bytes.fromhex("01")  # validate_only BOOLEAN true
     )
 
 
 def test_incremental_alter_configs_v1_request_bytes():
     assert encode(_ALTER, IncrementalAlterConfigsRequest_v1) == (
-        bytes.fromhex("02")                     # resources: COMPACT_ARRAY, 1 element
-        + bytes.fromhex("02")                   # resource_type TOPIC
-        + bytes.fromhex("02") + b"t"            # resource_name COMPACT_STRING
-        + bytes.fromhex("03")                   # configs: COMPACT_ARRAY, 2 elements
-        + bytes.fromhex("0d") + b"retention.ms"  # name: length 12 + 1
-        + bytes.fromhex("00")                   # SET
-        + bytes.fromhex("05") + b"1000"         # value COMPACT_NULLABLE_STRING
-        + bytes.fromhex("00")                   # config's tagged fields
-        + bytes.fromhex("02") + b"x"
-        + bytes.fromhex("01")                   # DELETE
-        + bytes.fromhex("00")                   # value: null compact string
-        + bytes.fromhex("00")                   # config's tagged fields
-        + bytes.fromhex("00")                   # resource's tagged fields
-        + bytes.fromhex("01")                   # validate_only
-        + bytes.fromhex("00")                   # request's tagged fields
+        bytes.fromhex("02")  # resources: COMPACT_ARRAY, 1 element
+        + bytes.fromhex("02")  # resource_type TOPIC
+        + bytes.fromhex("02")
+        + b"t"  # resource_name COMPACT_STRING
+        + bytes.fromhex("03")  # configs: COMPACT_ARRAY, 2 elements
+        + bytes.fromhex("0d")
+        + b"retention.ms"  # name: length 12 + 1
+        + bytes.fromhex("00")  # SET
+        + bytes.fromhex("05")
+        + b"1000"  # value COMPACT_NULLABLE_STRING
+        + bytes.fromhex("00")  # config's tagged fields
+        + bytes.fromhex("02")
+        + b"x"
+        + bytes.fromhex("01")  # DELETE
+        + bytes.fromhex("00")  # value: null compact string
+        + bytes.fromhex("00")  # config's tagged fields
+        + bytes.fromhex("00")  # resource's tagged fields
+        + bytes.fromhex("01")  # validate_only
+        + bytes.fromhex("00")  # request's tagged fields
     )
 
 
@@ -186,13 +199,14 @@ def test_incremental_alter_configs_v1_request_bytes():
 @pytest.mark.parametrize("struct_class", [DescribeQuorumRequest_v0, DescribeQuorumRequest_v1, DescribeQuorumRequest_v2])
 def test_describe_quorum_request_bytes(struct_class):
     assert encode(DescribeQuorumRequest(), struct_class) == (
-        bytes.fromhex("02")                             # topics: COMPACT_ARRAY, 1 element
-        + bytes.fromhex("13") + b"__cluster_metadata"   # topic_name: 18 chars + 1 = 0x13
-        + bytes.fromhex("02")                           # partitions: COMPACT_ARRAY, 1 element
-        + bytes.fromhex("00000000")                     # partition_index 0
-        + bytes.fromhex("00")                           # partition's tagged fields
-        + bytes.fromhex("00")                           # topic's tagged fields
-        + bytes.fromhex("00")                           # request's tagged fields
+        bytes.fromhex("02")  # topics: COMPACT_ARRAY, 1 element
+        + bytes.fromhex("13")
+        + b"__cluster_metadata"  # topic_name: 18 chars + 1 = 0x13
+        + bytes.fromhex("02")  # partitions: COMPACT_ARRAY, 1 element
+        + bytes.fromhex("00000000")  # partition_index 0
+        + bytes.fromhex("00")  # partition's tagged fields
+        + bytes.fromhex("00")  # topic's tagged fields
+        + bytes.fromhex("00")  # request's tagged fields
     )
     assert struct_class.FLEXIBLE_VERSION  # every DescribeQuorum version is flexible
 
@@ -236,7 +250,7 @@ def test_uint16_above_int16_range():
 def test_tags_encode_size_prefixed_and_decode_skips_unknown():
     encoded = Tags.encode({3: b"\xaa\xbb", 1: b"\x01"})
     # count 2; tag 1, size 1, 01; tag 3, size 2, aa bb (ascending tags)
-    assert encoded == bytes.fromhex("02" "01" "01" "01" "03" "02" "aabb")
+    assert encoded == bytes.fromhex("020101010302aabb")
     buffer = BytesIO(encoded + b"\xff")
     assert Tags.decode(buffer) == {1: b"\x01", 3: b"\xaa\xbb"}
     assert buffer.read() == b"\xff"  # nothing past the section was consumed
@@ -247,22 +261,37 @@ def test_tags_encode_size_prefixed_and_decode_skips_unknown():
 
 def _log_dirs_v4_bytes() -> bytes:
     return (
-        i32(0)            # throttle_time_ms
-        + i16(0)          # error_code (v3+)
-        + carr(2)         # results
+        i32(0)  # throttle_time_ms
+        + i16(0)  # error_code (v3+)
+        + carr(2)  # results
         # result 1: a healthy dir holding two partitions of topic "orders"
-        + i16(0) + cstr("/data/a")
-        + carr(1)         # topics
+        + i16(0)
+        + cstr("/data/a")
+        + carr(1)  # topics
         + cstr("orders")
-        + carr(2)         # partitions
-        + i32(0) + i64(1000) + i64(0) + i8(0) + NO_TAGS
-        + i32(1) + i64(2048) + i64(5) + i8(1) + NO_TAGS  # a future (moving) log
-        + NO_TAGS         # topic tags
-        + i64(10_000) + i64(4_000)  # total_bytes, usable_bytes (v4+)
+        + carr(2)  # partitions
+        + i32(0)
+        + i64(1000)
+        + i64(0)
+        + i8(0)
+        + NO_TAGS
+        + i32(1)
+        + i64(2048)
+        + i64(5)
+        + i8(1)
+        + NO_TAGS  # a future (moving) log
+        + NO_TAGS  # topic tags
+        + i64(10_000)
+        + i64(4_000)  # total_bytes, usable_bytes (v4+)
         + NO_TAGS
         # result 2: an offline dir (KAFKA_STORAGE_ERROR = 56), sizes unknown
-        + i16(56) + cstr("/data/b") + carr(0) + i64(-1) + i64(-1) + NO_TAGS
-        + NO_TAGS         # response tags
+        + i16(56)
+        + cstr("/data/b")
+        + carr(0)
+        + i64(-1)
+        + i64(-1)
+        + NO_TAGS
+        + NO_TAGS  # response tags
     )
 
 
@@ -286,8 +315,15 @@ def test_decode_describe_log_dirs_v1_response():
     raw = (
         i32(0)
         + i32(1)  # results
-        + i16(0) + str16("/d") + i32(1) + str16("t") + i32(1)
-        + i32(3) + i64(77) + i64(0) + i8(0)
+        + i16(0)
+        + str16("/d")
+        + i32(1)
+        + str16("t")
+        + i32(1)
+        + i32(3)
+        + i64(77)
+        + i64(0)
+        + i8(0)
     )
     (log_dir,) = log_dirs_from_response(1, DescribeLogDirsResponse_v1.decode(raw))
     assert (log_dir.path, log_dir.size, log_dir.total_bytes) == ("/d", 77, None)
@@ -307,22 +343,41 @@ def _replica_v2(node: int, directory: bytes, leo: int, fetch: int, caught_up: in
 def test_decode_describe_quorum_v2_response():
     directory = bytes(range(16))
     raw = (
-        i16(0) + cstr(None)               # error_code, error_message (null)
-        + carr(1) + cstr("__cluster_metadata")
-        + carr(1)                         # partitions
-        + i32(0) + i16(0) + cstr(None)    # partition_index, error_code, error_message
-        + i32(2) + i32(5) + i64(900)      # leader_id, leader_epoch, high_watermark
-        + carr(2)                         # current_voters
+        i16(0)
+        + cstr(None)  # error_code, error_message (null)
+        + carr(1)
+        + cstr("__cluster_metadata")
+        + carr(1)  # partitions
+        + i32(0)
+        + i16(0)
+        + cstr(None)  # partition_index, error_code, error_message
+        + i32(2)
+        + i32(5)
+        + i64(900)  # leader_id, leader_epoch, high_watermark
+        + carr(2)  # current_voters
         + _replica_v2(1, bytes(16), 880, 1_700_000_000_000, 1_699_999_999_000)
         + _replica_v2(2, directory, 905, -1, -1)
-        + carr(1)                         # observers
+        + carr(1)  # observers
         + _replica_v2(4, bytes(16), -1, -1, -1)
         # partition tags: HighWatermarkUpdateTimeMs (tag 0, 8 bytes): must be skipped
-        + bytes([1, 0, 8]) + i64(123)
-        + NO_TAGS                         # topic tags
-        + carr(2)                         # nodes (v2)
-        + i32(1) + carr(1) + cstr("CONTROLLER") + cstr("h1") + struct.pack(">H", 9093) + NO_TAGS + NO_TAGS
-        + i32(2) + carr(1) + cstr("CONTROLLER") + cstr("h2") + struct.pack(">H", 60000) + NO_TAGS + NO_TAGS
+        + bytes([1, 0, 8])
+        + i64(123)
+        + NO_TAGS  # topic tags
+        + carr(2)  # nodes (v2)
+        + i32(1)
+        + carr(1)
+        + cstr("CONTROLLER")
+        + cstr("h1")
+        + struct.pack(">H", 9093)
+        + NO_TAGS
+        + NO_TAGS
+        + i32(2)
+        + carr(1)
+        + cstr("CONTROLLER")
+        + cstr("h2")
+        + struct.pack(">H", 60000)
+        + NO_TAGS
+        + NO_TAGS
         + NO_TAGS
     )
     response = DescribeQuorumResponse_v2.decode(raw)
@@ -333,7 +388,10 @@ def test_decode_describe_quorum_v2_response():
     assert (one.last_fetch_timestamp, one.last_caught_up_timestamp) == (1_700_000_000_000, 1_699_999_999_000)
     assert one.directory_id == "AAAAAAAAAAAAAAAAAAAAAA"
     assert (two.status, two.lag, two.directory_id, two.last_fetch_timestamp) == (
-        "Leader", 0, "AAECAwQFBgcICQoLDA0ODw", None
+        "Leader",
+        0,
+        "AAECAwQFBgcICQoLDA0ODw",
+        None,
     )
     (observer,) = quorum.observers
     assert (observer.node_id, observer.status, observer.log_end_offset, observer.lag) == (4, "Observer", -1, None)
@@ -344,11 +402,22 @@ def test_decode_describe_quorum_v2_response():
 def test_decode_describe_quorum_v0_response():
     raw = (
         i16(0)
-        + carr(1) + cstr("__cluster_metadata")
-        + carr(1) + i32(0) + i16(0) + i32(1) + i32(3) + i64(10)
-        + carr(1) + i32(1) + i64(10) + NO_TAGS   # v0 replica state: id, leo
+        + carr(1)
+        + cstr("__cluster_metadata")
+        + carr(1)
+        + i32(0)
+        + i16(0)
+        + i32(1)
+        + i32(3)
+        + i64(10)
+        + carr(1)
+        + i32(1)
+        + i64(10)
+        + NO_TAGS  # v0 replica state: id, leo
         + carr(0)
-        + NO_TAGS + NO_TAGS + NO_TAGS
+        + NO_TAGS
+        + NO_TAGS
+        + NO_TAGS
     )
     quorum = quorum_from_response(DescribeQuorumResponse_v0.decode(raw).to_object())
     assert quorum.leader_id == 1
@@ -358,11 +427,23 @@ def test_decode_describe_quorum_v0_response():
 
 def test_describe_quorum_partition_error_raises_in_words():
     raw = (
-        i16(0) + cstr(None)
-        + carr(1) + cstr("__cluster_metadata")
-        + carr(1) + i32(0) + i16(6) + cstr("not the leader")  # NOT_LEADER_OR_FOLLOWER
-        + i32(-1) + i32(0) + i64(0) + carr(0) + carr(0) + NO_TAGS
-        + NO_TAGS + carr(0) + NO_TAGS
+        i16(0)
+        + cstr(None)
+        + carr(1)
+        + cstr("__cluster_metadata")
+        + carr(1)
+        + i32(0)
+        + i16(6)
+        + cstr("not the leader")  # NOT_LEADER_OR_FOLLOWER
+        + i32(-1)
+        + i32(0)
+        + i64(0)
+        + carr(0)
+        + carr(0)
+        + NO_TAGS
+        + NO_TAGS
+        + carr(0)
+        + NO_TAGS
     )
     with pytest.raises(KafkaRequestError, match="NotLeaderForPartition|NotLeaderOrFollower") as info:
         quorum_from_response(DescribeQuorumResponse_v2.decode(raw).to_object())
@@ -370,11 +451,7 @@ def test_describe_quorum_partition_error_raises_in_words():
 
 
 def test_decode_incremental_alter_configs_responses():
-    v1 = (
-        i32(0) + carr(1)
-        + i16(40) + cstr("bad value") + i8(RESOURCE_TOPIC) + cstr("t") + NO_TAGS
-        + NO_TAGS
-    )
+    v1 = i32(0) + carr(1) + i16(40) + cstr("bad value") + i8(RESOURCE_TOPIC) + cstr("t") + NO_TAGS + NO_TAGS
     (row,) = IncrementalAlterConfigsResponse_v1.decode(v1).responses
     assert row[:4] == (40, "bad value", 2, "t")
     v0 = i32(0) + i32(1) + i16(0) + str16(None) + i8(2) + str16("t")

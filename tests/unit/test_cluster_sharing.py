@@ -38,8 +38,9 @@ class Stand(ClusterClient):
     async def watermarks(self, partitions):
         self.watermark_requests += 1
         await asyncio.sleep(self.delay)
-        return {(p.topic, p.partition): Watermarks(p.topic, p.partition, 0, self.watermark_requests)
-                for p in partitions}
+        return {
+            (p.topic, p.partition): Watermarks(p.topic, p.partition, 0, self.watermark_requests) for p in partitions
+        }
 
 
 async def test_concurrent_metadata_calls_share_one_request():

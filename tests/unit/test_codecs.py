@@ -167,8 +167,11 @@ json_values = st.recursive(
 )
 
 
-@given(data=st.one_of(st.none(), st.binary(max_size=600)), fmt=st.sampled_from(FORMATS + ("bogus",)),
-       limit=st.integers(1, 300))
+@given(
+    data=st.one_of(st.none(), st.binary(max_size=600)),
+    fmt=st.sampled_from(FORMATS + ("bogus",)),
+    limit=st.integers(1, 300),
+)
 def test_arbitrary_bytes_never_raise(data, fmt, limit):
     text = preview(data, fmt, limit)
     assert 1 <= len(text) <= limit
@@ -211,9 +214,15 @@ def test_export_lines_and_round_trip(tmp_path):
     assert export_jsonl(records, path) == 3
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0] == {
-        "topic": "orders", "partition": 0, "offset": 5, "timestamp": 1_700_000_000_000,
-        "timestamp_type": "CreateTime", "key": "k1", "key_encoding": "utf-8",
-        "value": '{"a": 1}', "value_encoding": "utf-8",
+        "topic": "orders",
+        "partition": 0,
+        "offset": 5,
+        "timestamp": 1_700_000_000_000,
+        "timestamp_type": "CreateTime",
+        "key": "k1",
+        "key_encoding": "utf-8",
+        "value": '{"a": 1}',
+        "value_encoding": "utf-8",
         "headers": [{"key": "trace", "value": "1", "encoding": "utf-8"}],
     }
     assert lines[1]["key"] is None and lines[1]["value"] is None and lines[1]["value_encoding"] is None
@@ -237,4 +246,3 @@ def test_reading_a_broken_export_is_a_kview_error(tmp_path):
     path.write_text('{"topic": "t"}\n')
     with pytest.raises(ExportError):
         read_jsonl(path)
-

@@ -54,13 +54,21 @@ def test_valid_config(monkeypatch):
     ("text", "line", "fragment"),
     [
         ("clusters:\n  a:\n    bootstrap: nohost\n", 3, "clusters.a.bootstrap: 'nohost' is not host:port"),
-        ("clusters:\n  a:\n    bootstrap: h:1\n    read_only: maybe\n", 4, "clusters.a.read_only: expected true or false"),
+        (
+            "clusters:\n  a:\n    bootstrap: h:1\n    read_only: maybe\n",
+            4,
+            "clusters.a.read_only: expected true or false",
+        ),
         ("clusters:\n  a:\n    bootstrap: h:1\n    refresh: 3\n", 4, "clusters.a.refresh: unknown field"),
         ("clusters:\n  a:\n    client_id: x\n", 3, "clusters.a.bootstrap: missing"),
         ("default_cluster: b\nclusters:\n  a:\n    bootstrap: h:1\n", 1, "no cluster named 'b'"),
         ("clusters:\n  a:\n    bootstrap: h:1\n    refresh_interval: -1\n", 4, "must be at least"),
         ("clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: TLS\n", 5, "'TLS' is not one of"),
-        ("clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_SSL\n", 5, "sasl_mechanism: required"),
+        (
+            "clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_SSL\n",
+            5,
+            "sasl_mechanism: required",
+        ),
         ("clusters: [1, 2\n", 2, "expected"),
         ("clusters:\n  a: {bootstrap: h:1\n", 3, "expected"),
         ("- just\n- a list\n", 1, "expected a mapping"),
@@ -77,8 +85,10 @@ def test_malformed_config_names_file_line_and_field(text, line, fragment):
 
 def test_missing_env_var_is_a_config_error(monkeypatch):
     monkeypatch.delenv("KVIEW_NOT_SET", raising=False)
-    text = ("clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_PLAINTEXT\n"
-            "      sasl_mechanism: PLAIN\n      username: u\n      password: ${KVIEW_NOT_SET}\n")
+    text = (
+        "clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_PLAINTEXT\n"
+        "      sasl_mechanism: PLAIN\n      username: u\n      password: ${KVIEW_NOT_SET}\n"
+    )
     with pytest.raises(ConfigError, match="KVIEW_NOT_SET is not set"):
         parse_config(text, "c.yaml")
 
@@ -86,8 +96,10 @@ def test_missing_env_var_is_a_config_error(monkeypatch):
 def test_password_file(tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("from-file\n")
-    text = ("clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_PLAINTEXT\n"
-            f"      sasl_mechanism: PLAIN\n      username: u\n      password_file: {secret}\n")
+    text = (
+        "clusters:\n  a:\n    bootstrap: h:1\n    security:\n      protocol: SASL_PLAINTEXT\n"
+        f"      sasl_mechanism: PLAIN\n      username: u\n      password_file: {secret}\n"
+    )
     assert parse_config(text).profile("a").security.password.reveal() == "from-file"
 
 

@@ -24,33 +24,120 @@ PASSWORD = "Fz-pw-7c1e9d"
 # block and flow collections, anchors and aliases, tags (valid, unknown and
 # malformed), directives, documents, quoting, env references and kview's fields.
 _TOKENS = [
-    "clusters", "bootstrap", "security", "protocol", "sasl_mechanism", "username",
-    "password", "password_file", "key_password", "key_password_file", "ca_file",
-    "cert_file", "key_file", "check_hostname", "producer", "acks", "compression",
-    "linger_ms", "batch_size", "idempotence", "read_only", "refresh_interval",
-    "request_timeout_ms", "client_id", "default_cluster", "theme", "keys", "tail",
-    "ring_capacity", "SASL_SSL", "SSL", "PLAIN", "SCRAM-SHA-512", "localhost:9092",
-    "h:0", "h:65536", "[::1]:9092", "true", "no", "~", "null", "1e999", ".nan", "-.inf",
-    "0x1F", "0o7", "1_000", "2024-13-45", "${HOME}", "${KVIEW_FUZZ_UNSET}", "${",
-    ":", ": ", "- ", "-", " ", "  ", "\n", "\n  ", "\n    ", "\t", "[", "]", "{", "}", ",",
-    "'", '"', "\\", "#", "|", ">", "?", "? ", "&a ", "*a", "&b ", "*b", "<<: ", "!!int ",
-    "!!bool ", "!!float ", "!!timestamp ", "!!binary ", "!!set ", "!!python/object ",
-    "!foo ", "!<tag:x> ", "%YAML 1.1\n", "%TAG ! tag:x,\n", "---\n", "...\n", "\x00",
-    "\ufeff", "\u2028", "\x85", "é", "😀",
+    "clusters",
+    "bootstrap",
+    "security",
+    "protocol",
+    "sasl_mechanism",
+    "username",
+    "password",
+    "password_file",
+    "key_password",
+    "key_password_file",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "check_hostname",
+    "producer",
+    "acks",
+    "compression",
+    "linger_ms",
+    "batch_size",
+    "idempotence",
+    "read_only",
+    "refresh_interval",
+    "request_timeout_ms",
+    "client_id",
+    "default_cluster",
+    "theme",
+    "keys",
+    "tail",
+    "ring_capacity",
+    "SASL_SSL",
+    "SSL",
+    "PLAIN",
+    "SCRAM-SHA-512",
+    "localhost:9092",
+    "h:0",
+    "h:65536",
+    "[::1]:9092",
+    "true",
+    "no",
+    "~",
+    "null",
+    "1e999",
+    ".nan",
+    "-.inf",
+    "0x1F",
+    "0o7",
+    "1_000",
+    "2024-13-45",
+    "${HOME}",
+    "${KVIEW_FUZZ_UNSET}",
+    "${",
+    ":",
+    ": ",
+    "- ",
+    "-",
+    " ",
+    "  ",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "\t",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "'",
+    '"',
+    "\\",
+    "#",
+    "|",
+    ">",
+    "?",
+    "? ",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "<<: ",
+    "!!int ",
+    "!!bool ",
+    "!!float ",
+    "!!timestamp ",
+    "!!binary ",
+    "!!set ",
+    "!!python/object ",
+    "!foo ",
+    "!<tag:x> ",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,\n",
+    "---\n",
+    "...\n",
+    "\x00",
+    "\ufeff",
+    "\u2028",
+    "\x85",
+    "é",
+    "😀",
 ]
 _yamlish = st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join)
 
 _FIELD_NAMES = [t for t in _TOKENS if t.isidentifier() or t.isalpha()]
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(_TOKENS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(_TOKENS),
 )
 _keys = st.one_of(st.sampled_from(_FIELD_NAMES), st.text(max_size=12))
 _nested = st.recursive(
     _scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(_keys, children, max_size=5)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(_keys, children, max_size=5)),
     max_leaves=25,
 )
 
@@ -70,23 +157,32 @@ _security = st.fixed_dictionaries(
 _cluster = st.fixed_dictionaries(
     {},
     optional={
-        "bootstrap": st.one_of(st.sampled_from(["localhost:9092", "a:1,b:2", "h:0", "nohost"]),
-                               st.lists(st.text(max_size=12), max_size=3), _scalars),
+        "bootstrap": st.one_of(
+            st.sampled_from(["localhost:9092", "a:1,b:2", "h:0", "nohost"]),
+            st.lists(st.text(max_size=12), max_size=3),
+            _scalars,
+        ),
         "client_id": _scalars,
         "read_only": _scalars,
         "refresh_interval": _scalars,
         "request_timeout_ms": _scalars,
         "security": st.one_of(_security, _nested),
-        "producer": st.one_of(st.dictionaries(st.sampled_from(["acks", "compression", "linger_ms",
-                                                                "batch_size", "idempotence"]), _scalars),
-                              _nested),
+        "producer": st.one_of(
+            st.dictionaries(
+                st.sampled_from(["acks", "compression", "linger_ms", "batch_size", "idempotence"]), _scalars
+            ),
+            _nested,
+        ),
     },
 )
 # Shaped like a real config, so that generated files get past the first
 # checks and reach the deeper ones (security, producer, tail).
 _config_like = st.fixed_dictionaries(
-    {"clusters": st.dictionaries(st.text(string.ascii_letters + "-_ \n", min_size=1, max_size=8),
-                                 _cluster, max_size=3)},
+    {
+        "clusters": st.dictionaries(
+            st.text(string.ascii_letters + "-_ \n", min_size=1, max_size=8), _cluster, max_size=3
+        )
+    },
     optional={
         "default_cluster": _scalars,
         "theme": _scalars,
@@ -151,7 +247,7 @@ def test_config_shaped_structures_give_config_or_config_error(data, style):
     if isinstance(outcome, Config):
         # What was accepted is what the file said.
         assert set(outcome.clusters) == set(data["clusters"])
-        for name, profile in outcome.clusters.items():
+        for profile in outcome.clusters.values():
             if profile.security.password is not None:
                 assert profile.security.password.reveal() == PASSWORD
             assert profile.refresh_interval >= 0.2 and profile.request_timeout_ms >= 100
@@ -175,11 +271,11 @@ REGRESSIONS = [
     "clusters:\n a:\n  bootstrap: h:1\n  security:\n   protocol: !!merge x\n",
     "clusters:\n a:\n  bootstrap: h:1\n  refresh_interval: .nan\n",
     "clusters:\n a:\n  bootstrap: h:1\n  refresh_interval: .inf\n",
-    "clusters:\n a:\n  bootstrap: \"h\\n:1\"\n",
+    'clusters:\n a:\n  bootstrap: "h\\n:1"\n',
     "clusters:\n a:\n  bootstrap: h:\u0661\u0662\n",
     "clusters:\n a:\n  bootstrap: h:" + "1" * 5000 + "\n",
-    "clusters:\n \"a\\nb\":\n  bootstrap: h:1\n  x: 1\n",
-    "clusters:\n a:\n  bootstrap: h:1\n  security:\n   password_file: \"/tmp/\\0x\"\n",
+    'clusters:\n "a\\nb":\n  bootstrap: h:1\n  x: 1\n',
+    'clusters:\n a:\n  bootstrap: h:1\n  security:\n   password_file: "/tmp/\\0x"\n',
     "[" * 5000,
 ]
 
@@ -194,8 +290,10 @@ def test_regressions_give_config_error():
 def test_undecodable_password_file_is_a_config_error(tmp_path):
     secret_file = tmp_path / "pw"
     secret_file.write_bytes(b"\xff\xfe" + PASSWORD.encode() + b"\xb0")
-    text = (f"clusters:\n a:\n  bootstrap: h:1\n  security:\n   protocol: SASL_SSL\n"
-            f"   sasl_mechanism: PLAIN\n   username: u\n   password_file: {secret_file}\n")
+    text = (
+        f"clusters:\n a:\n  bootstrap: h:1\n  security:\n   protocol: SASL_SSL\n"
+        f"   sasl_mechanism: PLAIN\n   username: u\n   password_file: {secret_file}\n"
+    )
     outcome = _parse(text)
     assert isinstance(outcome, ConfigError)
     assert "not UTF-8 text" in str(outcome)

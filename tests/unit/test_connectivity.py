@@ -14,9 +14,9 @@ import pytest
 from kview.core.cluster import ClusterClient, connection_kwargs
 from kview.core.config import ClusterProfile, Secret, SecuritySettings
 from kview.core.connectivity import build_ssl_context
-from kview.local.certs import make_dev_certificates
 from kview.core.errors import ClusterUnavailable
 from kview.core.logs import redact
+from kview.local.certs import make_dev_certificates
 
 KEY_PASSWORD = "unit-key-pw-31f0"
 
@@ -35,8 +35,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _tls(certs, **changes) -> SecuritySettings:
     base = SecuritySettings(
-        protocol="SSL", ca_file=str(certs.ca_file), cert_file=str(certs.client_cert_file),
-        key_file=str(certs.client_key_file), key_password=Secret(KEY_PASSWORD),
+        protocol="SSL",
+        ca_file=str(certs.ca_file),
+        cert_file=str(certs.client_cert_file),
+        key_file=str(certs.client_key_file),
+        key_password=Secret(KEY_PASSWORD),
     )
     return replace(base, **changes)
 
@@ -80,13 +83,22 @@ def test_key_that_does_not_match_the_certificate(certs):
 
 
 def _profile(bootstrap: str, timeout_ms: int = 15000, **security) -> ClusterProfile:
-    return ClusterProfile(name="t", bootstrap=tuple(bootstrap.split(",")), request_timeout_ms=timeout_ms,
-                          security=SecuritySettings(**security))
+    return ClusterProfile(
+        name="t",
+        bootstrap=tuple(bootstrap.split(",")),
+        request_timeout_ms=timeout_ms,
+        security=SecuritySettings(**security),
+    )
 
 
 def test_unknown_sasl_mechanism_is_refused_before_connecting():
-    profile = _profile("127.0.0.1:9", protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-1",
-                       username="u", password=Secret("pw-abcdef"))
+    profile = _profile(
+        "127.0.0.1:9",
+        protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-1",
+        username="u",
+        password=Secret("pw-abcdef"),
+    )
     with pytest.raises(ClusterUnavailable) as info:
         connection_kwargs(profile)
     assert "SASL mechanism 'SCRAM-SHA-1' is not supported" in _one_line(info.value)
@@ -101,8 +113,11 @@ def test_sasl_without_password_is_refused():
 
 def test_connection_kwargs_registers_the_secrets():
     password = "reg-pw-5a8b2c"
-    kwargs = connection_kwargs(_profile("127.0.0.1:9", protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
-                                        username="u", password=Secret(password)))
+    kwargs = connection_kwargs(
+        _profile(
+            "127.0.0.1:9", protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", username="u", password=Secret(password)
+        )
+    )
     assert kwargs["sasl_plain_password"] == password
     assert redact(f"x {password} y") == "x *** y"
 

@@ -6,16 +6,14 @@ tagged-field section of flexible versions)."""
 from __future__ import annotations
 
 import struct
+from io import BytesIO
 
 import pytest
 from aiokafka.protocol.commit import OffsetCommitRequest
 
-from io import BytesIO
-
 from kview.core.protocol.group_requests import (
     ConsumerGroupDescribeRequest,
     ConsumerGroupDescribeResponse_v1,
-    assignment_848,
     DescribeGroupsBatchRequest,
     DescribeGroupsResponse_v5,
     FindCoordinatorsRequest,
@@ -26,6 +24,7 @@ from kview.core.protocol.group_requests import (
     OffsetDeleteResponse_v0,
     OffsetFetchGroupsRequest,
     OffsetFetchGroupsResponse_v8,
+    assignment_848,
     decode_assignment,
     decode_subscription,
     encode_assignment,
@@ -92,8 +91,20 @@ def test_find_coordinators_v4_response_decoding():
     data = (
         i32(0)  # throttle_time_ms
         + b"\x03"  # two coordinators
-        + cstr("g1") + i32(1) + cstr("h1") + i32(9092) + i16(0) + cstr(None) + TAGS
-        + cstr("g2") + i32(-1) + cstr("") + i32(-1) + i16(15) + cstr("not available") + TAGS
+        + cstr("g1")
+        + i32(1)
+        + cstr("h1")
+        + i32(9092)
+        + i16(0)
+        + cstr(None)
+        + TAGS
+        + cstr("g2")
+        + i32(-1)
+        + cstr("")
+        + i32(-1)
+        + i16(15)
+        + cstr("not available")
+        + TAGS
         + TAGS
     )
     response = FindCoordinatorsResponse_v4.decode(data)
@@ -121,11 +132,7 @@ def test_list_groups_v4_has_no_types_filter():
 
 
 def test_list_groups_v5_response_decoding():
-    data = (
-        i32(0) + i16(0)
-        + b"\x02" + cstr("g") + cstr("consumer") + cstr("Stable") + cstr("classic") + TAGS
-        + TAGS
-    )
+    data = i32(0) + i16(0) + b"\x02" + cstr("g") + cstr("consumer") + cstr("Stable") + cstr("classic") + TAGS + TAGS
     response = ListGroupsResponse_v5.decode(data)
     assert response.groups == [("g", "consumer", "Stable", "classic", {})]
 
@@ -150,12 +157,24 @@ def test_describe_groups_v5_response_decodes_every_group():
     assignment = encode_assignment({"t": [0, 1]})
     subscription = encode_subscription(["t"])
     member = (
-        cstr("m-1") + cstr(None) + cstr("client") + cstr("/127.0.0.1")
-        + cbytes(subscription) + cbytes(assignment) + TAGS
+        cstr("m-1")
+        + cstr(None)
+        + cstr("client")
+        + cstr("/127.0.0.1")
+        + cbytes(subscription)
+        + cbytes(assignment)
+        + TAGS
     )
     group = lambda name, state: (  # noqa: E731
-        i16(0) + cstr(name) + cstr(state) + cstr("consumer") + cstr("range")
-        + b"\x02" + member + i32(-2147483648) + TAGS
+        i16(0)
+        + cstr(name)
+        + cstr(state)
+        + cstr("consumer")
+        + cstr("range")
+        + b"\x02"
+        + member
+        + i32(-2147483648)
+        + TAGS
     )
     data = i32(0) + b"\x03" + group("g1", "Stable") + group("g2", "PreparingRebalance") + TAGS
     response = DescribeGroupsResponse_v5.decode(data)
@@ -176,8 +195,17 @@ def test_offset_fetch_v8_request_bytes():
     header = i16(9) + i16(8) + i32(7) + string("kv") + TAGS
     body = (
         b"\x03"  # two groups
-        + cstr("g") + b"\x00" + TAGS  # topics null: every committed partition
-        + cstr("h") + b"\x02" + cstr("t") + b"\x03" + i32(0) + i32(2) + TAGS + TAGS
+        + cstr("g")
+        + b"\x00"
+        + TAGS  # topics null: every committed partition
+        + cstr("h")
+        + b"\x02"
+        + cstr("t")
+        + b"\x03"
+        + i32(0)
+        + i32(2)
+        + TAGS
+        + TAGS
         + b"\x00"  # require_stable false
         + TAGS
     )
@@ -189,16 +217,28 @@ def test_offset_fetch_v8_response_decoding():
         i32(0)
         + b"\x02"
         + cstr("g")
-        + b"\x02" + cstr("t")
+        + b"\x02"
+        + cstr("t")
         + b"\x03"
-        + i32(0) + i64(42) + i32(-1) + cstr("") + i16(0) + TAGS
-        + i32(1) + i64(-1) + i32(-1) + cstr(None) + i16(0) + TAGS
+        + i32(0)
+        + i64(42)
+        + i32(-1)
+        + cstr("")
+        + i16(0)
         + TAGS
-        + i16(0) + TAGS
+        + i32(1)
+        + i64(-1)
+        + i32(-1)
+        + cstr(None)
+        + i16(0)
+        + TAGS
+        + TAGS
+        + i16(0)
+        + TAGS
         + TAGS
     )
     response = OffsetFetchGroupsResponse_v8.decode(data)
-    (group_id, topics, error_code, _), = response.groups
+    ((group_id, topics, error_code, _),) = response.groups
     assert group_id == "g" and error_code == 0
     assert topics == [("t", [(0, 42, -1, "", 0, {}), (1, -1, -1, None, 0, {})], {})]
 
@@ -208,8 +248,14 @@ def test_offset_fetch_fast_decoder_equals_schema_decoder():
     long strings (multi-byte varints), null and non-empty metadata, and tags."""
     long_name = "t" * 200  # compact length 201 needs a two-byte varint
     partitions = [
-        (i, 1000 + i, -1 if i % 2 else 5, None if i % 3 == 0 else ("m" * (i % 5)), 0 if i % 4 else 3,
-         {} if i % 7 else {1: b"xy"})
+        (
+            i,
+            1000 + i,
+            -1 if i % 2 else 5,
+            None if i % 3 == 0 else ("m" * (i % 5)),
+            0 if i % 4 else 3,
+            {} if i % 7 else {1: b"xy"},
+        )
         for i in range(300)
     ]
     value = (0, [("g1", [(long_name, partitions, {})], 0, {}), ("g2", [], 16, {})], {})
@@ -224,6 +270,7 @@ def test_offset_fetch_fast_decoder_equals_schema_decoder():
 
 def _encode_offset_fetch(value) -> bytes:
     """Encoded by hand: aiokafka's TaggedFields encoder leaves out each tag's size."""
+
     def uvarint(n: int) -> bytes:
         out = b""
         while n >= 0x80:
@@ -275,18 +322,45 @@ def test_consumer_group_describe_v1_response_decoding():
     assignment = b"\x02" + topic_id + cstr("t") + b"\x03" + i32(0) + i32(2) + TAGS + TAGS
     empty_assignment = b"\x01" + TAGS
     member = (
-        cstr("m1") + cstr(None) + cstr(None) + i32(4) + cstr("cli") + cstr("/10.0.0.1")
-        + b"\x02" + cstr("t") + cstr(None)
-        + assignment + empty_assignment
+        cstr("m1")
+        + cstr(None)
+        + cstr(None)
+        + i32(4)
+        + cstr("cli")
+        + cstr("/10.0.0.1")
+        + b"\x02"
+        + cstr("t")
+        + cstr(None)
+        + assignment
+        + empty_assignment
         + b"\x01"  # member_type (v1): consumer
         + TAGS
     )
     group = (
-        i16(0) + cstr(None) + cstr("g") + cstr("Stable") + i32(5) + i32(5) + cstr("uniform")
-        + b"\x02" + member + i32(-2147483648) + TAGS
+        i16(0)
+        + cstr(None)
+        + cstr("g")
+        + cstr("Stable")
+        + i32(5)
+        + i32(5)
+        + cstr("uniform")
+        + b"\x02"
+        + member
+        + i32(-2147483648)
+        + TAGS
     )
-    other = i16(69) + cstr("Group h is not a consumer group.") + cstr("h") + cstr("") + i32(0) + i32(0) + cstr("") \
-        + b"\x01" + i32(-2147483648) + TAGS
+    other = (
+        i16(69)
+        + cstr("Group h is not a consumer group.")
+        + cstr("h")
+        + cstr("")
+        + i32(0)
+        + i32(0)
+        + cstr("")
+        + b"\x01"
+        + i32(-2147483648)
+        + TAGS
+    )
     data = i32(0) + b"\x03" + group + other + TAGS
     response = ConsumerGroupDescribeResponse_v1.decode(data)
     g, h = response.groups
@@ -326,8 +400,16 @@ def test_offset_commit_as_non_member_bytes():
     built = request.prepare({8: (2, 10)})
     assert built.API_VERSION == 3  # the newest aiokafka knows; Kafka 4 accepts 2+
     expected = (
-        string("g") + i32(-1) + string("") + i64(-1)  # group, generation -1, no member id, retention -1
-        + i32(1) + string("t") + i32(1) + i32(1) + i64(5) + string("")
+        string("g")
+        + i32(-1)
+        + string("")
+        + i64(-1)  # group, generation -1, no member id, retention -1
+        + i32(1)
+        + string("t")
+        + i32(1)
+        + i32(1)
+        + i64(5)
+        + string("")
     )
     assert built.encode() == expected
 
@@ -353,8 +435,15 @@ def test_assignment_empty_or_garbage():
 
 def test_subscription_v1_with_owned_partitions():
     data = (
-        i16(1) + i32(2) + string("y") + string("x") + i32(-1)
-        + i32(1) + string("x") + i32(1) + i32(0)  # owned partitions (v1+): ignored
+        i16(1)
+        + i32(2)
+        + string("y")
+        + string("x")
+        + i32(-1)
+        + i32(1)
+        + string("x")
+        + i32(1)
+        + i32(0)  # owned partitions (v1+): ignored
     )
     assert decode_subscription(data) == ("x", "y")
 

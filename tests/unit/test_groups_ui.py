@@ -4,7 +4,7 @@ assignments.  No Kafka, no running app."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,10 +24,23 @@ from kview.ui.widgets.lag_chart import BLOCKS, LagChart, lag_sparkline, resample
 
 def summary(**changes) -> GroupSummary:
     base = dict(
-        name="g", state="Stable", protocol_type="consumer", assignor="range", members=(), topics=("t",),
-        partition_count=1, uncommitted_partitions=0, status=GroupStatus.OK, total_lag=0,
-        retention_breach=False, consumption_rate=None, production_rate=None, catch_up_seconds=None,
-        time_lag=None, idle_seconds=0.0, lag_history=(),
+        name="g",
+        state="Stable",
+        protocol_type="consumer",
+        assignor="range",
+        members=(),
+        topics=("t",),
+        partition_count=1,
+        uncommitted_partitions=0,
+        status=GroupStatus.OK,
+        total_lag=0,
+        retention_breach=False,
+        consumption_rate=None,
+        production_rate=None,
+        catch_up_seconds=None,
+        time_lag=None,
+        idle_seconds=0.0,
+        lag_history=(),
     )
     base.update(changes)
     return GroupSummary(**base)
@@ -102,15 +115,18 @@ def test_chart_without_samples_says_so():
 # -- text ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("lag", "text"), [
-    (None, "-"),
-    (TimeLag(0.0, exact=True), "0s"),
-    (TimeLag(75.0, exact=True), "1m15s"),
-    (TimeLag(75.0, exact=False), "~1m15s"),
-    (TimeLag(0.3, exact=False), "~<1s"),
-    (TimeLag(3600.0, exact=False, at_least=True), "≥~1h00m"),
-    (TimeLag(30.0, exact=True, at_least=True), "≥30s"),
-])
+@pytest.mark.parametrize(
+    ("lag", "text"),
+    [
+        (None, "-"),
+        (TimeLag(0.0, exact=True), "0s"),
+        (TimeLag(75.0, exact=True), "1m15s"),
+        (TimeLag(75.0, exact=False), "~1m15s"),
+        (TimeLag(0.3, exact=False), "~<1s"),
+        (TimeLag(3600.0, exact=False, at_least=True), "≥~1h00m"),
+        (TimeLag(30.0, exact=True, at_least=True), "≥30s"),
+    ],
+)
 def test_time_lag_text(lag, text):
     assert time_lag_text(lag) == text
 
@@ -159,7 +175,7 @@ def test_parse_reset_values():
 
 def test_parse_datetime_forms():
     assert parse_datetime("2024-05-01 12:00") == datetime(2024, 5, 1, 12, 0)
-    assert parse_datetime("2024-05-01T12:00:00Z") == datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    assert parse_datetime("2024-05-01T12:00:00Z") == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     now = datetime(2024, 5, 1, 12, 0)
     assert parse_datetime("-2h", now) == datetime(2024, 5, 1, 10, 0)
     assert parse_datetime("-30m", now) == datetime(2024, 5, 1, 11, 30)

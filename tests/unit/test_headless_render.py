@@ -13,7 +13,15 @@ import jsonschema
 import pytest
 
 from kview.cli import build_parser
-from kview.core.brokers import BrokerSummary, BrokersSnapshot, ConfigEntry, LogDirInfo, QuorumInfo, QuorumReplica, ReplicaLog
+from kview.core.brokers import (
+    BrokersSnapshot,
+    BrokerSummary,
+    ConfigEntry,
+    LogDirInfo,
+    QuorumInfo,
+    QuorumReplica,
+    ReplicaLog,
+)
 from kview.core.errors import ClusterUnavailable, ConfigError, KafkaRequestError, KViewError, ReadOnlyError
 from kview.core.filters import FilterError
 from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, MemberInfo
@@ -32,13 +40,19 @@ from kview.headless.schema import SCHEMAS
 
 
 def brokers_snapshot() -> BrokersSnapshot:
-    replicas = (ReplicaLog("orders", 0, 1, "/data/a", 1500, 0, False),
-                ReplicaLog("orders", 1, 1, "/data/a", 500, 0, False))
+    replicas = (
+        ReplicaLog("orders", 0, 1, "/data/a", 1500, 0, False),
+        ReplicaLog("orders", 1, 1, "/data/a", 500, 0, False),
+    )
     dirs = (LogDirInfo(1, "/data/a", None, 10_000, 2_500, replicas),)
     quorum = QuorumInfo(
-        leader_id=1, leader_epoch=4, high_watermark=120,
-        voters=(QuorumReplica(1, "Leader", 120, 0, None, 1_700_000_000_000, 1_700_000_000_000),
-                QuorumReplica(2, "Follower", 117, 3, None, 1_700_000_000_000, None)),
+        leader_id=1,
+        leader_epoch=4,
+        high_watermark=120,
+        voters=(
+            QuorumReplica(1, "Leader", 120, 0, None, 1_700_000_000_000, 1_700_000_000_000),
+            QuorumReplica(2, "Follower", 117, 3, None, 1_700_000_000_000, None),
+        ),
         observers=(QuorumReplica(3, "Observer", -1, None),),
         endpoints={},
     )
@@ -47,7 +61,11 @@ def brokers_snapshot() -> BrokersSnapshot:
             BrokerSummary(1, "k1", 9092, "r1", True, True, 2, 2, dirs),
             BrokerSummary(2, "", 0, None, False, False, 0, 1, (), "request timed out"),
         ),
-        controller_id=1, cluster_id="abc", quorum=quorum, quorum_error=None, taken_at=1000.5,
+        controller_id=1,
+        cluster_id="abc",
+        quorum=quorum,
+        quorum_error=None,
+        taken_at=1000.5,
     )
 
 
@@ -58,35 +76,56 @@ def topics_snapshot() -> TopicsSnapshot:
             TopicSummary("orders", 3, 3, 1234567, 2_000_000, 6_000_000, 12.5, 1, 0, False),
             TopicSummary("orders-dlq", 1, 3, 0, None, None, None, 0, 1, False),
         ),
-        taken_at=1000.0, broker_count=3, problems=("log dirs of broker 2: request timed out",),
+        taken_at=1000.0,
+        broker_count=3,
+        problems=("log dirs of broker 2: request timed out",),
     )
 
 
 def topic_detail() -> TopicDetail:
     return TopicDetail(
-        name="orders", internal=False,
+        name="orders",
+        internal=False,
         partitions=(
             PartitionRow(0, 1, (1, 2, 3), (1, 2, 3), (), 0, 100, 5000, ((1, 5000), (2, 5000)), None),
             PartitionRow(1, -1, (2, 3), (2,), (3,), None, None, None, (), None),
         ),
         configs=(
             ConfigEntry("cleanup.policy", "delete", "DEFAULT_CONFIG"),
-            ConfigEntry("retention.ms", "1000", "DYNAMIC_TOPIC_CONFIG", fallback="604800000",
-                        fallback_source="DEFAULT_CONFIG"),
+            ConfigEntry(
+                "retention.ms", "1000", "DYNAMIC_TOPIC_CONFIG", fallback="604800000", fallback_source="DEFAULT_CONFIG"
+            ),
             ConfigEntry("sasl.secret", None, "DYNAMIC_TOPIC_CONFIG", sensitive=True),
         ),
         taken_at=1000.0,
     )
 
 
-def summary(name: str, *, lag: int, status: GroupStatus, members=(), rows=(), error=None,
-            time_lag=None, state="Stable") -> GroupSummary:
+def summary(
+    name: str, *, lag: int, status: GroupStatus, members=(), rows=(), error=None, time_lag=None, state="Stable"
+) -> GroupSummary:
     return GroupSummary(
-        name=name, state=state, protocol_type="consumer", assignor="range", members=tuple(members),
-        topics=("orders",), partition_count=len(rows) or 2, uncommitted_partitions=0, status=status,
-        total_lag=lag, retention_breach=False, consumption_rate=None, production_rate=None,
-        catch_up_seconds=None, time_lag=time_lag, idle_seconds=0.0, lag_history=(), partitions=tuple(rows),
-        coordinator=1, group_type="classic", error=error,
+        name=name,
+        state=state,
+        protocol_type="consumer",
+        assignor="range",
+        members=tuple(members),
+        topics=("orders",),
+        partition_count=len(rows) or 2,
+        uncommitted_partitions=0,
+        status=status,
+        total_lag=lag,
+        retention_breach=False,
+        consumption_rate=None,
+        production_rate=None,
+        catch_up_seconds=None,
+        time_lag=time_lag,
+        idle_seconds=0.0,
+        lag_history=(),
+        partitions=tuple(rows),
+        coordinator=1,
+        group_type="classic",
+        error=error,
     )
 
 
@@ -102,12 +141,20 @@ ROWS = (
 def groups_snapshot() -> GroupsSnapshot:
     return GroupsSnapshot(
         groups=(
-            summary("billing", lag=10, status=GroupStatus.OK, members=[MEMBER], rows=ROWS,
-                    time_lag=TimeLag(12.0, exact=False, at_least=True)),
+            summary(
+                "billing",
+                lag=10,
+                status=GroupStatus.OK,
+                members=[MEMBER],
+                rows=ROWS,
+                time_lag=TimeLag(12.0, exact=False, at_least=True),
+            ),
             summary("audit", lag=0, status=GroupStatus.EMPTY, state="Empty"),
             summary("broken", lag=0, status=GroupStatus.OK, error="describe group: CoordinatorNotAvailable"),
         ),
-        taken_at=1000.0, duration=0.1, errors=("broken: describe group: CoordinatorNotAvailable",),
+        taken_at=1000.0,
+        duration=0.1,
+        errors=("broken: describe group: CoordinatorNotAvailable",),
     )
 
 
@@ -139,8 +186,9 @@ def test_brokers_document():
     validate("brokers", doc)
     first, second = doc["brokers"]
     assert first["log_dir_bytes"] == 2000 and first["volume_used_fraction"] == pytest.approx(0.75)
-    assert first["log_dirs"] == [{"path": "/data/a", "error": None, "bytes": 2000, "total_bytes": 10_000,
-                                  "usable_bytes": 2_500, "replicas": 2}]
+    assert first["log_dirs"] == [
+        {"path": "/data/a", "error": None, "bytes": 2000, "total_bytes": 10_000, "usable_bytes": 2_500, "replicas": 2}
+    ]
     assert second["online"] is False and second["log_dir_bytes"] is None
     assert second["log_dirs_error"] == "request timed out"
     assert [r["lag"] for r in doc["quorum"]["voters"] + doc["quorum"]["observers"]] == [0, 3, None]
@@ -157,12 +205,13 @@ def test_brokers_without_quorum():
 
 def test_topics_document_filters_by_pattern_and_internal():
     snapshot = topics_snapshot()
-    assert [t["name"] for t in render.topics_doc(snapshot)["topics"]] == [
-        "__consumer_offsets", "orders", "orders-dlq"]
+    assert [t["name"] for t in render.topics_doc(snapshot)["topics"]] == ["__consumer_offsets", "orders", "orders-dlq"]
     assert [t["name"] for t in render.topics_doc(snapshot, "orders")["topics"]] == ["orders", "orders-dlq"]
     assert [t["name"] for t in render.topics_doc(snapshot, "orders*q")["topics"]] == ["orders-dlq"]
     assert [t["name"] for t in render.topics_doc(snapshot, include_internal=False)["topics"]] == [
-        "orders", "orders-dlq"]
+        "orders",
+        "orders-dlq",
+    ]
     doc = render.topics_doc(snapshot, "ord")
     validate("topics", doc)
     assert doc["pattern"] == "ord" and doc["problems"] == ["log dirs of broker 2: request timed out"]
@@ -225,8 +274,16 @@ def test_group_document_rows_follow_the_kafka_tool():
 )
 def test_lag_selection(min_lag, statuses, expected):
     snapshot = groups_snapshot()
-    doc = render.lag_doc(snapshot.groups, taken_at=1.0, window=300.0, snapshots=1, group=None,
-                         min_lag=min_lag, statuses=statuses, problems=["broken: x"])
+    doc = render.lag_doc(
+        snapshot.groups,
+        taken_at=1.0,
+        window=300.0,
+        snapshots=1,
+        group=None,
+        min_lag=min_lag,
+        statuses=statuses,
+        problems=["broken: x"],
+    )
     validate("lag", doc)
     assert [g["name"] for g in doc["groups"]] == expected and doc["matched"] == len(expected)
     for g in doc["groups"]:
@@ -259,8 +316,17 @@ def test_tables_are_plain_and_whole_when_piped():
     text = render.plain_text(render.topics_view(doc))
     assert "\x1b" not in text
     lines = text.splitlines()
-    assert lines[0].split() == ["TOPIC", "PARTITIONS", "RF", "MESSAGES", "SIZE", "RATE", "UNDER-REPL",
-                                "OFFLINE", "NOTE"]
+    assert lines[0].split() == [
+        "TOPIC",
+        "PARTITIONS",
+        "RF",
+        "MESSAGES",
+        "SIZE",
+        "RATE",
+        "UNDER-REPL",
+        "OFFLINE",
+        "NOTE",
+    ]
     assert lines[2].split() == ["orders", "3", "3", "1,234,567", "1.9", "MiB", "12.5/s", "1", "0"]
     assert lines[-1] == "log dirs of broker 2: request timed out"
     # Columns line up: every row starts its second column where the header does.
@@ -323,7 +389,12 @@ def test_connection_options_work_after_the_subcommand():
     parser = build_parser()
     args = parser.parse_args(["topics", "ord*", "--bootstrap", "h:1", "--json", "--read-only"])
     assert (args.command, args.pattern, args.bootstrap, args.json, args.read_only) == (
-        "topics", "ord*", "h:1", True, True)
+        "topics",
+        "ord*",
+        "h:1",
+        True,
+        True,
+    )
     # Given before the subcommand, they are not reset by the subcommand's parser.
     args = parser.parse_args(["--bootstrap", "h:2", "--read-only", "lag", "--min-lag", "5"])
     assert (args.bootstrap, args.read_only, args.min_lag, args.status) == ("h:2", True, 5, None)
@@ -380,10 +451,19 @@ def test_every_subcommand_is_dispatched():
     from kview.headless.commands import COMMANDS as DISPATCHED
 
     assert tuple(DISPATCHED) == HANDED_OVER
-    families = {"brokers": "cluster", "topics": "topics", "topic": "topics", "groups": "groups",
-                "group": "groups", "lag": "groups", "tail": "records", "produce": "records"}
+    families = {
+        "brokers": "cluster",
+        "topics": "topics",
+        "topic": "topics",
+        "groups": "groups",
+        "group": "groups",
+        "lag": "groups",
+        "tail": "records",
+        "produce": "records",
+    }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
-        name: f"kview.headless.{family}" for name, family in families.items()}
+        name: f"kview.headless.{family}" for name, family in families.items()
+    }
 
 
 def test_every_documented_field_is_required():

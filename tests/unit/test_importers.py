@@ -49,7 +49,11 @@ def test_jsonl_non_string_values_become_compact_json_text():
     [record] = records(['{"key": 42, "value": {"a": [1, 2.5, true, null], "é": "ü"}}'])
     assert record.key == b"42"
     assert record.value == '{"a":[1,2.5,true,null],"é":"ü"}'.encode()
-    [record] = records(['{"value": [1, 2]}', ])
+    [record] = records(
+        [
+            '{"value": [1, 2]}',
+        ]
+    )
     assert record.value == b"[1,2]"
     [record] = records(['{"value": false}'])
     assert record.value == b"false"
@@ -116,7 +120,7 @@ def test_console_default_separator_is_tab_like_kafka():
 
 def test_console_custom_separator_splits_at_the_first_one():
     options = ImportOptions(format=FileFormat.CONSOLE, key_separator=":")
-    [record] = records(["user-1:{\"a\": \"b:c\"}"], options)
+    [record] = records(['user-1:{"a": "b:c"}'], options)
     assert record.key == b"user-1"
     assert record.value == b'{"a": "b:c"}'
 
@@ -191,7 +195,7 @@ def test_check_file_counts_records_and_keeps_the_first_problems(tmp_path):
     path = tmp_path / "mixed.jsonl"
     lines = []
     for n in range(1, 101):
-        lines.append('{"value": "ok", "partition": %d}' % (n % 3) if n % 10 else "{broken")
+        lines.append(f'{{"value": "ok", "partition": {n % 3}}}' if n % 10 else "{broken")
     path.write_text("\n".join(lines) + "\n")
     checked = check_file(path, max_problems=4)
     assert checked.records == 90
@@ -232,8 +236,10 @@ def test_preview_of_a_file_that_is_bad_throughout_stops_early():
 # -- arbitrary input --------------------------------------------------------------------------
 
 
-@given(st.lists(st.text(), max_size=8), st.sampled_from([ImportOptions(), CONSOLE,
-                                                         ImportOptions(format=FileFormat.CONSOLE, parse_key=False)]))
+@given(
+    st.lists(st.text(), max_size=8),
+    st.sampled_from([ImportOptions(), CONSOLE, ImportOptions(format=FileFormat.CONSOLE, parse_key=False)]),
+)
 def test_any_lines_give_records_or_problems_never_exceptions(lines, options):
     for item in parse_lines(lines, options):
         assert isinstance(item, (ImportRecord, ImportProblem))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import string
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import example, given
@@ -26,8 +26,8 @@ from kview.ui.screens.reset_offsets import build_spec, describe_datetime, parse_
 from kview.ui.screens.tail_start import parse_start
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST_MS = (datetime(9999, 12, 30, tzinfo=timezone.utc) - EPOCH) // timedelta(milliseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_MS = (datetime(9999, 12, 30, tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)
 
 
 @pytest.fixture(scope="module", autouse=True, params=["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
@@ -57,8 +57,12 @@ _iso = st.builds(
     st.sampled_from(["", "Z", "+00:00", "+14:00", "-12:00", "+05:30", "+99:00"]),
 )
 _pairs = st.lists(
-    st.tuples(st.sampled_from(["", "p", "P", " "]), st.text(string.digits + "-x²", min_size=0, max_size=12),
-              st.sampled_from([":", "=", ";", ""]), st.text(string.digits + "-+ ", min_size=0, max_size=22)),
+    st.tuples(
+        st.sampled_from(["", "p", "P", " "]),
+        st.text(string.digits + "-x²", min_size=0, max_size=12),
+        st.sampled_from([":", "=", ";", ""]),
+        st.text(string.digits + "-+ ", min_size=0, max_size=22),
+    ),
     max_size=6,
 ).map(lambda items: ",".join(f"{p}{a}{s}{b}" for p, a, s, b in items))
 _ranges = st.lists(
@@ -176,8 +180,12 @@ def test_reset_value_is_a_value_or_a_problem(kind, text):
         assert abs(value) <= inputs.MAX_OFFSET
 
 
-@given(st.sampled_from(["earliest", "latest", "offset", "datetime", "shift"]), any_text,
-       st.sampled_from(["all", "topic", "partitions"]), any_text)
+@given(
+    st.sampled_from(["earliest", "latest", "offset", "datetime", "shift"]),
+    any_text,
+    st.sampled_from(["all", "topic", "partitions"]),
+    any_text,
+)
 def test_reset_form_never_raises(kind, value_text, scope, partitions_text):
     spec, problems = build_spec(kind, value_text, scope, "orders", partitions_text, {"orders": 6})
     assert (spec is None) == bool(problems)
@@ -198,8 +206,13 @@ def test_partition_lists_round_trip(partitions):
     assert inputs.parse_partitions(",".join(map(str, partitions)), 5_001) == tuple(sorted(set(partitions)))
 
 
-@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31),
-                    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30))])))
+@given(
+    st.datetimes(
+        min_value=datetime(1971, 1, 1),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+    )
+)
 def test_iso_times_round_trip_to_exact_milliseconds(when):
     when = when.replace(microsecond=when.microsecond // 1000 * 1000)
     parsed = inputs.parse_when(when.isoformat(), NOW)

@@ -47,7 +47,8 @@ def test_only_the_demo_command_reaches_the_local_machinery():
     imports it."""
     root = Path(kview.core.__path__[0]).parent
     users = sorted(
-        str(path.relative_to(root)) for path in root.rglob("*.py")
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
         if "local" not in path.relative_to(root).parts
         and any(n.startswith("kview.local") for n in imported_modules(path))
     )

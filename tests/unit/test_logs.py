@@ -72,8 +72,9 @@ def test_formatter_redacts_message_args_and_traceback():
     try:
         raise ValueError(f"login with {secret} failed")
     except ValueError:
-        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "password %s rejected",
-                                   (secret,), exc_info=sys.exc_info())
+        record = logger.makeRecord(
+            logger.name, logging.ERROR, __file__, 1, "password %s rejected", (secret,), exc_info=sys.exc_info()
+        )
     text = RedactingFormatter("%(message)s").format(record)
     assert "Traceback" in text and "ValueError: login with *** failed" in text
     assert "password *** rejected" in text

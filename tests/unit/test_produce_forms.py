@@ -24,14 +24,20 @@ from kview.core.produce import (
     parse_header_rows,
 )
 
+
 def test_settings_defaults_come_from_the_profile():
     from kview.core.config import ProducerDefaults
 
-    settings = ProducerSettings.from_defaults(ProducerDefaults(acks="1", idempotence=False, compression="zstd",
-                                                               linger_ms=20, batch_size=65536))
+    settings = ProducerSettings.from_defaults(
+        ProducerDefaults(acks="1", idempotence=False, compression="zstd", linger_ms=20, batch_size=65536)
+    )
     assert settings == ProducerSettings("1", False, "zstd", 20, 65536)
     assert settings.producer_kwargs() == {
-        "acks": 1, "enable_idempotence": False, "compression_type": "zstd", "linger_ms": 20, "max_batch_size": 65536,
+        "acks": 1,
+        "enable_idempotence": False,
+        "compression_type": "zstd",
+        "linger_ms": 20,
+        "max_batch_size": 65536,
     }
     assert ProducerSettings().producer_kwargs()["compression_type"] is None
 
@@ -104,18 +110,25 @@ def test_progress_snapshot_properties():
     [
         (kafka_errors.TopicAuthorizationFailedError(), KafkaRequestError, "not allowed to write to the topic"),
         (kafka_errors.ClusterAuthorizationFailedError(), KafkaRequestError, "turn idempotence off"),
-        (kafka_errors.KafkaConnectionError("Connection at 1.2.3.4:9092 closed"), ClusterUnavailable,
-         "broker unreachable"),
+        (
+            kafka_errors.KafkaConnectionError("Connection at 1.2.3.4:9092 closed"),
+            ClusterUnavailable,
+            "broker unreachable",
+        ),
         (kafka_errors.NodeNotReadyError(), ClusterUnavailable, "broker unreachable"),
         (kafka_errors.KafkaTimeoutError(), ClusterUnavailable, "broker unreachable"),
         (kafka_errors.UnknownTopicOrPartitionError(), KafkaRequestError, "does not exist"),
         (kafka_errors.NotEnoughReplicasError(), KafkaRequestError, "min.insync.replicas"),
         (kafka_errors.NotEnoughReplicasAfterAppendError(), KafkaRequestError, "acks=all cannot be satisfied"),
         (kafka_errors.MessageSizeTooLargeError(), KafkaRequestError, "larger than the topic accepts"),
-        (kafka_errors.MessageSizeTooLargeError(
-            "The message is 2000000 bytes when serialized which is larger than the maximum request size you "
-            "have configured with the max_request_size configuration"), KafkaRequestError,
-         "producer's maximum request size"),
+        (
+            kafka_errors.MessageSizeTooLargeError(
+                "The message is 2000000 bytes when serialized which is larger than the maximum request size you "
+                "have configured with the max_request_size configuration"
+            ),
+            KafkaRequestError,
+            "producer's maximum request size",
+        ),
         (kafka_errors.InvalidRequiredAcksError(), KafkaRequestError, "InvalidRequiredAcks"),
         (kafka_errors.ProducerClosed(), ProduceError, "producer was closed"),
         (RuntimeError("boom"), ProduceError, "RuntimeError: boom"),
@@ -130,7 +143,9 @@ def test_send_failures_in_words(exc, kind, words):
 
 def test_error_details_when_known():
     too_big = explain_error(kafka_errors.MessageSizeTooLargeError(), "t", size=2087, max_message_bytes=1000)
-    assert str(too_big) == ("topic 't': MessageSizeTooLarge: the message (about 2087 bytes) is larger than "
-                            "the topic accepts (max.message.bytes=1000)")
+    assert str(too_big) == (
+        "topic 't': MessageSizeTooLarge: the message (about 2087 bytes) is larger than "
+        "the topic accepts (max.message.bytes=1000)"
+    )
     short = explain_error(kafka_errors.NotEnoughReplicasError(), "t", isr=(0, 1, 2))
     assert "partition 0 has 1 in-sync replica(s) but min.insync.replicas is 2" in str(short)

@@ -66,9 +66,14 @@ def test_help_states_the_bound_the_code_keeps():
 def test_one_read_tells_every_committed_offset_after_its_start():
     # Offsets 0-2 committed records, 3 marker, 4-5 aborted, 6 marker, 7-8
     # committed, 9 marker, then an open transaction at 10-11 (LSO 10, end 12).
-    read = PartitionRead(start=0, stable=10, end=12,
-                         readable=((0, 100), (1, 101), (2, 102), (7, 107), (8, 108)),
-                         data=(0, 1, 2, 4, 5, 7, 8), counted=True)
+    read = PartitionRead(
+        start=0,
+        stable=10,
+        end=12,
+        readable=((0, 100), (1, 101), (2, 102), (7, 107), (8, 108)),
+        data=(0, 1, 2, 4, 5, 7, 8),
+        counted=True,
+    )
     assert read.at(0) == Readable(5, 3, 2, 2, 100)
     assert read.at(4) == Readable(2, 2, 2, 2, 107)  # on the aborted records
     assert read.at(9) == Readable(0, 1, 0, 2)  # on the last marker

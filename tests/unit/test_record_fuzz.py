@@ -76,5 +76,10 @@ def test_headless_line_and_json_never_raise(record, key_format, value_format):
 def test_export_round_trips_any_record(record):
     back = record_from_json(json.loads(json.dumps(record_to_json(record))))
     assert (back.topic, back.partition, back.offset, back.timestamp, back.timestamp_type) == (
-        record.topic, record.partition, record.offset, record.timestamp, record.timestamp_type)
+        record.topic,
+        record.partition,
+        record.offset,
+        record.timestamp,
+        record.timestamp_type,
+    )
     assert (back.key, back.value, tuple(back.headers)) == (record.key, record.value, tuple(record.headers))

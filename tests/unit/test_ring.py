@@ -182,7 +182,7 @@ class RingMachine(RuleBasedStateMachine):
         assert ring.kept == len(self.all) - self.visible_from == len(ring)
         assert ring.cleared == self.cleared
         assert ring.seen == ring.kept + ring.dropped + ring.cleared
-        assert list(ring) == self.all[self.visible_from:]
+        assert list(ring) == self.all[self.visible_from :]
 
 
 TestRingMachine = RingMachine.TestCase
@@ -210,8 +210,17 @@ def test_narrows_only_when_every_match_would_match_the_old_filter():
 @settings(max_examples=150, deadline=None)
 @given(
     capacity=st.sampled_from([5, 50, 400]),
-    typed=st.sampled_from([["f", "fa", "fai", "fail"], ["F", "FA", "FAI", "FAILED"], ["f", "fA", "fAI"],
-                           ["F", "Fa", "fa"], ["fa", "f", "fai"], ["", "F", "FA"], ["key:F", "key:FA", "FA"]]),
+    typed=st.sampled_from(
+        [
+            ["f", "fa", "fai", "fail"],
+            ["F", "FA", "FAI", "FAILED"],
+            ["f", "fA", "fAI"],
+            ["F", "Fa", "fa"],
+            ["fa", "f", "fai"],
+            ["", "F", "FA"],
+            ["key:F", "key:FA", "FA"],
+        ]
+    ),
     steps=st.lists(st.tuples(st.integers(1, 300), st.integers(0, 120)), max_size=4),
     data=st.data(),
 )
@@ -226,7 +235,12 @@ def test_filter_view_agrees_with_a_full_rescan(capacity, typed, steps, data):
     def arrive(n: int) -> None:
         values = data.draw(st.lists(st.sampled_from(_WORDS), min_size=n, max_size=n))
         keys = data.draw(st.lists(st.sampled_from([None, b"k", b"FA"]), min_size=n, max_size=n))
-        ring.extend([make_record("t", 0, made[0] + i, key=k, value=v) for i, (k, v) in enumerate(zip(keys, values))])
+        ring.extend(
+            [
+                make_record("t", 0, made[0] + i, key=k, value=v)
+                for i, (k, v) in enumerate(zip(keys, values, strict=True))
+            ]
+        )
         made[0] += n
 
     arrive(data.draw(st.integers(0, 600)))

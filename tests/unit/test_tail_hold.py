@@ -79,7 +79,9 @@ async def test_released_the_ring_takes_new_records_again():
 async def test_held_with_several_partitions_positions_move_for_every_one():
     tail, _ = new_tail(3)
     tail.hold = True
-    await tail._ingest({TopicPartition(TOPIC, 0): records(0, range(2)), TopicPartition(TOPIC, 1): records(1, range(10, 14))})
+    await tail._ingest(
+        {TopicPartition(TOPIC, 0): records(0, range(2)), TopicPartition(TOPIC, 1): records(1, range(10, 14))}
+    )
     assert values(tail) == ["v-0-0", "v-0-1", "v-1-10"]
     assert tail.stats().positions == {0: 2, 1: 14}
     assert tail.skipped == 3

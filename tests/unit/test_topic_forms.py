@@ -151,7 +151,9 @@ def test_delete_records_offsets_are_checked_against_watermarks():
 _CURRENT = (
     ConfigEntry("retention.ms", "1000", "DYNAMIC_TOPIC_CONFIG", fallback="604800000", fallback_source="DEFAULT_CONFIG"),
     ConfigEntry("cleanup.policy", "delete", "DEFAULT_CONFIG"),
-    ConfigEntry("segment.bytes", "16777216", "STATIC_BROKER_CONFIG", fallback="1073741824", fallback_source="DEFAULT_CONFIG"),
+    ConfigEntry(
+        "segment.bytes", "16777216", "STATIC_BROKER_CONFIG", fallback="1073741824", fallback_source="DEFAULT_CONFIG"
+    ),
 )
 
 
@@ -174,7 +176,12 @@ def test_config_diff_leaves_out_no_ops():
 def test_setting_the_inherited_value_is_still_a_change():
     # Pinning the value on the topic protects it from later broker changes.
     (change,) = config_diff(_CURRENT, {"segment.bytes": "16777216"})
-    assert (change.op, change.old, change.new, change.old_source) == ("set", "16777216", "16777216", "STATIC_BROKER_CONFIG")
+    assert (change.op, change.old, change.new, change.old_source) == (
+        "set",
+        "16777216",
+        "16777216",
+        "STATIC_BROKER_CONFIG",
+    )
 
 
 def test_config_entry_flags():

@@ -14,8 +14,10 @@ from kview.core.untrack import untrack
 
 
 def records(n: int) -> list:
-    return [make_record("t", i % 3, i, 1_700_000_000_000 + i, 0, f"k{i}".encode(), b"v" * 50,
-                        (("trace", b"x"),)) for i in range(n)]
+    return [
+        make_record("t", i % 3, i, 1_700_000_000_000 + i, 0, f"k{i}".encode(), b"v" * 50, (("trace", b"x"),))
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -32,7 +34,9 @@ def test_records_leave_the_collectors_lists_and_stay_whole(cpython_only):
     tracked_ids = {id(o) for o in gc.get_objects()}
     assert not tracked_ids & {id(r) for r in batch}
     assert [(r.partition, r.offset, r.key, r.headers) for r in batch[:2]] == [
-        (0, 0, b"k0", (("trace", b"x"),)), (1, 1, b"k1", (("trace", b"x"),))]
+        (0, 0, b"k0", (("trace", b"x"),)),
+        (1, 1, b"k1", (("trace", b"x"),)),
+    ]
 
 
 def test_untracked_records_are_freed_when_the_ring_drops_them(cpython_only):

@@ -148,7 +148,6 @@ def parse_filter(text: str) -> Filter:
     return Filter(text, predicate)
 
 
-
 # -- the parser ------------------------------------------------------------------------
 
 
@@ -249,7 +248,7 @@ class _Parser:
         # "!" is "not" only when it stands before a term, never as part of "!=".
         self.ws()
         if self.s.startswith("!", self.i) and not self.s.startswith("!=", self.i):
-            rest = self.s[self.i + 1:]
+            rest = self.s[self.i + 1 :]
             if not rest or rest[0].isspace() or rest[0] in "(.\"'/" or rest.lower().startswith(_SCOPES):
                 self.i += 1
                 return True
@@ -303,7 +302,7 @@ class _Parser:
             )
         # header:name, header:name=value, header:name~regex
         name_start = self.i
-        if self.peek() in ("\"", "'"):
+        if self.peek() in ('"', "'"):
             name = self.parse_string()
         else:
             name = self.word_at(self.i, _NAME_END)
@@ -317,16 +316,12 @@ class _Parser:
         if op == "~":
             pattern = self.parse_pattern(_WORD_END)
             search = pattern.search
-            return lambda r: any(
-                n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers
-            )
+            return lambda r: any(n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers)
         if self.peek() == "/":
             pattern = self.parse_regex_literal()
             search = pattern.search
-            return lambda r: any(
-                n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers
-            )
-        if self.peek() in ("\"", "'"):
+            return lambda r: any(n == name and v is not None and search(text_of(v)) is not None for n, v in r.headers)
+        if self.peek() in ('"', "'"):
             wanted = self.parse_string()
         else:
             wanted = self.word_at(self.i)
@@ -337,7 +332,7 @@ class _Parser:
     def parse_term(self, end_chars: str) -> Callable[[bytes | None], bool]:
         """A search term: quoted text, /regex/, re:pattern or a bare word."""
         ch = self.peek()
-        if ch in ("\"", "'"):
+        if ch in ('"', "'"):
             return substring_matcher(self.parse_string())
         if ch == "/":
             return regex_matcher(self.parse_regex_literal())
@@ -355,7 +350,7 @@ class _Parser:
         (parentheses included, except unbalanced closing ones, which end a group)."""
         start = self.i
         ch = self.peek()
-        if ch in ("\"", "'"):
+        if ch in ('"', "'"):
             return self.compile(self.parse_string(), 0, start)
         if ch == "/":
             return self.parse_regex_literal()
@@ -373,7 +368,7 @@ class _Parser:
                 depth -= 1
             j += 1
         j = min(j, n)
-        source = s[self.i:j]
+        source = s[self.i : j]
         if not source:
             raise self.fail("a regular expression was expected here")
         self.i = j
@@ -390,7 +385,7 @@ class _Parser:
                 j += 2
                 continue
             if s[j] == "\\" and j + 1 < n:
-                chars.append(s[j:j + 2])
+                chars.append(s[j : j + 2])
                 j += 2
                 continue
             chars.append(s[j])
@@ -425,12 +420,12 @@ class _Parser:
         s, n = self.s, self.n
         j = self.i + 1
         out = []
-        escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "\"": "\"", "'": "'", "0": "\0"}
+        escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
         while j < n and s[j] != quote:
             if s[j] == "\\" and j + 1 < n:
                 nxt = s[j + 1]
-                if nxt == "u" and j + 6 <= n and all(c in "0123456789abcdefABCDEF" for c in s[j + 2:j + 6]):
-                    out.append(chr(int(s[j + 2:j + 6], 16)))
+                if nxt == "u" and j + 6 <= n and all(c in "0123456789abcdefABCDEF" for c in s[j + 2 : j + 6]):
+                    out.append(chr(int(s[j + 2 : j + 6], 16)))
                     j += 6
                     continue
                 out.append(escapes.get(nxt, "\\" + nxt))
@@ -459,7 +454,7 @@ class _Parser:
                 steps.append(self.parse_path_name(after_dot=True))
             elif first and ch not in _PATH_NAME_END:
                 steps.append(self.parse_path_name(after_dot=False))
-            elif first and ch in ("\"", "'"):
+            elif first and ch in ('"', "'"):
                 steps.append(self.parse_string())
             else:
                 break
@@ -469,7 +464,7 @@ class _Parser:
         return tuple(steps)
 
     def parse_path_name(self, after_dot: bool) -> str:
-        if self.peek() in ("\"", "'"):
+        if self.peek() in ('"', "'"):
             return self.parse_string()
         name = self.word_at(self.i, _PATH_NAME_END)
         if not name:
@@ -481,7 +476,7 @@ class _Parser:
         open_at = self.i
         self.i += 1
         self.ws()
-        if self.peek() in ("\"", "'"):
+        if self.peek() in ('"', "'"):
             step: str | int = self.parse_string()
         else:
             m = _INDEX.match(self.s, self.i)
@@ -535,7 +530,7 @@ class _Parser:
         value = self.parse_value()
         if op == "in":
             if not isinstance(value, list):
-                raise self.fail("'in' needs a list, e.g. [\"FAILED\", \"TIMEOUT\"]", value_at)
+                raise self.fail('\'in\' needs a list, e.g. ["FAILED", "TIMEOUT"]', value_at)
             choices = value
 
             def member(field: Any) -> bool:
@@ -581,11 +576,7 @@ class _Parser:
             data = record.value
             if data is None:
                 return False
-            if (
-                b"\\" not in data
-                and data[:1] not in _UNUSUAL_START
-                and data[1:2] != b"\x00"
-            ):
+            if b"\\" not in data and data[:1] not in _UNUSUAL_START and data[1:2] != b"\x00":
                 for needle in required:
                     if needle not in data:
                         return False
@@ -607,7 +598,7 @@ class _Parser:
         self.ws()
         start = self.i
         ch = self.peek()
-        if ch in ("\"", "'"):
+        if ch in ('"', "'"):
             return self.parse_string()
         if ch == "[":
             self.i += 1

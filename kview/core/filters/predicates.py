@@ -125,8 +125,7 @@ def key_or_value(test: Callable[[bytes | None], bool]) -> Predicate:
     exact = getattr(test, "exact", None)
     if lowered is not None:
         predicate = lambda r: (  # noqa: E731
-            ((k := r.key) is not None and lowered in k.lower())
-            or ((v := r.value) is not None and lowered in v.lower())
+            ((k := r.key) is not None and lowered in k.lower()) or ((v := r.value) is not None and lowered in v.lower())
         )
     elif exact is not None:
         predicate = lambda r: (  # noqa: E731

@@ -110,7 +110,7 @@ class FilterView:
         self._prune()
         base = self._start
         end = len(self._matches) if stop is None else min(len(self._matches), base + max(0, stop))
-        return self._matches[base + max(0, start):end]
+        return self._matches[base + max(0, start) : end]
 
     @property
     def scanned(self) -> int:
@@ -157,9 +157,9 @@ class FilterView:
         old = self.filter
         if new is not None and old is not None and new is not old and new.narrows(old):
             self._prune()
-            pending = self._candidates[self._next_candidate:] if self._candidates is not None else []
+            pending = self._candidates[self._next_candidate :] if self._candidates is not None else []
             # The old view's matches, then (still untested by it) its candidates.
-            candidates = self._matches[self._start:] + pending
+            candidates = self._matches[self._start :] + pending
             if pending:
                 candidates.sort()
             self.filter = new

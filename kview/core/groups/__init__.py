@@ -28,7 +28,23 @@ from kview.core.groups.service import GroupService
 from kview.core.groups.summary import build_rows
 
 __all__ = [
-    "CONSUMER_PROTOCOLS", "REFRESH_GAP", "REFRESH_PARTITIONS", "RESET_KINDS", "GroupDetail", "GroupListing",
-    "GroupPartitionLag", "GroupService", "GroupSummary", "GroupsSnapshot", "MemberInfo", "Readable", "ResetRow",
-    "ResetSpec", "TopicPartition", "build_rows", "group_error", "plan_reset", "sum_readable",
+    "CONSUMER_PROTOCOLS",
+    "REFRESH_GAP",
+    "REFRESH_PARTITIONS",
+    "RESET_KINDS",
+    "GroupDetail",
+    "GroupListing",
+    "GroupPartitionLag",
+    "GroupService",
+    "GroupSummary",
+    "GroupsSnapshot",
+    "MemberInfo",
+    "Readable",
+    "ResetRow",
+    "ResetSpec",
+    "TopicPartition",
+    "build_rows",
+    "group_error",
+    "plan_reset",
+    "sum_readable",
 ]

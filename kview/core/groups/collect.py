@@ -68,7 +68,7 @@ async def collect(
             return_exceptions=True,
         )
         retry: list[str] = []
-        for (node, group_names), result in zip(by_node.items(), results):
+        for (node, group_names), result in zip(by_node.items(), results, strict=True):
             if isinstance(result, BaseException):
                 if isinstance(result, (asyncio.CancelledError, KeyboardInterrupt)):
                     raise result
@@ -120,7 +120,8 @@ async def describe_on(
     classic = [n for n in names if types.get(n) != "consumer"]
     out = await _describe_classic(client, node, classic) if classic else {}
     modern += [
-        n for n in classic
+        n
+        for n in classic
         if n not in types and n in out and out[n].state == "Dead" and not out[n].members and not out[n].error
     ]
     if modern:
@@ -134,7 +135,7 @@ async def _describe_classic(client: ClusterClient, node: int, names: list[str]) 
     except NotImplementedError:
         raise KViewError("this broker is too old for kview's group view (needs Kafka 2.4+)") from None
     out: dict[str, RawGroup] = {}
-    for (error_code, group_id, state, protocol_type, protocol, members, _ops, _tags) in response.groups:
+    for error_code, group_id, state, protocol_type, protocol, members, _ops, _tags in response.groups:
         raw = RawGroup(group_id, coordinator=node)
         if error_code:
             raw.retry = error_code in RETRIABLE
@@ -144,7 +145,10 @@ async def _describe_classic(client: ClusterClient, node: int, names: list[str]) 
             consumer = raw.protocol_type == "consumer"
             raw.members = tuple(
                 MemberInfo(
-                    member_id=m[0] or "", group_instance_id=m[1], client_id=m[2] or "", host=m[3] or "",
+                    member_id=m[0] or "",
+                    group_instance_id=m[1],
+                    client_id=m[2] or "",
+                    host=m[3] or "",
                     assignment=decode_assignment(m[5]) if consumer else (),
                     subscription=decode_subscription(m[4]) if consumer else (),
                 )
@@ -154,9 +158,7 @@ async def _describe_classic(client: ClusterClient, node: int, names: list[str]) 
     return out
 
 
-async def _describe_modern(
-    client: ClusterClient, node: int, names: list[str], listed: set[str]
-) -> dict[str, RawGroup]:
+async def _describe_modern(client: ClusterClient, node: int, names: list[str], listed: set[str]) -> dict[str, RawGroup]:
     """KIP-848 groups.  A group that turns out not to be one (error
     GROUP_ID_NOT_FOUND) keeps its DescribeGroups answer, unless ListGroups
     had called it a consumer group (then it is gone: Dead)."""
@@ -183,8 +185,12 @@ async def _describe_modern(
             raw.state, raw.assignor = state or "", assignor or ""
             raw.members = tuple(
                 MemberInfo(
-                    member_id=m[0] or "", group_instance_id=m[1], client_id=m[4] or "", host=m[5] or "",
-                    assignment=assignment_848(m[8]), subscription=tuple(sorted(m[6] or ())),
+                    member_id=m[0] or "",
+                    group_instance_id=m[1],
+                    client_id=m[4] or "",
+                    host=m[5] or "",
+                    assignment=assignment_848(m[8]),
+                    subscription=tuple(sorted(m[6] or ())),
                 )
                 for m in members
             )
@@ -206,10 +212,9 @@ async def offsets_on(
         # Brokers before 3.0: one OffsetFetch per group.
         async def one(name: str):
             r = await client.send(node, OffsetFetchRequest(name, None), f"fetch offsets of {name}")
-            offsets = {
-                (topic, p[0]): p[1] for topic, parts in r.topics for p in parts if p[1] >= 0 and p[-1] == 0
-            }
+            offsets = {(topic, p[0]): p[1] for topic, parts in r.topics for p in parts if p[1] >= 0 and p[-1] == 0}
             return name, offsets, getattr(r, "error_code", 0)
+
         for name, offsets, code in await asyncio.gather(*(one(n) for n in names)):
             out[name] = (offsets, code)
         return out

@@ -68,7 +68,7 @@ class Coordinators:
         except NotImplementedError:
             # Brokers before 3.0 answer one group per request.
             results = await asyncio.gather(*(self.client.find_coordinator(n) for n in names), return_exceptions=True)
-            for name, result in zip(names, results):
+            for name, result in zip(names, results, strict=True):
                 if isinstance(result, BaseException):
                     code = getattr(result, "errno", -1)
                     failed[name] = (code, f"coordinator lookup failed: {describe_exception(result)}")

@@ -155,4 +155,3 @@ class GroupDetail:
     @property
     def name(self) -> str:
         return self.summary.name
-

@@ -201,7 +201,8 @@ class RecordReader:
                 # Started (once) before the clock runs: starting is bounded by
                 # the profile's request timeout, reading by ``timeout``.
                 committed_reader, reader = await asyncio.gather(
-                    self._consumer("read_committed"), self._consumer("read_uncommitted"))
+                    self._consumer("read_committed"), self._consumer("read_uncommitted")
+                )
                 deadline = time.monotonic() + timeout
                 # The read_committed pass stops at the LSO its fetches report.
                 counted = {tp for tp, (start, end) in wanted.items() if end - start <= self.limit}
@@ -224,7 +225,8 @@ class RecordReader:
                 continue
             data = tuple(o for o, _ in everything.seen[tp]) if tp in everything.finished else None
             out[(tp.topic, tp.partition)] = PartitionRead(
-                start, spans[tp][1], end, tuple(readable.seen.get(tp, ())), data, tp in counted)
+                start, spans[tp][1], end, tuple(readable.seen.get(tp, ())), data, tp in counted
+            )
         return out
 
     @staticmethod

@@ -81,8 +81,9 @@ class ReadableLag:
                 starts[tp] = min(offset, starts.get(tp, offset))
                 chosen.append((tp, offset))
         if starts:
-            found = await self._reader.read({tp: (start, marks[tp].high) for tp, start in starts.items()},
-                                            timeout=timeout)
+            found = await self._reader.read(
+                {tp: (start, marks[tp].high) for tp, start in starts.items()}, timeout=timeout
+            )
             for tp, offset in chosen:
                 read = found.get(tp)
                 result = read.at(offset) if read is not None else None
@@ -101,8 +102,11 @@ class ReadableLag:
         then larger).  A partition not read within ``timeout`` keeps its
         estimate."""
         ranges: dict[TopicPartition, tuple[int, int]] = {}
-        known = {(r.topic, r.partition): r.readable for r in rows
-                 if r.readable is not None and r.readable.records is not None}
+        known = {
+            (r.topic, r.partition): r.readable
+            for r in rows
+            if r.readable is not None and r.readable.records is not None
+        }
         for r in rows:
             if r.committed is None or r.log_end is None or r.committed >= r.log_end:
                 continue

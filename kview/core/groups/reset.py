@@ -129,9 +129,7 @@ def plan_reset(
             new = clamp(int(spec.value), mark)  # type: ignore[arg-type]
         elif spec.kind == "shift":
             if current is None:
-                raise KViewError(
-                    f"cannot shift {p.topic}:{p.partition}: group '{group}' has no committed offset there"
-                )
+                raise KViewError(f"cannot shift {p.topic}:{p.partition}: group '{group}' has no committed offset there")
             new = clamp(current + int(spec.value), mark)  # type: ignore[arg-type]
         else:
             found = targets.get(tp, -1)

@@ -97,8 +97,11 @@ class GroupService:
             for group in response.groups:
                 # v5 rows: (id, protocol type, state, type, tags); v4 rows lack the type.
                 listing = GroupListing(
-                    name=group[0], protocol_type=group[1] or "", state=group[2] or "",
-                    group_type=(group[3] or "") if len(group) == 5 else "", coordinator=node,
+                    name=group[0],
+                    protocol_type=group[1] or "",
+                    state=group[2] or "",
+                    group_type=(group[3] or "") if len(group) == 5 else "",
+                    coordinator=node,
                 )
                 if listing.protocol_type in CONSUMER_PROTOCOLS:
                     listings[listing.name] = listing
@@ -154,8 +157,9 @@ class GroupService:
         for name in names:
             raw = raw_groups.get(name) or RawGroup(name, error="no answer")
             listing = listings.get(name)
-            summaries.append(summarize(self.tracker, raw, listing, marks, now, with_partitions, feed=complete,
-                                       readable=readable))
+            summaries.append(
+                summarize(self.tracker, raw, listing, marks, now, with_partitions, feed=complete, readable=readable)
+            )
             if raw.error:
                 errors.append(f"{name}: {raw.error}")
         if groups is None:
@@ -178,8 +182,12 @@ class GroupService:
             log_end = {(r.topic, r.partition): r.log_end for r in rows if r.log_end is not None}
             committed = {(r.topic, r.partition): r.committed for r in rows if r.committed is not None}
             readable = {(r.topic, r.partition): r.readable for r in rows if r.readable is not None}
-            summary = replace(summary, partitions=rows, time_lag=max_time_lag(r.time_lag for r in rows),
-                              readable=sum_readable(committed, log_end, readable))
+            summary = replace(
+                summary,
+                partitions=rows,
+                time_lag=max_time_lag(r.time_lag for r in rows),
+                readable=sum_readable(committed, log_end, readable),
+            )
         return GroupDetail(summary=summary, partitions=rows, members=summary.members)
 
     # -- offsets of one group --------------------------------------------------------------

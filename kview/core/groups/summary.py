@@ -32,11 +32,11 @@ def summarize(
     log_end = {tp: marks[tp].high for tp in raw.committed if tp in marks}
     found = group_readable(raw.committed, log_end, readable or {})
     if feed and not raw.error:
-        unreadable = sum(log_end[tp] - offset - r.records for tp, (offset, r) in found.items()
-                         if r.records is not None)
+        unreadable = sum(log_end[tp] - offset - r.records for tp, (offset, r) in found.items() if r.records is not None)
         settled = [tp for tp, (_, r) in found.items() if r.nothing_left]
-        tracker.observe_group(raw.name, now, raw.committed, log_end, len(raw.members),
-                              unreadable=unreadable, settled=settled)
+        tracker.observe_group(
+            raw.name, now, raw.committed, log_end, len(raw.members), unreadable=unreadable, settled=settled
+        )
     health = tracker.evaluate(raw.name, now, per_partition=with_partitions)
     assigned = {tp for member in raw.members for tp in member.assignment}
     keys = assigned | raw.committed.keys() if assigned else raw.committed.keys()
@@ -44,8 +44,10 @@ def summarize(
     if with_partitions:
         rows = build_rows(raw.members, raw.committed, marks, health.time_lags if health else None)
         if found:
-            rows = tuple(replace(r, readable=found[(r.topic, r.partition)][1])
-                         if (r.topic, r.partition) in found else r for r in rows)
+            rows = tuple(
+                replace(r, readable=found[(r.topic, r.partition)][1]) if (r.topic, r.partition) in found else r
+                for r in rows
+            )
     breach = False
     for tp, offset in raw.committed.items():
         mark = marks.get(tp)
@@ -98,8 +100,19 @@ def build_rows(
         out = []
         for tp in sorted(committed):
             mark = get_mark(tp)
-            out.append(row(tp[0], tp[1], committed[tp], mark.low if mark else None, mark.high if mark else None,
-                           None, None, None, get_lag(tp)))
+            out.append(
+                row(
+                    tp[0],
+                    tp[1],
+                    committed[tp],
+                    mark.low if mark else None,
+                    mark.high if mark else None,
+                    None,
+                    None,
+                    None,
+                    get_lag(tp),
+                )
+            )
         return tuple(out)
     out = []
     for tp in sorted(owner.keys() | committed.keys()):
@@ -107,7 +120,9 @@ def build_rows(
         member = owner.get(tp)
         out.append(
             row(
-                tp[0], tp[1], get_commit(tp),
+                tp[0],
+                tp[1],
+                get_commit(tp),
                 mark.low if mark else None,
                 mark.high if mark else None,
                 member.member_id if member else None,

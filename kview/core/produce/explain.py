@@ -17,8 +17,13 @@ from kview.core.produce.errors import ProduceError
 # -- errors in words -----------------------------------------------------------------
 
 _UNREACHABLE = (
-    kafka_errors.KafkaConnectionError, kafka_errors.NodeNotReadyError, kafka_errors.NoBrokersAvailable,
-    kafka_errors.RequestTimedOutError, kafka_errors.KafkaTimeoutError, ConnectionError, asyncio.TimeoutError,
+    kafka_errors.KafkaConnectionError,
+    kafka_errors.NodeNotReadyError,
+    kafka_errors.NoBrokersAvailable,
+    kafka_errors.RequestTimedOutError,
+    kafka_errors.KafkaTimeoutError,
+    ConnectionError,
+    asyncio.TimeoutError,
 )
 
 
@@ -41,8 +46,11 @@ def explain_error(
     if isinstance(exc, kafka_errors.MessageSizeTooLargeError) and "max_request_size" in str(exc):
         # aiokafka refused it before sending: the producer's own request limit.
         detail = f" ({size} bytes)" if size else ""
-        return KafkaRequestError(10, f"the message{detail} is larger than the producer's maximum "
-                                     "request size (1048576 bytes)", subject=subject)
+        return KafkaRequestError(
+            10,
+            f"the message{detail} is larger than the producer's maximum request size (1048576 bytes)",
+            subject=subject,
+        )
     if isinstance(exc, (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)):
         what = f"the message (about {size} bytes)" if size else "the message"
         limit = f"max.message.bytes={max_message_bytes}" if max_message_bytes is not None else "max.message.bytes"
@@ -53,16 +61,21 @@ def explain_error(
         code = exc.errno
         if isr is not None:
             partition, in_sync, needed = isr
-            detail = (f"partition {partition} has {in_sync} in-sync replica(s) but min.insync.replicas is "
-                      f"{needed}, so acks=all cannot be satisfied")
+            detail = (
+                f"partition {partition} has {in_sync} in-sync replica(s) but min.insync.replicas is "
+                f"{needed}, so acks=all cannot be satisfied"
+            )
         else:
             detail = "fewer in-sync replicas than min.insync.replicas, so acks=all cannot be satisfied"
         return KafkaRequestError(code, f"{detail}; bring the replicas back or send with acks=1", subject=subject)
     if isinstance(exc, kafka_errors.TopicAuthorizationFailedError):
         return KafkaRequestError(29, "this user is not allowed to write to the topic", subject=subject)
     if isinstance(exc, kafka_errors.ClusterAuthorizationFailedError):
-        return KafkaRequestError(31, "this user may not use the idempotent producer (cluster "
-                                     "IdempotentWrite permission); turn idempotence off", subject=subject)
+        return KafkaRequestError(
+            31,
+            "this user may not use the idempotent producer (cluster IdempotentWrite permission); turn idempotence off",
+            subject=subject,
+        )
     if isinstance(exc, kafka_errors.TransactionalIdAuthorizationFailed):
         return KafkaRequestError(53, "this user may not use the idempotent producer", subject=subject)
     if isinstance(exc, (kafka_errors.SaslAuthenticationFailed, kafka_errors.UnsupportedSaslMechanismError)):

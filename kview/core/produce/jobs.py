@@ -195,9 +195,15 @@ class ProduceJob:
         else:
             elapsed = (self._finished if self._finished is not None else time.monotonic()) - self._started
         return LoadProgress(
-            sent=self.sent, acked=self.acked, failed=self.failed, elapsed=elapsed,
-            state=self._state, total=self._total, duration=self._duration,
-            target_rate=self._rate, error=self._error,
+            sent=self.sent,
+            acked=self.acked,
+            failed=self.failed,
+            elapsed=elapsed,
+            state=self._state,
+            total=self._total,
+            duration=self._duration,
+            target_rate=self._rate,
+            error=self._error,
         )
 
     @property
@@ -301,9 +307,10 @@ class ProduceJob:
                     # A broker that stops answering (or an idempotent producer
                     # retrying a refused batch forever) must not hang the job.
                     await asyncio.wait_for(asyncio.shield(self._space), self._drain_timeout)
-                except asyncio.TimeoutError:
-                    self._note_failure(kafka_errors.KafkaTimeoutError(
-                        f"no acknowledgement for {self._drain_timeout:g} s"))
+                except TimeoutError:
+                    self._note_failure(
+                        kafka_errors.KafkaTimeoutError(f"no acknowledgement for {self._drain_timeout:g} s")
+                    )
                     self._stalled = True
                     break
                 finally:
@@ -320,13 +327,15 @@ class ProduceJob:
             self._idle = asyncio.get_running_loop().create_future()
             try:
                 await asyncio.wait_for(asyncio.shield(self._idle), 0 if self._stalled else self._drain_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._counting = False
                 missing = self.sent - self.acked - self.failed
                 self.failed += missing
-                self._note_failure(kafka_errors.KafkaTimeoutError(
-                    f"{missing} message(s) not acknowledged within {self._drain_timeout:g} s"
-                ))
+                self._note_failure(
+                    kafka_errors.KafkaTimeoutError(
+                        f"{missing} message(s) not acknowledged within {self._drain_timeout:g} s"
+                    )
+                )
         self._finished = time.monotonic()
 
     async def _run(self) -> LoadProgress:
@@ -347,8 +356,9 @@ class ProduceJob:
                 self._finished = time.monotonic()
             if self._started is None:
                 self._started = self._finished
-            await stop_producer(self._producer, undelivered=self.sent - self.acked - self.failed > 0
-                                or not self._counting)
+            await stop_producer(
+                self._producer, undelivered=self.sent - self.acked - self.failed > 0 or not self._counting
+            )
             if self._first_exc is not None:
                 self._error = str(await self._explain(self._first_exc))
                 self._state = JobState.FAILED

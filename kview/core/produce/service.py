@@ -132,7 +132,10 @@ class ProduceService:
             result = SendResult(topic, message.partition if message.partition is not None else -1, None, None)
         else:
             result = SendResult(
-                metadata.topic, metadata.partition, metadata.offset, metadata.timestamp,
+                metadata.topic,
+                metadata.partition,
+                metadata.offset,
+                metadata.timestamp,
                 "LogAppendTime" if metadata.timestamp_type == 1 else "CreateTime",
             )
         self.history.record(message, result)
@@ -164,10 +167,16 @@ class ProduceService:
         await self._check_topic(spec.topic, spec.partition)
         producer = await self._start_producer(settings, spec.topic)
         job = ProduceJob(
-            producer, spec.topic, template_source(spec, template),
+            producer,
+            spec.topic,
+            template_source(spec, template),
             explain=lambda exc: self._explain(exc, spec.topic, settings=settings, partition=spec.partition),
-            total=spec.count, duration=spec.duration, rate=spec.rate, window=window,
-            on_progress=on_progress, drain_timeout=self.ack_timeout,
+            total=spec.count,
+            duration=spec.duration,
+            rate=spec.rate,
+            window=window,
+            on_progress=on_progress,
+            drain_timeout=self.ack_timeout,
         )
         self._launch(job)
         return job
@@ -231,9 +240,14 @@ class ProduceService:
                 )
         producer = await self._start_producer(settings, topic)
         job = ProduceJob(
-            producer, topic, file_source(path, options, partition),
+            producer,
+            topic,
+            file_source(path, options, partition),
             explain=lambda exc: self._explain(exc, topic, settings=settings, partition=partition),
-            total=checked.records, rate=rate, window=window, on_progress=on_progress,
+            total=checked.records,
+            rate=rate,
+            window=window,
+            on_progress=on_progress,
             drain_timeout=self.ack_timeout,
         )
         self._launch(job)
@@ -365,8 +379,9 @@ class ProduceService:
             isr = await self._isr_detail(topic, partition)
             if isr is not None:
                 return explain_error(kafka_errors.NotEnoughReplicasError(), topic, isr=isr)
-        if isinstance(exc, (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)) \
-                and "max_request_size" not in str(exc):
+        if isinstance(
+            exc, (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)
+        ) and "max_request_size" not in str(exc):
             limit = await self._topic_config(topic, "max.message.bytes")
             return explain_error(exc, topic, size=size, max_message_bytes=int(limit) if limit else None)
         if isinstance(exc, (kafka_errors.NotEnoughReplicasError, kafka_errors.NotEnoughReplicasAfterAppendError)):

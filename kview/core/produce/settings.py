@@ -28,8 +28,7 @@ class ProducerSettings:
 
     @classmethod
     def from_defaults(cls, defaults: ProducerDefaults) -> ProducerSettings:
-        return cls(defaults.acks, defaults.idempotence, defaults.compression,
-                   defaults.linger_ms, defaults.batch_size)
+        return cls(defaults.acks, defaults.idempotence, defaults.compression, defaults.linger_ms, defaults.batch_size)
 
     def problems(self) -> list[str]:
         """Every reason these settings cannot be used (empty when valid)."""

@@ -98,8 +98,9 @@ class RawResponse(Response):
 def _undecoded(struct_class: type, **overrides: Any) -> type:
     """A subclass of an aiokafka request struct whose response arrives undecoded."""
     response = struct_class.RESPONSE_TYPE
-    raw = type(f"Raw{response.__name__}", (RawResponse,),
-               {"API_KEY": response.API_KEY, "API_VERSION": response.API_VERSION})
+    raw = type(
+        f"Raw{response.__name__}", (RawResponse,), {"API_KEY": response.API_KEY, "API_VERSION": response.API_VERSION}
+    )
     return type(f"Bulk{struct_class.__name__}", (struct_class,), {"RESPONSE_TYPE": raw, **overrides})
 
 
@@ -117,15 +118,20 @@ _I16 = struct.Struct(">h").unpack_from
 _I32 = struct.Struct(">i").unpack_from
 _I64 = struct.Struct(">q").unpack_from
 _PARTITION_HEAD = struct.Struct(">hiii").unpack_from  # error, index, leader, replica count
+
+
 def _whole(reader: Callable[[bytes, int], _R]) -> Callable[[bytes, int], _R]:
     """A reader that says a short body is one (struct and indexing say it
     many ways) as a ValueError naming the response."""
+
     @wraps(reader)
     def read(body: bytes, version: int) -> _R:
         try:
             return reader(body, version)
         except (struct.error, IndexError) as exc:
-            raise ValueError(f"{reader.__name__}: the answer (v{version}, {len(body)} bytes) ends early: {exc}") from None
+            raise ValueError(
+                f"{reader.__name__}: the answer (v{version}, {len(body)} bytes) ends early: {exc}"
+            ) from None
 
     return read
 
@@ -198,8 +204,16 @@ def read_metadata(body: bytes, version: int) -> MetadataTuple:
                 values = whole.unpack_from(buf, pos)
                 r, i, o = shape
                 if values[3] == r and values[4 + r] == i and (not with_offline or values[5 + r + i] == o):
-                    partitions.append((values[0], values[1], values[2], values[4:4 + r], values[5 + r:5 + r + i],
-                                       values[6 + r + i:] if with_offline else None))
+                    partitions.append(
+                        (
+                            values[0],
+                            values[1],
+                            values[2],
+                            values[4 : 4 + r],
+                            values[5 + r : 5 + r + i],
+                            values[6 + r + i :] if with_offline else None,
+                        )
+                    )
                     pos += whole.size
                     continue
             entry, pos, counts = _read_partition(buf, pos, with_offline)
@@ -225,8 +239,11 @@ def _read_partition(buf: bytes, pos: int, with_offline: bool) -> tuple[tuple[Any
     offline = None
     if with_offline:
         offline, pos = int_array(buf, pos)
-    counts = (replica_count, -1 if isr is None else len(isr),
-              (-1 if offline is None else len(offline)) if with_offline else 0)
+    counts = (
+        replica_count,
+        -1 if isr is None else len(isr),
+        (-1 if offline is None else len(offline)) if with_offline else 0,
+    )
     return (p_error, index, leader, replicas, isr, offline), pos, counts
 
 
@@ -262,10 +279,20 @@ class MetadataRequest(Request[MetadataRequestStruct]):
         return request_struct_class(self.topics)
 
 
-_offer(MetadataRequest, [_undecoded(s) for s in (
-    MetadataRequest_v0, MetadataRequest_v1, MetadataRequest_v2,
-    MetadataRequest_v3, MetadataRequest_v4, MetadataRequest_v5,
-)])
+_offer(
+    MetadataRequest,
+    [
+        _undecoded(s)
+        for s in (
+            MetadataRequest_v0,
+            MetadataRequest_v1,
+            MetadataRequest_v2,
+            MetadataRequest_v3,
+            MetadataRequest_v4,
+            MetadataRequest_v5,
+        )
+    ],
+)
 
 
 # -- ListOffsets (API 2) -----------------------------------------------------------------------
@@ -291,8 +318,9 @@ def encode_offset_topics(topics: Sequence[tuple[str, Sequence[tuple[int, int]]]]
     return b"".join(out)
 
 
-def encode_list_offsets(version: int, replica_id: int, isolation_level: int,
-                        topics: Sequence[tuple[str, Sequence[tuple[int, int]]]] | bytes) -> bytes:
+def encode_list_offsets(
+    version: int, replica_id: int, isolation_level: int, topics: Sequence[tuple[str, Sequence[tuple[int, int]]]] | bytes
+) -> bytes:
     """A ListOffsets request body (v1 to v3); ``topics`` as for
     ``encode_offset_topics``, or what it returned."""
     if not 1 <= version <= 3:
@@ -342,8 +370,9 @@ class ListOffsetsRequest(Request[OffsetRequestStruct]):
 
     API_KEY = 2
 
-    def __init__(self, topics: list[tuple[str, list[tuple[int, int]]]] | bytes, *,
-                 replica_id: int = -1, isolation_level: int = 0) -> None:
+    def __init__(
+        self, topics: list[tuple[str, list[tuple[int, int]]]] | bytes, *, replica_id: int = -1, isolation_level: int = 0
+    ) -> None:
         self.topics = topics
         self.replica_id = replica_id
         self.isolation_level = isolation_level
@@ -354,8 +383,13 @@ class ListOffsetsRequest(Request[OffsetRequestStruct]):
         return request_struct_class(self.replica_id, self.isolation_level, self.topics)
 
 
-_offer(ListOffsetsRequest, [_undecoded(s, encode=_offsets_encoder(s.API_VERSION))
-                           for s in (OffsetRequest_v1, OffsetRequest_v2, OffsetRequest_v3)])
+_offer(
+    ListOffsetsRequest,
+    [
+        _undecoded(s, encode=_offsets_encoder(s.API_VERSION))
+        for s in (OffsetRequest_v1, OffsetRequest_v2, OffsetRequest_v3)
+    ],
+)
 
 
 # -- DescribeLogDirs (API 35) ------------------------------------------------------------------
@@ -364,8 +398,9 @@ _LOG_PARTITION = struct.Struct(">iqq?")  # index, size, offset lag, is future
 _LOG_PARTITION_TAGGED = struct.Struct(">iqq?B")  # ... then an (empty) tag count
 _SIZES = struct.Struct(">qq").unpack_from
 
-LogDirsTuple = tuple[int, list[tuple[int, "str | None", list[tuple[str, list[tuple[int, int, int, bool]]]],
-                                     "int | None", "int | None"]]]
+LogDirsTuple = tuple[
+    int, list[tuple[int, "str | None", list[tuple[str, list[tuple[int, int, int, bool]]]], "int | None", "int | None"]]
+]
 """(error_code, results [(error_code, log_dir, topics [(name, partitions
 [(partition, size, offset_lag, is_future)])], total_bytes, usable_bytes)]);
 error_code is 0 before v3, the byte counts None before v4."""
@@ -446,7 +481,16 @@ class DescribeLogDirsRequest(cluster_requests.DescribeLogDirsRequest):
     ``topics=None`` asks for every partition the broker hosts."""
 
 
-_offer(DescribeLogDirsRequest, [_undecoded(s) for s in (
-    DescribeLogDirsRequest_v1, DescribeLogDirsRequest_v2, DescribeLogDirsRequest_v3,
-    DescribeLogDirsRequest_v4, DescribeLogDirsRequest_v5,
-)])
+_offer(
+    DescribeLogDirsRequest,
+    [
+        _undecoded(s)
+        for s in (
+            DescribeLogDirsRequest_v1,
+            DescribeLogDirsRequest_v2,
+            DescribeLogDirsRequest_v3,
+            DescribeLogDirsRequest_v4,
+            DescribeLogDirsRequest_v5,
+        )
+    ],
+)

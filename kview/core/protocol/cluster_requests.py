@@ -425,9 +425,7 @@ class IncrementalAlterConfigsRequest(Request[IncrementalAlterConfigsRequestStruc
 
     API_KEY = 44
 
-    def __init__(
-        self, resources: list[tuple[int, str, list[AlterableConfig]]], validate_only: bool = False
-    ) -> None:
+    def __init__(self, resources: list[tuple[int, str, list[AlterableConfig]]], validate_only: bool = False) -> None:
         self.resources = [(rtype, name, list(configs)) for rtype, name, configs in resources]
         self.validate_only = validate_only
 

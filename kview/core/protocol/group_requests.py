@@ -288,7 +288,6 @@ class OffsetFetchGroupsResponse_v8(Response):
         ("tags", TaggedFields),
     )
 
-
     @classmethod
     def decode(cls, data: BytesIO | bytes) -> OffsetFetchGroupsResponse_v8:
         """Same result as decoding with ``SCHEMA``, several times faster: the
@@ -378,9 +377,7 @@ class OffsetFetchGroupsRequest(Request[OffsetFetchGroupsRequest_v8]):
 
     API_KEY = 9
 
-    def __init__(
-        self, groups: dict[str, dict[str, list[int]] | None], require_stable: bool = False
-    ) -> None:
+    def __init__(self, groups: dict[str, dict[str, list[int]] | None], require_stable: bool = False) -> None:
         self._groups = dict(groups)
         self._require_stable = require_stable
 

@@ -86,7 +86,7 @@ def tags(buf: bytes, pos: int) -> tuple[dict[int, bytes], int]:
     for _ in range(count):
         tag, pos = uvarint(buf, pos)
         size, pos = uvarint(buf, pos)
-        fields[tag] = buf[pos:pos + size]
+        fields[tag] = buf[pos : pos + size]
         pos += size
     return fields, pos
 

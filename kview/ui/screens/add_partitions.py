@@ -37,8 +37,7 @@ class AddPartitionsScreen(OperationForm[int]):
             yield Static(KEYED_ORDER_WARNING, classes="warning")
             with Horizontal(classes="row"):
                 yield Label("New total count")
-                yield Input(str(self.current + 1), id="partitions", restrict=r"[0-9]*",
-                            classes="-short", compact=True)
+                yield Input(str(self.current + 1), id="partitions", restrict=r"[0-9]*", classes="-short", compact=True)
             yield Static("", id="problem-partitions", classes="problem")
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):

@@ -19,7 +19,9 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 70; max-width: 95%; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmScreen > Vertical {
+        width: 70; max-width: 95%; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
     ConfirmScreen Label { width: 100%; }  /* a long topic or group name wraps, never cut */
     ConfirmScreen #confirm-title { text-style: bold; color: $text-error; }
     ConfirmScreen #confirm-body { margin: 1 0; }
@@ -27,8 +29,9 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-left: 1; }
     """
 
-    def __init__(self, title: str, body: str, *, require_text: str | None = None,
-                 confirm_label: str = "Confirm") -> None:
+    def __init__(
+        self, title: str, body: str, *, require_text: str | None = None, confirm_label: str = "Confirm"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body

@@ -20,8 +20,7 @@ CreateTopic = Callable[[str, str, str, Mapping[str, str]], Awaitable[NewTopic]]
 class CreateTopicScreen(OperationForm[NewTopic]):
     """Create a topic; the result is the NewTopic created, or None when cancelled."""
 
-    def __init__(self, *, broker_count: int, existing: Iterable[str], create: CreateTopic,
-                 partitions: int = 1) -> None:
+    def __init__(self, *, broker_count: int, existing: Iterable[str], create: CreateTopic, partitions: int = 1) -> None:
         super().__init__()
         self.broker_count = broker_count
         self.existing = frozenset(existing)
@@ -37,11 +36,17 @@ class CreateTopicScreen(OperationForm[NewTopic]):
             yield Static("", id="problem-name", classes="problem")
             with Horizontal(classes="row"):
                 yield Label("Partitions")
-                yield Input(str(self.default_partitions), id="partitions", restrict=r"[0-9]*",
-                            classes="-short", compact=True)
+                yield Input(
+                    str(self.default_partitions), id="partitions", restrict=r"[0-9]*", classes="-short", compact=True
+                )
                 yield Label("Replication factor", classes="inner-label")
-                yield Input(str(min(3, max(1, self.broker_count))), id="replication_factor",
-                            restrict=r"[0-9]*", classes="-short", compact=True)
+                yield Input(
+                    str(min(3, max(1, self.broker_count))),
+                    id="replication_factor",
+                    restrict=r"[0-9]*",
+                    classes="-short",
+                    compact=True,
+                )
             yield Static("", id="problem-partitions", classes="problem")
             yield Static("", id="problem-replication_factor", classes="problem")
             yield Static(f"The cluster has {self.broker_count} broker(s).", classes="muted")
@@ -72,8 +77,9 @@ class CreateTopicScreen(OperationForm[NewTopic]):
     def problems(self) -> dict[str, str]:
         """Every problem of the form as it is now (empty when it can be sent)."""
         name, partitions, replication, configs, line_problems = self._values()
-        problems = new_topic_problems(name, partitions, replication, configs,
-                                      broker_count=self.broker_count, existing=self.existing)
+        problems = new_topic_problems(
+            name, partitions, replication, configs, broker_count=self.broker_count, existing=self.existing
+        )
         problems.update(line_problems)
         return problems
 

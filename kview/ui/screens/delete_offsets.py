@@ -52,13 +52,19 @@ class DeleteOffsetsScreen(ModalScreen[str | None]):
                 "from their auto.offset.reset setting (earliest or latest). Other topics keep their offsets."
             )
             if self.members:
-                body += (f"\n⚠ The group has {self.members} active member(s): Kafka refuses while they "
-                         "consume this topic.")
+                body += (
+                    f"\n⚠ The group has {self.members} active member(s): Kafka refuses while they consume this topic."
+                )
             yield Static(body, id="offsets-body")
             with Horizontal(id="offsets-topic-row"):
                 yield Label("Topic")
-                yield Select([(t, t) for t in self.topics], allow_blank=False, value=self.initial,
-                             id="offsets-topic", compact=True)
+                yield Select(
+                    [(t, t) for t in self.topics],
+                    allow_blank=False,
+                    value=self.initial,
+                    id="offsets-topic",
+                    compact=True,
+                )
             with Horizontal(id="offsets-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Delete offsets", id="confirm", variant="error", compact=True)

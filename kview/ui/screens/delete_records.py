@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static, TextArea
 
+from kview.core.format import human_count
 from kview.core.models import Watermarks
 from kview.core.topics import HIGH_WATERMARK, delete_records_problems
-from kview.core.format import human_count
 from kview.ui.screens.operation_form import OperationForm
 
 DeleteRecords = Callable[[Mapping[int, int] | None], Awaitable[dict[int, int]]]
@@ -82,11 +82,15 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
             yield Static(self._watermark_lines(), classes="muted", id="watermarks")
             with Vertical(id="edit-stage"):
                 with RadioSet(id="mode", compact=True):
-                    yield RadioButton("Everything: truncate every partition to its high watermark",
-                                      id="mode-all", value=True)
+                    yield RadioButton(
+                        "Everything: truncate every partition to its high watermark", id="mode-all", value=True
+                    )
                     yield RadioButton("Before an offset, per partition", id="mode-offsets")
-                yield Static("partition=offset per line ('*=offset' for every partition, "
-                             "'high' for all records now in it)", classes="muted", id="offsets-help")
+                yield Static(
+                    "partition=offset per line ('*=offset' for every partition, 'high' for all records now in it)",
+                    classes="muted",
+                    id="offsets-help",
+                )
                 yield TextArea("", id="offsets", soft_wrap=False)
                 yield Static("", id="problem-offsets", classes="problem")
             with Vertical(id="review-stage"):
@@ -101,8 +105,10 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
     def _watermark_lines(self) -> str:
         lines = []
         for partition, mark in list(self.watermarks.items())[:SHOWN_PARTITIONS]:
-            lines.append(f"partition {partition}: low {mark.low} · high {mark.high} "
-                         f"({human_count(mark.high - mark.low)} records)")
+            lines.append(
+                f"partition {partition}: low {mark.low} · high {mark.high} "
+                f"({human_count(mark.high - mark.low)} records)"
+            )
         more = len(self.watermarks) - SHOWN_PARTITIONS
         if more > 0:
             lines.append(f"... and {more} more partition(s)")
@@ -127,7 +133,8 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
         submit.label = "Delete records" if reviewing else "Review"
         submit.variant = "error" if reviewing else "primary"
         self.query_one("#form-hint", Static).update(
-            "This cannot be undone · ctrl+s deletes · esc cancels" if reviewing
+            "This cannot be undone · ctrl+s deletes · esc cancels"
+            if reviewing
             else "ctrl+s reviews what will be deleted · esc cancels"
         )
 
@@ -180,8 +187,10 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
             if len(lines) >= SHOWN_PARTITIONS:
                 continue
             if count:
-                lines.append(f"partition {partition}: delete offsets {mark.low}..{end - 1} "
-                             f"({human_count(count)} records); it will start at {end}")
+                lines.append(
+                    f"partition {partition}: delete offsets {mark.low}..{end - 1} "
+                    f"({human_count(count)} records); it will start at {end}"
+                )
             else:
                 lines.append(f"partition {partition}: nothing before offset {mark.low} to delete")
         if len(plan) > SHOWN_PARTITIONS:

@@ -20,9 +20,7 @@ TOPIC_OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
 ApplyConfigs = Callable[[Mapping[str, str | None]], Awaitable[tuple[ConfigChange, ...]]]
 
 
-def desired_configs(
-    current: Iterable[ConfigEntry], text: str
-) -> tuple[dict[str, str | None], dict[str, str]]:
+def desired_configs(current: Iterable[ConfigEntry], text: str) -> tuple[dict[str, str | None], dict[str, str]]:
     """What the edited lines ask for: name -> new value, or None for a topic
     setting whose line was removed; and the problems (by line or config)."""
     entries = {c.name: c for c in current}
@@ -55,10 +53,12 @@ class EditConfigsScreen(OperationForm[tuple[ConfigChange, ...]]):
         with Vertical(id="dialog"):
             yield Label(f"Edit configs of '{self.topic}'", classes="title")
             with Vertical(id="edit-stage"):
-                yield Static("The topic's own settings, name=value per line. Change or add lines; "
-                             "remove a line to revert that config to its default.", classes="muted")
-                area = TextArea("\n".join(f"{c.name}={c.value}" for c in overrides), id="configs",
-                                soft_wrap=False)
+                yield Static(
+                    "The topic's own settings, name=value per line. Change or add lines; "
+                    "remove a line to revert that config to its default.",
+                    classes="muted",
+                )
+                area = TextArea("\n".join(f"{c.name}={c.value}" for c in overrides), id="configs", soft_wrap=False)
                 yield area
                 yield Static("", id="problem-configs", classes="problem")
             with Vertical(id="review-stage"):

@@ -6,14 +6,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
-
-from rich.table import Table
-from rich.text import Text
 
 
 def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
@@ -31,8 +30,11 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: help", "kview.ui.screens.help", "HelpScreen"),
     ("Dialog: go to (:)", "kview.ui.screens.jump", "JumpScreen"),
     ("Dialog: confirmation", "kview.ui.screens.confirm", "ConfirmScreen"),
-    ("Dialog: create topic, add partitions, edit configs, delete records, reset offsets",
-     "kview.ui.screens.operation_form", "OperationForm"),
+    (
+        "Dialog: create topic, add partitions, edit configs, delete records, reset offsets",
+        "kview.ui.screens.operation_form",
+        "OperationForm",
+    ),
     ("Dialog: delete a group's offsets", "kview.ui.screens.delete_offsets", "DeleteOffsetsScreen"),
     ("Dialog: tail a topic, jump to an offset or a time", "kview.ui.screens.tail_start", "TailStartScreen"),
     ("Dialog: export the tail", "kview.ui.screens.tail_start", "ExportScreen"),
@@ -51,8 +53,10 @@ palette."""
 
 def dialog_sections() -> list[tuple[str, list[Binding]]]:
     """(section title, bindings) of every dialog in DIALOGS."""
-    return [(title, binding_rows(getattr(importlib.import_module(module), name).BINDINGS))
-            for title, module, name in DIALOGS]
+    return [
+        (title, binding_rows(getattr(importlib.import_module(module), name).BINDINGS))
+        for title, module, name in DIALOGS
+    ]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -63,7 +67,9 @@ class HelpScreen(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
     """
 
     def __init__(self, sections: list[tuple[str, list[Binding]]], keymap: dict[str, str]) -> None:

@@ -64,8 +64,15 @@ class ImportFileScreen(JobScreen):
     ImportFileScreen #import-preview-note.-bad { color: $text-warning; }
     """
 
-    def __init__(self, service: ProduceService, settings: ProducerSettings, *, topic: str = "",
-                 topics: list[str] | None = None, path: str = "") -> None:
+    def __init__(
+        self,
+        service: ProduceService,
+        settings: ProducerSettings,
+        *,
+        topic: str = "",
+        topics: list[str] | None = None,
+        path: str = "",
+    ) -> None:
         super().__init__()
         self.service = service
         self.settings = settings
@@ -78,18 +85,29 @@ class ImportFileScreen(JobScreen):
             yield Label("Import messages from a file", classes="title")
             with Horizontal(classes="row"):
                 yield Label("File")
-                yield Input(self.initial_path, id="import-path", placeholder="path of a .jsonl or text file",
-                            compact=True)
+                yield Input(
+                    self.initial_path, id="import-path", placeholder="path of a .jsonl or text file", compact=True
+                )
             with Horizontal(classes="row"):
                 yield Label("Topic")
-                yield Input(self.topic, id="import-topic", placeholder="topic",
-                            suggester=SuggestFromList(self.topics, case_sensitive=True), compact=True)
+                yield Input(
+                    self.topic,
+                    id="import-topic",
+                    placeholder="topic",
+                    suggester=SuggestFromList(self.topics, case_sensitive=True),
+                    compact=True,
+                )
                 yield Label("Partition")
                 yield Input(id="import-partition", placeholder="from file", restrict=r"\d*", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Format")
-                yield Select([("JSON Lines", FileFormat.JSONL), ("Console lines", FileFormat.CONSOLE)],
-                             value=FileFormat.JSONL, allow_blank=False, id="import-format", compact=True)
+                yield Select(
+                    [("JSON Lines", FileFormat.JSONL), ("Console lines", FileFormat.CONSOLE)],
+                    value=FileFormat.JSONL,
+                    allow_blank=False,
+                    id="import-format",
+                    compact=True,
+                )
                 yield Label("Separator")
                 yield Input("\\t", id="import-separator", compact=True)
                 yield Label("Null marker")
@@ -177,9 +195,16 @@ class ImportFileScreen(JobScreen):
         table = self.query_one("#import-preview", MeasuredTable)
         note = self.query_one("#import-preview-note", Static)
         table.fill(
-            ((str(record.line), "auto" if record.partition is None else str(record.partition),
-              _cell(record.key, 20), _cell(record.value),
-              ", ".join(f"{name}={_cell(value, 12)}" for name, value in record.headers)), None)
+            (
+                (
+                    str(record.line),
+                    "auto" if record.partition is None else str(record.partition),
+                    _cell(record.key, 20),
+                    _cell(record.value),
+                    ", ".join(f"{name}={_cell(value, 12)}" for name, value in record.headers),
+                ),
+                None,
+            )
             for record in preview.records
         )
         shown = f"first {len(preview.records)} record(s) of lines 1-{preview.lines_read}"

@@ -16,7 +16,10 @@ class JumpScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="jump.cancel")]
     DEFAULT_CSS = """
     JumpScreen { align: center top; }
-    JumpScreen > Vertical { width: 60; max-width: 95%; height: auto; margin-top: 2; border: thick $primary; background: $surface; padding: 0 1; }
+    JumpScreen > Vertical {
+        width: 60; max-width: 95%; height: auto; margin-top: 2;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
     """
 
     def __init__(self, choices: list[str]) -> None:
@@ -26,8 +29,11 @@ class JumpScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Go to a pane or topic (tab completes, esc cancels)")
-            yield Input(placeholder="topics, groups, orders ...", id="jump-input",
-                        suggester=SuggestFromList(self.choices, case_sensitive=False))
+            yield Input(
+                placeholder="topics, groups, orders ...",
+                id="jump-input",
+                suggester=SuggestFromList(self.choices, case_sensitive=False),
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -55,8 +55,9 @@ class LoadScreen(JobScreen):
     LoadScreen #load-rate { width: 1fr; }
     """
 
-    def __init__(self, service: ProduceService, base: LoadSpec, settings: ProducerSettings,
-                 *, count: str = "1000") -> None:
+    def __init__(
+        self, service: ProduceService, base: LoadSpec, settings: ProducerSettings, *, count: str = "1000"
+    ) -> None:
         super().__init__()
         self.service = service
         self.base = base
@@ -70,8 +71,9 @@ class LoadScreen(JobScreen):
             yield Static(f"placeholders: {PLACEHOLDERS}", classes="muted")
             with Horizontal(classes="row"):
                 yield Label("Messages")
-                yield Input(self.initial_count, id="load-count", placeholder="count", restrict=r"[0-9,_]*",
-                            compact=True)
+                yield Input(
+                    self.initial_count, id="load-count", placeholder="count", restrict=r"[0-9,_]*", compact=True
+                )
                 yield Label("or seconds")
                 yield Input(id="load-duration", placeholder="-", restrict=r"[0-9.]*", compact=True)
                 yield Label("Rate/s")

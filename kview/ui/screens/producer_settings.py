@@ -17,9 +17,11 @@ ACKS_LABELS = {"0": "0 (no acknowledgement)", "1": "1 (the leader)", "all": "all
 
 def settings_line(settings: ProducerSettings) -> str:
     """The settings in one line, for the pane."""
-    return (f"acks={settings.acks} · idempotence {'on' if settings.idempotence else 'off'} · "
-            f"compression {settings.compression} · linger {settings.linger_ms} ms · "
-            f"batch {settings.batch_size:,} B")
+    return (
+        f"acks={settings.acks} · idempotence {'on' if settings.idempotence else 'off'} · "
+        f"compression {settings.compression} · linger {settings.linger_ms} ms · "
+        f"batch {settings.batch_size:,} B"
+    )
 
 
 class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
@@ -52,19 +54,19 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Producer settings", classes="title")
-            yield Static("Used by every send, load and import from this pane; the defaults come from "
-                         "the cluster profile.", classes="muted")
+            yield Static(
+                "Used by every send, load and import from this pane; the defaults come from the cluster profile.",
+                classes="muted",
+            )
             with Horizontal(classes="row"):
                 yield Label("acks")
-                yield Select([(ACKS_LABELS[a], a) for a in ACKS], allow_blank=False, id="settings-acks",
-                             compact=True)
+                yield Select([(ACKS_LABELS[a], a) for a in ACKS], allow_blank=False, id="settings-acks", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Idempotence")
                 yield Checkbox("idempotent producer (needs acks=all)", id="settings-idempotence", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Compression")
-                yield Select([(c, c) for c in COMPRESSIONS], allow_blank=False, id="settings-compression",
-                             compact=True)
+                yield Select([(c, c) for c in COMPRESSIONS], allow_blank=False, id="settings-compression", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Linger (ms)")
                 yield Input(id="settings-linger", restrict=r"\d*", compact=True)

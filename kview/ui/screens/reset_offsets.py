@@ -19,8 +19,8 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from kview.core import inputs
 from kview.core.errors import InputError, KViewError
-from kview.core.groups import ResetRow, ResetSpec
 from kview.core.format import human_count
+from kview.core.groups import ResetRow, ResetSpec
 from kview.ui.screens.operation_form import OperationForm
 from kview.ui.widgets.measured_table import MeasuredTable
 
@@ -122,8 +122,9 @@ def build_spec(
     if problems:
         return None, problems
     try:
-        spec = ResetSpec(kind, value, topic=topic if scope != "all" else None,
-                         partitions=chosen if scope == "partitions" else None)
+        spec = ResetSpec(
+            kind, value, topic=topic if scope != "all" else None, partitions=chosen if scope == "partitions" else None
+        )
     except KViewError as exc:
         return None, {"": str(exc)}
     return spec, {}
@@ -196,7 +197,8 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
                 yield Static(
                     f"⚠ The group has {self.members} active member(s). Kafka accepts a reset only while "
                     "a group has no members: stop its consumers first. You can still preview.",
-                    id="reset-members", classes="warning",
+                    id="reset-members",
+                    classes="warning",
                 )
             with Horizontal(classes="row"):
                 yield Label("Reset to")
@@ -208,13 +210,22 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
             yield Static("", id="problem-value", classes="problem")
             with Horizontal(classes="row"):
                 yield Label("Scope")
-                yield Select(SCOPES, value="all" if self.group_topics else "topic", allow_blank=False,
-                             id="reset-scope", compact=True)
+                yield Select(
+                    SCOPES,
+                    value="all" if self.group_topics else "topic",
+                    allow_blank=False,
+                    id="reset-scope",
+                    compact=True,
+                )
             with Horizontal(classes="row", id="topic-row"):
                 yield Label("Topic")
-                yield Select(topic_options, prompt="choose a topic",
-                             value=initial if initial is not None else Select.NULL,
-                             id="reset-topic", compact=True)
+                yield Select(
+                    topic_options,
+                    prompt="choose a topic",
+                    value=initial if initial is not None else Select.NULL,
+                    id="reset-topic",
+                    compact=True,
+                )
             yield Static("", id="problem-topic", classes="problem")
             with Horizontal(classes="row", id="partitions-row"):
                 yield Label("Partitions")
@@ -283,8 +294,12 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
 
     def _spec(self) -> tuple[ResetSpec | None, dict[str, str]]:
         return build_spec(
-            self.kind, self.query_one("#reset-value", Input).value, self.scope, self.topic,
-            self.query_one("#reset-partitions", Input).value, self.partition_counts,
+            self.kind,
+            self.query_one("#reset-value", Input).value,
+            self.scope,
+            self.topic,
+            self.query_one("#reset-partitions", Input).value,
+            self.partition_counts,
         )
 
     def _changed(self, field: str) -> None:
@@ -329,8 +344,8 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
         submit.variant = "error" if previewed else "primary"
         self.query_one("#form-hint", Static).update(
             "ctrl+s applies these offsets · editing a field previews again · esc cancels"
-            if previewed else
-            "ctrl+s previews; nothing changes before Apply · esc cancels"
+            if previewed
+            else "ctrl+s previews; nothing changes before Apply · esc cancels"
         )
 
     def submit(self) -> None:
@@ -348,10 +363,22 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
     def _show_preview(self, spec: ResetSpec, rows: list[ResetRow]) -> None:
         table = self.query_one("#reset-preview", MeasuredTable)
         table.fill(
-            ((r.topic, *(Text(cell, justify="right") for cell in (
-                str(r.partition), "-" if r.current is None else str(r.current), str(r.new),
-                "-" if r.current is None else f"{r.new - r.current:+d}", human_count(r.lag)))),
-             f"{r.topic}:{r.partition}")
+            (
+                (
+                    r.topic,
+                    *(
+                        Text(cell, justify="right")
+                        for cell in (
+                            str(r.partition),
+                            "-" if r.current is None else str(r.current),
+                            str(r.new),
+                            "-" if r.current is None else f"{r.new - r.current:+d}",
+                            human_count(r.lag),
+                        )
+                    ),
+                ),
+                f"{r.topic}:{r.partition}",
+            )
             for r in rows[:SHOWN_ROWS]
         )
         now, after = lag_totals(rows)

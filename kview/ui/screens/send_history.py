@@ -46,16 +46,27 @@ class SendHistoryScreen(ModalScreen[int | None]):
             yield Label(f"Sent messages ({len(self.entries)}, newest first)", classes="title")
             yield Static("enter: open in the form to edit and send again · esc: close", classes="muted")
             table = MeasuredTable(id="history-table", cursor_type="row", zebra_stripes=True)
-            for key, label in (("at", "Sent"), ("topic", "Topic"), ("partition", "P"), ("offset", "Offset"),
-                               ("key", "Key"), ("value", "Value")):
+            for key, label in (
+                ("at", "Sent"),
+                ("topic", "Topic"),
+                ("partition", "P"),
+                ("offset", "Offset"),
+                ("key", "Key"),
+                ("value", "Value"),
+            ):
                 table.add_column(label, key=key)
             table.fill(
-                ((time.strftime("%H:%M:%S", time.localtime(entry.sent_at)),
-                  _short(entry.message.topic, 24),
-                  "-" if entry.result.partition < 0 else str(entry.result.partition),
-                  "-" if entry.result.offset is None else str(entry.result.offset),
-                  _short(entry.message.key, 16),
-                  _short(entry.message.value, 40)), str(index))
+                (
+                    (
+                        time.strftime("%H:%M:%S", time.localtime(entry.sent_at)),
+                        _short(entry.message.topic, 24),
+                        "-" if entry.result.partition < 0 else str(entry.result.partition),
+                        "-" if entry.result.offset is None else str(entry.result.offset),
+                        _short(entry.message.key, 16),
+                        _short(entry.message.value, 40),
+                    ),
+                    str(index),
+                )
                 for index, entry in enumerate(self.entries)
             )
             yield table

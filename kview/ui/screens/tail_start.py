@@ -38,6 +38,7 @@ VALUE_HINTS = {
 }
 DEFAULT_LAST = 100
 
+
 def parse_start(mode: str, value: str) -> StartPosition:
     """The StartPosition for a mode and what was typed for it."""
     value = value.strip()
@@ -109,14 +110,28 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
             yield Label(self._title, classes="title")
             with Grid():
                 yield Label("Topic")
-                yield Input(self._topic, placeholder="topic name (tab completes)", id="tail-topic", compact=True,
-                            suggester=SuggestFromList(self.topics, case_sensitive=False))
+                yield Input(
+                    self._topic,
+                    placeholder="topic name (tab completes)",
+                    id="tail-topic",
+                    compact=True,
+                    suggester=SuggestFromList(self.topics, case_sensitive=False),
+                )
                 yield Label("Partition")
-                yield Input("" if self._partition is None else str(self._partition), placeholder="all",
-                            id="tail-partition", compact=True)
+                yield Input(
+                    "" if self._partition is None else str(self._partition),
+                    placeholder="all",
+                    id="tail-partition",
+                    compact=True,
+                )
                 yield Label("Start at")
-                yield Select([(label, mode) for label, mode in MODES], value=self._mode, allow_blank=False,
-                             id="tail-mode", compact=True)
+                yield Select(
+                    [(label, mode) for label, mode in MODES],
+                    value=self._mode,
+                    allow_blank=False,
+                    id="tail-mode",
+                    compact=True,
+                )
                 yield Label("Value")
                 yield Input(self._value, placeholder=VALUE_HINTS.get(self._mode, ""), id="tail-value", compact=True)
             yield Label("", id="tail-start-error")
@@ -145,8 +160,7 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
             raise ValueError("type the topic to tail")
         if self.topics and topic not in self.topics:
             raise ValueError(f"there is no topic named '{topic}'")
-        partition = parse_partition(self.query_one("#tail-partition", Input).value,
-                                    self.partition_counts.get(topic))
+        partition = parse_partition(self.query_one("#tail-partition", Input).value, self.partition_counts.get(topic))
         mode = str(self.query_one("#tail-mode", Select).value)
         start = parse_start(mode, self.query_one("#tail-value", Input).value)
         return TailRequest(topic, partition, start)
@@ -205,8 +219,13 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         with Vertical():
             yield Label(f"Export {self.shown:,} record(s) shown to a JSON Lines file", classes="title")
             yield Input(str(self.default_path), id="export-path", compact=True)
-            yield Checkbox("only the selected record", value=False, id="export-selected",
-                           disabled=not self.has_selection, compact=True)
+            yield Checkbox(
+                "only the selected record",
+                value=False,
+                id="export-selected",
+                disabled=not self.has_selection,
+                compact=True,
+            )
             yield Label("", id="export-error")
             yield Label("enter exports · esc cancels", classes="hint")
 

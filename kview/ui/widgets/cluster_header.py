@@ -8,8 +8,8 @@ import time
 from rich.text import Text
 from textual.widgets import Static
 
-from kview.core.models import ClusterSnapshot
 from kview.core.format import human_duration
+from kview.core.models import ClusterSnapshot
 from kview.ui.state import ConnectionState
 
 

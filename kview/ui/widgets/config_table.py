@@ -51,8 +51,7 @@ def config_rows(entries: Iterable[ConfigEntry], *, non_default_only: bool = Fals
     """DiffTable rows: values that are set somewhere first, then the rest, by name."""
     needle = text.strip().lower()
     chosen = [
-        e for e in entries
-        if (not non_default_only or e.non_default) and (not needle or needle in e.name.lower())
+        e for e in entries if (not non_default_only or e.non_default) and (not needle or needle in e.name.lower())
     ]
     chosen.sort(key=lambda e: (not e.non_default, e.name))
     rows = []
@@ -62,11 +61,13 @@ def config_rows(entries: Iterable[ConfigEntry], *, non_default_only: bool = Fals
         fallback = "-" if entry.fallback is None else entry.fallback
         if entry.fallback_source:
             fallback = f"{fallback} ({source_label(entry.fallback_source)})"
-        rows.append((
-            entry.name,
-            (NON_DEFAULT_MARK if marked else "", name, value_text(entry), source_label(entry.source), fallback),
-            (marked, entry.name, entry.value, entry.source, entry.fallback),
-        ))
+        rows.append(
+            (
+                entry.name,
+                (NON_DEFAULT_MARK if marked else "", name, value_text(entry), source_label(entry.source), fallback),
+                (marked, entry.name, entry.value, entry.source, entry.fallback),
+            )
+        )
     return rows
 
 
@@ -77,8 +78,7 @@ class ConfigTable(ElasticDiffTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(CONFIG_COLUMNS, elastic=(("value", 32), ("name", 44), ("value", 60)), **kwargs)
 
-    def show_configs(self, entries: Iterable[ConfigEntry], *, non_default_only: bool = False,
-                     text: str = "") -> int:
+    def show_configs(self, entries: Iterable[ConfigEntry], *, non_default_only: bool = False, text: str = "") -> int:
         """Show ``entries``; returns how many rows are shown."""
         rows = config_rows(entries, non_default_only=non_default_only, text=text)
         self.set_rows(rows)

@@ -156,7 +156,7 @@ class DiffTable(DataTable):
                 self._restore_cursor(cursor_key)
             else:
                 for key in order:
-                    for column, cell in zip(self.shown_columns, self._cells_for(key)):
+                    for column, cell in zip(self.shown_columns, self._cells_for(key), strict=True):
                         if str(self.get_cell(str(key), column.key)) != str(cell):
                             self.update_cell(str(key), column.key, cell)
 

@@ -23,8 +23,7 @@ class ElasticDiffTable(DiffTable):
     ElasticDiffTable { scrollbar-size-vertical: 1; }
     """
 
-    def __init__(self, columns: Sequence[Column], *, elastic: Sequence[tuple[str, int]] = (),
-                 **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[Column], *, elastic: Sequence[tuple[str, int]] = (), **kwargs: Any) -> None:
         super().__init__(columns, **kwargs)
         self.declared = {c.key: c.width for c in columns}
         self.elastic = tuple(elastic)

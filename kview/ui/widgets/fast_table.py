@@ -36,7 +36,6 @@ from textual.strip import Strip
 
 from kview.ui.widgets.diff_table import Cell, Column, Row
 
-
 Cells = Sequence[Cell] | Callable[[], Sequence[Cell]]
 """A row's cells, or a function that makes them (called only when drawn)."""
 FastRow = tuple[Hashable, Cells, Sequence[Any]]
@@ -126,8 +125,7 @@ class FastTable(ScrollView, can_focus=True):
         def control(self) -> FastTable:
             return self.table
 
-    def __init__(self, columns: Sequence[Column], *, elastic: Sequence[tuple[str, int]] = (),
-                 **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[Column], *, elastic: Sequence[tuple[str, int]] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.all_columns = tuple(columns)
         self.declared = {c.key: c.width for c in columns}
@@ -431,7 +429,7 @@ class FastTable(ScrollView, can_focus=True):
         if y == 0:
             style = base + self.get_component_rich_style("fast-table--header")
             header = [Text(c.label, justify="right" if c.numeric else "left") for c in self.shown_columns]
-            titles = [self._cell_text(t, c) for t, c in zip(header, self.shown_columns)]
+            titles = [self._cell_text(t, c) for t, c in zip(header, self.shown_columns, strict=True)]
             return self._line(titles, style).crop_extend(scroll_x, scroll_x + width, style)
         row = round(self.scroll_y) + y - 1
         if row >= len(self._order):

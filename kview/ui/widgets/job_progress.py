@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from kview.core.produce import JobState, LoadProgress
 from kview.core.format import human_count, human_duration, human_rate
+from kview.core.produce import JobState, LoadProgress
 
 STATE_WORDS = {
     JobState.RUNNING: "running",

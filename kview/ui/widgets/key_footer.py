@@ -16,7 +16,7 @@ included, through ``App.get_key_display``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from rich.cells import cell_len
@@ -83,7 +83,7 @@ def _declared_order(node: object) -> dict[str, int]:
     return _class_order(type(node))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _class_order(cls: type) -> dict[str, int]:
     order: dict[str, int] = {}
     for binding in Binding.make_bindings(getattr(cls, "BINDINGS", ())):

@@ -160,8 +160,9 @@ class LagChart(Widget):
             left = f"-{human_duration(end - start)}" if end > start else "now"
             right = "now"
             gap = max(1, plot_width - len(left) - len(right))
-            lines.append(Text(" " * (label_width + 2) + left + " " * gap + right, style=axis,
-                              no_wrap=True, overflow="crop"))
+            lines.append(
+                Text(" " * (label_width + 2) + left + " " * gap + right, style=axis, no_wrap=True, overflow="crop")
+            )
         return lines
 
     def render(self) -> Text:

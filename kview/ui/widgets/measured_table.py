@@ -31,7 +31,7 @@ class MeasuredTable(DataTable):
             for index, (_key, label) in enumerate(columns)
         ]
         self.clear(columns=True)
-        for (key, label), width in zip(columns, widths):
+        for (key, label), width in zip(columns, widths, strict=True):
             self.add_column(label, key=key, width=width)
         for cells, key in rows:
             self.add_row(*cells, key=key)

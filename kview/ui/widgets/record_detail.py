@@ -26,10 +26,22 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label
 
-from kview.core.codecs import (AUTO_JSON_LIMIT, KEY, NULL, NUMBER, PLAIN, PUNCT, SPACE, STRING, TRUNCATED,
-                               preview, render, sanitize)
-from kview.core.ring import timestamp_type_name
+from kview.core.codecs import (
+    AUTO_JSON_LIMIT,
+    KEY,
+    NULL,
+    NUMBER,
+    PLAIN,
+    PUNCT,
+    SPACE,
+    STRING,
+    TRUNCATED,
+    preview,
+    render,
+    sanitize,
+)
 from kview.core.format import human_bytes
+from kview.core.ring import timestamp_type_name
 
 LABEL, MUTED, NOTE, HEADING = "label", "muted", "note", "heading"
 DETAIL_MAX_BYTES = 16 << 20
@@ -63,8 +75,11 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
         _field("Topic", (PLAIN, record.topic)),
         _field("Partition", (NUMBER, str(record.partition))),
         _field("Offset", (NUMBER, str(record.offset))),
-        _field("Timestamp", (PLAIN, format_timestamp(record.timestamp)),
-               (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms")),
+        _field(
+            "Timestamp",
+            (PLAIN, format_timestamp(record.timestamp)),
+            (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms"),
+        ),
     ]
     key = record.key
     if key is None:
@@ -128,8 +143,16 @@ class DetailBody(ScrollView, can_focus=True):
     """Token lines on the Line API: only what is on screen is drawn."""
 
     COMPONENT_CLASSES = {
-        "detail--key", "detail--string", "detail--number", "detail--bool", "detail--null",
-        "detail--punct", "detail--label", "detail--muted", "detail--note", "detail--plain",
+        "detail--key",
+        "detail--string",
+        "detail--number",
+        "detail--bool",
+        "detail--null",
+        "detail--punct",
+        "detail--label",
+        "detail--muted",
+        "detail--note",
+        "detail--plain",
     }
     DEFAULT_CSS = """
     DetailBody { height: 1fr; background: $surface; }
@@ -173,8 +196,11 @@ class DetailBody(ScrollView, can_focus=True):
     def _style(self, kind: str) -> Style:
         style = self._styles.get(kind)
         if style is None:
-            name = kind if kind in ("key", "string", "number", "bool", "null", "punct", "label", "muted", "note") \
+            name = (
+                kind
+                if kind in ("key", "string", "number", "bool", "null", "punct", "label", "muted", "note")
                 else "plain"
+            )
             style = self._styles[kind] = self.get_component_rich_style(f"detail--{name}", partial=False)
         return style
 
@@ -242,7 +268,8 @@ class RecordDetail(Vertical):
         self.record = record
         self.value_format = value_format
         self.query_one("#detail-title", Label).update(
-            f"{record.topic}  partition {record.partition}  offset {record.offset}")
+            f"{record.topic}  partition {record.partition}  offset {record.offset}"
+        )
         self._show()
 
     def _show(self) -> None:

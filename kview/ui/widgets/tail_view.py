@@ -95,7 +95,7 @@ class _FrozenRing:
     def range(self, start: int | None = None, stop: int | None = None) -> list[Any]:
         lo = self.first if start is None or start < self.first else start
         hi = self.next if stop is None or stop > self.next else stop
-        return self.records[lo - self.first:hi - self.first] if hi > lo else []
+        return self.records[lo - self.first : hi - self.first] if hi > lo else []
 
 
 class FrozenSource:
@@ -104,8 +104,14 @@ class FrozenSource:
     lazily like the live FilterView: ``update(limit)`` looks at more records,
     ``caught_up`` says whether it has seen them all."""
 
-    def __init__(self, records: list[Any], first_seq: int, match: Any = None,
-                 seqs: list[int] | None = None, scanned: int | None = None) -> None:
+    def __init__(
+        self,
+        records: list[Any],
+        first_seq: int,
+        match: Any = None,
+        seqs: list[int] | None = None,
+        scanned: int | None = None,
+    ) -> None:
         """``seqs``: the matching sequence numbers the caller knows already
         (the live FilterView's), found among the records before ``scanned``
         (default: all of them), so pausing does not rescan the ring."""
@@ -239,8 +245,14 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
     calls the actions here (``cursor_up``, ``follow`` ...)."""
 
     COMPONENT_CLASSES = {
-        "tail-view--time", "tail-view--partition", "tail-view--offset", "tail-view--key",
-        "tail-view--value", "tail-view--null", "tail-view--headers", "tail-view--cursor",
+        "tail-view--time",
+        "tail-view--partition",
+        "tail-view--offset",
+        "tail-view--key",
+        "tail-view--value",
+        "tail-view--null",
+        "tail-view--headers",
+        "tail-view--cursor",
         "tail-view--empty",
     }
 
@@ -493,8 +505,10 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
             base = self._base()
             # Component styles carry the widget's background; the cursor's goes on top.
             cursor = Style(bgcolor=self._style("cursor").bgcolor) if selected else Style()
-            styles = {name: base + self._style(name) + cursor
-                      for name in ("time", "partition", "offset", "key", "value", "null", "headers")}
+            styles = {
+                name: base + self._style(name) + cursor
+                for name in ("time", "partition", "offset", "key", "value", "null", "headers")
+            }
             styles["gap"] = base + cursor
             self._row_styles[selected] = styles
         return styles
