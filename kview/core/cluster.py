@@ -307,7 +307,7 @@ class ClusterClient:
         return await flight.result()
 
     async def _fetch_metadata(self, topics: list[str] | None) -> ClusterMetadata:
-        async def decoded() -> tuple[Any, ...]:
+        async def decoded() -> ClusterMetadata:
             # Decoding starts as soon as the answer is in, while the quorum is asked.
             response = await self.send_any(bulk.MetadataRequest(topics), "metadata")
             return await off_loop(len(response.body), _metadata_from_raw, response)

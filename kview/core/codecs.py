@@ -197,11 +197,11 @@ def preview(data: bytes | None, fmt: str = "auto", limit: int = DEFAULT_PREVIEW_
             doc = loads(data)
         if doc is not NOT_JSON:
             try:
-                text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+                dumped = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
             except (ValueError, RecursionError):
-                text = None
-            if text is not None:
-                return _cut(sanitize(text), limit, False)
+                dumped = None
+            if dumped is not None:
+                return _cut(sanitize(dumped), limit, False)
         # Not JSON: fall through to text, which is what the user can read.
     # text (and json that is not JSON): one line, controls escaped.  Four bytes
     # per character is the most UTF-8 needs, plus room for escapes.

@@ -243,7 +243,9 @@ class _Validator:
             result[key_node.value] = value_node
         return result
 
-    def check_keys(self, items: dict[str, yaml.Node], allowed: set[str], field_name: str, node: yaml.Node) -> None:
+    def check_keys(
+        self, items: dict[str, yaml.Node], allowed: set[str], field_name: str, node: yaml.Node | None
+    ) -> None:
         for key, value in items.items():
             if key not in allowed:
                 raise self.fail(

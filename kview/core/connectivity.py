@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import errors as kafka_errors
@@ -286,7 +287,7 @@ async def _enabled_mechanisms(server: str, kwargs: dict[str, Any], timeout: floa
         conn.close()
 
 
-async def _cancel_and_close(tasks: dict[asyncio.Future, str]) -> None:
+async def _cancel_and_close(tasks: Mapping[asyncio.Task[Any], str]) -> None:
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)

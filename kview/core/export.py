@@ -73,7 +73,7 @@ def record_from_json(obj: dict[str, Any]) -> Record:
             int(obj["partition"]),
             int(obj["offset"]),
             int(obj["timestamp"]),
-            types.get(obj.get("timestamp_type"), 0),
+            types.get(str(obj.get("timestamp_type")), 0),
             _decode(obj.get("key"), obj.get("key_encoding"), "key"),
             _decode(obj.get("value"), obj.get("value_encoding"), "value"),
             headers,

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,7 +228,9 @@ def _file_lines(path: Path | str, options: ImportOptions) -> Iterator[str]:
                 yield _UndecodableLine(f"not valid {options.encoding} text (byte {exc.start + 1})")
 
 
-def read_file(path: Path | str, options: ImportOptions = ImportOptions()) -> Iterator[ImportRecord | ImportProblem]:
+def read_file(
+    path: Path | str, options: ImportOptions = ImportOptions()
+) -> Generator[ImportRecord | ImportProblem, None, None]:
     """Records and problems from a file, streamed, with 1-based line numbers."""
     jsonl = options.format is FileFormat.JSONL
     for line_no, raw in enumerate(_file_lines(path, options), 1):
@@ -268,7 +270,10 @@ def _preview(items: Iterable[ImportRecord | ImportProblem], limit: int) -> Previ
     last = 0
     for item in items:
         last = item.line
-        (problems if isinstance(item, ImportProblem) else records).append(item)
+        if isinstance(item, ImportProblem):
+            problems.append(item)
+        else:
+            records.append(item)
         # A file that is bad throughout stops the preview as soon as a full
         # screen of problems is known, instead of reading it to the end.
         if len(records) >= limit or len(problems) >= limit:

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.protocol.admin import (
     CreatePartitionsRequest,
@@ -114,7 +115,7 @@ def _whole_number(value: object) -> int | None:
     return None
 
 
-def config_problems(configs: Mapping[object, object] | None) -> dict[str, str]:
+def config_problems(configs: Mapping[Any, object] | None) -> dict[str, str]:
     """Problems with config overrides: names must be config-like, values strings."""
     problems: dict[str, str] = {}
     for key, value in (configs or {}).items():
@@ -131,7 +132,7 @@ def new_topic_problems(
     name: object,
     partitions: object,
     replication_factor: object,
-    configs: Mapping[object, object] | None = None,
+    configs: Mapping[Any, object] | None = None,
     *,
     broker_count: int,
     existing: Iterable[str] = (),
@@ -165,7 +166,7 @@ def validate_new_topic(
     name: object,
     partitions: object,
     replication_factor: object,
-    configs: Mapping[object, object] | None = None,
+    configs: Mapping[Any, object] | None = None,
     *,
     broker_count: int,
     existing: Iterable[str] = (),

@@ -570,7 +570,7 @@ class _Parser:
         any_of = None
         if any_text is not None:
             raws = [_raw_json_text(t) for t in any_text]
-            any_of = None if any(r is None for r in raws) else tuple(raws)
+            any_of = None if any(r is None for r in raws) else tuple(r for r in raws if r is not None)
 
         def predicate(record: Any) -> bool:
             data = record.value
@@ -602,7 +602,7 @@ class _Parser:
             return self.parse_string()
         if ch == "[":
             self.i += 1
-            items = []
+            items: list[Any] = []
             if self.symbol("]"):
                 return items
             while True:

@@ -215,8 +215,8 @@ async def offsets_on(
             offsets = {(topic, p[0]): p[1] for topic, parts in r.topics for p in parts if p[1] >= 0 and p[-1] == 0}
             return name, offsets, getattr(r, "error_code", 0)
 
-        for name, offsets, code in await asyncio.gather(*(one(n) for n in names)):
-            out[name] = (offsets, code)
+        for name, found, code in await asyncio.gather(*(one(n) for n in names)):
+            out[name] = (found, code)
         return out
     for group_id, topics, error_code, _tags in response.groups:
         offsets: dict[TopicPartition, int] = {}

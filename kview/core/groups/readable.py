@@ -281,20 +281,20 @@ class RecordReader:
                             break
                         seen.append((record.offset, record.timestamp if record.timestamp is not None else -1))
                 for tp in list(pending):
-                    stop = stop_of(tp)
-                    if stop is None:
+                    stop_at = stop_of(tp)
+                    if stop_at is None:
                         continue
-                    if tp not in counted and any(o < stop for o, _ in result.seen[tp][:1]):
+                    if tp not in counted and any(o < stop_at for o, _ in result.seen[tp][:1]):
                         done = True
                     else:
                         # The position moves past markers and aborted batches
                         # too, so it tells when the whole range was read.
-                        done = await consumer.position(tp) >= stop
+                        done = await consumer.position(tp) >= stop_at
                     if done:
                         pending.discard(tp)
                         result.finished.add(tp)
-                        result.stops[tp] = stop
-                        result.seen[tp] = [(o, t) for o, t in result.seen[tp] if o < stop]
+                        result.stops[tp] = stop_at
+                        result.seen[tp] = [(o, t) for o, t in result.seen[tp] if o < stop_at]
                         consumer.pause(tp)
         finally:
             # Pausing, not unassigning: aiokafka 0.14's fetcher swallows a

@@ -76,7 +76,7 @@ class ReadableLag:
         # group at or after it.
         starts: dict[TopicPartition, int] = {}
         chosen = []
-        for tp, offset in sorted(gaps, key=gaps.get):
+        for tp, offset in sorted(gaps, key=lambda tp: gaps[tp]):
             if tp in starts or len(starts) < REFRESH_PARTITIONS:
                 starts[tp] = min(offset, starts.get(tp, offset))
                 chosen.append((tp, offset))
@@ -87,7 +87,7 @@ class ReadableLag:
             for tp, offset in chosen:
                 read = found.get(tp)
                 result = read.at(offset) if read is not None else None
-                if result is None:
+                if read is None or result is None:
                     continue
                 out[(tp, offset)] = result
                 self._keep_if_settled(tp, offset, read.end, result)

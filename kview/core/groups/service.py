@@ -230,6 +230,8 @@ class GroupService:
         by_time: dict[TopicPartition, int | None] = {}
         if spec.kind == "datetime":
             timestamp = spec.timestamp_ms
+            if timestamp is None:
+                raise KViewError("a reset to a date and time needs the time")
             by_leader: dict[int, list[PartitionInfo]] = defaultdict(list)
             for p in parts:
                 by_leader[p.leader].append(p)

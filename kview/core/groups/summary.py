@@ -89,14 +89,14 @@ def build_rows(
     """The describe rows: assigned partitions (with their member), then committed
     partitions nobody is assigned, sorted by topic and partition."""
     owner: dict[TopicPartition, MemberInfo] = {}
-    for member in members:
-        for tp in member.assignment:
-            owner[tp] = member
+    for assigned_member in members:
+        for tp in assigned_member.assignment:
+            owner[tp] = assigned_member
     lags = time_lags or {}
     get_mark, get_lag, get_commit = marks.get, lags.get, committed.get
     row = GroupPartitionLag
     if not owner:
-        # Most groups of a big cluster are idle: no member lookups needed.
+        # Most groups of a big cluster are idle: no assigned_member lookups needed.
         out = []
         for tp in sorted(committed):
             mark = get_mark(tp)

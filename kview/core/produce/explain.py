@@ -88,6 +88,6 @@ def explain_error(
     if isinstance(exc, kafka_errors.KafkaError) and isinstance(errno, int) and errno > 0:
         text = str(exc)
         name = type(exc).__name__
-        detail = None if not text or text == name or text.startswith(name) else text
-        return KafkaRequestError(errno, detail, subject=subject)
+        message = None if not text or text == name or text.startswith(name) else text
+        return KafkaRequestError(errno, message, subject=subject)
     return ProduceError(f"{subject}: {describe_exception(exc)}")

@@ -17,7 +17,7 @@ import enum
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ class LoadProgress:
 
 
 ProgressCallback = Callable[[LoadProgress], None]
-Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int | None]
+Record = tuple[bytes | None, bytes | None, Sequence[tuple[str, bytes | None]], int | None]
 
 
 class ProduceJob:

@@ -59,9 +59,10 @@ from kview.core.protocol.cluster_requests import (
     DescribeLogDirsRequest_v5,
 )
 from kview.core.protocol.wire import (
-    compact_string,
     int32s,
     int_array,
+    required_compact_string,
+    required_string,
     skip_tags,
     string,
     uvarint,
@@ -95,7 +96,7 @@ class RawResponse(Response):
         return f"{type(self).__name__}({len(self.body)} bytes)"
 
 
-def _undecoded(struct_class: type, **overrides: Any) -> type:
+def _undecoded(struct_class: type[Any], **overrides: Any) -> type:
     """A subclass of an aiokafka request struct whose response arrives undecoded."""
     response = struct_class.RESPONSE_TYPE
     raw = type(
@@ -109,7 +110,7 @@ def _offer(request_class: type[Request], structs: Sequence[type]) -> None:
     # class statement; the undecoded variants are made at import, so they are
     # set here (the highest version both sides speak is still picked by
     # Request.prepare, as for aiokafka's own requests).
-    request_class._CLASSES = tuple(structs)  # type: ignore[assignment]
+    request_class._CLASSES = tuple(structs)
 
 
 # -- primitive readers ----------------------------------------------------------------------
@@ -167,7 +168,7 @@ def read_metadata(body: bytes, version: int) -> MetadataTuple:
     brokers = []
     for _ in range(max(count, 0)):
         (node_id,) = _I32(buf, pos)
-        host, pos = string(buf, pos + 4)
+        host, pos = required_string(buf, pos + 4)
         (port,) = _I32(buf, pos)
         pos += 4
         rack = None
@@ -189,7 +190,7 @@ def read_metadata(body: bytes, version: int) -> MetadataTuple:
     whole = None
     for _ in range(max(count, 0)):
         (error_code,) = _I16(buf, pos)
-        name, pos = string(buf, pos + 2)
+        name, pos = required_string(buf, pos + 2)
         internal = False
         if version >= 1:
             internal = buf[pos] != 0
@@ -271,7 +272,7 @@ class MetadataRequest(Request[MetadataRequestStruct]):
     def __init__(self, topics: list[str] | None = None) -> None:
         self.topics = topics
 
-    def build(self, request_struct_class: type) -> Any:
+    def build(self, request_struct_class: type[Any]) -> Any:
         if request_struct_class.API_VERSION >= 4:
             return request_struct_class(self.topics, False)
         if request_struct_class.API_VERSION == 0:
@@ -342,7 +343,7 @@ def read_list_offsets(body: bytes, version: int) -> list[tuple[str, list[tuple[i
     topics = []
     size = _OFFSET_ANSWER.size
     for _ in range(max(count, 0)):
-        name, pos = string(buf, pos)
+        name, pos = required_string(buf, pos)
         (partition_count,) = _I32(buf, pos)
         pos += 4
         end = pos + size * max(partition_count, 0)
@@ -377,7 +378,7 @@ class ListOffsetsRequest(Request[OffsetRequestStruct]):
         self.replica_id = replica_id
         self.isolation_level = isolation_level
 
-    def build(self, request_struct_class: type) -> Any:
+    def build(self, request_struct_class: type[Any]) -> Any:
         if request_struct_class.API_VERSION < 2:
             return request_struct_class(self.replica_id, self.topics)
         return request_struct_class(self.replica_id, self.isolation_level, self.topics)
@@ -399,7 +400,7 @@ _LOG_PARTITION_TAGGED = struct.Struct(">iqq?B")  # ... then an (empty) tag count
 _SIZES = struct.Struct(">qq").unpack_from
 
 LogDirsTuple = tuple[
-    int, list[tuple[int, "str | None", list[tuple[str, list[tuple[int, int, int, bool]]]], "int | None", "int | None"]]
+    int, list[tuple[int, str, list[tuple[str, list[tuple[int, int, int, bool]]]], "int | None", "int | None"]]
 ]
 """(error_code, results [(error_code, log_dir, topics [(name, partitions
 [(partition, size, offset_lag, is_future)])], total_bytes, usable_bytes)]);
@@ -429,17 +430,17 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
         (dir_error,) = _I16(buf, pos)
         pos += 2
         if flexible:
-            log_dir, pos = compact_string(buf, pos)
+            log_dir, pos = required_compact_string(buf, pos)
             topic_count, pos = uvarint(buf, pos)
             topic_count -= 1
         else:
-            log_dir, pos = string(buf, pos)
+            log_dir, pos = required_string(buf, pos)
             (topic_count,) = _I32(buf, pos)
             pos += 4
         topics = []
         for _ in range(max(topic_count, 0)):
             if flexible:
-                name, pos = compact_string(buf, pos)
+                name, pos = required_compact_string(buf, pos)
                 partition_count, pos = uvarint(buf, pos)
                 partition_count -= 1
                 partitions = []
@@ -452,7 +453,7 @@ def read_log_dirs(body: bytes, version: int) -> LogDirsTuple:
                     partitions.append((index, size, lag, future))
                 pos = skip_tags(buf, pos)
             else:
-                name, pos = string(buf, pos)
+                name, pos = required_string(buf, pos)
                 (partition_count,) = _I32(buf, pos)
                 pos += 4
                 end = pos + _LOG_PARTITION.size * max(partition_count, 0)

@@ -330,7 +330,9 @@ class DescribeLogDirsRequest(Request[DescribeLogDirsRequestStruct]):
     def build(self, request_struct_class: type[DescribeLogDirsRequestStruct]) -> DescribeLogDirsRequestStruct:
         if not request_struct_class.FLEXIBLE_VERSION:
             return request_struct_class(self.topics)
-        topics = None if self.topics is None else [(t, p, {}) for t, p in self.topics]
+        topics: list[tuple[str, list[int], dict[int, bytes]]] | None = (
+            None if self.topics is None else [(t, p, {}) for t, p in self.topics]
+        )
         return request_struct_class(topics, {})
 
 
@@ -434,7 +436,7 @@ class IncrementalAlterConfigsRequest(Request[IncrementalAlterConfigsRequestStruc
     ) -> IncrementalAlterConfigsRequestStruct:
         if not request_struct_class.FLEXIBLE_VERSION:
             return request_struct_class(self.resources, self.validate_only)
-        resources = [
+        resources: list[tuple[Any, ...]] = [
             (rtype, name, [(key, op, value, {}) for key, op, value in configs], {})
             for rtype, name, configs in self.resources
         ]

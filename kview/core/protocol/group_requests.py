@@ -308,7 +308,7 @@ class OffsetFetchGroupsResponse_v8(Response):
                 topic_count, pos = uvarint(data, pos)
                 for _ in range(topic_count - 1):
                     name, pos = compact_string(data, pos)
-                    partitions = []
+                    partitions: list[tuple[int, int, int, str | None, int, dict[int, bytes]]] = []
                     append = partitions.append
                     count, pos = uvarint(data, pos)
                     for _ in range(count - 1):
@@ -382,9 +382,11 @@ class OffsetFetchGroupsRequest(Request[OffsetFetchGroupsRequest_v8]):
         self._require_stable = require_stable
 
     def build(self, request_struct_class: type[OffsetFetchGroupsRequest_v8]) -> OffsetFetchGroupsRequest_v8:
-        groups = []
+        groups: list[tuple[str, list[tuple[str, list[int], dict[int, bytes]]] | None, dict[int, bytes]]] = []
         for group_id, topics in self._groups.items():
-            encoded = None if topics is None else [(t, list(ps), {}) for t, ps in topics.items()]
+            encoded: list[tuple[str, list[int], dict[int, bytes]]] | None = (
+                None if topics is None else [(t, list(ps), {}) for t, ps in topics.items()]
+            )
             groups.append((group_id, encoded, {}))
         return request_struct_class(groups, self._require_stable, {})
 

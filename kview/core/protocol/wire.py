@@ -68,6 +68,22 @@ def compact_string(buf: bytes, pos: int) -> tuple[str | None, int]:
     return buf[pos:end].decode("utf-8"), end
 
 
+def required_string(buf: bytes, pos: int) -> tuple[str, int]:
+    """A classic string where the protocol allows no null (a host, a topic name)."""
+    value, pos = string(buf, pos)
+    if value is None:
+        raise ValueError("a null where the protocol has a string")
+    return value, pos
+
+
+def required_compact_string(buf: bytes, pos: int) -> tuple[str, int]:
+    """A flexible-version string where the protocol allows no null."""
+    value, pos = compact_string(buf, pos)
+    if value is None:
+        raise ValueError("a null where the protocol has a string")
+    return value, pos
+
+
 def int_array(buf: bytes, pos: int) -> tuple[tuple[int, ...] | None, int]:
     """A classic (int32 count, -1 for null) array of int32s."""
     (count,) = _I32(buf, pos)
