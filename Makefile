@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast fuzz screenshots bench jars clean
+.PHONY: demo test test-fast lint fuzz screenshots bench jars clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ demo: jars
 TEST_WORKERS ?= 2
 test: jars
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+
+## Lint and format check (ruff) and type check (mypy), as configured in
+## pyproject.toml; .ci/run runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Only the tests that need no Kafka.
 test-fast: $(STAMP)
