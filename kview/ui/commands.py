@@ -3,8 +3,9 @@ configured cluster and every pane, searchable by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -13,20 +14,21 @@ if TYPE_CHECKING:
 
 
 class KViewCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, object]]:
-        app: KViewApp = self.app  # type: ignore[assignment]
+    def _commands(self) -> Sequence[tuple[str, str, Callable[[], object]]]:
+        # Only KViewApp registers this provider, so its app is always one.
+        app = cast("KViewApp", self.app)
         return app.palette_commands()
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
 def run_binding(app: KViewApp, pane_id: str | None, action: str) -> None:

@@ -177,7 +177,7 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
         if problems:
             return
         plan = {p: HIGH_WATERMARK for p in self.watermarks} if offsets is None else offsets
-        lines = []
+        lines: list[str] = []
         total = 0
         for partition, offset in sorted(plan.items()):
             mark = self.watermarks[partition]

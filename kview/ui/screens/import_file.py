@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker
 
 from kview.core.errors import KViewError
 from kview.core.importers import FileFormat, ImportOptions, Preview, preview_file
@@ -168,8 +169,10 @@ class ImportFileScreen(JobScreen):
 
     # -- preview --
 
-    def _refresh_preview(self) -> None:
-        self.run_worker(self._preview, exclusive=True, group="import-preview", exit_on_error=False)
+    def _refresh_preview(self) -> Worker[None]:
+        # The declared Worker[None] lets mypy infer run_worker's result type
+        # (it cannot from an async method alone).
+        return self.run_worker(self._preview, exclusive=True, group="import-preview", exit_on_error=False)
 
     async def _preview(self) -> None:
         await asyncio.sleep(0.15)  # typing a path: read once the keys pause

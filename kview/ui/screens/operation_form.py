@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -21,6 +21,8 @@ from kview.core.topics import TopicFormError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
+"""What an operation returns, handed to its ``on_done``."""
 
 
 def parse_config_lines(text: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -125,7 +127,7 @@ class OperationForm(ModalScreen[T]):
 
     # -- running -------------------------------------------------------------------
 
-    def run_operation(self, operation: Callable[[], Awaitable[Any]], on_done: Callable[[Any], None]) -> None:
+    def run_operation(self, operation: Callable[[], Awaitable[R]], on_done: Callable[[R], object]) -> None:
         """Run ``operation`` in a worker; on success call ``on_done(result)``,
         on failure show why and keep the form as it is."""
         if self.busy:

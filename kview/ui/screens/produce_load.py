@@ -4,6 +4,7 @@ for a duration, at a target rate or full speed, with live progress."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal, overload
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -33,6 +34,10 @@ def template_summary(spec: LoadSpec) -> str:
     return " · ".join(parts)
 
 
+@overload
+def parse_number(text: str, what: str, *, whole: Literal[True]) -> int | None: ...
+@overload
+def parse_number(text: str, what: str, *, whole: Literal[False]) -> float | None: ...
 def parse_number(text: str, what: str, *, whole: bool) -> int | float | None:
     """An optional number typed in a field; ValueError names the field."""
     text = text.strip().replace(",", "").replace("_", "")

@@ -350,8 +350,8 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
 
     def submit(self) -> None:
         if self.previewed is not None:
-            spec = self.previewed
-            self.run_operation(lambda: self.apply_call(spec), self.dismiss)
+            previewed = self.previewed
+            self.run_operation(lambda: self.apply_call(previewed), self.dismiss)
             return
         spec, problems = self._spec()
         self.touched.update(("value", "topic", "partitions"))

@@ -322,7 +322,7 @@ class FastTable(ScrollView, can_focus=True):
         if self.cursor_key is not None:
             self.post_message(self.RowSelected(self, self.cursor_key))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         if event.y == 0:
             x = event.x + round(self.scroll_x)
             for column in self.shown_columns:

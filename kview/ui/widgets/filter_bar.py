@@ -57,7 +57,7 @@ class FilterBar(Input):
             self.value = ""
         self.remove_class("-open")
         if self.parent is not None and hasattr(self.parent, "focus_default"):
-            self.parent.focus_default()  # type: ignore[attr-defined]
+            self.parent.focus_default()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -27,6 +27,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
     from textual.screen import Screen
 
 SEPARATOR = "  "
@@ -77,7 +78,7 @@ def compact_keys(displays: Sequence[str]) -> str:
     return "/".join(displays)
 
 
-def _declared_order(node: object) -> dict[str, int]:
+def _declared_order(node: DOMNode) -> dict[str, int]:
     """Position of each of ``node``'s bindings (by id, else action) in its
     class's BINDINGS."""
     return _class_order(type(node))
@@ -208,9 +209,9 @@ class KeyFooter(Widget, can_focus=False):
             return found is not None and found.enabled and found.binding.action == binding.action
 
         essentials = tuple(
-            FooterEntry(binding.key, app.get_key_display(binding), label, works(binding))
+            FooterEntry(essential.key, app.get_key_display(essential), label, works(essential))
             for binding_id, label in self.essential_ids
-            if (binding := declared.get(binding_id)) is not None
+            if (essential := declared.get(binding_id)) is not None
         )
         group = [declared[binding_id] for binding_id in self.group_ids if binding_id in declared]
         if group and len(group) == len(self.group_ids) and all(works(b) for b in group):
