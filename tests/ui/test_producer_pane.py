@@ -496,7 +496,8 @@ async def test_load_can_be_cancelled_and_counts_stay_consistent(kafka, unique_na
         await fill(pilot, "load-duration", "300")
         await pilot.press("enter")
         await wait_for(pilot, lambda: modal.job is not None and modal.job.progress().acked > 1000, what="load running")
-        assert "running" in job_counters(app)
+        # The counters line is redrawn on a timer: wait for it rather than read it at once.
+        await wait_for(pilot, lambda: "running" in job_counters(app), what="the counters saying running")
         await pilot.press("escape")  # cancels, does not close
         await wait_for(pilot, lambda: "cancelled" in job_counters(app), what="cancelled")
         assert app.screen is modal

@@ -77,13 +77,11 @@ class CreateTopicScreen(OperationForm[NewTopic]):
     def problems(self) -> dict[str, str]:
         """Every problem of the form as it is now (empty when it can be sent)."""
         name, partitions, replication, configs, line_problems = self._values()
-        # A copy typed dict[object, object]: a Mapping's key type is invariant, so
-        # core's Mapping[object, object] parameter does not take a dict[str, str].
         problems = new_topic_problems(
             name,
             partitions,
             replication,
-            dict[object, object](configs),
+            configs,
             broker_count=self.broker_count,
             existing=self.existing,
         )

@@ -25,9 +25,7 @@ def desired_configs(current: Iterable[ConfigEntry], text: str) -> tuple[dict[str
     setting whose line was removed; and the problems (by line or config)."""
     entries = {c.name: c for c in current}
     configs, problems = parse_config_lines(text)
-    # A copy typed dict[object, object]: a Mapping's key type is invariant, so
-    # core's Mapping[object, object] parameter does not take a dict[str, str].
-    problems.update(config_problems(dict[object, object](configs)))
+    problems.update(config_problems(configs))
     for name in configs:
         if name not in entries:
             problems[f"config {name}"] = "not a config of this topic"
