@@ -17,7 +17,7 @@ from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, Co
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_duration
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
-from kview.ui.panes.topics import theme_style
+from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable
 from kview.ui.widgets.elastic_table import ElasticDiffTable

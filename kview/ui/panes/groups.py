@@ -17,7 +17,6 @@ from collections.abc import Callable
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.message import Message
 
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, ResetRow
@@ -29,6 +28,7 @@ from kview.ui.panes.base import Pane
 from kview.ui.panes.list_pane import ListPane, list_bindings
 from kview.ui.widgets.diff_table import Column, Row
 from kview.ui.widgets.elastic_table import ElasticDiffTable
+from kview.ui.themes import colour_style
 from kview.ui.widgets.lag_chart import lag_sparkline
 
 TREND_SPAN = 300.0
@@ -89,17 +89,8 @@ def protocol_text(summary: GroupSummary) -> str:
     return "/".join(parts) or "-"
 
 
-def theme_colour_style(app, colour: str | None, *, bold: bool = False) -> Style:
-    """A Rich style in a theme colour (as ``app.status_colour`` returns it)."""
-    try:
-        rich_colour = Color.parse(colour).rich_color if colour else None
-    except ColorParseError:
-        rich_colour = None
-    return Style(color=rich_colour, bold=bold)
-
-
 def status_style(app, status: str) -> Style:
-    return theme_colour_style(app, app.status_colour(str(status).lower()), bold=True)
+    return colour_style(app.status_colour(str(status).lower()), bold=True)
 
 
 def status_cell(app, summary: GroupSummary) -> Text:

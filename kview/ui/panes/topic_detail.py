@@ -24,7 +24,8 @@ from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import updated_at
 from kview.ui.panes.detail_pane import DetailPane
-from kview.ui.panes.topics import TopicOperations, operation_bindings, theme_style
+from kview.ui.panes.topics import TopicOperations, operation_bindings
+from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable, key_of
 from kview.ui.widgets.elastic_table import ElasticDiffTable

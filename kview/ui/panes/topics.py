@@ -24,7 +24,6 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.message import Message
 
 from kview.core.errors import KafkaRequestError
@@ -37,23 +36,13 @@ from kview.ui.screens.add_partitions import AddPartitionsScreen
 from kview.ui.screens.create_topic import CreateTopicScreen
 from kview.ui.screens.delete_records import DeleteRecordsScreen
 from kview.ui.screens.edit_configs import EditConfigsScreen
+from kview.ui.themes import theme_style
 from kview.ui.widgets.diff_table import Column
 from kview.ui.widgets.fast_table import FastRow, FastTable
 
 log = logging.getLogger(__name__)
 
-# -- shared helpers ---------------------------------------------------------------------
-
-
-def theme_style(app, variable: str, *, bold: bool = False) -> Style:
-    """A Rich style in the colour of a theme variable (``under-replicated``,
-    ``status-stop`` ...); plain when the theme does not define it."""
-    value = app.theme_variables.get(variable)
-    try:
-        colour = Color.parse(value).rich_color if value else None
-    except ColorParseError:
-        colour = None
-    return Style(color=colour, bold=bold)
+# -- the filter ------------------------------------------------------------------------------
 
 
 def name_matches(text: str) -> Callable[[str], bool]:
