@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 import yaml
+from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -89,6 +90,23 @@ def parse_theme(text: str, source: str) -> Theme:
             _check_colour(value, f"{source}: variables.{key}")
     fields = {k: v for k, v in data.items() if k != "variables"}
     return Theme(**fields, variables={str(k): str(v) for k, v in variables.items()})
+
+
+def colour_style(colour: str | None, *, bold: bool = False) -> Style:
+    """A Rich style in a theme's colour (a variable's value, or what
+    ``app.status_colour`` returns); plain when there is none or it is not a
+    colour."""
+    try:
+        rich_colour = Color.parse(colour).rich_color if colour else None
+    except ColorParseError:
+        rich_colour = None
+    return Style(color=rich_colour, bold=bold)
+
+
+def theme_style(app, variable: str, *, bold: bool = False) -> Style:
+    """A Rich style in the colour of a theme variable (``under-replicated``,
+    ``status-stop`` ...); plain when the theme does not define it."""
+    return colour_style(app.theme_variables.get(variable), bold=bold)
 
 
 def _check_colour(value: object, where: str) -> None:

@@ -414,6 +414,29 @@ async def test_delete_group_after_confirmation(kafka):
         assert group not in await group_names(kafka)
 
 
+
+async def test_delete_group_from_its_detail_goes_back_to_the_list(kafka):
+    topic, group = name("gx"), name("deld")
+    await create_topic(kafka, topic, 1)
+    await produce(kafka, topic, {0: 3})
+    await commit(kafka, group, topic, {0: 1})
+    app = make_test_app(kafka)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        pane = await open_groups(pilot, group)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="the detail")
+        detail = app.query_one(GroupDetailPane)
+        await wait_for(pilot, lambda: detail.detail is not None, what="the detail's data")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: on_screen(app, f"Type '{group}' to confirm"), what="the confirmation")
+        await pilot.press(*group, "enter")
+        await wait_for(pilot, lambda: on_screen(app, f"Deleted group '{group}'"), what="done")
+        # The group is gone: its detail with it, back to the list, which no longer has it.
+        await wait_for(pilot, lambda: app.active_pane_id == "groups" and not app.query(GroupDetailPane),
+                       what="back to the list")
+        await wait_for(pilot, lambda: pane.groups_snapshot.group(group) is None, what="gone from the list")
+        assert group not in await group_names(kafka)
+
 async def test_delete_one_topics_offsets_from_the_detail(kafka):
     keep, drop, group = name("gk"), name("gd"), name("off")
     await create_topic(kafka, keep, 1)

@@ -1,7 +1,15 @@
 """The base of every pane: poll in a worker, draw only when visible, then
 schedule the next pass one refresh interval after this one *started*
 (kview.core.schedule: a pass that overran skips ticks, passes never pile up
-or overlap)."""
+or overlap); run an operation or a form's fetch in a worker with its failure
+in words; the status line; and ``FilteredPane``, a pane with a filter line.
+
+The list panes' base is ``list_pane.ListPane``, the detail panes'
+``detail_pane.DetailPane``.
+
+Textual calls a message handler (``on_mount``, ``on_show`` ...) of every
+class in a pane's MRO, base classes included, so a subclass's handler does
+not call ``super()``'s."""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from textual.widgets import Static
 from kview.core.errors import KViewError, describe_exception
 from kview.core.format import human_duration
 from kview.core.schedule import delay_until_next
+from kview.ui.widgets.filter_bar import FilterBar
 
 if TYPE_CHECKING:
     from kview.app import KViewApp
@@ -32,6 +41,11 @@ class PaneStatus(Static):
     """
 
 
+def updated_at(taken_at: float) -> str:
+    """``updated 12:34:56``: the local time the data on screen was taken."""
+    return f"updated {time.strftime('%H:%M:%S', time.localtime(taken_at))}"
+
+
 class Pane(Vertical):
     """A top-level view switched to with a single key.
 
@@ -43,6 +57,9 @@ class Pane(Vertical):
     pane_id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     polls: ClassVar[bool] = True
+    HEIGHTS: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    """Widget id -> (height, max height), set inline on mount: the app's
+    stylesheet (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
 
     DEFAULT_CSS = """
     Pane { height: 1fr; }
@@ -79,12 +96,25 @@ class Pane(Vertical):
     def focus_default(self) -> None:
         """Give the keyboard to the pane's main widget (its first focusable one,
         never the filter line)."""
-        from kview.ui.widgets.filter_bar import FilterBar
-
         for widget in self.query("*"):
             if widget.focusable and not isinstance(widget, FilterBar):
                 widget.focus()
                 return
+
+    def operation_target(self, action: str | None, target: Any, hint: str) -> Any:
+        """What an operation key acts on (``target``: a topic, a group), or
+        None when there is nothing to act on: the cluster is read-only for
+        the write ``action``, said before any form opens (None: the key does
+        not write), or nothing is selected (``hint`` says what to select)."""
+        if action is not None and self.refuse_if_read_only(action):
+            return None
+        if target is None:
+            self.notify(hint, severity="warning", timeout=4)
+        return target
+
+    def after_change(self, key: str, deleted: bool = False) -> None:
+        """An operation changed (or ``deleted``) what ``key`` names: refresh."""
+        self.poll_now()
 
     def refuse_if_read_only(self, action: str) -> bool:
         """True (and a clear message) when the cluster is read-only.  The
@@ -98,19 +128,25 @@ class Pane(Vertical):
             return True
         return False
 
+    async def _attempt(self, call, title: str, timeout: float) -> tuple[bool, Any]:
+        """``(True, await call())``; on failure ``(False, None)`` and the
+        error in words, in a notification titled ``title``."""
+        try:
+            return True, await call()
+        except KViewError as exc:
+            self.notify(str(exc), title=title, severity="error", timeout=timeout)
+        except Exception as exc:
+            log.exception("%s", title)
+            self.notify(describe_exception(exc), title=title, severity="error", timeout=timeout)
+        return False, None
+
     def run_operation(self, description: str, operation, on_success=None) -> None:
         """Run ``await operation()`` in a worker; report success or Kafka's
         error in words where the user is looking, then refresh."""
 
         async def runner() -> None:
-            try:
-                result = await operation()
-            except KViewError as exc:
-                self.notify(str(exc), title=f"{description} failed", severity="error", timeout=10)
-                return
-            except Exception as exc:
-                log.exception("%s failed", description)
-                self.notify(describe_exception(exc), title=f"{description} failed", severity="error", timeout=10)
+            ok, result = await self._attempt(operation, f"{description} failed", 10)
+            if not ok:
                 return
             if on_success is not None:
                 on_success(result)
@@ -121,9 +157,54 @@ class Pane(Vertical):
 
         self.run_worker(runner(), group=f"op-{self.pane_id}", exit_on_error=False)
 
+    def open_form(self, form, done, timeout: float = 5) -> None:
+        """Push the modal ``form``; when it closes with a result (None is
+        cancel), say what was done and refresh: ``done(result)`` gives the
+        key of what changed, the text and the title of the notification."""
+
+        def closed(result: Any) -> None:
+            if result is not None:
+                key, text, title = done(result)
+                self.notify(text, title=title, timeout=timeout)
+                self.after_change(key)
+
+        self.app.push_screen(form, closed)
+
+    def confirm_delete(self, kind: str, name: str, question: str, consequences: str, delete) -> None:
+        """Ask ``question`` (the user types ``name`` to confirm), then
+        ``await delete()`` in a worker; done, say so and ``after_change(name,
+        deleted=True)``.  ``kind`` names what goes (``topic``, ``group``)."""
+        from kview.ui.screens.confirm import ConfirmScreen
+
+        def deleted(_: Any) -> None:
+            self.notify(f"Deleted {kind} '{name}'", title="Done", timeout=5)
+            self.after_change(name, deleted=True)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_operation(f"Deleted {kind} '{name}'", delete, deleted)
+
+        self.app.push_screen(ConfirmScreen(question, consequences, require_text=name,
+                                           confirm_label=f"Delete {kind}"), confirmed)
+
+    def fetch_then(self, what: str, fetch, then) -> None:
+        """Fetch what a form needs in a worker (``await fetch()``), then open
+        it (``then(data)``); a failure says ``Cannot <what>`` and why."""
+
+        async def runner() -> None:
+            ok, data = await self._attempt(fetch, f"Cannot {what}", 8)
+            if ok:
+                then(data)
+
+        self.run_worker(runner(), group=f"fetch-{self.pane_id}", exclusive=True, exit_on_error=False)
+
     def on_mount(self) -> None:
         if self.polls:
             self.schedule_poll(0)
+        for widget_id, (height, max_height) in self.HEIGHTS.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.styles.height = height
+            widget.styles.max_height = max_height
 
     def schedule_poll(self, delay: float | None = None) -> None:
         if self._timer is not None:
@@ -194,3 +275,23 @@ class Pane(Vertical):
             status.update(text)
             status.remove_class("-error")
         self._last_error = None
+
+
+class FilteredPane(Pane):
+    """A pane with a filter line (a ``FilterBar``, opened with ``/``): every
+    keystroke there sets ``filter_text`` and calls ``apply_filter()``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filter_text = ""
+
+    def apply_filter(self) -> None:
+        """Show what passes ``filter_text`` (in memory: no network)."""
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        self.filter_text = event.text
+        self.apply_filter()

@@ -16,8 +16,8 @@ from textual.widgets import DataTable
 from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, ConfigEntry, QuorumInfo
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_duration
-from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.panes.topics import theme_style
+from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
+from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable
 from kview.ui.widgets.elastic_table import ElasticDiffTable
@@ -61,7 +61,7 @@ def ago(timestamp_ms: int | None, now: float) -> str:
     return "-" if timestamp_ms is None else f"{human_duration(max(0.0, now - timestamp_ms / 1000))} ago"
 
 
-class BrokersPane(Pane):
+class BrokersPane(FilteredPane):
     pane_id = "brokers"
     title = "Brokers"
 
@@ -76,8 +76,6 @@ class BrokersPane(Pane):
     BrokersPane DiffTable:focus, BrokersPane ConfigTable:focus { border: round $primary; }
     """
     HEIGHTS = {"brokers-table": ("auto", "40%"), "brokers-quorum": ("auto", "30%"), "brokers-configs": ("1fr", None)}
-    """(height, max height) of each table: set inline, since the app's stylesheet
-    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -85,7 +83,6 @@ class BrokersPane(Pane):
         self.configs_of: int | None = None
         self.configs: tuple[ConfigEntry, ...] = ()
         self.non_default_only = True
-        self.filter_text = ""
 
     @property
     def service(self) -> BrokerService:
@@ -104,13 +101,6 @@ class BrokersPane(Pane):
         yield configs
         yield FilterBar("filter configs by name (esc clears)", id="brokers-filter")
         yield PaneStatus("loading brokers ...", id="brokers-status")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        for widget_id, (height, max_height) in self.HEIGHTS.items():
-            widget = self.query_one(f"#{widget_id}")
-            widget.styles.height = height
-            widget.styles.max_height = max_height
 
     @property
     def table(self) -> DiffTable:
@@ -134,7 +124,7 @@ class BrokersPane(Pane):
     def _update_status(self, data: BrokersSnapshot) -> None:
         """Most important first (80 columns cut the end): the count and the
         brokers offline, what failed, the age; the cluster id last."""
-        stamp = time.strftime("%H:%M:%S", time.localtime(data.taken_at))
+        updated = updated_at(data.taken_at)
         down = [b.node_id for b in data.brokers if not b.online]
         parts = [f"{len(data.brokers)} broker(s)"]
         if down:
@@ -143,13 +133,13 @@ class BrokersPane(Pane):
                   for b in data.brokers if b.online and b.log_dirs_error]
         parts.extend(errors)
         if errors:
-            parts.append(f"updated {stamp}")
+            parts.append(updated)
             parts.append(f"cluster {data.cluster_id or '?'}")
             self.show_error(" · ".join(parts))
         else:
             # The healthy line fits 80 columns whole.
             parts.append(f"cluster {data.cluster_id or '?'}")
-            parts.append(f"updated {stamp}")
+            parts.append(updated)
             self.set_status(" · ".join(parts))
 
     def _show_brokers(self, data: BrokersSnapshot) -> None:
@@ -259,12 +249,7 @@ class BrokersPane(Pane):
         self.non_default_only = not self.non_default_only
         self._show_configs()
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        self.filter_text = event.text
+    def apply_filter(self) -> None:
         self._show_configs()
 
     def focus_default(self) -> None:

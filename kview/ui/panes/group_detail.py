@@ -20,12 +20,13 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.message import Message
 
 from kview.core.groups import GroupDetail, GroupPartitionLag, GroupSummary, MemberInfo
 from kview.core.format import human_count, human_duration, human_rate
 from kview.ui.messages import OpenTopic
-from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.panes.base import updated_at
+from kview.ui.panes.detail_pane import DetailPane
 from kview.ui.panes.groups import (
     BREACH_MARK,
     GroupOperations,
@@ -96,12 +97,14 @@ def dash(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-class GroupDetailPane(GroupOperations, Pane):
+class GroupDetailPane(GroupOperations, DetailPane):
     pane_id = "group-detail"
     title = "Group"
+    parts_prefix = "group"
+    opens = "partitions"
 
     BINDINGS = [
-        Binding("enter", "open_topic", "Open the selected row's topic", id="group_detail.open_topic", show=False),
+        Binding("enter", "open", "Open the selected row's topic", id="group_detail.open_topic", show=False),
         *group_operation_bindings("group_detail"),
     ]
 
@@ -112,18 +115,14 @@ class GroupDetailPane(GroupOperations, Pane):
     GroupDetailPane DiffTable:focus { border: round $primary; border-title-color: $text; }
     """
     HEIGHTS = {"group-chart": ("6", None), "group-partitions": ("1fr", None), "group-members": ("auto", "35%")}
-    """(height, max height) of each part: set inline, since the app's stylesheet
-    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
 
     def __init__(self, group: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(group, **kwargs)
         self.group = group
-        self.title = f"Group {group}"  # type: ignore[misc]
         self.detail: GroupDetail | None = None
         self.taken_at = 0.0
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"{self.group} · loading ...", id="group-summary")
+    def compose_parts(self) -> ComposeResult:
         chart = LagChart(id="group-chart")
         chart.border_title = "Total lag over time"
         yield chart
@@ -136,14 +135,6 @@ class GroupDetailPane(GroupOperations, Pane):
         members.border_title = "Members"
         members.sort_by("client", reverse=False)
         yield members
-        yield PaneStatus("", id="group-status")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        for widget_id, (height, max_height) in self.HEIGHTS.items():
-            widget = self.query_one(f"#{widget_id}")
-            widget.styles.height = height
-            widget.styles.max_height = max_height
 
     # -- data --------------------------------------------------------------------------
 
@@ -165,11 +156,10 @@ class GroupDetailPane(GroupOperations, Pane):
                                   f"(peak {human_count(peak)}, now {human_count(summary.total_lag)})")
         self._show_partitions(data.partitions)
         self._show_members(data.members)
-        stamp = time.strftime("%H:%M:%S", time.localtime(self.taken_at))
         # The footer shows the group keys as room allows; here the ways about
         # come first, the keys last (80 columns cut them, the help lists them).
-        self.set_status(f"updated {stamp} · esc back · tab switches tables · enter opens a partition's topic · "
-                        "r reset · o delete a topic's offsets · d delete group")
+        self.set_status(f"{updated_at(self.taken_at)} · esc back · tab switches tables · "
+                        "enter opens a partition's topic · r reset · o delete a topic's offsets · d delete group")
 
     def _show_summary(self, g: GroupSummary) -> None:
         missing = g.state in ("Dead", "") and not g.partitions and not g.members
@@ -177,7 +167,7 @@ class GroupDetailPane(GroupOperations, Pane):
         text.append(g.name, style="bold")
         if missing:
             text.append(" · no such group (deleted, or it never committed)")
-            self.query_one("#group-summary", Static).update(text)
+            self.show_summary(text)
             return
         uncommitted = f" ({g.uncommitted_partitions} without commit)" if g.uncommitted_partitions else ""
         text.append(f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
@@ -193,7 +183,7 @@ class GroupDetailPane(GroupOperations, Pane):
         if g.retention_breach:
             text.append(f"\n{BREACH_MARK} retention breach: records the group never read were deleted",
                         style=status_style(self.app, "stop"))
-        self.query_one("#group-summary", Static).update(text)
+        self.show_summary(text)
 
     def _partition_row(self, r: GroupPartitionLag):
         stop = status_style(self.app, "stop")
@@ -245,18 +235,6 @@ class GroupDetailPane(GroupOperations, Pane):
         key = self.query_one("#group-partitions", DiffTable).selected_key()
         return key.rsplit(":", 1)[0] if key else None
 
-    def after_group_change(self, group: str, deleted: bool = False) -> None:
-        if deleted:
-            self.run_worker(self.kview.action_back(), exit_on_error=False)
-        else:
-            self.poll_now()
-
-    def action_open_topic(self) -> None:
-        topic = self.operation_topic()
-        if topic is not None:
-            self.post_message(OpenTopic(topic))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.data_table.id == "group-partitions":
-            self.action_open_topic()
+    def open_message(self, key: str) -> Message:
+        """The partition row's topic (keys are ``topic:partition``)."""
+        return OpenTopic(key.rsplit(":", 1)[0])

@@ -12,25 +12,22 @@ what the trend, the rates and the time-lag estimates are made of."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
-from textual.widgets import DataTable
+from textual.message import Message
 
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, Readable, ResetRow
 from kview.core.lag import TimeLag
 from kview.core.format import human_count, human_duration, human_rate
 from kview.ui.messages import OpenGroup
-from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.widgets.diff_table import Column, DiffTable, Row
+from kview.ui.panes.base import Pane
+from kview.ui.panes.list_pane import ListPane, list_bindings
+from kview.ui.widgets.diff_table import Column, Row
 from kview.ui.widgets.elastic_table import ElasticDiffTable
-from kview.ui.widgets.filter_bar import FilterBar
+from kview.ui.themes import colour_style
 from kview.ui.widgets.lag_chart import lag_sparkline
 
 TREND_SPAN = 300.0
@@ -91,17 +88,8 @@ def protocol_text(summary: GroupSummary) -> str:
     return "/".join(parts) or "-"
 
 
-def theme_colour_style(app, colour: str | None, *, bold: bool = False) -> Style:
-    """A Rich style in a theme colour (as ``app.status_colour`` returns it)."""
-    try:
-        rich_colour = Color.parse(colour).rich_color if colour else None
-    except ColorParseError:
-        rich_colour = None
-    return Style(color=rich_colour, bold=bold)
-
-
 def status_style(app, status: str) -> Style:
-    return theme_colour_style(app, app.status_colour(str(status).lower()), bold=True)
+    return colour_style(app.status_colour(str(status).lower()), bold=True)
 
 
 def status_cell(app, summary: GroupSummary) -> Text:
@@ -133,10 +121,10 @@ def group_matches(text: str) -> Callable[[GroupSummary], bool]:
 # -- operations shared with the group detail ----------------------------------------------
 
 
-class GroupOperations:
-    """The group keys of the groups pane and the group detail (a Pane mixin).
-    Every write is refused at once on a read-only cluster, before any form
-    opens; the backend refuses again whatever the UI does."""
+class GroupOperations(Pane):
+    """The group keys of the groups pane and the group detail.  Every write
+    is refused at once on a read-only cluster, before any form opens; the
+    backend refuses again whatever the UI does."""
 
     def operation_group(self) -> GroupSummary | None:
         """The group the keys act on (as last refreshed), or None."""
@@ -146,21 +134,25 @@ class GroupOperations:
         """The topic offered first by topic-scoped operations."""
         return None
 
-    def after_group_change(self, group: str, deleted: bool = False) -> None:
-        self.poll_now()  # type: ignore[attr-defined]
-
     @property
     def group_service(self) -> GroupService:
-        return self.kview.services.groups  # type: ignore[attr-defined]
+        return self.kview.services.groups
 
-    def _group_or_hint(self) -> GroupSummary | None:
-        group = self.operation_group()
-        if group is None:
-            self.notify("Select a consumer group first.", severity="warning", timeout=4)  # type: ignore[attr-defined]
-        return group
+    def _target(self, action: str) -> GroupSummary | None:
+        """The group the key acts on; None when there is none or the cluster
+        is read-only for ``action`` (both said)."""
+        return self.operation_target(action, self.operation_group(), "Select a consumer group first.")
+
+    @staticmethod
+    def _committed_topics(group: GroupSummary) -> list[str]:
+        """The topics the group has committed offsets on (all its topics when
+        the summary has no partition rows)."""
+        if not group.partitions:
+            return list(group.topics)
+        return sorted({r.topic for r in group.partitions if r.committed is not None})
 
     def _partition_counts(self) -> dict[str, int]:
-        snapshot = self.kview.snapshot  # type: ignore[attr-defined]
+        snapshot = self.kview.snapshot
         if snapshot is None:
             return {}
         return {t.name: t.partition_count for t in snapshot.metadata.topics if not t.name.startswith("__")}
@@ -168,97 +160,70 @@ class GroupOperations:
     def action_reset_offsets(self) -> None:
         from kview.ui.screens.reset_offsets import ResetOffsetsScreen
 
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("reset offsets"):
-            return
-        group = self._group_or_hint()
+        group = self._target("reset offsets")
         if group is None:
             return
         service, name = self.group_service, group.name
-        committed_topics = sorted({r.topic for r in group.partitions if r.committed is not None}) \
-            if group.partitions else list(group.topics)
 
-        def done(rows: list[ResetRow] | None) -> None:
-            if rows is None:
-                return
+        def done(rows: list[ResetRow]) -> tuple[str, str, str]:
             moved = sum(1 for r in rows if r.current != r.new)
-            pane.notify(f"{len(rows)} partition(s), {moved} moved", title=f"Offsets of '{name}' reset", timeout=6)
-            self.after_group_change(name)
+            return name, f"{len(rows)} partition(s), {moved} moved", f"Offsets of '{name}' reset"
 
-        pane.app.push_screen(ResetOffsetsScreen(
+        self.open_form(ResetOffsetsScreen(
             name,
             members=group.member_count,
-            group_topics=committed_topics,
+            group_topics=self._committed_topics(group),
             partition_counts=self._partition_counts(),
             preview=lambda spec: service.preview_reset(name, spec),
             apply=lambda spec: service.apply_reset(name, spec),
             topic=self.operation_topic(),
-        ), done)
+        ), done, timeout=6)
 
     def action_delete_group(self) -> None:
-        from kview.ui.screens.confirm import ConfirmScreen
-
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("delete group"):
-            return
-        group = self._group_or_hint()
+        group = self._target("delete group")
         if group is None:
             return
         name = group.name
         if group.member_count:
-            pane.notify(f"Group '{name}' has {group.member_count} active member(s): Kafka deletes a group "
+            self.notify(f"Group '{name}' has {group.member_count} active member(s): Kafka deletes a group "
                         "only when it has none. Stop its consumers first.",
                         title="Cannot delete group", severity="error", timeout=8)
             return
         service = self.group_service
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                pane.run_operation(f"Deleted group '{name}'", lambda: service.delete_group(name),
-                                   lambda _: self._group_deleted(name))
-
-        pane.app.push_screen(ConfirmScreen(
-            f"Delete consumer group '{name}'?",
+        self.confirm_delete(
+            "group", name, f"Delete consumer group '{name}'?",
             f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
             "the group again start from their auto.offset.reset setting. This cannot be undone.",
-            require_text=name, confirm_label="Delete group",
-        ), confirmed)
-
-    def _group_deleted(self, name: str) -> None:
-        self.notify(f"Deleted group '{name}'", title="Done", timeout=5)  # type: ignore[attr-defined]
-        self.after_group_change(name, deleted=True)
+            lambda: service.delete_group(name),
+        )
 
     def action_delete_offsets(self) -> None:
         from kview.ui.screens.delete_offsets import DeleteOffsetsScreen
 
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("delete group offsets"):
-            return
-        group = self._group_or_hint()
+        group = self._target("delete group offsets")
         if group is None:
             return
         name = group.name
-        topics = sorted({r.topic for r in group.partitions if r.committed is not None}) \
-            if group.partitions else list(group.topics)
+        topics = self._committed_topics(group)
         if not topics:
-            pane.notify(f"Group '{name}' has no committed offsets.", severity="warning", timeout=5)
+            self.notify(f"Group '{name}' has no committed offsets.", severity="warning", timeout=5)
             return
         service = self.group_service
 
         def chosen(topic: str | None) -> None:
             if topic:
-                pane.run_operation(
+                self.run_operation(
                     f"Deleted offsets of '{name}' on '{topic}'", lambda: service.delete_offsets(name, topic),
                     lambda parts: self._offsets_deleted(name, topic, parts),
                 )
 
-        pane.app.push_screen(DeleteOffsetsScreen(name, topics, self.operation_topic(),
+        self.app.push_screen(DeleteOffsetsScreen(name, topics, self.operation_topic(),
                                                  members=group.member_count), chosen)
 
     def _offsets_deleted(self, name: str, topic: str, partitions: list[int]) -> None:
-        self.notify(f"{len(partitions)} partition(s) of '{topic}' forgotten by '{name}'",  # type: ignore[attr-defined]
+        self.notify(f"{len(partitions)} partition(s) of '{topic}' forgotten by '{name}'",
                     title="Offsets deleted", timeout=5)
-        self.after_group_change(name)
+        self.after_change(name)
 
 
 def group_operation_bindings(pane_id: str) -> list[Binding]:
@@ -292,55 +257,32 @@ protocol.  Where the lag holds offsets a read_committed consumer never
 receives (transaction markers, aborted or open transactional records) the
 lag cell says ``1 (0)``: the lag, and in brackets the readable records."""
 
-SORT_LABELS = {c.key: c.label for c in COLUMNS}
-
-
-class GroupsPane(GroupOperations, Pane):
+class GroupsPane(GroupOperations, ListPane):
     pane_id = "groups"
     title = "Groups"
+    COLUMNS = COLUMNS
+    UNSORTED = frozenset({"trend"})
+    noun = "groups"
+    empty_text = "no consumer groups"
+    filter_hint = "filter groups by name or topic (esc clears)"
+    loading_text = "loading consumer groups ..."
+    took_format = " in {:.2f}s"
 
-    BINDINGS = [
-        Binding("enter", "open", "Open group", id="groups.open"),
-        Binding("slash", "filter", "Filter", id="groups.filter", key_display="/"),
-        Binding("s", "sort_next", "Sort by the next column", id="groups.sort"),
-        Binding("S", "sort_reverse", "Reverse the sort order", id="groups.reverse", show=False),
-        *group_operation_bindings("groups"),
-    ]
+    BINDINGS = list_bindings("groups", "Open group", operations=group_operation_bindings("groups"))
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.groups_snapshot: GroupsSnapshot | None = None
-        self.filter_text = ""
-        self._refresh_seconds: float | None = None
-
-    def compose(self) -> ComposeResult:
-        table = ElasticDiffTable(COLUMNS, elastic=(("name", 60), ("topics", 60)), id="groups-table")
-        table.sort_by("name", reverse=False)
-        yield table
-        yield FilterBar("filter groups by name or topic (esc clears)", id="groups-filter")
-        yield PaneStatus("loading consumer groups ...", id="groups-status")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.watch(self.app, "theme", self._theme_changed, init=False)
+    def make_table(self) -> ElasticDiffTable:
+        return ElasticDiffTable(COLUMNS, elastic=(("name", 60), ("topics", 60)))
 
     @property
-    def table(self) -> DiffTable:
-        return self.query_one("#groups-table", DiffTable)
+    def groups_snapshot(self) -> GroupsSnapshot | None:
+        return self.listing
 
     # -- data --------------------------------------------------------------------------
 
-    async def collect(self) -> GroupsSnapshot:
-        started = time.perf_counter()
-        snapshot = await self.group_service.refresh()
-        self._refresh_seconds = time.perf_counter() - started
-        return snapshot
+    async def fetch(self) -> GroupsSnapshot:
+        return await self.group_service.refresh()
 
-    def show(self, data: GroupsSnapshot) -> None:
-        self.groups_snapshot = data
-        self.render_rows()
-
-    def _theme_changed(self, _theme: str) -> None:
+    def theme_changed(self, _theme: str) -> None:
         self.render_rows()
         table = self.table
         # Same text, new colours: only a full redraw repaints unchanged cells.
@@ -382,49 +324,41 @@ class GroupsPane(GroupOperations, Pane):
             return
         groups = self.visible_groups()
         self.table.set_rows([self._row(g, snapshot.taken_at) for g in groups])
-        self._update_status(len(groups))
+        self.update_status(len(groups))
 
-    def _update_status(self, shown: int) -> None:
-        """Most useful first, so that 80 columns cut only the tail: the count
-        (and the filter that made it), the alarms, the legend of ``lag (n)``,
-        errors, then the sort, the time of the data and the legend."""
-        snapshot = self.groups_snapshot
-        if snapshot is None:
-            return
-        total = len(snapshot.groups)
-        if not total:
-            parts = ["no consumer groups"]
-        else:
-            parts = [f"{shown} of {total} groups" if shown != total else f"{total} groups"]
-        if self.filter_text:
-            parts.append(f"filter '{self.filter_text}'")
+    # -- the status line: the alarms, the legend of ``lag (n)``, errors; the sort and the time after
+
+    def total_rows(self) -> int:
+        return len(self.groups_snapshot.groups)
+
+    def status_notes(self) -> list[str]:
+        groups = self.groups_snapshot.groups
+        notes = []
         counts: dict[str, int] = {}
-        for g in snapshot.groups:
+        for g in groups:
             counts[str(g.status)] = counts.get(str(g.status), 0) + 1
         alarming = [f"{counts[s]} {s}" for s in ("STOP", "STALL", "WARN") if counts.get(s)]
         if alarming:
-            parts.append(", ".join(alarming))
-        breaches = sum(1 for g in snapshot.groups if g.retention_breach)
+            notes.append(", ".join(alarming))
+        breaches = sum(1 for g in groups if g.retention_breach)
         if breaches:
-            parts.append(f"{breaches} {BREACH_MARK} retention breach")
-        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in snapshot.groups):
+            notes.append(f"{breaches} {BREACH_MARK} retention breach")
+        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in groups):
             # The legend of the lag cells' brackets: before the tail 80 columns cut.
-            parts.append("lag (n): n readable")
-        if snapshot.errors:
-            parts.append("; ".join(snapshot.errors))
-        table = self.table
-        if table.sort_column:
-            arrow = "↓" if table.sort_reverse else "↑"
-            parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow}")
-        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-        took = f" in {self._refresh_seconds:.2f}s" if self._refresh_seconds is not None else ""
-        parts.append(f"updated {stamp}{took}")
-        parts.append("~ = estimated")
-        text = " · ".join(parts)
-        if snapshot.errors:
-            self.show_error(text)
-        else:
-            self.set_status(text)
+            notes.append("lag (n): n readable")
+        if self.groups_snapshot.errors:
+            notes.append("; ".join(self.groups_snapshot.errors))
+        return notes
+
+    def problems(self) -> list[str]:
+        return list(self.groups_snapshot.errors)
+
+    def status_tail(self) -> list[str]:
+        return [*super().status_tail(), "~ = estimated"]
+
+    def default_reverse(self, column: str) -> bool:
+        # Worst first is what one looks for in a number or a status.
+        return column == "status" or super().default_reverse(column)
 
     # -- selection -----------------------------------------------------------------------
 
@@ -438,59 +372,10 @@ class GroupsPane(GroupOperations, Pane):
         group = self.operation_group()
         return group.topics[0] if group is not None and len(group.topics) == 1 else None
 
-    def select_group(self, name: str) -> bool:
-        """Put the cursor on ``name`` if the table shows it."""
-        try:
-            row = self.table.get_row_index(name)
-        except Exception:  # not shown (yet, or filtered out)
-            return False
-        self.table.move_cursor(row=row)
-        return True
+    select_group = ListPane.select
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self._sort(str(event.column_key.value))
-
-    # -- actions -------------------------------------------------------------------------
-
-    def action_open(self) -> None:
-        key = self.table.selected_key()
-        if key is not None:
-            self.post_message(OpenGroup(key))
-
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        self.filter_text = event.text
-        self.render_rows()
-
-    def _sort(self, column: str, reverse: bool | None = None) -> None:
-        table = self.table
-        if reverse is None:
-            if table.sort_column == column:
-                reverse = not table.sort_reverse
-            else:
-                # Worst first is what one looks for in a number or a status.
-                reverse = column == "status" or next(c.numeric for c in COLUMNS if c.key == column)
-        table.sort_by(column, reverse)
-        self._update_status(table.row_count)
-
-    def action_sort_next(self) -> None:
-        table = self.table
-        keys: list[Hashable] = [c.key for c in table.shown_columns if c.key != "trend"] or ["name"]
-        current = table.sort_column
-        following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
-        self._sort(str(following))
-
-    def action_sort_reverse(self) -> None:
-        table = self.table
-        self._sort(table.sort_column or "name", not table.sort_reverse)
+    def open_message(self, key: str) -> Message:
+        return OpenGroup(key)
 
 
 _STATUS_ORDER = {"OK": 0, "EMPTY": 1, "WARN": 2, "STALL": 3, "STOP": 4}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +15,17 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.message import Message
 
 from kview.core.errors import describe_exception
 from kview.core.groups import GroupService, GroupsSnapshot
 from kview.core.topics import PartitionRow, TopicDetail
 from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenGroup
-from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.panes.topics import TopicOperations, operation_bindings, theme_style
+from kview.ui.panes.base import updated_at
+from kview.ui.panes.detail_pane import DetailPane
+from kview.ui.panes.topics import TopicOperations, operation_bindings
+from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
 from kview.ui.widgets.diff_table import Column, DiffTable, key_of
 from kview.ui.widgets.elastic_table import ElasticDiffTable
@@ -107,9 +108,11 @@ class DetailData:
     groups_error: str | None
 
 
-class TopicDetailPane(TopicOperations, Pane):
+class TopicDetailPane(TopicOperations, DetailPane):
     pane_id = "topic-detail"
     title = "Topic"
+    parts_prefix = "detail"
+    opens = "groups"
 
     BINDINGS = [
         Binding("enter", "open", "Open the selected consumer group", id="topic_detail.open", show=False),
@@ -125,19 +128,15 @@ class TopicDetailPane(TopicOperations, Pane):
     """
     HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"),
                "detail-groups": ("auto", "25%")}
-    """(height, max height) of each table: set inline, since the app's stylesheet
-    (``DataTable { height: 1fr }``) outranks a pane's DEFAULT_CSS."""
 
     def __init__(self, topic: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(topic, **kwargs)
         self.topic = topic
-        self.title = f"Topic {topic}"  # type: ignore[misc]
         self.detail: TopicDetail | None = None
         self.non_default_only = True
         self._groups: GroupService | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"{self.topic} · loading ...", id="detail-summary")
+    def compose_parts(self) -> ComposeResult:
         partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("replicas", 24), ("isr", 24)),
                                       id="detail-partitions")
         partitions.border_title = "Partitions (* = replica out of the ISR)"
@@ -149,14 +148,6 @@ class TopicDetailPane(TopicOperations, Pane):
         groups = ElasticDiffTable(GROUP_COLUMNS, elastic=(("group", 80),), id="detail-groups")
         groups.border_title = "Consumer groups on this topic (enter opens)"
         yield groups
-        yield PaneStatus("", id="detail-status")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        for widget_id, (height, max_height) in self.HEIGHTS.items():
-            widget = self.query_one(f"#{widget_id}")
-            widget.styles.height = height
-            widget.styles.max_height = max_height
 
     async def on_unmount(self) -> None:
         if self._groups is not None:
@@ -198,8 +189,7 @@ class TopicDetailPane(TopicOperations, Pane):
                 for g in data.groups
             ])
         # What went wrong first, the hints last: 80 columns cut the end.
-        stamp = time.strftime("%H:%M:%S", time.localtime(data.detail.taken_at))
-        text = f"updated {stamp} · tab moves between tables · esc goes back"
+        text = f"{updated_at(data.detail.taken_at)} · tab moves between tables · esc goes back"
         if data.detail.problems:
             self.show_error(f"{'; '.join(data.detail.problems)} · {text}")
         else:
@@ -221,7 +211,7 @@ class TopicDetailPane(TopicOperations, Pane):
             human_bytes(detail.size),
             f"{human_rate(detail.rate, unit='')} msg/s",
         ]))
-        self.query_one("#detail-summary", Static).update(text)
+        self.show_summary(text)
 
     def _partition_row(self, p: PartitionRow, out_style: Style, stop_style: Style):
         leader: str | Text = str(p.leader) if p.leader >= 0 else Text("none", style=stop_style)
@@ -263,24 +253,9 @@ class TopicDetailPane(TopicOperations, Pane):
         key = table.selected_key() if table.has_focus else None
         return int(key.rsplit(":", 1)[1]) if key else None
 
-    def after_topic_change(self, topic: str, deleted: bool = False) -> None:
-        if deleted:
-            # From the app, not a worker of this pane: going back removes the pane.
-            self.app.call_later(self.kview.action_back)
-        else:
-            self.poll_now()
-
     def action_toggle_non_default(self) -> None:
         self.non_default_only = not self.non_default_only
         self._show_configs()
 
-    def action_open(self) -> None:
-        table = self.query_one("#detail-groups", DiffTable)
-        group = table.selected_key()
-        if group is not None:
-            self.post_message(OpenGroup(group))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.data_table.id == "detail-groups":
-            self.action_open()
+    def open_message(self, key: str) -> Message:
+        return OpenGroup(key)

@@ -7,51 +7,42 @@ internal topics, filtering and sorting work on the rows in memory, so a
 keystroke never waits on the network, even with thousands of topics: the
 table holds every row, sorted, and a keystroke only changes its filter (no
 row is rebuilt or re-formatted; cells are formatted when drawn).  The
-operations (shared with the topic detail through ``TopicOperations``) open a
-form that validates before sending and shows Kafka's refusal in words."""
+filter line, the sort keys and the status line's frame come from
+``ListPane``.  The operations (shared with the topic detail through
+``TopicOperations``) open a form that validates before sending and shows
+Kafka's refusal in words."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
+from textual.message import Message
 
+from kview.core.errors import KafkaRequestError
 from kview.core.topics import TopicService, TopicsSnapshot, TopicSummary
 from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenTopic, ProduceTo, TailTopic
-from kview.ui.panes.base import Pane, PaneStatus
+from kview.ui.panes.base import Pane
+from kview.ui.panes.list_pane import ListPane, list_bindings
 from kview.ui.screens.add_partitions import AddPartitionsScreen
-from kview.ui.screens.confirm import ConfirmScreen
 from kview.ui.screens.create_topic import CreateTopicScreen
 from kview.ui.screens.delete_records import DeleteRecordsScreen
 from kview.ui.screens.edit_configs import EditConfigsScreen
+from kview.ui.themes import theme_style
 from kview.ui.widgets.diff_table import Column
 from kview.ui.widgets.fast_table import FastRow, FastTable
-from kview.ui.widgets.filter_bar import FilterBar
 
 log = logging.getLogger(__name__)
 
-# -- shared helpers ---------------------------------------------------------------------
-
-
-def theme_style(app, variable: str, *, bold: bool = False) -> Style:
-    """A Rich style in the colour of a theme variable (``under-replicated``,
-    ``status-stop`` ...); plain when the theme does not define it."""
-    value = app.theme_variables.get(variable)
-    try:
-        colour = Color.parse(value).rich_color if value else None
-    except ColorParseError:
-        colour = None
-    return Style(color=colour, bold=bold)
+# -- the filter ------------------------------------------------------------------------------
 
 
 def name_matches(text: str) -> Callable[[str], bool]:
@@ -76,8 +67,8 @@ def name_matches(text: str) -> Callable[[str], bool]:
 # -- operations shared with the topic detail -------------------------------------------------
 
 
-class TopicOperations:
-    """The topic keys of the topics pane and the topic detail (a Pane mixin).
+class TopicOperations(Pane):
+    """The topic keys of the topics pane and the topic detail.
 
     The pane says which topic the keys apply to (``operation_topic``); every
     write is refused at once on a read-only cluster, before any form opens."""
@@ -86,40 +77,27 @@ class TopicOperations:
         """The topic the keys act on, or None (nothing selected)."""
         raise NotImplementedError
 
-    def after_topic_change(self, topic: str, deleted: bool = False) -> None:
-        """An operation changed ``topic``: refresh (and select it)."""
-        self.poll_now()  # type: ignore[attr-defined]
-
     @property
     def topic_service(self) -> TopicService:
         # Shared with the topic detail (the app's services): rates come from
         # the previous sample, whoever took it.
-        return self.kview.services.topics  # type: ignore[attr-defined]
+        return self.kview.services.topics
 
-    def _topic_or_hint(self) -> str | None:
-        topic = self.operation_topic()
-        if topic is None:
-            self.notify("Select a topic first.", severity="warning", timeout=4)  # type: ignore[attr-defined]
-        return topic
+    def _target(self, action: str | None = None) -> str | None:
+        """The topic the key acts on; None when there is none or the cluster
+        is read-only for ``action`` (both said)."""
+        return self.operation_target(action, self.operation_topic(), "Select a topic first.")
 
-    def _fetch_then(self, what: str, fetch, then) -> None:
-        """Fetch what a form needs in a worker, then open it (errors in words)."""
-        pane: Pane = self  # type: ignore[assignment]
-
-        async def runner() -> None:
-            try:
-                data = await fetch()
-            except Exception as exc:
-                from kview.core.errors import describe_exception
-
-                pane.notify(describe_exception(exc), title=f"Cannot {what}", severity="error", timeout=8)
-                return
-            then(data)
-
-        pane.run_worker(runner(), group=f"fetch-{pane.pane_id}", exclusive=True, exit_on_error=False)
+    async def _topic_metadata(self, topic: str):
+        """The topic's metadata now, for a form; Kafka's UNKNOWN_TOPIC_OR_PARTITION
+        (3) when it has no partitions (deleted since the list was drawn)."""
+        info = (await self.topic_service.client.metadata([topic])).topic(topic)
+        if info is None or not info.partitions:
+            raise KafkaRequestError(3, subject=topic)
+        return info
 
     def _broker_count(self) -> int:
-        snapshot = self.kview.snapshot  # type: ignore[attr-defined]
+        snapshot = self.kview.snapshot
         if snapshot is not None:
             return len(snapshot.metadata.brokers)
         topics = getattr(self, "topics_snapshot", None)
@@ -129,113 +107,64 @@ class TopicOperations:
         topics = getattr(self, "topics_snapshot", None)
         if topics is not None:
             return [t.name for t in topics.topics]
-        snapshot = self.kview.snapshot  # type: ignore[attr-defined]
+        snapshot = self.kview.snapshot
         return [t.name for t in snapshot.metadata.topics] if snapshot is not None else []
 
     # -- the actions ---------------------------------------------------------------------
 
     def action_create_topic(self) -> None:
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("create topic"):
+        if self.refuse_if_read_only("create topic"):
             return
         service = self.topic_service
-
-        def done(spec) -> None:
-            if spec is not None:
-                pane.notify(f"Created topic '{spec.name}' ({spec.partitions} partition(s), "
-                            f"replication factor {spec.replication_factor})", title="Done", timeout=5)
-                self.after_topic_change(spec.name)
-
-        pane.app.push_screen(CreateTopicScreen(
+        self.open_form(CreateTopicScreen(
             broker_count=self._broker_count(), existing=self._known_topics(),
             create=lambda name, partitions, rf, configs: service.create_topic(name, partitions, rf, configs),
-        ), done)
+        ), lambda spec: (spec.name, f"Created topic '{spec.name}' ({spec.partitions} partition(s), "
+                                    f"replication factor {spec.replication_factor})", "Done"))
 
     def action_delete_topic(self) -> None:
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("delete topic"):
-            return
-        topic = self._topic_or_hint()
+        topic = self._target("delete topic")
         if topic is None:
             return
         service = self.topic_service
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                pane.run_operation(f"Deleted topic '{topic}'", lambda: service.delete_topic(topic),
-                                   lambda _: self._deleted(topic))
-
-        pane.app.push_screen(ConfirmScreen(
-            f"Delete topic '{topic}'?",
+        self.confirm_delete(
+            "topic", topic, f"Delete topic '{topic}'?",
             "Every partition and every record of the topic is deleted; its producers and "
             "consumers will fail. This cannot be undone.",
-            require_text=topic, confirm_label="Delete topic",
-        ), confirmed)
-
-    def _deleted(self, topic: str) -> None:
-        self.notify(f"Deleted topic '{topic}'", title="Done", timeout=5)  # type: ignore[attr-defined]
-        self.after_topic_change(topic, deleted=True)
+            lambda: service.delete_topic(topic),
+        )
 
     def action_add_partitions(self) -> None:
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("add partitions"):
-            return
-        topic = self._topic_or_hint()
+        topic = self._target("add partitions")
         if topic is None:
             return
         service = self.topic_service
 
         async def fetch() -> int:
-            metadata = await service.client.metadata([topic])
-            info = metadata.topic(topic)
-            if info is None or not info.partitions:
-                from kview.core.errors import KafkaRequestError
+            return (await self._topic_metadata(topic)).partition_count
 
-                raise KafkaRequestError(3, subject=topic)
-            return info.partition_count
-
-        def done(total) -> None:
-            if total is not None:
-                pane.notify(f"'{topic}' now has {total} partitions", title="Done", timeout=5)
-                self.after_topic_change(topic)
-
-        self._fetch_then("add partitions", fetch, lambda current: pane.app.push_screen(
-            AddPartitionsScreen(topic, current, lambda total: service.add_partitions(topic, total)), done))
+        self.fetch_then("add partitions", fetch, lambda current: self.open_form(
+            AddPartitionsScreen(topic, current, lambda total: service.add_partitions(topic, total)),
+            lambda total: (topic, f"'{topic}' now has {total} partitions", "Done")))
 
     def action_edit_configs(self) -> None:
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("alter topic configs"):
-            return
-        topic = self._topic_or_hint()
+        topic = self._target("alter topic configs")
         if topic is None:
             return
         service = self.topic_service
-
-        def done(changes) -> None:
-            if changes is not None:
-                pane.notify("\n".join(str(c) for c in changes) or "nothing changed",
-                            title=f"Configs of '{topic}' changed", timeout=6)
-                self.after_topic_change(topic)
-
-        self._fetch_then("edit configs", lambda: service.topic_configs(topic), lambda configs: pane.app.push_screen(
-            EditConfigsScreen(topic, configs, lambda changes: service.alter_configs(topic, changes)), done))
+        self.fetch_then("edit configs", lambda: service.topic_configs(topic), lambda configs: self.open_form(
+            EditConfigsScreen(topic, configs, lambda changes: service.alter_configs(topic, changes)),
+            lambda changes: (topic, "\n".join(str(c) for c in changes) or "nothing changed",
+                             f"Configs of '{topic}' changed"), timeout=6))
 
     def action_delete_records(self) -> None:
-        pane: Pane = self  # type: ignore[assignment]
-        if pane.refuse_if_read_only("delete records"):
-            return
-        topic = self._topic_or_hint()
+        topic = self._target("delete records")
         if topic is None:
             return
         service = self.topic_service
 
         async def fetch():
-            metadata = await service.client.metadata([topic])
-            info = metadata.topic(topic)
-            if info is None or not info.partitions:
-                from kview.core.errors import KafkaRequestError
-
-                raise KafkaRequestError(3, subject=topic)
+            info = await self._topic_metadata(topic)
             marks = await service.client.watermarks(info.partitions)
             return {partition: mark for (_, partition), mark in marks.items()}
 
@@ -244,30 +173,27 @@ class TopicOperations:
                 return await service.truncate_topic(topic)
             return await service.delete_records(topic, offsets)
 
-        def done(lows) -> None:
-            if lows is not None:
-                shown = ", ".join(f"{p}: {low}" for p, low in sorted(lows.items())[:8])
-                more = " ..." if len(lows) > 8 else ""
-                pane.notify(f"new start offsets: {shown}{more}", title=f"Deleted records of '{topic}'",
-                            timeout=6)
-                self.after_topic_change(topic)
+        def done(lows) -> tuple[str, str, str]:
+            shown = ", ".join(f"{p}: {low}" for p, low in sorted(lows.items())[:8])
+            more = " ..." if len(lows) > 8 else ""
+            return topic, f"new start offsets: {shown}{more}", f"Deleted records of '{topic}'"
 
-        self._fetch_then("delete records", fetch, lambda marks: pane.app.push_screen(
-            DeleteRecordsScreen(topic, marks, delete), done))
+        self.fetch_then("delete records", fetch, lambda marks: self.open_form(
+            DeleteRecordsScreen(topic, marks, delete), done, timeout=6))
 
     def action_tail(self) -> None:
-        topic = self._topic_or_hint()
+        topic = self._target()
         if topic is not None:
-            self.post_message(TailTopic(topic, self.tail_partition()))  # type: ignore[attr-defined]
+            self.post_message(TailTopic(topic, self.tail_partition()))
 
     def tail_partition(self) -> int | None:
         """The partition to tail (None: all)."""
         return None
 
     def action_produce(self) -> None:
-        topic = self._topic_or_hint()
+        topic = self._target()
         if topic is not None:
-            self.post_message(ProduceTo(topic))  # type: ignore[attr-defined]
+            self.post_message(ProduceTo(topic))
 
 
 OPERATION_BINDINGS = [
@@ -307,8 +233,6 @@ COLUMNS = (
 """URP: under-replicated partitions; Size: the leaders' bytes on disk; All
 replicas: every replica's bytes."""
 
-SORT_LABELS = {c.key: c.label for c in COLUMNS}
-
 OUTLINE_ABOVE = 2_000
 """Partitions above which the first refresh draws the topics from metadata
 before their messages and sizes arrive."""
@@ -330,24 +254,23 @@ def freeze_heap_once() -> None:
         gc.freeze()
 
 
-class TopicsPane(TopicOperations, Pane):
+class TopicsPane(TopicOperations, ListPane):
     pane_id = "topics"
     title = "Topics"
+    COLUMNS = COLUMNS
+    noun = "topics"
+    filter_hint = "filter topics by name (esc clears)"
+    loading_text = "loading topics ..."
 
-    BINDINGS = [
-        Binding("enter", "open", "Open topic", id="topics.open"),
-        Binding("slash", "filter", "Filter", id="topics.filter", key_display="/"),
-        Binding("i", "toggle_internal", "Show/hide internal topics", id="topics.internal", show=False),
-        Binding("s", "sort_next", "Sort by the next column", id="topics.sort"),
-        Binding("S", "sort_reverse", "Reverse the sort order", id="topics.reverse", show=False),
-        *operation_bindings("topics", show=("create_topic", "delete_topic")),
-    ]
+    BINDINGS = list_bindings(
+        "topics", "Open topic",
+        extra=[Binding("i", "toggle_internal", "Show/hide internal topics", id="topics.internal", show=False)],
+        operations=operation_bindings("topics", show=("create_topic", "delete_topic")),
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.topics_snapshot: TopicsSnapshot | None = None
         self.show_internal = False
-        self.filter_text = ""
         self._row_cache: dict[str, tuple[TopicSummary, FastRow]] = {}
         """Topic name -> (the summary drawn, its row): a row is rebuilt only
         when its summary changed."""
@@ -358,19 +281,13 @@ class TopicsPane(TopicOperations, Pane):
         self._totals = (0, 0, 0)
         """(internal topics, under-replicated and offline partitions) of the snapshot."""
         self._styles: tuple[Style, Style] | None = None
-        self._refresh_seconds: float | None = None
-        self._select_after_refresh: str | None = None
 
-    def compose(self) -> ComposeResult:
-        table = FastTable(COLUMNS, elastic=(("name", 100),), id="topics-table")
-        table.sort_by("name", reverse=False)
-        yield table
-        yield FilterBar("filter topics by name (esc clears)", id="topics-filter")
-        yield PaneStatus("loading topics ...", id="topics-status")
+    def make_table(self) -> FastTable:
+        return FastTable(COLUMNS, elastic=(("name", 100),))
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.watch(self.app, "theme", self._theme_changed, init=False)
+    @property
+    def topics_snapshot(self) -> TopicsSnapshot | None:
+        return self.listing
 
     @property
     def refresh_interval(self) -> float:
@@ -381,14 +298,10 @@ class TopicsPane(TopicOperations, Pane):
         took = self._refresh_seconds or 0.0
         return max(self.kview.profile.refresh_interval, 2 * took)
 
-    @property
-    def table(self) -> FastTable:
-        return self.query_one("#topics-table", FastTable)
-
     # -- data --------------------------------------------------------------------------
 
-    async def collect(self) -> TopicsSnapshot:
-        started, since = time.perf_counter(), time.monotonic()
+    async def fetch(self) -> TopicsSnapshot:
+        since = time.monotonic()
         service = self.topic_service
         if self.topics_snapshot is None:
             # The first refresh on a big cluster: draw the topics from metadata
@@ -399,26 +312,19 @@ class TopicsPane(TopicOperations, Pane):
                 outline = await service.outline(metadata, include_internal=True)
                 if self.is_mounted and self.topics_snapshot is None:
                     self.show(outline)
-                snapshot = await service.topics(include_internal=True, metadata=metadata, since=since)
-                self._refresh_seconds = time.perf_counter() - started
-                return snapshot
-        snapshot = await service.topics(include_internal=True)
-        self._refresh_seconds = time.perf_counter() - started
-        return snapshot
+                return await service.topics(include_internal=True, metadata=metadata, since=since)
+        return await service.topics(include_internal=True)
 
     def show(self, data: TopicsSnapshot) -> None:
-        self.topics_snapshot = data
         self._internal = frozenset(t.name for t in data.topics if t.internal)
         self._names = [(t.name, t.name.lower()) for t in data.topics]
         self._totals = (len(self._internal), sum(t.under_replicated for t in data.topics),
                         sum(t.offline for t in data.topics))
-        self.render_rows()
-        if self._select_after_refresh is not None:
-            self.select_topic(self._select_after_refresh)
+        super().show(data)
         if not data.outline and data.partition_count > OUTLINE_ABOVE:
             freeze_heap_once()
 
-    def _theme_changed(self, _theme: str) -> None:
+    def theme_changed(self, _theme: str) -> None:
         self._styles = None
         self._row_cache.clear()
         self.render_rows()
@@ -474,7 +380,7 @@ class TopicsPane(TopicOperations, Pane):
         table = self.table
         table.set_filter(self._row_filter())
         table.set_rows(rows)
-        self._update_status(table.row_count)
+        self.update_status(table.row_count)
 
     def apply_filter(self) -> None:
         """Show the rows that pass the filter text and the internal toggle: a
@@ -483,7 +389,7 @@ class TopicsPane(TopicOperations, Pane):
             return
         table = self.table
         table.set_filter(self._row_filter())
-        self._update_status(table.row_count)
+        self.update_status(table.row_count)
 
     def _row_filter(self) -> Callable[[str], bool] | None:
         """The table's filter on topic names: the filter text, and no internal
@@ -501,109 +407,41 @@ class TopicsPane(TopicOperations, Pane):
             passing = {name for name, _ in self._names if matches(name)}
         return (passing - hidden).__contains__
 
-    def _update_status(self, shown: int) -> None:
-        """The status line, most important first (80 columns cut its end):
-        the count and the filter that explains it, the partitions in trouble,
-        the refresh's problems, then how the table is shown and its age."""
-        snapshot = self.topics_snapshot
-        if snapshot is None:
-            return
+    # -- the status line: the partitions in trouble, the refresh's problems, what is hidden
+
+    def total_rows(self) -> int:
+        internal = self._totals[0]
+        return len(self.topics_snapshot.topics) - (0 if self.show_internal else internal)
+
+    def status_notes(self) -> list[str]:
         internal, urp, offline = self._totals
-        total = len(snapshot.topics) - (0 if self.show_internal else internal)
-        parts = [f"{human_count(shown)} of {human_count(total)} topics" if shown != total
-                 else f"{human_count(total)} topics"]
-        if self.filter_text:
-            parts.append(f"filter '{self.filter_text}'")
+        notes = []
         if offline:
-            parts.append(f"{offline} offline partition(s)")
+            notes.append(f"{offline} offline partition(s)")
         if urp:
-            parts.append(f"{urp} under-replicated")
-        parts.extend(snapshot.problems)
-        if snapshot.outline:
-            parts.append("messages and sizes loading ...")
+            notes.append(f"{urp} under-replicated")
+        notes.extend(self.topics_snapshot.problems)
+        if self.topics_snapshot.outline:
+            notes.append("messages and sizes loading ...")
         if internal and not self.show_internal:
-            parts.append(f"{internal} internal hidden (i)")
-        table = self.table
-        if table.sort_column:
-            arrow = "↓" if table.sort_reverse else "↑"
-            # (The footer names the s key; S, reverse, is in the help.)
-            parts.append(f"sort {SORT_LABELS.get(table.sort_column, table.sort_column)} {arrow}")
-        if not snapshot.outline:
-            stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-            took = f" in {self._refresh_seconds:.2f} s" if self._refresh_seconds is not None else ""
-            parts.append(f"updated {stamp}{took}")
-        text = " · ".join(parts)
-        if snapshot.problems:
-            self.show_error(text)
-        else:
-            self.set_status(text)
+            notes.append(f"{internal} internal hidden (i)")
+        return notes
+
+    def problems(self) -> list[str]:
+        return list(self.topics_snapshot.problems)
+
+    def status_tail(self) -> list[str]:
+        return [] if self.topics_snapshot.outline else super().status_tail()
 
     # -- selection -----------------------------------------------------------------------
 
     def operation_topic(self) -> str | None:
         return self.table.selected_key()
 
-    def select_topic(self, name: str) -> bool:
-        """Put the cursor on ``name`` if the table shows it."""
-        table = self.table
-        try:
-            row = table.get_row_index(name)
-        except Exception:  # not shown (yet, or filtered out)
-            return False
-        self._select_after_refresh = None
-        table.move_cursor(row=row)
-        return True
-
-    def after_topic_change(self, topic: str, deleted: bool = False) -> None:
-        self._select_after_refresh = None if deleted else topic
-        self.poll_now()
-
-    def on_fast_table_row_selected(self, event: FastTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def on_fast_table_header_selected(self, event: FastTable.HeaderSelected) -> None:
-        event.stop()
-        self._sort(event.column_key)
-
-    # -- actions -------------------------------------------------------------------------
-
-    def action_open(self) -> None:
-        topic = self.operation_topic()
-        if topic is not None:
-            self.post_message(OpenTopic(topic))
-
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        self.filter_text = event.text
-        self.apply_filter()
+    def open_message(self, key: str) -> Message:
+        return OpenTopic(key)
 
     def action_toggle_internal(self) -> None:
         self.show_internal = not self.show_internal
         self.apply_filter()
         self.notify("internal topics shown" if self.show_internal else "internal topics hidden", timeout=2)
-
-    def _sort(self, column: str, reverse: bool | None = None) -> None:
-        table = self.table
-        if reverse is None:
-            if table.sort_column == column:
-                reverse = not table.sort_reverse
-            else:
-                # Biggest first is what one looks for in a numeric column.
-                reverse = next(c.numeric for c in COLUMNS if c.key == column)
-        table.sort_by(column, reverse)
-        self._update_status(table.row_count)
-
-    def action_sort_next(self) -> None:
-        table = self.table
-        keys: list[Hashable] = [c.key for c in table.shown_columns] or [c.key for c in COLUMNS]
-        current = table.sort_column
-        following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
-        self._sort(str(following), None if following != current else table.sort_reverse)
-
-    def action_sort_reverse(self) -> None:
-        table = self.table
-        self._sort(table.sort_column or "name", not table.sort_reverse)
