@@ -414,7 +414,6 @@ async def test_delete_group_after_confirmation(kafka):
         assert group not in await group_names(kafka)
 
 
-
 async def test_delete_group_from_its_detail_goes_back_to_the_list(kafka):
     topic, group = name("gx"), name("deld")
     await create_topic(kafka, topic, 1)
@@ -432,10 +431,12 @@ async def test_delete_group_from_its_detail_goes_back_to_the_list(kafka):
         await pilot.press(*group, "enter")
         await wait_for(pilot, lambda: on_screen(app, f"Deleted group '{group}'"), what="done")
         # The group is gone: its detail with it, back to the list, which no longer has it.
-        await wait_for(pilot, lambda: app.active_pane_id == "groups" and not app.query(GroupDetailPane),
-                       what="back to the list")
+        await wait_for(
+            pilot, lambda: app.active_pane_id == "groups" and not app.query(GroupDetailPane), what="back to the list"
+        )
         await wait_for(pilot, lambda: pane.groups_snapshot.group(group) is None, what="gone from the list")
         assert group not in await group_names(kafka)
+
 
 async def test_delete_one_topics_offsets_from_the_detail(kafka):
     keep, drop, group = name("gk"), name("gd"), name("off")

@@ -68,6 +68,8 @@ class Pane(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id=f"pane-{self.pane_id}", **kwargs)
         self._timer: Timer | None = None
+        self._last_error: str | None = None
+        """The error the status line shows, so a repeat does not repaint it."""
         self._polling = False
         self._poll_started = 0.0
         """When the running (or last) pass started, time.monotonic()."""
@@ -184,8 +186,9 @@ class Pane(Vertical):
             if yes:
                 self.run_operation(f"Deleted {kind} '{name}'", delete, deleted)
 
-        self.app.push_screen(ConfirmScreen(question, consequences, require_text=name,
-                                           confirm_label=f"Delete {kind}"), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(question, consequences, require_text=name, confirm_label=f"Delete {kind}"), confirmed
+        )
 
     def fetch_then(self, what: str, fetch, then) -> None:
         """Fetch what a form needs in a worker (``await fetch()``), then open
@@ -265,7 +268,7 @@ class Pane(Vertical):
             status = statuses.last()
             status.update(message)
             status.add_class("-error")
-        elif message != getattr(self, "_last_error", None):
+        elif message != self._last_error:
             self.notify(message, severity="error", timeout=6)
         self._last_error = message
 

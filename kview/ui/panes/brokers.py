@@ -92,8 +92,9 @@ class BrokersPane(FilteredPane):
         brokers = ElasticDiffTable(BROKER_COLUMNS, elastic=(("address", 40),), id="brokers-table")
         brokers.border_title = "Brokers"
         yield brokers
-        quorum = ElasticDiffTable(QUORUM_COLUMNS, elastic=(("endpoints", 80),), id="brokers-quorum",
-                                  zebra_stripes=False)
+        quorum = ElasticDiffTable(
+            QUORUM_COLUMNS, elastic=(("endpoints", 80),), id="brokers-quorum", zebra_stripes=False
+        )
         quorum.border_title = "KRaft quorum"
         yield quorum
         configs = ConfigTable(id="brokers-configs")
@@ -129,8 +130,9 @@ class BrokersPane(FilteredPane):
         parts = [f"{len(data.brokers)} broker(s)"]
         if down:
             parts[0] += f", {len(down)} offline ({', '.join(map(str, down))})"
-        errors = [f"broker {b.node_id} log dirs: {b.log_dirs_error}"
-                  for b in data.brokers if b.online and b.log_dirs_error]
+        errors = [
+            f"broker {b.node_id} log dirs: {b.log_dirs_error}" for b in data.brokers if b.online and b.log_dirs_error
+        ]
         parts.extend(errors)
         if errors:
             parts.append(updated)
@@ -149,18 +151,40 @@ class BrokersPane(FilteredPane):
             state: str | Text = "online" if b.online else Text("offline", style=stop)
             if b.online and b.offline_log_dirs:
                 state = Text(f"{b.offline_log_dirs} dir!", style=stop)
-            rows.append((
-                str(b.node_id),
-                (str(b.node_id), b.address, b.rack or "-", CONTROLLER_MARK if b.is_controller else "",
-                 state, human_count(b.leaders), human_count(b.replicas), human_bytes(b.log_dir_size),
-                 disk_text(b), human_bytes(b.total_bytes)),
-                (b.node_id, b.address, b.rack, b.is_controller, b.online, b.leaders, b.replicas,
-                 b.log_dir_size, b.used_fraction, b.total_bytes),
-            ))
+            rows.append(
+                (
+                    str(b.node_id),
+                    (
+                        str(b.node_id),
+                        b.address,
+                        b.rack or "-",
+                        CONTROLLER_MARK if b.is_controller else "",
+                        state,
+                        human_count(b.leaders),
+                        human_count(b.replicas),
+                        human_bytes(b.log_dir_size),
+                        disk_text(b),
+                        human_bytes(b.total_bytes),
+                    ),
+                    (
+                        b.node_id,
+                        b.address,
+                        b.rack,
+                        b.is_controller,
+                        b.online,
+                        b.leaders,
+                        b.replicas,
+                        b.log_dir_size,
+                        b.used_fraction,
+                        b.total_bytes,
+                    ),
+                )
+            )
         self.table.set_rows(rows)
         controller = data.controller_id
-        self.table.border_title = ("Brokers" + (f" · controller {controller} ({CONTROLLER_MARK})"
-                                                 if controller is not None else ""))
+        self.table.border_title = "Brokers" + (
+            f" · controller {controller} ({CONTROLLER_MARK})" if controller is not None else ""
+        )
 
     def _show_quorum(self, data: BrokersSnapshot) -> None:
         table = self.query_one("#brokers-quorum", DiffTable)
@@ -170,9 +194,11 @@ class BrokersPane(FilteredPane):
             table.set_rows([])
             return
         # The high watermark last: on a narrow screen the title is cut there.
-        table.border_title = (f"KRaft quorum · leader {quorum.leader_id} · epoch {quorum.leader_epoch} · "
-                              f"{len(quorum.voters)} voter(s), {len(quorum.observers)} observer(s) · "
-                              f"high watermark {quorum.high_watermark}")
+        table.border_title = (
+            f"KRaft quorum · leader {quorum.leader_id} · epoch {quorum.leader_epoch} · "
+            f"{len(quorum.voters)} voter(s), {len(quorum.observers)} observer(s) · "
+            f"high watermark {quorum.high_watermark}"
+        )
         now = time.time()
         lag_style = theme_style(self.app, "status-warn", bold=True)
         rows = []
@@ -181,14 +207,21 @@ class BrokersPane(FilteredPane):
             if r.lag and r.lag > 0:
                 lag = Text(str(r.lag), style=lag_style)
             role = r.status if r.status != "Observer" else "Observer"
-            rows.append((
-                f"{r.status}:{r.node_id}",
-                (str(r.node_id), role, "-" if r.log_end_offset < 0 else str(r.log_end_offset), lag,
-                 ago(r.last_fetch_timestamp, now), ago(r.last_caught_up_timestamp, now),
-                 " ".join(quorum.endpoints.get(r.node_id, ())) or "-"),
-                (index, r.status, r.log_end_offset, r.lag, r.last_fetch_timestamp, r.last_caught_up_timestamp,
-                 ""),
-            ))
+            rows.append(
+                (
+                    f"{r.status}:{r.node_id}",
+                    (
+                        str(r.node_id),
+                        role,
+                        "-" if r.log_end_offset < 0 else str(r.log_end_offset),
+                        lag,
+                        ago(r.last_fetch_timestamp, now),
+                        ago(r.last_caught_up_timestamp, now),
+                        " ".join(quorum.endpoints.get(r.node_id, ())) or "-",
+                    ),
+                    (index, r.status, r.log_end_offset, r.lag, r.last_fetch_timestamp, r.last_caught_up_timestamp, ""),
+                )
+            )
         table.set_rows(rows)
 
     # -- configs of the selected broker ---------------------------------------------------------
@@ -242,8 +275,9 @@ class BrokersPane(FilteredPane):
         shown = table.show_configs(self.configs, non_default_only=self.non_default_only, text=self.filter_text)
         which = "not Kafka's default" if self.non_default_only else "all"
         matching = f" matching '{self.filter_text}'" if self.filter_text else ""
-        table.border_title = (f"Configs of broker {self.configs_of}: {shown} {which}{matching} "
-                              f"(● = not Kafka's default; n toggles)")
+        table.border_title = (
+            f"Configs of broker {self.configs_of}: {shown} {which}{matching} (● = not Kafka's default; n toggles)"
+        )
 
     def action_toggle_non_default(self) -> None:
         self.non_default_only = not self.non_default_only

@@ -22,8 +22,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
-from kview.core.groups import GroupDetail, GroupPartitionLag, GroupSummary, MemberInfo
 from kview.core.format import human_count, human_duration, human_rate
+from kview.core.groups import GroupDetail, GroupPartitionLag, GroupSummary, MemberInfo
 from kview.ui.messages import OpenTopic
 from kview.ui.panes.base import updated_at
 from kview.ui.panes.detail_pane import DetailPane
@@ -78,7 +78,7 @@ def assignment_text(assignment: tuple[tuple[str, int], ...]) -> str:
     for topic, partitions in by_topic.items():
         runs: list[str] = []
         start = prev = partitions[0]
-        for p in partitions[1:] + [None]:  # type: ignore[list-item]
+        for p in [*partitions[1:], None]:
             if p is not None and p == prev + 1:
                 prev = p
                 continue
@@ -126,8 +126,7 @@ class GroupDetailPane(GroupOperations, DetailPane):
         chart = LagChart(id="group-chart")
         chart.border_title = "Total lag over time"
         yield chart
-        partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("client", 24), ("topic", 60)),
-                                      id="group-partitions")
+        partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("client", 24), ("topic", 60)), id="group-partitions")
         partitions.border_title = "Partitions (time lag exact, from the unread record)"
         partitions.sort_by("topic", reverse=False)
         yield partitions
@@ -152,14 +151,18 @@ class GroupDetailPane(GroupOperations, DetailPane):
         if summary.lag_history:
             span = self.taken_at - summary.lag_history[0][0]
             peak = max(v for _, v in summary.lag_history)
-            chart.border_title = (f"Total lag over the last {human_duration(span)} "
-                                  f"(peak {human_count(peak)}, now {human_count(summary.total_lag)})")
+            chart.border_title = (
+                f"Total lag over the last {human_duration(span)} "
+                f"(peak {human_count(peak)}, now {human_count(summary.total_lag)})"
+            )
         self._show_partitions(data.partitions)
         self._show_members(data.members)
         # The footer shows the group keys as room allows; here the ways about
         # come first, the keys last (80 columns cut them, the help lists them).
-        self.set_status(f"{updated_at(self.taken_at)} · esc back · tab switches tables · "
-                        "enter opens a partition's topic · r reset · o delete a topic's offsets · d delete group")
+        self.set_status(
+            f"{updated_at(self.taken_at)} · esc back · tab switches tables · "
+            "enter opens a partition's topic · r reset · o delete a topic's offsets · d delete group"
+        )
 
     def _show_summary(self, g: GroupSummary) -> None:
         missing = g.state in ("Dead", "") and not g.partitions and not g.members
@@ -170,19 +173,25 @@ class GroupDetailPane(GroupOperations, DetailPane):
             self.show_summary(text)
             return
         uncommitted = f" ({g.uncommitted_partitions} without commit)" if g.uncommitted_partitions else ""
-        text.append(f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
-                    f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}\n")
+        text.append(
+            f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
+            f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}\n"
+        )
         text.append(str(g.status), style=status_style(self.app, g.status))
         lag_source = "exact" if g.time_lag is None or g.time_lag.exact else "est."
         readable = f" · {g.readable.text(long=True)}" if g.readable is not None and g.total_lag > 0 else ""
-        text.append(f" · lag {human_count(g.total_lag)}{readable}"
-                    f" · time lag {time_lag_text(g.time_lag)} {lag_source}"
-                    f" · in {human_rate(g.production_rate, unit='/s')}"
-                    f" · out {human_rate(g.consumption_rate, unit='/s')}"
-                    f" · catch-up {catch_up_text(g)} · idle {human_duration(g.idle_seconds)}")
+        text.append(
+            f" · lag {human_count(g.total_lag)}{readable}"
+            f" · time lag {time_lag_text(g.time_lag)} {lag_source}"
+            f" · in {human_rate(g.production_rate, unit='/s')}"
+            f" · out {human_rate(g.consumption_rate, unit='/s')}"
+            f" · catch-up {catch_up_text(g)} · idle {human_duration(g.idle_seconds)}"
+        )
         if g.retention_breach:
-            text.append(f"\n{BREACH_MARK} retention breach: records the group never read were deleted",
-                        style=status_style(self.app, "stop"))
+            text.append(
+                f"\n{BREACH_MARK} retention breach: records the group never read were deleted",
+                style=status_style(self.app, "stop"),
+            )
         self.show_summary(text)
 
     def _partition_row(self, r: GroupPartitionLag):
@@ -195,13 +204,31 @@ class GroupDetailPane(GroupOperations, DetailPane):
         if r.lag is not None and r.lag < 0:
             lag = Text(str(r.lag), style=warn)
         cells = (
-            r.topic, str(r.partition), committed, dash(r.log_end), lag, time_lag_text(r.time_lag),
+            r.topic,
+            str(r.partition),
+            committed,
+            dash(r.log_end),
+            lag,
+            time_lag_text(r.time_lag),
             readable_text(r.lag, r.readable),
-            r.client_id or "-", r.host or "-", r.consumer_id or "-", dash(r.log_start),
+            r.client_id or "-",
+            r.host or "-",
+            r.consumer_id or "-",
+            dash(r.log_start),
         )
-        raw = (r.topic, r.partition, r.committed, r.log_end, r.lag,
-               r.time_lag.seconds if r.time_lag else None, r.readable_lag,
-               r.client_id, r.host, r.consumer_id, r.log_start)
+        raw = (
+            r.topic,
+            r.partition,
+            r.committed,
+            r.log_end,
+            r.lag,
+            r.time_lag.seconds if r.time_lag else None,
+            r.readable_lag,
+            r.client_id,
+            r.host,
+            r.consumer_id,
+            r.log_start,
+        )
         # Sorting by topic keeps partitions in order within it.
         raw = (f"{r.topic}\0{r.partition:010d}", *raw[1:])
         return r.key, cells, raw
@@ -215,14 +242,30 @@ class GroupDetailPane(GroupOperations, DetailPane):
 
     def _show_members(self, members: tuple[MemberInfo, ...]) -> None:
         table = self.query_one("#group-members", DiffTable)
-        table.set_rows([
-            (key_of(m.member_id),
-             (m.client_id or "-", m.host or "-", assignment_text(m.assignment), str(len(m.assignment)),
-              m.member_id or "-", m.group_instance_id or "-"),
-             (m.client_id, m.host, assignment_text(m.assignment), len(m.assignment), m.member_id,
-              m.group_instance_id))
-            for m in members
-        ])
+        table.set_rows(
+            [
+                (
+                    key_of(m.member_id),
+                    (
+                        m.client_id or "-",
+                        m.host or "-",
+                        assignment_text(m.assignment),
+                        str(len(m.assignment)),
+                        m.member_id or "-",
+                        m.group_instance_id or "-",
+                    ),
+                    (
+                        m.client_id,
+                        m.host,
+                        assignment_text(m.assignment),
+                        len(m.assignment),
+                        m.member_id,
+                        m.group_instance_id,
+                    ),
+                )
+                for m in members
+            ]
+        )
         table.border_title = f"Members: {len(members)}" if members else "Members: none (nobody consumes now)"
 
     # -- keys ----------------------------------------------------------------------------

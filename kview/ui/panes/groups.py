@@ -19,15 +19,15 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
+from kview.core.format import human_count, human_duration, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, Readable, ResetRow
 from kview.core.lag import TimeLag
-from kview.core.format import human_count, human_duration, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane
 from kview.ui.panes.list_pane import ListPane, list_bindings
+from kview.ui.themes import colour_style
 from kview.ui.widgets.diff_table import Column, Row
 from kview.ui.widgets.elastic_table import ElasticDiffTable
-from kview.ui.themes import colour_style
 from kview.ui.widgets.lag_chart import lag_sparkline
 
 TREND_SPAN = 300.0
@@ -169,15 +169,19 @@ class GroupOperations(Pane):
             moved = sum(1 for r in rows if r.current != r.new)
             return name, f"{len(rows)} partition(s), {moved} moved", f"Offsets of '{name}' reset"
 
-        self.open_form(ResetOffsetsScreen(
-            name,
-            members=group.member_count,
-            group_topics=self._committed_topics(group),
-            partition_counts=self._partition_counts(),
-            preview=lambda spec: service.preview_reset(name, spec),
-            apply=lambda spec: service.apply_reset(name, spec),
-            topic=self.operation_topic(),
-        ), done, timeout=6)
+        self.open_form(
+            ResetOffsetsScreen(
+                name,
+                members=group.member_count,
+                group_topics=self._committed_topics(group),
+                partition_counts=self._partition_counts(),
+                preview=lambda spec: service.preview_reset(name, spec),
+                apply=lambda spec: service.apply_reset(name, spec),
+                topic=self.operation_topic(),
+            ),
+            done,
+            timeout=6,
+        )
 
     def action_delete_group(self) -> None:
         group = self._target("delete group")
@@ -185,13 +189,19 @@ class GroupOperations(Pane):
             return
         name = group.name
         if group.member_count:
-            self.notify(f"Group '{name}' has {group.member_count} active member(s): Kafka deletes a group "
-                        "only when it has none. Stop its consumers first.",
-                        title="Cannot delete group", severity="error", timeout=8)
+            self.notify(
+                f"Group '{name}' has {group.member_count} active member(s): Kafka deletes a group "
+                "only when it has none. Stop its consumers first.",
+                title="Cannot delete group",
+                severity="error",
+                timeout=8,
+            )
             return
         service = self.group_service
         self.confirm_delete(
-            "group", name, f"Delete consumer group '{name}'?",
+            "group",
+            name,
+            f"Delete consumer group '{name}'?",
             f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
             "the group again start from their auto.offset.reset setting. This cannot be undone.",
             lambda: service.delete_group(name),
@@ -213,16 +223,19 @@ class GroupOperations(Pane):
         def chosen(topic: str | None) -> None:
             if topic:
                 self.run_operation(
-                    f"Deleted offsets of '{name}' on '{topic}'", lambda: service.delete_offsets(name, topic),
+                    f"Deleted offsets of '{name}' on '{topic}'",
+                    lambda: service.delete_offsets(name, topic),
                     lambda parts: self._offsets_deleted(name, topic, parts),
                 )
 
-        self.app.push_screen(DeleteOffsetsScreen(name, topics, self.operation_topic(),
-                                                 members=group.member_count), chosen)
+        self.app.push_screen(
+            DeleteOffsetsScreen(name, topics, self.operation_topic(), members=group.member_count), chosen
+        )
 
     def _offsets_deleted(self, name: str, topic: str, partitions: list[int]) -> None:
-        self.notify(f"{len(partitions)} partition(s) of '{topic}' forgotten by '{name}'",
-                    title="Offsets deleted", timeout=5)
+        self.notify(
+            f"{len(partitions)} partition(s) of '{topic}' forgotten by '{name}'", title="Offsets deleted", timeout=5
+        )
         self.after_change(name)
 
 
@@ -256,6 +269,7 @@ wider terminals add state, readable, catch-up, topics, partitions and
 protocol.  Where the lag holds offsets a read_committed consumer never
 receives (transaction markers, aborted or open transactional records) the
 lag cell says ``1 (0)``: the lag, and in brackets the readable records."""
+
 
 class GroupsPane(GroupOperations, ListPane):
     pane_id = "groups"
@@ -305,9 +319,19 @@ class GroupsPane(GroupOperations, ListPane):
             protocol_text(g),
         )
         raw = (
-            g.name, _STATUS_ORDER.get(str(g.status), 0), g.total_lag,
-            g.time_lag.seconds if g.time_lag else None, g.total_lag, g.consumption_rate, g.member_count,
-            g.state, g.readable_lag, g.catch_up_seconds, ", ".join(g.topics), g.partition_count, protocol_text(g),
+            g.name,
+            _STATUS_ORDER.get(str(g.status), 0),
+            g.total_lag,
+            g.time_lag.seconds if g.time_lag else None,
+            g.total_lag,
+            g.consumption_rate,
+            g.member_count,
+            g.state,
+            g.readable_lag,
+            g.catch_up_seconds,
+            ", ".join(g.topics),
+            g.partition_count,
+            protocol_text(g),
         )
         return g.name, cells, raw
 
@@ -329,10 +353,13 @@ class GroupsPane(GroupOperations, ListPane):
     # -- the status line: the alarms, the legend of ``lag (n)``, errors; the sort and the time after
 
     def total_rows(self) -> int:
-        return len(self.groups_snapshot.groups)
+        return 0 if self.groups_snapshot is None else len(self.groups_snapshot.groups)
 
     def status_notes(self) -> list[str]:
-        groups = self.groups_snapshot.groups
+        snapshot = self.groups_snapshot
+        if snapshot is None:
+            return []
+        groups = snapshot.groups
         notes = []
         counts: dict[str, int] = {}
         for g in groups:
@@ -346,12 +373,12 @@ class GroupsPane(GroupOperations, ListPane):
         if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in groups):
             # The legend of the lag cells' brackets: before the tail 80 columns cut.
             notes.append("lag (n): n readable")
-        if self.groups_snapshot.errors:
-            notes.append("; ".join(self.groups_snapshot.errors))
+        if snapshot.errors:
+            notes.append("; ".join(snapshot.errors))
         return notes
 
     def problems(self) -> list[str]:
-        return list(self.groups_snapshot.errors)
+        return [] if self.groups_snapshot is None else list(self.groups_snapshot.errors)
 
     def status_tail(self) -> list[str]:
         return [*super().status_tail(), "~ = estimated"]

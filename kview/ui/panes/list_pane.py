@@ -18,20 +18,20 @@ from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import DataTable
 
 from kview.core.format import human_count
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
-from kview.ui.widgets.diff_table import Column
+from kview.ui.widgets.diff_table import Column, DiffTable
 from kview.ui.widgets.fast_table import FastTable
 from kview.ui.widgets.filter_bar import FilterBar
 
 
-def list_bindings(pane_id: str, open_description: str, *, extra: Sequence[Binding] = (),
-                  operations: Sequence[Binding] = ()) -> list[Binding]:
+def list_bindings(
+    pane_id: str, open_description: str, *, extra: Sequence[Binding] = (), operations: Sequence[Binding] = ()
+) -> list[BindingType]:
     """A list pane's keys, with ids ``<pane_id>.open``, ``.filter``,
     ``.sort``, ``.reverse``, in the order the footer and the help show them:
     open, filter, the pane's ``extra`` keys, sort, reverse, ``operations``."""
@@ -83,7 +83,7 @@ class ListPane(FilteredPane):
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self.theme_changed, init=False)
 
-    def make_table(self) -> Widget:
+    def make_table(self) -> DiffTable | FastTable:
         """The table (a DiffTable or a FastTable) over ``COLUMNS``."""
         raise NotImplementedError
 
@@ -235,8 +235,9 @@ class ListPane(FilteredPane):
     def action_sort_next(self) -> None:
         """Sort by the next column shown (a narrow screen hides some)."""
         table = self.table
-        keys: list[Hashable] = ([c.key for c in table.shown_columns if c.key not in self.UNSORTED]
-                                or [c.key for c in self.COLUMNS if c.key not in self.UNSORTED])
+        keys: list[Hashable] = [c.key for c in table.shown_columns if c.key not in self.UNSORTED] or [
+            c.key for c in self.COLUMNS if c.key not in self.UNSORTED
+        ]
         current = table.sort_column
         following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         self.sort_by_column(str(following), None if following != current else table.sort_reverse)

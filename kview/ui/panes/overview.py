@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
-from kview.core.models import ClusterSnapshot
 from kview.core.format import human_count, human_duration
+from kview.core.models import ClusterSnapshot
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.state import ConnectionState
 
@@ -23,8 +23,14 @@ class OverviewPane(Pane):
     polls = False
     _drawn: ClusterSnapshot | None = None
     """The snapshot on screen (a hidden overview draws none)."""
-    COLUMNS = (("id", "Broker"), ("address", "Host:port"), ("rack", "Rack"),
-               ("controller", "Ctrl"), ("leaders", "Leaders"), ("replicas", "Replicas"))
+    COLUMNS = (
+        ("id", "Broker"),
+        ("address", "Host:port"),
+        ("rack", "Rack"),
+        ("controller", "Ctrl"),
+        ("leaders", "Leaders"),
+        ("replicas", "Replicas"),
+    )
     """The broker table's (key, label) columns."""
 
     DEFAULT_CSS = """
@@ -37,9 +43,13 @@ class OverviewPane(Pane):
     def compose(self) -> ComposeResult:
         with Horizontal(id="overview-stats"):
             for key, label in (
-                ("brokers", "Brokers"), ("controller", "Controller"), ("topics", "Topics"),
-                ("partitions", "Partitions"), ("urp", "Under-repl"),
-                ("offline", "Offline"), ("messages", "Messages"),
+                ("brokers", "Brokers"),
+                ("controller", "Controller"),
+                ("topics", "Topics"),
+                ("partitions", "Partitions"),
+                ("urp", "Under-repl"),
+                ("offline", "Offline"),
+                ("messages", "Messages"),
             ):
                 yield Static(f"{label}\n-", id=f"stat-{key}", classes="stat")
         table: DataTable = DataTable(id="overview-brokers", cursor_type="row", zebra_stripes=True)
@@ -84,14 +94,18 @@ class OverviewPane(Pane):
         table = self.query_one(DataTable)
         rows = {
             str(b.node_id): (
-                str(b.node_id), b.address, b.rack or "-",
+                str(b.node_id),
+                b.address,
+                b.rack or "-",
                 "●" if b.node_id == meta.controller_id else "",
-                human_count(leaders.get(b.node_id, 0)), human_count(replicas.get(b.node_id, 0)),
+                human_count(leaders.get(b.node_id, 0)),
+                human_count(replicas.get(b.node_id, 0)),
             )
             for b in meta.brokers
         }
-        widths = {key: max((len(row[i]) for row in rows.values()), default=0)
-                  for i, (key, _label) in enumerate(self.COLUMNS)}
+        widths = {
+            key: max((len(row[i]) for row in rows.values()), default=0) for i, (key, _label) in enumerate(self.COLUMNS)
+        }
         with self.app.batch_update():
             if any(widths[key] > self._widths.get(key, 0) for key in widths):
                 # Columns sized here, not by DataTable's measuring on idle: a
@@ -100,13 +114,13 @@ class OverviewPane(Pane):
                 self._add_columns(table, widths)
             for key, row in rows.items():
                 if key in table.rows:
-                    for (column, _label), value in zip(self.COLUMNS, row):
+                    for (column, _label), value in zip(self.COLUMNS, row, strict=True):
                         if table.get_cell(key, column) != value:
                             table.update_cell(key, column, value)
                 else:
                     table.add_row(*row, key=key)
-            for key in [k.value for k in table.rows if k.value not in rows]:
-                table.remove_row(key)
+            for stale in [k for k in table.rows if k.value not in rows]:
+                table.remove_row(stale)
         self._tick_age()
 
     def _add_columns(self, table: DataTable, widths: dict[str, int]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from textual import events
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 def format_timestamp(ms: int) -> str:
     """Milliseconds since the epoch -> ``2025-01-31 12:00:00.123 UTC``."""
     try:
-        stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+        stamp = datetime.fromtimestamp(ms / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         # A timestamp the user set past year 9999: show the number.
         return f"{ms} ms"
@@ -66,8 +66,10 @@ def result_line(result: SendResult) -> str:
     """The broker's acknowledgement in one line."""
     if result.offset is None:
         where = "partition chosen by the producer" if result.partition < 0 else f"partition {result.partition}"
-        return (f"✓ sent to '{result.topic}' ({where}); with acks=0 the broker does not answer, "
-                "so the offset and timestamp are unknown")
+        return (
+            f"✓ sent to '{result.topic}' ({where}); with acks=0 the broker does not answer, "
+            "so the offset and timestamp are unknown"
+        )
     stamp = "" if result.timestamp is None else f" · {format_timestamp(result.timestamp)}"
     kind = f" ({result.timestamp_type})" if result.timestamp_type else ""
     return f"✓ sent to '{result.topic}': partition {result.partition} · offset {result.offset}{stamp}{kind}"
@@ -85,8 +87,7 @@ class ProducerPane(Pane):
         Binding("ctrl+b", "history", "History", id="producer.history"),
         Binding("ctrl+t", "settings", "Settings", id="producer.settings"),
         Binding("ctrl+n", "clear", "Clear the form", id="producer.clear", show=False),
-        Binding("escape", "leave_field", "Leave the field (pane keys work again)", id="producer.leave",
-                show=False),
+        Binding("escape", "leave_field", "Leave the field (pane keys work again)", id="producer.leave", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -147,8 +148,12 @@ class ProducerPane(Pane):
         with VerticalScroll(id="producer-form", can_focus=False):
             with Horizontal(classes="row"):
                 yield Label("Topic")
-                yield Input(id="producer-topic", placeholder="topic (→ completes)", compact=True,
-                            suggester=SuggestFromList([], case_sensitive=True))
+                yield Input(
+                    id="producer-topic",
+                    placeholder="topic (→ completes)",
+                    compact=True,
+                    suggester=SuggestFromList([], case_sensitive=True),
+                )
                 yield Label("Partition", classes="inner-label")
                 yield Input(id="producer-partition", placeholder="auto", restrict=r"\d*", compact=True)
             with Horizontal(classes="row"):
@@ -157,8 +162,13 @@ class ProducerPane(Pane):
                 yield Checkbox("null key", id="producer-null-key", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Format")
-                yield Select([("text", ValueFormat.TEXT), ("JSON", ValueFormat.JSON)], value=ValueFormat.TEXT,
-                             allow_blank=False, id="producer-format", compact=True)
+                yield Select(
+                    [("text", ValueFormat.TEXT), ("JSON", ValueFormat.JSON)],
+                    value=ValueFormat.TEXT,
+                    allow_blank=False,
+                    id="producer-format",
+                    compact=True,
+                )
                 yield Checkbox("tombstone (null value)", id="producer-tombstone", compact=True)
                 yield Static("", id="producer-topic-hint")
             value = TextArea(id="producer-value", soft_wrap=True)
@@ -183,8 +193,9 @@ class ProducerPane(Pane):
         self._show_settings()
         self.watch(self.kview, "snapshot", self._snapshot_changed)
         if self.kview.profile.read_only:
-            self.set_status("READ-ONLY cluster: sending is refused · tab: next field · "
-                            "esc: leave the field, then 1-6 switch panes")
+            self.set_status(
+                "READ-ONLY cluster: sending is refused · tab: next field · esc: leave the field, then 1-6 switch panes"
+            )
         else:
             self.set_status("tab: next field · ctrl+s: send · esc: leave the field, then 1-6 switch panes")
 
@@ -329,9 +340,11 @@ class ProducerPane(Pane):
         partition_text = self.query_one("#producer-partition", Input).value.strip()
         return {
             "topic": self.query_one("#producer-topic", Input).value.strip(),
-            "key": None if self.query_one("#producer-null-key", Checkbox).value
+            "key": None
+            if self.query_one("#producer-null-key", Checkbox).value
             else self.query_one("#producer-key", Input).value,
-            "value": None if self.query_one("#producer-tombstone", Checkbox).value
+            "value": None
+            if self.query_one("#producer-tombstone", Checkbox).value
             else self.query_one("#producer-value", TextArea).text,
             "headers": headers,
             "partition": int(partition_text) if partition_text else None,
@@ -361,8 +374,7 @@ class ProducerPane(Pane):
     def load_message(self, message: ComposedMessage) -> None:
         """Put a message (from the history) back into the form."""
         self.query_one("#producer-topic", Input).value = message.topic
-        self.query_one("#producer-partition", Input).value = "" if message.partition is None else str(
-            message.partition)
+        self.query_one("#producer-partition", Input).value = "" if message.partition is None else str(message.partition)
         self.query_one("#producer-null-key", Checkbox).value = message.key is None
         self.query_one("#producer-key", Input).value = message.key or ""
         self.query_one("#producer-format", Select).value = message.value_format
@@ -430,8 +442,11 @@ class ProducerPane(Pane):
     def _job_done(self, what: str) -> Callable[[LoadProgress | None], None]:
         def done(progress: LoadProgress | None) -> None:
             if progress is not None:
-                self._result(summary_line(what, progress), ok=progress.state is JobState.DONE,
-                             error=progress.state is JobState.FAILED)
+                self._result(
+                    summary_line(what, progress),
+                    ok=progress.state is JobState.DONE,
+                    error=progress.state is JobState.FAILED,
+                )
             self.focus_default()
 
         return done
@@ -445,9 +460,11 @@ class ProducerPane(Pane):
                 return
             entry = self.service.history.entries[index]
             self.load_message(entry.message)
-            self._result(f"re-opened the message sent to '{entry.message.topic}' at offset "
-                         f"{entry.result.offset if entry.result.offset is not None else '?'}: edit it and "
-                         "press ctrl+s to send it again")
+            self._result(
+                f"re-opened the message sent to '{entry.message.topic}' at offset "
+                f"{entry.result.offset if entry.result.offset is not None else '?'}: edit it and "
+                "press ctrl+s to send it again"
+            )
             self.query_one("#producer-value", TextArea).focus()
 
         self.app.push_screen(SendHistoryScreen(self.service.history.entries), reopen)

@@ -34,6 +34,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
@@ -41,11 +42,17 @@ from textual.widgets import Static
 from kview.core.errors import describe_exception
 from kview.core.export import ExportError, export_jsonl
 from kview.core.filters import Filter, FilterError, parse_filter
-from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
 from kview.core.format import human_bytes
+from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
 from kview.ui.panes.base import Pane, PaneStatus
-from kview.ui.screens.tail_start import (DEFAULT_LAST, ExportRequest, ExportScreen, TailRequest,
-                                         TailStartScreen, default_export_path)
+from kview.ui.screens.tail_start import (
+    DEFAULT_LAST,
+    ExportRequest,
+    ExportScreen,
+    TailRequest,
+    TailStartScreen,
+    default_export_path,
+)
 from kview.ui.widgets.filter_bar import FilterBar
 from kview.ui.widgets.record_detail import RecordDetail
 from kview.ui.widgets.tail_view import FrozenSource, LiveSource, TailView, header_line
@@ -364,8 +371,14 @@ class TailPane(Pane):
             return
         topics, counts = self._topic_choices()
         self.app.push_screen(
-            TailStartScreen(topics, topic=self.topic or "", partition=self.partition, mode=mode,
-                            partition_counts=counts, title=title),
+            TailStartScreen(
+                topics,
+                topic=self.topic or "",
+                partition=self.partition,
+                mode=mode,
+                partition_counts=counts,
+                title=title,
+            ),
             self._on_request,
         )
 
@@ -433,7 +446,7 @@ class TailPane(Pane):
                 return True
             if screen is not self.screen:
                 return any(node.message_queue_size for node in screen.walk_children())
-            node = screen.focused
+            node: DOMNode | None = screen.focused
             while node is not None and node is not screen:
                 if node.message_queue_size:
                     return True
@@ -593,7 +606,7 @@ class TailPane(Pane):
         end = titles.rfind(" hdr") if titles.rstrip().endswith("hdr") else width
         start = end - len(where) - 1
         if where and start > value_end:
-            titles = titles[:start] + where + titles[end - 1:]
+            titles = titles[:start] + where + titles[end - 1 :]
         self.query_one("#tail-columns", Static).update(titles)
 
     def _update_status(self) -> None:
@@ -747,8 +760,7 @@ class TailPane(Pane):
         error = self.query_one("#tail-filter-error", Static)
         caret = " " * (len(what) + 2 + max(0, exc.column - 1)) + "^"
         kept = "the previous one stays" if what == "filter" else "search unchanged"
-        error.update(f"{what}: {exc.problem} at column {exc.column} ({kept})\n"
-                     f"{what}: {exc.expression}\n{caret}")
+        error.update(f"{what}: {exc.problem} at column {exc.column} ({kept})\n{what}: {exc.expression}\n{caret}")
         error.add_class("-shown")
 
     def _clear_parse_error(self) -> None:
@@ -819,7 +831,7 @@ class TailPane(Pane):
         # over a 100,000-record ring is one C-level scan per chunk, not a
         # Python call per record, and a near match stops after one chunk.
         for start in range(0, len(seqs), SEARCH_CHUNK):
-            records = list(map(source.record, seqs[start:start + SEARCH_CHUNK]))
+            records = list(map(source.record, seqs[start : start + SEARCH_CHUNK]))
             if all(records):
                 hits = match.select(records)
             else:  # some fell out of the ring since the list was taken
@@ -849,8 +861,9 @@ class TailPane(Pane):
         self._finish_scan()
         lines = self.lines
         self.app.push_screen(
-            ExportScreen(default_export_path(self.topic or "tail"), len(lines.source),
-                         lines.selected_record() is not None),
+            ExportScreen(
+                default_export_path(self.topic or "tail"), len(lines.source), lines.selected_record() is not None
+            ),
             self._on_export,
         )
 

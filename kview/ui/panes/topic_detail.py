@@ -18,9 +18,9 @@ from textual.binding import Binding
 from textual.message import Message
 
 from kview.core.errors import describe_exception
+from kview.core.format import human_bytes, human_count, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot
 from kview.core.topics import PartitionRow, TopicDetail
-from kview.core.format import human_bytes, human_count, human_rate
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import updated_at
 from kview.ui.panes.detail_pane import DetailPane
@@ -76,16 +76,22 @@ def groups_on_topic(snapshot: GroupsSnapshot, topic: str) -> list[GroupOnTopic]:
         if not rows:
             continue
         lags = [r.lag for r in rows if r.lag is not None]
-        out.append(GroupOnTopic(
-            name=group.name, state=group.state, members=group.member_count, partitions=len(rows),
-            lag=sum(max(0, lag) for lag in lags) if lags else None,
-        ))
+        out.append(
+            GroupOnTopic(
+                name=group.name,
+                state=group.state,
+                members=group.member_count,
+                partitions=len(rows),
+                lag=sum(max(0, lag) for lag in lags) if lags else None,
+            )
+        )
     out.sort(key=lambda g: (-(g.lag or 0), g.name))
     return out
 
 
-def replica_text(replicas: tuple[int, ...], isr: tuple[int, ...], offline: tuple[int, ...],
-                 out_style: Style, offline_style: Style) -> Text | str:
+def replica_text(
+    replicas: tuple[int, ...], isr: tuple[int, ...], offline: tuple[int, ...], out_style: Style, offline_style: Style
+) -> Text | str:
     """``1,2*,3``: replicas out of the ISR get a ``*`` in the under-replicated
     colour (offline ones in the stop colour)."""
     if all(r in isr for r in replicas):
@@ -117,8 +123,11 @@ class TopicDetailPane(TopicOperations, DetailPane):
     BINDINGS = [
         Binding("enter", "open", "Open the selected consumer group", id="topic_detail.open", show=False),
         Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="topic_detail.non_default"),
-        *[b for b in operation_bindings("topic_detail", show=("delete_records", "edit_configs"))
-          if b.action != "create_topic"],
+        *[
+            b
+            for b in operation_bindings("topic_detail", show=("delete_records", "edit_configs"))
+            if b.action != "create_topic"
+        ],
     ]
 
     DEFAULT_CSS = """
@@ -126,8 +135,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
     TopicDetailPane DiffTable, TopicDetailPane ConfigTable { border: round $panel-lighten-2; }
     TopicDetailPane DiffTable:focus, TopicDetailPane ConfigTable:focus { border: round $primary; }
     """
-    HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"),
-               "detail-groups": ("auto", "25%")}
+    HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"), "detail-groups": ("auto", "25%")}
 
     def __init__(self, topic: str, **kwargs: Any) -> None:
         super().__init__(topic, **kwargs)
@@ -137,8 +145,9 @@ class TopicDetailPane(TopicOperations, DetailPane):
         self._groups: GroupService | None = None
 
     def compose_parts(self) -> ComposeResult:
-        partitions = ElasticDiffTable(PARTITION_COLUMNS, elastic=(("replicas", 24), ("isr", 24)),
-                                      id="detail-partitions")
+        partitions = ElasticDiffTable(
+            PARTITION_COLUMNS, elastic=(("replicas", 24), ("isr", 24)), id="detail-partitions"
+        )
         partitions.border_title = "Partitions (* = replica out of the ISR)"
         partitions.sort_by("partition", reverse=False)
         yield partitions
@@ -181,13 +190,21 @@ class TopicDetailPane(TopicOperations, DetailPane):
         if data.groups is None:
             groups.border_title = f"Consumer groups: {data.groups_error}"
         else:
-            groups.border_title = (f"Consumer groups on this topic: {len(data.groups)} (enter opens)"
-                                   if data.groups else "No consumer group has offsets on this topic")
-            groups.set_rows([
-                (g.name, (g.name, g.state, str(g.members), str(g.partitions), human_count(g.lag)),
-                 (g.name, g.state, g.members, g.partitions, g.lag))
-                for g in data.groups
-            ])
+            groups.border_title = (
+                f"Consumer groups on this topic: {len(data.groups)} (enter opens)"
+                if data.groups
+                else "No consumer group has offsets on this topic"
+            )
+            groups.set_rows(
+                [
+                    (
+                        g.name,
+                        (g.name, g.state, str(g.members), str(g.partitions), human_count(g.lag)),
+                        (g.name, g.state, g.members, g.partitions, g.lag),
+                    )
+                    for g in data.groups
+                ]
+            )
         # What went wrong first, the hints last: 80 columns cut the end.
         text = f"{updated_at(data.detail.taken_at)} · tab moves between tables · esc goes back"
         if data.detail.problems:
@@ -199,34 +216,43 @@ class TopicDetailPane(TopicOperations, DetailPane):
         # Problems right after the name: a narrow screen cuts the line's end.
         text = Text(detail.name + (" (internal)" if detail.internal else ""), style="bold")
         if detail.under_replicated:
-            text.append(f" · {detail.under_replicated} under-replicated",
-                        style=theme_style(self.app, "under-replicated", bold=True))
+            text.append(
+                f" · {detail.under_replicated} under-replicated",
+                style=theme_style(self.app, "under-replicated", bold=True),
+            )
         offline = sum(1 for p in detail.partitions if p.offline)
         if offline:
             text.append(f" · {offline} offline", style=theme_style(self.app, "status-stop", bold=True))
-        text.append(" · " + " · ".join([
-            f"{len(detail.partitions)} partitions",
-            f"RF {detail.replication_factor}",
-            f"{human_count(detail.messages)} messages",
-            human_bytes(detail.size),
-            f"{human_rate(detail.rate, unit='')} msg/s",
-        ]))
+        text.append(
+            " · "
+            + " · ".join(
+                [
+                    f"{len(detail.partitions)} partitions",
+                    f"RF {detail.replication_factor}",
+                    f"{human_count(detail.messages)} messages",
+                    human_bytes(detail.size),
+                    f"{human_rate(detail.rate, unit='')} msg/s",
+                ]
+            )
+        )
         self.show_summary(text)
 
     def _partition_row(self, p: PartitionRow, out_style: Style, stop_style: Style):
         leader: str | Text = str(p.leader) if p.leader >= 0 else Text("none", style=stop_style)
         offline = ",".join(str(r) for r in p.offline_replicas) if p.offline_replicas else "-"
         cells = (
-            str(p.partition), leader,
+            str(p.partition),
+            leader,
             replica_text(p.replicas, p.isr, p.offline_replicas, out_style, stop_style),
             ",".join(str(r) for r in p.isr) or "-",
             Text(offline, style=stop_style) if p.offline_replicas else offline,
             "-" if p.low is None else str(p.low),
             "-" if p.high is None else str(p.high),
-            human_count(p.messages), human_bytes(p.size), human_rate(p.rate, unit=""),
+            human_count(p.messages),
+            human_bytes(p.size),
+            human_rate(p.rate, unit=""),
         )
-        raw = (p.partition, p.leader, p.replicas, p.isr, p.offline_replicas, p.low, p.high,
-               p.messages, p.size, p.rate)
+        raw = (p.partition, p.leader, p.replicas, p.isr, p.offline_replicas, p.low, p.high, p.messages, p.size, p.rate)
         return key_of(self.topic, p.partition), cells, raw
 
     def _show_partitions(self, detail: TopicDetail) -> None:

@@ -27,8 +27,8 @@ from textual.binding import Binding
 from textual.message import Message
 
 from kview.core.errors import KafkaRequestError
-from kview.core.topics import TopicService, TopicsSnapshot, TopicSummary
 from kview.core.format import human_bytes, human_count, human_rate
+from kview.core.topics import TopicService, TopicsSnapshot, TopicSummary
 from kview.ui.messages import OpenTopic, ProduceTo, TailTopic
 from kview.ui.panes.base import Pane
 from kview.ui.panes.list_pane import ListPane, list_bindings
@@ -116,11 +116,19 @@ class TopicOperations(Pane):
         if self.refuse_if_read_only("create topic"):
             return
         service = self.topic_service
-        self.open_form(CreateTopicScreen(
-            broker_count=self._broker_count(), existing=self._known_topics(),
-            create=lambda name, partitions, rf, configs: service.create_topic(name, partitions, rf, configs),
-        ), lambda spec: (spec.name, f"Created topic '{spec.name}' ({spec.partitions} partition(s), "
-                                    f"replication factor {spec.replication_factor})", "Done"))
+        self.open_form(
+            CreateTopicScreen(
+                broker_count=self._broker_count(),
+                existing=self._known_topics(),
+                create=lambda name, partitions, rf, configs: service.create_topic(name, partitions, rf, configs),
+            ),
+            lambda spec: (
+                spec.name,
+                f"Created topic '{spec.name}' ({spec.partitions} partition(s), "
+                f"replication factor {spec.replication_factor})",
+                "Done",
+            ),
+        )
 
     def action_delete_topic(self) -> None:
         topic = self._target("delete topic")
@@ -128,7 +136,9 @@ class TopicOperations(Pane):
             return
         service = self.topic_service
         self.confirm_delete(
-            "topic", topic, f"Delete topic '{topic}'?",
+            "topic",
+            topic,
+            f"Delete topic '{topic}'?",
             "Every partition and every record of the topic is deleted; its producers and "
             "consumers will fail. This cannot be undone.",
             lambda: service.delete_topic(topic),
@@ -143,19 +153,33 @@ class TopicOperations(Pane):
         async def fetch() -> int:
             return (await self._topic_metadata(topic)).partition_count
 
-        self.fetch_then("add partitions", fetch, lambda current: self.open_form(
-            AddPartitionsScreen(topic, current, lambda total: service.add_partitions(topic, total)),
-            lambda total: (topic, f"'{topic}' now has {total} partitions", "Done")))
+        self.fetch_then(
+            "add partitions",
+            fetch,
+            lambda current: self.open_form(
+                AddPartitionsScreen(topic, current, lambda total: service.add_partitions(topic, total)),
+                lambda total: (topic, f"'{topic}' now has {total} partitions", "Done"),
+            ),
+        )
 
     def action_edit_configs(self) -> None:
         topic = self._target("alter topic configs")
         if topic is None:
             return
         service = self.topic_service
-        self.fetch_then("edit configs", lambda: service.topic_configs(topic), lambda configs: self.open_form(
-            EditConfigsScreen(topic, configs, lambda changes: service.alter_configs(topic, changes)),
-            lambda changes: (topic, "\n".join(str(c) for c in changes) or "nothing changed",
-                             f"Configs of '{topic}' changed"), timeout=6))
+        self.fetch_then(
+            "edit configs",
+            lambda: service.topic_configs(topic),
+            lambda configs: self.open_form(
+                EditConfigsScreen(topic, configs, lambda changes: service.alter_configs(topic, changes)),
+                lambda changes: (
+                    topic,
+                    "\n".join(str(c) for c in changes) or "nothing changed",
+                    f"Configs of '{topic}' changed",
+                ),
+                timeout=6,
+            ),
+        )
 
     def action_delete_records(self) -> None:
         topic = self._target("delete records")
@@ -178,8 +202,11 @@ class TopicOperations(Pane):
             more = " ..." if len(lows) > 8 else ""
             return topic, f"new start offsets: {shown}{more}", f"Deleted records of '{topic}'"
 
-        self.fetch_then("delete records", fetch, lambda marks: self.open_form(
-            DeleteRecordsScreen(topic, marks, delete), done, timeout=6))
+        self.fetch_then(
+            "delete records",
+            fetch,
+            lambda marks: self.open_form(DeleteRecordsScreen(topic, marks, delete), done, timeout=6),
+        )
 
     def action_tail(self) -> None:
         topic = self._target()
@@ -211,9 +238,16 @@ def operation_bindings(pane_id: str, *, show: tuple[str, ...] = ()) -> list[Bind
     """The operation keys with ids of ``pane_id`` (``topics.create`` ...)."""
     out = []
     for binding in OPERATION_BINDINGS:
-        out.append(Binding(binding.key, binding.action, binding.description,
-                           show=binding.action in show, key_display=binding.key_display,
-                           id=(binding.id or "").format(pane=pane_id)))
+        out.append(
+            Binding(
+                binding.key,
+                binding.action,
+                binding.description,
+                show=binding.action in show,
+                key_display=binding.key_display,
+                id=(binding.id or "").format(pane=pane_id),
+            )
+        )
     return out
 
 
@@ -263,7 +297,8 @@ class TopicsPane(TopicOperations, ListPane):
     loading_text = "loading topics ..."
 
     BINDINGS = list_bindings(
-        "topics", "Open topic",
+        "topics",
+        "Open topic",
         extra=[Binding("i", "toggle_internal", "Show/hide internal topics", id="topics.internal", show=False)],
         operations=operation_bindings("topics", show=("create_topic", "delete_topic")),
     )
@@ -318,8 +353,11 @@ class TopicsPane(TopicOperations, ListPane):
     def show(self, data: TopicsSnapshot) -> None:
         self._internal = frozenset(t.name for t in data.topics if t.internal)
         self._names = [(t.name, t.name.lower()) for t in data.topics]
-        self._totals = (len(self._internal), sum(t.under_replicated for t in data.topics),
-                        sum(t.offline for t in data.topics))
+        self._totals = (
+            len(self._internal),
+            sum(t.under_replicated for t in data.topics),
+            sum(t.offline for t in data.topics),
+        )
         super().show(data)
         if not data.outline and data.partition_count > OUTLINE_ABOVE:
             freeze_heap_once()
@@ -337,8 +375,17 @@ class TopicsPane(TopicOperations, ListPane):
         row = (
             topic.name,
             partial(self._cells, topic),
-            (topic.name, topic.partitions, topic.replication_factor, topic.messages, topic.size,
-             topic.rate, topic.under_replicated, topic.offline, topic.replicated_size),
+            (
+                topic.name,
+                topic.partitions,
+                topic.replication_factor,
+                topic.messages,
+                topic.size,
+                topic.rate,
+                topic.under_replicated,
+                topic.offline,
+                topic.replicated_size,
+            ),
         )
         self._row_cache[topic.name] = (topic, row)
         return row
@@ -346,17 +393,27 @@ class TopicsPane(TopicOperations, ListPane):
     def _cells(self, topic: TopicSummary) -> tuple[str | Text, ...]:
         """The formatted cells of a row (called by the table only for rows drawn)."""
         if self._styles is None:
-            self._styles = (theme_style(self.app, "under-replicated", bold=True),
-                            theme_style(self.app, "status-stop", bold=True))
+            self._styles = (
+                theme_style(self.app, "under-replicated", bold=True),
+                theme_style(self.app, "status-stop", bold=True),
+            )
         urp_style, offline_style = self._styles
         name: str | Text = topic.name
         if topic.error:
             name = Text(f"{topic.name} ({topic.error})", style=offline_style)
         urp = Text(str(topic.under_replicated), style=urp_style) if topic.under_replicated else "0"
         offline = Text(str(topic.offline), style=offline_style) if topic.offline else "0"
-        return (name, human_count(topic.partitions), str(topic.replication_factor), human_count(topic.messages),
-                human_bytes(topic.size), human_rate(topic.rate, unit=""), urp, offline,
-                human_bytes(topic.replicated_size))
+        return (
+            name,
+            human_count(topic.partitions),
+            str(topic.replication_factor),
+            human_count(topic.messages),
+            human_bytes(topic.size),
+            human_rate(topic.rate, unit=""),
+            urp,
+            offline,
+            human_bytes(topic.replicated_size),
+        )
 
     def visible_topics(self) -> list[TopicSummary]:
         """The topics the table shows: internal ones only when toggled on,
@@ -364,8 +421,7 @@ class TopicsPane(TopicOperations, ListPane):
         if self.topics_snapshot is None:
             return []
         matches = name_matches(self.filter_text)
-        return [t for t in self.topics_snapshot.topics
-                if (self.show_internal or not t.internal) and matches(t.name)]
+        return [t for t in self.topics_snapshot.topics if (self.show_internal or not t.internal) and matches(t.name)]
 
     def render_rows(self) -> None:
         """Give the table every topic's row (rows whose summary did not change
@@ -411,7 +467,8 @@ class TopicsPane(TopicOperations, ListPane):
 
     def total_rows(self) -> int:
         internal = self._totals[0]
-        return len(self.topics_snapshot.topics) - (0 if self.show_internal else internal)
+        snapshot = self.topics_snapshot
+        return 0 if snapshot is None else len(snapshot.topics) - (0 if self.show_internal else internal)
 
     def status_notes(self) -> list[str]:
         internal, urp, offline = self._totals
@@ -420,18 +477,21 @@ class TopicsPane(TopicOperations, ListPane):
             notes.append(f"{offline} offline partition(s)")
         if urp:
             notes.append(f"{urp} under-replicated")
-        notes.extend(self.topics_snapshot.problems)
-        if self.topics_snapshot.outline:
-            notes.append("messages and sizes loading ...")
+        snapshot = self.topics_snapshot
+        if snapshot is not None:
+            notes.extend(snapshot.problems)
+            if snapshot.outline:
+                notes.append("messages and sizes loading ...")
         if internal and not self.show_internal:
             notes.append(f"{internal} internal hidden (i)")
         return notes
 
     def problems(self) -> list[str]:
-        return list(self.topics_snapshot.problems)
+        return [] if self.topics_snapshot is None else list(self.topics_snapshot.problems)
 
     def status_tail(self) -> list[str]:
-        return [] if self.topics_snapshot.outline else super().status_tail()
+        outline = self.topics_snapshot is not None and self.topics_snapshot.outline
+        return [] if outline else super().status_tail()
 
     # -- selection -----------------------------------------------------------------------
 
