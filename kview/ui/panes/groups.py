@@ -361,6 +361,10 @@ class GroupsPane(GroupOperations, ListPane):
             return []
         groups = snapshot.groups
         notes = []
+        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in self.visible_groups()):
+            # The legend of the lag cells' brackets on screen, first: the alarms
+            # of a big cluster after it must not push it past 80 columns.
+            notes.append("lag (n): n readable")
         counts: dict[str, int] = {}
         for g in groups:
             counts[str(g.status)] = counts.get(str(g.status), 0) + 1
@@ -370,9 +374,6 @@ class GroupsPane(GroupOperations, ListPane):
         breaches = sum(1 for g in groups if g.retention_breach)
         if breaches:
             notes.append(f"{breaches} {BREACH_MARK} retention breach")
-        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in groups):
-            # The legend of the lag cells' brackets: before the tail 80 columns cut.
-            notes.append("lag (n): n readable")
         if snapshot.errors:
             notes.append("; ".join(snapshot.errors))
         return notes
