@@ -99,6 +99,23 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """A profile's schema registry: URL(s) (tried in order, the next when one
+    is unreachable), basic auth or a bearer token, TLS (CA file, client
+    certificate), and the bound of one request in seconds."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    password: Secret | None = None
+    token: Secret | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    key_password: Secret | None = None
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class ProducerDefaults:
     acks: str = "all"
     idempotence: bool = True
@@ -117,6 +134,7 @@ class ClusterProfile:
     request_timeout_ms: int = 15000
     security: SecuritySettings = field(default_factory=SecuritySettings)
     producer: ProducerDefaults = field(default_factory=ProducerDefaults)
+    schema_registry: RegistrySettings | None = None
 
     @property
     def bootstrap_servers(self) -> str:

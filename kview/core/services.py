@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from kview.core.groups import GroupService
     from kview.core.models import ClusterSnapshot
     from kview.core.produce import ProduceService
+    from kview.core.schemas.client import RegistryClient
     from kview.core.tail import Tail
     from kview.core.topics import TopicService
 
@@ -33,6 +34,7 @@ class ClusterServices:
         self._topics: TopicService | None = None
         self._groups: GroupService | None = None
         self._brokers: BrokerService | None = None
+        self._registry: RegistryClient | None = None
 
     @property
     def topics(self) -> TopicService:
@@ -59,6 +61,19 @@ class ClusterServices:
             self._brokers = BrokerService(self.client)
         return self._brokers
 
+    @property
+    def registry(self) -> RegistryClient | None:
+        """Shared: the schema registry of the profile (None if it names none);
+        its schema cache and backoff serve every pane and tail."""
+        settings = self.client.profile.schema_registry
+        if settings is None:
+            return None
+        if self._registry is None:
+            from kview.core.schemas.client import RegistryClient
+
+            self._registry = RegistryClient(settings)
+        return self._registry
+
     def new_groups(self) -> GroupService:
         """A GroupService of the caller's own (with its own lag history)."""
         from kview.core.groups import GroupService
@@ -68,6 +83,7 @@ class ClusterServices:
     def new_producer(self) -> ProduceService:
         """A ProduceService of the caller's own (its settings and history)."""
         from kview.core.produce import ProduceService
+    from kview.core.schemas.client import RegistryClient
 
         return ProduceService(self.client)
 
@@ -86,3 +102,6 @@ class ClusterServices:
         groups, self._groups = self._groups, None
         if groups is not None:
             await groups.close()
+        registry, self._registry = self._registry, None
+        if registry is not None:
+            await registry.close()
