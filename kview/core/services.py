@@ -35,6 +35,9 @@ class ClusterServices:
         self._groups: GroupService | None = None
         self._brokers: BrokerService | None = None
         self._registry: RegistryClient | None = None
+        self.schemas_seen: dict[str, dict[int, Any]] = {}
+        """Per topic, the schema ids its tails met (id -> decoder.SchemaInfo),
+        written by the tails' decoders, read by the topic detail."""
 
     @property
     def topics(self) -> TopicService:
