@@ -98,7 +98,9 @@ async def produce(bootstrap: str, topic: str, values: list[bytes | None], keys: 
     await producer.start()
     try:
         keys = keys or [None] * len(values)
-        futures = [await producer.send(topic, value, key=key, partition=0) for key, value in zip(keys, values)]
+        futures = [
+            await producer.send(topic, value, key=key, partition=0) for key, value in zip(keys, values, strict=True)
+        ]
         for future in futures:
             await future
     finally:
@@ -258,7 +260,13 @@ async def test_export_keeps_decoded_json_and_the_raw_bytes_read_back_exactly(kaf
     lines = [json.loads(line) for line in with_raw.read_text().splitlines()]
     for line, value in zip(lines, written, strict=False):
         assert json.loads(line["value"]) == value
-        assert line["value_schema"] == {"id": schema_id, "type": "AVRO", "subject": subject, "version": 1, "message": None}
+        assert line["value_schema"] == {
+            "id": schema_id,
+            "type": "AVRO",
+            "subject": subject,
+            "version": 1,
+            "message": None,
+        }
         assert line["value_problem"] is None
     assert [base64.b64decode(line["value_raw"]) for line in lines] == values
     assert lines[-1]["value_schema"] is None and one_line(lines[-1]["value_problem"])

@@ -223,9 +223,7 @@ async def test_without_a_registry_the_start_modal_has_no_decodings(kafka, unique
 # -- the header -------------------------------------------------------------------------------
 
 
-async def test_the_header_says_when_the_registry_is_unreachable_and_when_it_is_back(
-    kafka, unique_name, monkeypatch
-):
+async def test_the_header_says_when_the_registry_is_unreachable_and_when_it_is_back(kafka, unique_name, monkeypatch):
     # A registry of the test's own on a port chosen here: started, stopped
     # (unreachable), started again on the same port (back).
     topic = unique_name

@@ -105,5 +105,5 @@ class ClusterHeader(Static):
 
 
 def registry_clock() -> float:
-    """The clock of RegistryStatus.retry_at."""
-    return time.monotonic()
+    """The clock of RegistryStatus.retry_at (wall-clock time)."""
+    return time.time()
