@@ -498,14 +498,18 @@ class Tail:
         # The hot path.  The consumer's own record objects go into the ring
         # as they are (see ring.py for why); sizes are summed in C (map and
         # filter), never in a Python loop.
-        positions = self.positions
+        # The positions move when the batch is in the ring, not before: a
+        # decoder awaits the registry in between, and whoever watches the
+        # positions (``kview tail`` stops at the end offsets) must find the
+        # records in the ring once they say so.
+        ends: dict[int, int] = {}
         batch: list[Any] = []
         nbytes = 0
         for tp, messages in data.items():
             batch = messages if not batch else batch + messages
             nbytes += sum(map(len, filter(None, map(_values, messages))))
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
-            positions[tp.partition] = messages[-1].offset + 1
+            ends[tp.partition] = messages[-1].offset + 1
         read = len(batch)
         ring = self.ring
         if self.hold:
@@ -523,7 +527,10 @@ class Tail:
             # replace some of them stay tracked, which costs collections time,
             # never correctness.
             batch = await self._decode(batch)
+            if self._pending:
+                return  # a jump came while the registry was asked: it wins
         first = ring.extend(batch)
+        self.positions.update(ends)
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
         # has not looked at yet: after a filter change, scanning the whole
         # ring here would hold the loop (and the keys) for tens of ms.
