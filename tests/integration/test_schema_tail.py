@@ -300,6 +300,40 @@ async def test_export_keeps_decoded_json_and_the_raw_bytes_read_back_exactly(kaf
     assert back[-1].value == values[-1]  # not decoded: its bytes were written as they are
 
 
+async def test_a_schema_the_library_cannot_parse_leaves_its_records_raw(kafka, registry, unique_name):
+    # The registry accepts a decimal whose scale exceeds its precision;
+    # fastavro refuses to parse it.  Its records stay raw with the reason,
+    # the records of a good schema around them decode.
+    topic = unique_name
+    create_topic(kafka, topic)
+    broken = {
+        "type": "record",
+        "name": "Broken",
+        "fields": [{"name": "a", "type": {"type": "bytes", "logicalType": "decimal", "precision": 2, "scale": 5}}],
+    }
+    broken_id = register(registry.url, f"{topic}-broken", unique(broken, topic))
+    good_id = register(registry.url, f"{topic}-value", unique(PAYMENT, topic))
+    written = payments(0, 4)
+    values = [
+        framed(good_id, avro_payload(PAYMENT, written[0])),
+        framed(broken_id, b"\x02\x01"),
+        framed(good_id, avro_payload(PAYMENT, written[1])),
+        framed(broken_id, b"\x02\x02"),
+        framed(good_id, avro_payload(PAYMENT, written[2])),
+    ]
+    await produce(kafka.bootstrap, topic, values)
+    client = RegistryClient(settings(registry.url))
+    try:
+        tail = Tail(adhoc_profile(kafka.bootstrap), topic, start=StartPosition.earliest(), registry=client)
+        records = await read_all(tail, len(values))
+    finally:
+        await client.close()
+    assert [json.loads(records[i].value) for i in (0, 2, 4)] == written[:3]
+    for i in (1, 3):
+        assert records[i].value == values[i] and records[i].value_schema is None
+        assert one_line(records[i].value_problem), records[i].value_problem
+
+
 # -- bad registries ------------------------------------------------------------------------
 
 

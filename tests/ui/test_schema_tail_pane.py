@@ -141,6 +141,8 @@ async def test_a_decoded_avro_tail_its_detail_and_the_raw_bytes(kafka, registry,
         assert shown == list(range(shown[0], 30)) and len(shown) >= 10
         rows = [row for row in screen_rows(app) if re.search(r'\{"id": ?29\b', row)]
         assert len(rows) == 1 and re.search(r'"amount": ?4(\.0)?,', rows[0]), rows  # payment(29)["amount"] == 4.0
+        # The ids met, for the topic detail (ClusterServices.schemas_seen).
+        assert set(app.services.schemas_seen[topic]) == {schema_id}
         # The record that did not decode: its bytes, after the mark.
         last = [row for row in screen_rows(app) if PROBLEM_MARK.strip() in row]
         assert len(last) == 1 and "k30" in last[0]
