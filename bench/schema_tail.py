@@ -18,10 +18,10 @@ from the beginning, by:
   before the ring), the Ring, and a substring filter on a decoded field
   (``FAILED``);
 * the real app (make_app, headless through App.run_test) tailing the topic
-  with the view following and keys pressed, with the same keys and key
-  probe as bench/tail_throughput.py.  Those keys pause the view for a while
-  (space ... space): a paused view holds a full ring and the records read
-  meanwhile are only counted, not decoded; the round's line says how many.
+  with the view following and keys pressed, with the key probe and the keys
+  of bench/tail_throughput.py except pause and resume: a paused view holds a
+  full ring and the records read meanwhile are only counted, not decoded
+  (each round's line says how many records a reader read so, if any).
 
 The raw loop and the tail share kview's consumer settings.  Every reader runs
 in a process of its own, so each has its own peak RSS and CPU time; rounds
@@ -83,6 +83,10 @@ LABELS = {
     "app": "kview app, decoding, following, keys pressed",
 }
 RAW_DECODER = {"avro": "fastavro.schemaless_reader", "protobuf": "ParseFromString"}
+APP_KEYS = tuple(key for key in KEYS if key != "space")
+"""bench/tail_throughput.py's keys without pause and resume: a paused view
+holds a full ring and the records read meanwhile are counted, not decoded,
+which would flatter the app's figure here (--keys to choose others)."""
 TARGET_HEADLESS = 0.70
 TARGET_APP = 0.50
 DISTINCT = 2000
@@ -337,7 +341,9 @@ async def read_kview(bootstrap: str, url: str, topic: str, records: int) -> dict
         await registry.close()
 
 
-async def read_app(bootstrap: str, url: str, topic: str, records: int, key_interval: float) -> dict:
+async def read_app(
+    bootstrap: str, url: str, topic: str, records: int, key_interval: float, keys: tuple[str, ...]
+) -> dict:
     """The real app on a profile with the registry, headless, tailing from the
     beginning with the view following while keys are sent (as
     bench/tail_throughput.py's app reader)."""
@@ -370,7 +376,7 @@ async def read_app(bootstrap: str, url: str, topic: str, records: int, key_inter
             return forward(batch) if forward is not None else None
 
         tail.on_batch = on_batch
-        presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(KEYS)]), key_interval)
+        presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(keys)]), key_interval)
         try:
             await asyncio.wait_for(done.wait(), timeout=3600)
         except TimeoutError:
@@ -406,7 +412,8 @@ def run_reader(args: argparse.Namespace) -> dict:
     elif args.reader == "kview":
         result = asyncio.run(read_kview(args.bootstrap, args.registry, args.topic, args.records))
     elif args.reader == "app":
-        result = asyncio.run(read_app(args.bootstrap, args.registry, args.topic, args.records, args.key_interval))
+        keys = tuple(k for k in args.keys.split(",") if k)
+        result = asyncio.run(read_app(args.bootstrap, args.registry, args.topic, args.records, args.key_interval, keys))
     else:
         raise SystemExit(f"unknown reader {args.reader}")
     result["cpu"] = time.process_time() - cpu_before
@@ -432,7 +439,7 @@ def peak_rss_mib() -> float:
 # -- the parent ----------------------------------------------------------------------------
 
 
-def measure(name: str, fmt: str, setup: dict, records: int, key_interval: float) -> dict | None:
+def measure(name: str, fmt: str, setup: dict, records: int, key_interval: float, keys: str) -> dict | None:
     limit = 120 + records / 1000
     argv = [
         sys.executable,
@@ -453,6 +460,8 @@ def measure(name: str, fmt: str, setup: dict, records: int, key_interval: float)
         str(records),
         "--key-interval",
         str(key_interval),
+        "--keys",
+        keys,
     ]
     if setup.get("proto_dir"):
         argv += ["--proto-dir", setup["proto_dir"]]
@@ -538,6 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of avro, protobuf")
     parser.add_argument("--readers", default=",".join(READERS), help="comma-separated subset of raw, kview, app")
     parser.add_argument("--key-interval", type=float, default=KEY_INTERVAL)
+    parser.add_argument(
+        "--keys",
+        default=",".join(APP_KEYS),
+        help="comma-separated keys the app reader cycles through (default: bench/tail_throughput.py's without pause)",
+    )
     # internal: run one reader in this process
     for flag in ("--reader", "--format", "--bootstrap", "--registry", "--topic", "--proto-dir"):
         parser.add_argument(flag, help=argparse.SUPPRESS)
@@ -573,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(1, args.rounds + 1):
             for fmt in formats:
                 for name in readers:
-                    result = measure(name, fmt, setup, args.records, args.key_interval)
+                    result = measure(name, fmt, setup, args.records, args.key_interval, args.keys)
                     if result is None:
                         continue
                     results[(fmt, name)].append(result)
