@@ -13,10 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kview.core.schemas.avro import compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.models import Schema
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+_ENCODE = compact_json()
 
 
 def json_path(parts: Any) -> str:
@@ -91,7 +92,7 @@ class JsonSchemaCodec:
     def decode_json(self, data: bytes, pos: int = 5) -> tuple[bytes, None, str | None]:
         """The per-record path of the tail: (compact JSON bytes, None, the problem if it breaks the schema)."""
         value, problem = self.read(data, pos)
-        return _ENCODE(value).encode(), None, problem
+        return _ENCODE(value), None, problem
 
     def write(self, doc: Any) -> bytes:
         found = self.problem(doc)

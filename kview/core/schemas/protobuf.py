@@ -25,7 +25,6 @@ import base64
 import binascii
 import contextlib
 import importlib
-import json
 import os
 import re
 import tempfile
@@ -34,11 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kview.core.schemas.avro import compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.framing import read_message_indexes
 from kview.core.schemas.models import Schema
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+_ENCODE = compact_json()
 _PROTOC_LOCK = threading.Lock()
 """protoc writes its errors to file descriptor 2: one compile at a time
 borrows it (and a TUI's terminal never sees them)."""
@@ -249,7 +249,7 @@ class ProtobufCodec:
     def decode_json(self, data: bytes, pos: int = 5) -> tuple[bytes, str, None]:
         """The per-record path of the tail: (JSON bytes, message full name, None)."""
         value, name = self.read(data, pos)
-        return _ENCODE(value).encode(), name, None
+        return _ENCODE(value), name, None
 
     def read(self, data: bytes, pos: int) -> tuple[dict[str, Any], str]:
         """The JSON object of the message at ``data[pos:]`` (indexes first), and its full name."""
