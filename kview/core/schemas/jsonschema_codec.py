@@ -41,8 +41,8 @@ class JsonSchemaCodec:
     type = "JSON"
 
     def __init__(self, schema: Schema, references: Mapping[str, Schema] | None = None) -> None:
-        from jsonschema import Draft7Validator, validators  # type: ignore[import-untyped]
-        from jsonschema.exceptions import SchemaError as LibrarySchemaError  # type: ignore[import-untyped]
+        from jsonschema import Draft7Validator, validators  # type: ignore[import-untyped,unused-ignore]
+        from jsonschema.exceptions import SchemaError as LibrarySchemaError  # type: ignore[import-untyped,unused-ignore]
         from referencing import Registry, Resource
         from referencing.exceptions import CannotDetermineSpecification
         from referencing.jsonschema import DRAFT7
