@@ -6,9 +6,11 @@ bad input becoming a one-line problem on that record only."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import socket
+import sys
 
 import fastavro
 import pytest
@@ -205,3 +207,15 @@ async def test_a_slow_registry_holds_only_the_batch_that_first_met_the_id():
         finally:
             await decoder.close()
             await slow.close()
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="untracking is CPython's C API")
+async def test_decoded_records_are_left_to_reference_counting(client):
+    records = [rec(i, None, frame(1, avro(V1, {"id": i}))) for i in range(3)]
+    out = await decoded(RecordDecoder(client), records)
+    assert all(isinstance(r, DecodedRecord) and not gc.is_tracked(r) for r in out)
+    # the records that were not decoded are not touched
+    plain = [rec(0, None, b"plain")]
+    assert (await decoded(RecordDecoder(client), plain)) is plain and gc.is_tracked(plain[0]) is gc.is_tracked(
+        rec(0, None, b"x")
+    )
