@@ -85,18 +85,21 @@ def schema_text(info: Any) -> str:
     return " · ".join(parts)
 
 
-def _schema_line(record: Any, part: str) -> Line | None:
-    """What decoded the key or value of a decoded record (None for others)."""
+def _schema_lines(record: Any, part: str) -> list[Line]:
+    """What decoded the key or value of a decoded record, or why it was not
+    (both when the schema is known but the bytes did not fit it); nothing
+    for a record that went through no decoder."""
     if not hasattr(record, "raw_value"):
-        return None
+        return []
     info = getattr(record, f"{part}_schema", None)
     problem = getattr(record, f"{part}_problem", None)
     label = "Key schema" if part == "key" else "Schema"
+    lines: list[Line] = []
     if info is not None:
-        return _field(label, (PLAIN, schema_text(info)))
+        lines.append(_field(label, (PLAIN, schema_text(info))))
     if problem:
-        return _field(label, (NOTE, f"not decoded: {problem}"))
-    return None
+        lines.append(_field("" if info is not None else label, (NOTE, f"not decoded: {problem}")))
+    return lines
 
 
 def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> list[Line]:
@@ -114,9 +117,7 @@ def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> 
             (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms"),
         ),
     ]
-    key_schema = _schema_line(record, "key")
-    if key_schema is not None:
-        lines.append(key_schema)
+    lines.extend(_schema_lines(record, "key"))
     key = record.key
     if key is None:
         lines.append(_field("Key", (NULL, "null")))
@@ -137,9 +138,7 @@ def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> 
         # Header names are any string a producer chose: control characters
         # in them are made visible like those in values.
         lines.append(((SPACE, "  "), (KEY, sanitize(name)), (PUNCT, ": "), value_tokens))
-    value_schema = _schema_line(record, "value")
-    if value_schema is not None:
-        lines.append(value_schema)
+    lines.extend(_schema_lines(record, "value"))
     value = record.value
     if value is None:
         lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))
