@@ -16,6 +16,7 @@ instead (a hex dump of the raw key and value)."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,8 @@ THREAD_RENDER_BYTES = 256 << 10
 VALUE_FORMATS = ("auto", "json", "text", "hex", "base64")
 WRAP_CELLS = 1000
 """Value lines longer than this continue on the next line (nothing is cut)."""
+PROBLEM_WIDTH = 66
+"""Characters per line of a 'not decoded' reason (after the 11-cell label)."""
 MAX_LINE_CELLS = 4000
 """A safety net for the other lines: cut here, with the marker."""
 
@@ -98,7 +101,10 @@ def _schema_lines(record: Any, part: str) -> list[Line]:
     if info is not None:
         lines.append(_field(label, (PLAIN, schema_text(info))))
     if problem:
-        lines.append(_field("" if info is not None else label, (NOTE, f"not decoded: {problem}")))
+        # Wrapped to fit 80 columns: the reason is what the user came to read.
+        text = textwrap.wrap(f"not decoded: {problem}", PROBLEM_WIDTH) or [""]
+        lines.append(_field("" if info is not None else label, (NOTE, text[0])))
+        lines.extend(_field("", (NOTE, more)) for more in text[1:])
     return lines
 
 
