@@ -335,6 +335,7 @@ class RecordDetail(Vertical):
         self.record = record
         self.value_format = value_format
         self.raw = False
+        self.refresh_bindings()  # r: decoded records only (check_action)
         self.query_one("#detail-title", Label).update(
             f"{record.topic}  partition {record.partition}  offset {record.offset}"
         )
@@ -367,11 +368,15 @@ class RecordDetail(Vertical):
             text = f"value as {self.value_format} (f changes) · arrows, pgup/pgdn scroll · esc closes"
         self.query_one("#detail-hint", Label).update(text)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # r only means something for a decoded record (others show their
+        # bytes already): out of the footer otherwise.
+        if action == "toggle_raw":
+            return hasattr(self.record, "raw_value")
+        return True
+
     def action_toggle_raw(self) -> None:
-        if self.record is None:
-            return
-        if not hasattr(self.record, "raw_value"):
-            self.notify("This record was not decoded: it is shown as its bytes already.", timeout=3)
+        if self.record is None or not hasattr(self.record, "raw_value"):
             return
         self.raw = not self.raw
         self._show()
