@@ -490,3 +490,17 @@ async def test_headless_tail_prints_decoded_lines_and_json(kafka, registry, uniq
     result = kview(*common, "--json", "--filter", ".amount >= 20")
     docs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [json.loads(d["value"]) for d in docs] == [v for v in written if v["amount"] >= 20]
+
+
+async def test_headless_tail_with_an_unreachable_registry_prints_raw_lines_and_says_why(kafka, unique_name):
+    topic = unique_name
+    create_topic(kafka, topic)
+    values = [framed(5, b"\x02\x04"), b"plain"]
+    await produce(kafka.bootstrap, topic, values)
+    closed = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"
+    result = kview("tail", topic, "--bootstrap", kafka.bootstrap, "--schema-registry", closed)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert "[value not decoded:" in lines[0] and lines[1].endswith("plain")
+    assert result.stderr.count("schema registry unreachable") == 1  # said once, not per record
