@@ -136,7 +136,10 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
         if registry is not None and not registry_noted[0] and registry.status.state == "unreachable":
             # Once, on stderr: the lines say it per record, this says why all at once.
             registry_noted[0] = True
-            note(f"schema registry unreachable ({registry.status.message}); framed records are left undecoded")
+            message = registry.status.message
+            if "unreachable" not in message:
+                message = f"schema registry unreachable ({message})"
+            note(f"{message}; framed records are left undecoded")
         if caught_up():
             done.set()
 
