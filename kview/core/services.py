@@ -86,7 +86,6 @@ class ClusterServices:
     def new_producer(self) -> ProduceService:
         """A ProduceService of the caller's own (its settings and history)."""
         from kview.core.produce import ProduceService
-    from kview.core.schemas.client import RegistryClient
 
         return ProduceService(self.client)
 
