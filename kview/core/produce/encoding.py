@@ -41,7 +41,7 @@ class SchemaChoice:
     version: int | Literal["latest"] = "latest"
     message: str | None = None
 
-    def subject_for(self, topic: str, field: Field) -> str:
+    def subject_for(self, topic: str, field: str) -> str:
         return self.subject or f"{topic}-{field}"
 
     def problems(self) -> list[str]:
@@ -54,7 +54,7 @@ class SchemaChoice:
             found.append("the subject is empty (leave it out for <topic>-key / <topic>-value)")
         return found
 
-    def describe(self, field: Field, topic: str | None = None) -> str:
+    def describe(self, field: str, topic: str | None = None) -> str:
         """``orders-value latest`` (``<topic>-value latest`` before a topic is known)."""
         subject = self.subject or (f"{topic}-{field}" if topic else f"<topic>-{field}")
         version = "latest" if self.version == "latest" else f"v{self.version}"
@@ -64,8 +64,9 @@ class SchemaChoice:
     @classmethod
     def parse(cls, text: str, *, message: str | None = None) -> SchemaChoice:
         """``SUBJECT[:VERSION]`` (VERSION a number or ``latest``), as the
-        headless flags take it.  A subject may itself hold ``:`` (registry
-        contexts): only a last part that is a version is read as one."""
+        headless flags take it; no subject is ``<topic>-key`` / ``<topic>-value``.
+        A subject may itself hold ``:`` (registry contexts): only a last part
+        that is a version is read as one."""
         text = text.strip()
         subject, sep, tail = text.rpartition(":")
         version: int | Literal["latest"] = "latest"
@@ -73,9 +74,8 @@ class SchemaChoice:
             version = "latest" if tail == "latest" else int(tail)
         else:
             subject = text
-        choice = cls(subject or None, version, message or None)
-        if not subject:
-            raise ProduceError(f"{text!r}: expected SUBJECT[:VERSION]")
+        # An empty subject (``""``, ``":3"``) is the topic name strategy.
+        choice = cls(subject.strip() or None, version, message or None)
         found = choice.problems()
         if found:
             raise ProduceError("; ".join(found))
