@@ -518,7 +518,8 @@ class ProducerPane(Pane):
             result = await self.service.send(message)
         except (SchemaMismatch, InvalidJSON) as exc:
             # Refused before sending: say where, under the editor too for the value.
-            if isinstance(exc, SchemaMismatch) and exc.field == "value" or "value" in str(exc)[:6]:
+            on_value = exc.field == "value" if isinstance(exc, SchemaMismatch) else str(exc).startswith("value ")
+            if on_value:
                 self._show_problem("producer-value-problem", f"✗ {exc}")
                 self.query_one("#producer-value-problem", Static).remove_class("-ok")
             self._result(f"✗ nothing sent: {exc}", error=True)
