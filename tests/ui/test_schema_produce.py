@@ -118,7 +118,6 @@ async def test_choose_a_schema_send_a_record_and_have_an_invalid_one_refused(kaf
         await wait_for(
             pilot, lambda: not app.screen.query_one("#settings-value-subject").disabled, what="subject field"
         )
-        assert f"subject: {topic}-value" in flat_text(app)  # the placeholder says what it will be
         await focus(pilot, "settings-value-subject")
         await pilot.press("enter")  # applies
         await wait_for(pilot, lambda: app.screen is pane.screen, what="settings closed")

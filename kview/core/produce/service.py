@@ -368,9 +368,9 @@ class ProduceService:
             return encoder
         except RegistryError as exc:
             what = f"{field} schema {choice.describe(field, topic)}"
-            raise type(exc)(f"{what}: {exc}; nothing sent", status=exc.status, code=exc.code) from None
+            raise type(exc)(f"{what}: {exc}", status=exc.status, code=exc.code) from None
         except KViewError as exc:  # a schema the codec cannot compile, a Protobuf message not in it
-            raise ProduceError(f"{field} schema {choice.describe(field, topic)}: {exc}; nothing sent") from None
+            raise ProduceError(f"{field} schema {choice.describe(field, topic)}: {exc}") from None
 
     # -- internals --
 

@@ -52,6 +52,7 @@ from kview.core.produce import (
     parse_header_rows,
     validate_json,
 )
+from kview.core.schemas.errors import RegistryError
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.import_file import ImportFileScreen
 from kview.ui.screens.produce_load import LoadScreen
@@ -522,6 +523,8 @@ class ProducerPane(Pane):
             if on_value:
                 self._show_problem("producer-value-problem", f"✗ {exc}")
                 self.query_one("#producer-value-problem", Static).remove_class("-ok")
+            self._result(f"✗ nothing sent: {exc}", error=True)
+        except RegistryError as exc:  # the schema could not be looked up: checked before sending
             self._result(f"✗ nothing sent: {exc}", error=True)
         except KViewError as exc:
             # The form keeps the message: fix it (or the cluster) and send again.

@@ -44,8 +44,8 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
     DEFAULT_CSS = """
     ProducerSettingsScreen { align: center middle; }
     ProducerSettingsScreen #dialog {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1; overflow-y: auto;
     }
     ProducerSettingsScreen .title { text-style: bold; }
     ProducerSettingsScreen .muted { color: $text-muted; }
@@ -53,6 +53,8 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
     ProducerSettingsScreen .row Label { width: 14; }
     ProducerSettingsScreen .row Select { width: 34; }
     ProducerSettingsScreen .row Input { width: 12; }
+    ProducerSettingsScreen .row.schema-row { margin-top: 0; }
+    ProducerSettingsScreen .row.first-schema-row { margin-top: 1; }
     ProducerSettingsScreen .row .encoding { width: 10; }
     ProducerSettingsScreen .row .subject { width: 1fr; }
     ProducerSettingsScreen .row .version { width: 8; margin-left: 1; }
@@ -92,7 +94,7 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
                 yield Label("Batch (bytes)")
                 yield Input(id="settings-batch", restrict=r"\d*", compact=True)
             for field in ("key", "value"):
-                with Horizontal(classes="row"):
+                with Horizontal(classes="row schema-row" + (" first-schema-row" if field == "key" else "")):
                     yield Label(f"{field.capitalize()} as")
                     yield Select(
                         [("text", "text"), ("schema", "schema")],
@@ -103,7 +105,7 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
                     )
                     yield Input(
                         id=f"settings-{field}-subject",
-                        placeholder=f"subject: {self.topic or '<topic>'}-{field}",
+                        placeholder=f"{self.topic or '<topic>'}-{field}",
                         classes="subject",
                         compact=True,
                     )
@@ -116,12 +118,12 @@ class ProducerSettingsScreen(ModalScreen[ProducerSettings | None]):
                     )
                     yield Input(
                         id=f"settings-{field}-message",
-                        placeholder="Protobuf message",
+                        placeholder="Protobuf msg",
                         classes="message",
                         compact=True,
                     )
             yield Static(
-                "schema: the text is JSON, written with the subject's schema from the registry",
+                "schema: JSON, encoded with the subject's schema (default <topic>-key/-value)",
                 classes="muted",
             )
             yield Static("", id="settings-problems")
