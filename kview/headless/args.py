@@ -271,8 +271,8 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
         "send records read from stdin, print each acknowledgement",
         "Read records from stdin and send them, printing the broker's acknowledgement of "
         'each (in input order).  JSONL lines: {"key": ..., "value": ..., "headers": '
-        '{...}, "partition": N}; or console lines KEY<separator>VALUE.  Refused on '
-        "read-only profiles.",
+        '{...}, "partition": N}; or console lines KEY<separator>VALUE.  With --value-schema / '
+        "--key-schema the JSON is written with a registered schema.  Refused on read-only profiles.",
     )
     produce.add_argument("topic", metavar="TOPIC")
     produce.add_argument(
