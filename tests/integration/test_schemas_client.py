@@ -216,8 +216,9 @@ async def test_the_next_url_when_one_is_unreachable(registry, unique_name):
     try:
         schema_id = await c.register(f"{unique_name}-value", avro_record("Fail", ("a", "int")))
         assert c.url == registry.url and c.status.state == "ok"
+        assert c.cached_schema(schema_id) is not None  # what it registered, it knows by id
         sent = c.requests
-        await c.schema_by_id(schema_id)  # the good URL is now tried first
+        await c.subjects()  # the good URL is now tried first
         assert c.requests == sent + 1
     finally:
         await c.close()
