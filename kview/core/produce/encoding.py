@@ -114,7 +114,7 @@ class SchemaMismatch(InvalidMessage):
 
 def schema_used(encoder: RecordEncoder, choice: SchemaChoice) -> SchemaUsed:
     version = encoder.subject_version
-    message = choice.message or getattr(encoder, "message_name", None)
+    message = getattr(encoder, "message", None) or choice.message
     return SchemaUsed(version.subject, version.version, version.id, version.schema.type, message)
 
 
