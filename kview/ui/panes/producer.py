@@ -205,6 +205,8 @@ class ProducerPane(Pane):
                 )
                 yield Checkbox("tombstone (null value)", id="producer-tombstone", compact=True)
                 yield Static("", id="producer-topic-hint")
+            # Above the editor, where the user is looking while typing the JSON.
+            yield Static("", id="producer-schema")
             value = TextArea(id="producer-value", soft_wrap=True)
             value.border_title = "Value"
             yield value
@@ -214,7 +216,6 @@ class ProducerPane(Pane):
             yield headers
             yield Static("", id="producer-headers-problem", classes="problem")
             yield Static("", id="producer-settings")
-            yield Static("", id="producer-schema")
             with Horizontal(id="producer-buttons"):
                 yield Button("Send", id="producer-send", variant="primary", compact=True)
                 yield Button("Load…", id="producer-load", compact=True)
@@ -426,10 +427,11 @@ class ProducerPane(Pane):
             return
         self._encoders, self._encoders_for = encoders, (topic, settings)
         parts = [
-            f"{field} {used}" if used is not None else f"{field} as text"
+            f"{field} {used}"
             for field, used in (("key", encoders.key_used), ("value", encoders.value_used))
+            if used is not None
         ]
-        self._show_schemas("Writes " + " · ".join(parts))
+        self._show_schemas("Schema: " + " · ".join(parts))
         self._check_value()
 
     # -- the form as a message -------------------------------------------------------
