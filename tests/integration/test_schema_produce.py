@@ -469,4 +469,9 @@ async def test_headless_produce_with_value_and_key_schemas(kafka, registry, uniq
         kview_produce, kafka, registry, topic, "--value-schema", f"{topic}-value:0", input=lines
     )
     assert bad_version.returncode == 2 and "version" in bad_version.stderr
+    # Read-only: refused before anything is read or looked up.
+    read_only = await asyncio.to_thread(
+        kview_produce, kafka, registry, topic, "--read-only", "--value-schema", input=lines
+    )
+    assert read_only.returncode == 1 and "read-only" in read_only.stderr
     assert end_offsets(kafka, topic) == {0: 4}
