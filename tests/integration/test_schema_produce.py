@@ -216,6 +216,31 @@ async def test_avro_key_and_value_decode_with_confluents_deserializer(kafka, reg
     assert {r.value[:5] for r in records} == {b"\0" + value_id.to_bytes(4, "big")}
 
 
+async def test_latest_follows_a_newly_registered_version(kafka, registry, service, unique_name):
+    topic = unique_name
+    create_topic(kafka, topic)
+    v1 = {"type": "record", "name": "Item", "fields": [{"name": "id", "type": "long"}]}
+    v2 = {**v1, "fields": [*v1["fields"], {"name": "size", "type": "string", "default": "M"}]}
+    first_id = register(registry, f"{topic}-value", "AVRO", json.dumps(v1))
+    with_value_schema(service)
+    with pytest.raises(SchemaMismatch, match=r"v1 .*size"):  # not a field of v1
+        await service.send(ComposedMessage(topic, None, '{"id": 1, "size": "L"}'))
+    one = await service.send(ComposedMessage(topic, None, '{"id": 1}'))
+    second_id = register(registry, f"{topic}-value", "AVRO", json.dumps(v2))
+    two = await service.send(ComposedMessage(topic, None, '{"id": 2, "size": "L"}'))
+    assert (one.value_schema.version, one.value_schema.id) == (1, first_id)
+    assert (two.value_schema.version, two.value_schema.id) == (2, second_id) and second_id != first_id
+    # A chosen version stays: v1 refuses the new field still.
+    with_value_schema(service, version=1)
+    with pytest.raises(SchemaMismatch, match="size"):
+        await service.send(ComposedMessage(topic, None, '{"id": 3, "size": "S"}'))
+    values = AvroDeserializer(SchemaRegistryClient({"url": registry.url}))
+    assert [values(r.value, value_context(topic)) for r in await raw_records(kafka, topic, 2)] == [
+        {"id": 1},
+        {"id": 2, "size": "L"},
+    ]
+
+
 async def test_protobuf_value_default_and_named_message(kafka, registry, service, unique_name, tmp_path):
     topic = unique_name
     create_topic(kafka, topic)
