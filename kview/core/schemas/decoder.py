@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import struct
 import time
@@ -40,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kview.core.ring import Header
-from kview.core.schemas.avro import AvroCodec, to_json_default
+from kview.core.schemas.avro import AvroCodec
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.errors import DecodeError, RegistryError, RegistryUnavailable, SchemaError
 from kview.core.schemas.framing import HEADER_SIZE
@@ -64,10 +63,6 @@ ERROR_RETRY = 10.0
 """Seconds before an id whose fetch failed with another error answer is asked again."""
 
 Codec = AvroCodec | ProtobufCodec | JsonSchemaCodec
-
-_ENCODE = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, check_circular=False, default=to_json_default
-).encode
 
 
 def compile_codec(schema: Schema, references: dict[str, Schema]) -> Codec:
