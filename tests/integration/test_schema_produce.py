@@ -480,6 +480,31 @@ async def test_headless_produce_with_value_and_key_schemas(kafka, registry, uniq
     )
     assert json_format.MessageToDict(message, preserving_proto_field_name=True) == order
 
+    # JSON Schema from console lines (KEY|VALUE, the value parsed as JSON).
+    json_subject = f"{topic}-json"
+    text = json.dumps(ORDER_JSON_SCHEMA)
+    register(registry, json_subject, "JSON", text)
+    docs = [{"id": 20, "item": "cup", "tags": ["blue"]}, {"id": 21, "item": "mug"}]
+    console = "".join(f"k{d['id']}|{json.dumps(d)}\n" for d in docs)
+    sent = await asyncio.to_thread(
+        kview_produce,
+        kafka,
+        registry,
+        topic,
+        "--format",
+        "console",
+        "--separator",
+        "|",
+        "--value-schema",
+        json_subject,
+        input=console,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert [json.loads(line)["offset"] for line in sent.stdout.splitlines()] == [4, 5]
+    tail = (await raw_records(kafka, topic, 6))[4:]
+    assert [JSONDeserializer(text)(r.value, value_context(topic)) for r in tail] == docs
+    assert [r.key for r in tail] == [b"k20", b"k21"]
+
     # Usage errors: exit code 2, one line, nothing read or sent.
     no_registry = await asyncio.to_thread(
         subprocess.run,
@@ -499,4 +524,4 @@ async def test_headless_produce_with_value_and_key_schemas(kafka, registry, uniq
         kview_produce, kafka, registry, topic, "--read-only", "--value-schema", input=lines
     )
     assert read_only.returncode == 1 and "read-only" in read_only.stderr
-    assert end_offsets(kafka, topic) == {0: 4}
+    assert end_offsets(kafka, topic) == {0: 6}
