@@ -91,36 +91,53 @@ async def send_and_wait(pilot, pane) -> str:
     return str(pane.query_one("#producer-result").content)
 
 
-async def test_choose_a_schema_send_a_record_and_have_an_invalid_one_refused(kafka, registry, unique_name):
-    topic = unique_name
+async def choose_value_schema(pilot, pane) -> None:
+    """ctrl+t, Value as: schema, the subject left empty (<topic>-value), apply."""
+    app = pilot.app
+    await pilot.press("ctrl+t")
+    await wait_for(pilot, lambda: "Producer settings" in flat_text(app), what="settings modal")
+    await focus(pilot, "settings-value-encoding")
+    await pilot.press("enter", "down", "enter")
+    await wait_for(pilot, lambda: not app.screen.query_one("#settings-value-subject").disabled, what="subject field")
+    await focus(pilot, "settings-value-subject")
+    await pilot.press("enter")  # applies
+    await wait_for(pilot, lambda: app.screen is pane.screen, what="settings closed")
+
+
+def make_topic_and_schema(kafka, registry, topic: str) -> tuple[SchemaRegistryClient, int]:
     kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1", "--replication-factor", "1")
     sr = SchemaRegistryClient({"url": registry.url})
-    schema_id = sr.register_schema(f"{topic}-value", ConfluentSchema(json.dumps(ORDER_AVRO), "AVRO"))
+    return sr, sr.register_schema(f"{topic}-value", ConfluentSchema(json.dumps(ORDER_AVRO), "AVRO"))
+
+
+def schema_app(kafka, registry):
     profile = dataclasses.replace(
         adhoc_profile(kafka.bootstrap), refresh_interval=1.0, schema_registry=RegistrySettings(urls=(registry.url,))
     )
-    app = make_app(Config(), profile)
+    return make_app(Config(), profile)
+
+
+async def open_producer(pilot, topic: str):
+    app = pilot.app
+    await wait_for(pilot, lambda: app.snapshot is not None, what="first snapshot")
+    await pilot.press("6")
+    await wait_for(pilot, lambda: app.active_pane_id == "producer", what="producer pane")
+    await focus(pilot, "producer-topic")
+    await type_text(pilot, topic)
+    return app.active_pane()
+
+
+async def test_choose_a_schema_send_a_record_and_have_an_invalid_one_refused(kafka, registry, unique_name):
+    topic = unique_name
+    sr, schema_id = make_topic_and_schema(kafka, registry, topic)
+    app = schema_app(kafka, registry)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None, what="first snapshot")
-        await pilot.press("6")
-        await wait_for(pilot, lambda: app.active_pane_id == "producer", what="producer pane")
-        pane = app.active_pane()
-        await focus(pilot, "producer-topic")
-        await type_text(pilot, topic)
+        pane = await open_producer(pilot, topic)
         await focus(pilot, "producer-key")
         await type_text(pilot, "order-1")
 
         # The settings: the value written with a schema; no subject typed is <topic>-value.
-        await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: "Producer settings" in flat_text(app), what="settings modal")
-        await focus(pilot, "settings-value-encoding")
-        await pilot.press("enter", "down", "enter")
-        await wait_for(
-            pilot, lambda: not app.screen.query_one("#settings-value-subject").disabled, what="subject field"
-        )
-        await focus(pilot, "settings-value-subject")
-        await pilot.press("enter")  # applies
-        await wait_for(pilot, lambda: app.screen is pane.screen, what="settings closed")
+        await choose_value_schema(pilot, pane)
 
         # The pane says what it writes with: subject, version, id.
         written = f"Schema: value {topic}-value v1 (id {schema_id}, Avro)"
@@ -146,3 +163,29 @@ async def test_choose_a_schema_send_a_record_and_have_an_invalid_one_refused(kaf
     (value,) = await raw_values(kafka, topic, 1)
     context = SerializationContext(topic, MessageField.VALUE)
     assert AvroDeserializer(sr)(value, context) == {"id": 42, "item": "lamp", "qty": 1}
+
+
+async def test_import_with_a_schema_shows_and_refuses_the_record_that_does_not_fit(
+    kafka, registry, unique_name, tmp_path
+):
+    topic = unique_name
+    make_topic_and_schema(kafka, registry, topic)
+    path = tmp_path / "orders.jsonl"
+    rows = [{"id": 1, "item": "a"}, {"id": 2, "item": 7}, {"id": 3, "item": "c"}]
+    path.write_text("".join(json.dumps({"value": row}) + "\n" for row in rows))
+    app = schema_app(kafka, registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_producer(pilot, topic)
+        await choose_value_schema(pilot, pane)
+        await wait_for(pilot, lambda: f"Schema: value {topic}-value v1" in flat_text(app), what="the schema line")
+        await pilot.press("escape", "ctrl+o")
+        await wait_for(pilot, lambda: "Import messages from a file" in flat_text(app), what="import modal")
+        await type_text(pilot, str(path))
+        # The preview encodes the first records: line 2 is shown bad, with its field path.
+        await wait_for(pilot, lambda: "bad lines: line 2: value does not fit" in flat_text(app), what="preview")
+        assert "$.item: " in flat_text(app).split("bad lines: line 2", 1)[1]
+        await pilot.press("enter")  # start: the whole file is refused
+        await wait_for(pilot, lambda: "nothing sent" in flat_text(app), what="the refusal")
+        refusal = str(app.screen.query_one("#job-problem").content)
+        assert "1 bad line(s), nothing sent: line 2: value does not fit" in refusal and "$.item" in refusal
+    assert end_offsets(kafka, topic) == {0: 0}
