@@ -185,3 +185,23 @@ async def test_a_slow_registry_does_not_hold_the_batch():
 async def test_bad_decodings_are_refused():
     with pytest.raises(ValueError, match="value decoding 'xml' is not one of"):
         RecordDecoder(None, value_decoding="xml")
+
+
+async def test_a_slow_registry_holds_only_the_batch_that_first_met_the_id():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        slow = RegistryClient(RegistrySettings(urls=(f"http://127.0.0.1:{server.getsockname()[1]}",), timeout=60))
+        decoder = RecordDecoder(slow, wait=0.2)
+        try:
+            batch = [rec(0, None, frame(8, b"x"))]
+            await asyncio.wait_for(decoder.prepare(batch), 30)
+            # the next batch with the same id is not held again: were it, an
+            # hour's bound would run into wait_for's 30 s
+            decoder.wait = 3600
+            await asyncio.wait_for(decoder.prepare(batch), 30)
+            assert decoder.decode_batch(batch)[0].value_problem == "schema id 8: the registry has not answered yet"
+            assert slow.requests == 1
+        finally:
+            await decoder.close()
+            await slow.close()

@@ -19,7 +19,8 @@ it breaks the schema).
 ``await decoder.prepare(records)`` fetches the schemas of ids not seen before
 (one request per id, bounded by ``wait`` seconds so a slow registry cannot stall
 the tail); ``decoder.decode_batch(records)`` is then synchronous.  A schema
-that arrives after the wait decodes the records of later batches.  An id the
+that arrives after the wait decodes the records of later batches, which do not
+wait for it again.  An id the
 registry does not know is asked again after a minute at the earliest; while
 the registry is unreachable, the client's backoff keeps asking cheap.
 
@@ -235,18 +236,19 @@ class RecordDecoder:
             return
         keys, values = self._active(self.key_decoding), self._active(self.value_decoding)
         entries = self._entries
+        read_id = _schema_id
         wanted: set[int] = set()
         for record in records:
             if keys:
                 data = record.key
                 if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
-                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    schema_id = read_id(data, 1)[0]
                     if schema_id not in entries:
                         wanted.add(schema_id)
             if values:
                 data = record.value
                 if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
-                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    schema_id = read_id(data, 1)[0]
                     if schema_id not in entries:
                         wanted.add(schema_id)
         if not wanted:
@@ -254,14 +256,16 @@ class RecordDecoder:
         now = time.monotonic()
         pending = []
         for schema_id in wanted:
-            task = self._tasks.get(schema_id)
-            if task is None:
-                failed = self._failed.get(schema_id)
-                if failed is not None and now < failed[1]:
-                    continue
-                task = asyncio.ensure_future(self._load(schema_id))
-                self._tasks[schema_id] = task
-                task.add_done_callback(functools.partial(self._loaded, schema_id))
+            if schema_id in self._tasks:
+                # Asked for by an earlier batch that already waited its bound:
+                # this one is not held again (its records say they wait).
+                continue
+            failed = self._failed.get(schema_id)
+            if failed is not None and now < failed[1]:
+                continue
+            task = asyncio.ensure_future(self._load(schema_id))
+            self._tasks[schema_id] = task
+            task.add_done_callback(functools.partial(self._loaded, schema_id))
             pending.append(task)
         if pending:
             # Tasks left running when the wait ends go on: their schema serves later batches.
