@@ -19,7 +19,9 @@ from the beginning, by:
   (``FAILED``);
 * the real app (make_app, headless through App.run_test) tailing the topic
   with the view following and keys pressed, with the same keys and key
-  probe as bench/tail_throughput.py.
+  probe as bench/tail_throughput.py.  Those keys pause the view for a while
+  (space ... space): a paused view holds a full ring and the records read
+  meanwhile are only counted, not decoded; the round's line says how many.
 
 The raw loop and the tail share kview's consumer settings.  Every reader runs
 in a process of its own, so each has its own peak RSS and CPU time; rounds
@@ -324,6 +326,7 @@ async def read_kview(bootstrap: str, url: str, topic: str, records: int) -> dict
             "records": stats.seen,
             "seconds": finished[0] - started,
             "kept": stats.kept,
+            "skipped": stats.skipped,
             "matched_in_ring": stats.matched,
             "decoded": getattr(newest, "value_schema", None) is not None,
             "problem": getattr(newest, "value_problem", None),
@@ -387,6 +390,7 @@ async def read_app(bootstrap: str, url: str, topic: str, records: int, key_inter
         "records": stats.seen,
         "seconds": seconds,
         "kept": stats.kept,
+        "skipped": stats.skipped,
         "decoded": getattr(newest, "value_schema", None) is not None,
         "problem": getattr(newest, "value_problem", None),
         **memory,
@@ -475,6 +479,10 @@ def round_line(n: int, fmt: str, name: str, result: dict) -> str:
     )
     if "decoded" in result:
         line += "; newest record decoded" if result["decoded"] else f"; NOT DECODED: {result.get('problem')}"
+    if result.get("skipped"):
+        # A paused view (the keys pause and resume it) holds a full ring: the
+        # records read meanwhile are counted, not decoded.
+        line += f"; {result['skipped']:,} read while paused, not decoded"
     if "key_ms" in result:
         line += f"; keys p99 {percentile(result['key_ms'], 0.99):.0f} ms"
     load = os.getloadavg()
