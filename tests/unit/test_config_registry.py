@@ -192,3 +192,20 @@ def test_without_the_option_the_profile_block_stays():
     args = build_parser().parse_args(["--cluster", "a", "topics"])
     config = parse_config("clusters:\n  a:\n    bootstrap: h:1\n    schema_registry: http://old:1\n")
     assert resolve_profile(config, args).schema_registry.urls == ("http://old:1",)
+
+
+def test_a_bad_option_value_is_one_line_on_stderr():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kview.cli", "topics", "--bootstrap", "h:1", "--schema-registry", "registry:8081"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "kview: --schema-registry: 'registry:8081' is not an http:// or https:// URL with a host"
+    )

@@ -224,3 +224,26 @@ def test_unparsable_schemas_are_schema_errors(text, reason):
 def test_an_unparsable_reference_is_named():
     with pytest.raises(SchemaError, match=f"referenced Avro schema {NS}.Money"):
         AvroCodec(Schema("AVRO", json.dumps(ORDER), id=1), {f"{NS}.Money": Schema("AVRO", '{"type": "record"}')})
+
+
+def test_timestamps_as_text_match_fastavros_datetimes():
+    """The tail's timestamps are formatted by kview's own logical readers
+    (from a per-second cache); they must say what fastavro's datetimes say."""
+    kinds = ["timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros"]
+    schema = {
+        "type": "record",
+        "name": "Times",
+        "fields": [{"name": k.replace("-", "_"), "type": {"type": "long", "logicalType": k}} for k in kinds],
+    }
+    codec = AvroCodec(Schema("AVRO", json.dumps(schema), id=1))
+    standard = fastavro.parse_schema(schema)
+    rnd = __import__("random").Random(5)
+    values = [0, -1, 1, 999, 1000, -1000, 1714566605250, -62135596800000, 253402300799999]
+    values += [rnd.randint(-(10**12), 10**13) for _ in range(2000)] + [rnd.randint(0, 10**6) * 1000 for _ in range(200)]
+    for value in values:
+        record = {k.replace("-", "_"): value * (1000 if k.endswith("micros") else 1) for k in kinds}
+        payload = written_by_fastavro(schema, record)
+        read = fastavro.schemaless_reader(io.BytesIO(payload), standard, None)
+        assert json.loads(codec.decode_json(frame(1, payload), 5)[0]) == {k: v.isoformat() for k, v in read.items()}
+    # fastavro's own readers of the standard types are left as they were
+    assert isinstance(fastavro.schemaless_reader(io.BytesIO(payload), standard, None)["timestamp_millis"], dt.datetime)

@@ -6,9 +6,11 @@ bad input becoming a one-line problem on that record only."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import socket
+import sys
 
 import fastavro
 import pytest
@@ -185,3 +187,35 @@ async def test_a_slow_registry_does_not_hold_the_batch():
 async def test_bad_decodings_are_refused():
     with pytest.raises(ValueError, match="value decoding 'xml' is not one of"):
         RecordDecoder(None, value_decoding="xml")
+
+
+async def test_a_slow_registry_holds_only_the_batch_that_first_met_the_id():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        slow = RegistryClient(RegistrySettings(urls=(f"http://127.0.0.1:{server.getsockname()[1]}",), timeout=60))
+        decoder = RecordDecoder(slow, wait=0.2)
+        try:
+            batch = [rec(0, None, frame(8, b"x"))]
+            await asyncio.wait_for(decoder.prepare(batch), 30)
+            # the next batch with the same id is not held again: were it, an
+            # hour's bound would run into wait_for's 30 s
+            decoder.wait = 3600
+            await asyncio.wait_for(decoder.prepare(batch), 30)
+            assert decoder.decode_batch(batch)[0].value_problem == "schema id 8: the registry has not answered yet"
+            assert slow.requests == 1
+        finally:
+            await decoder.close()
+            await slow.close()
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="untracking is CPython's C API")
+async def test_decoded_records_are_left_to_reference_counting(client):
+    records = [rec(i, None, frame(1, avro(V1, {"id": i}))) for i in range(3)]
+    out = await decoded(RecordDecoder(client), records)
+    assert all(isinstance(r, DecodedRecord) and not gc.is_tracked(r) for r in out)
+    # the records that were not decoded are not touched
+    plain = [rec(0, None, b"plain")]
+    assert (await decoded(RecordDecoder(client), plain)) is plain and gc.is_tracked(plain[0]) is gc.is_tracked(
+        rec(0, None, b"x")
+    )

@@ -64,6 +64,29 @@ def to_json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def compact_json(default: Any = None) -> Any:
+    """A function of a JSON-able value to its compact UTF-8 JSON bytes.
+
+    Uses the json module's C encoder directly where there is one:
+    JSONEncoder.encode builds that encoder anew on every call, a cost the tail
+    would pay on every record."""
+    from json import encoder as json_encoder
+
+    make = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        encode = json.JSONEncoder(
+            separators=(",", ":"), ensure_ascii=False, check_circular=False, default=default
+        ).encode
+        return lambda value: encode(value).encode()
+
+    def fail(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    chunks = make(None, default or fail, json_encoder.encode_basestring, None, ":", ",", False, False, True)
+    join = "".join
+    return lambda value: join(chunks(value, 0)).encode()
+
+
 def _json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
@@ -71,13 +94,76 @@ def _json(text: str, what: str) -> Any:
         raise SchemaError(f"{what} is not JSON: {exc}") from None
 
 
-def _parse(schema: Schema, references: Mapping[str, Schema]) -> Any:
-    """fastavro's parsed schema, with the references' named types known."""
+_TEXT_TIMESTAMPS = {
+    "timestamp-millis": "kview-text-timestamp-millis",
+    "timestamp-micros": "kview-text-timestamp-micros",
+    "local-timestamp-millis": "kview-text-local-timestamp-millis",
+    "local-timestamp-micros": "kview-text-local-timestamp-micros",
+}
+_SECONDS_TEXT: dict[int, str] = {}
+"""ISO-8601 text of whole seconds since the epoch: a tail's records come
+mostly from the same few seconds, and making and formatting a datetime costs
+more than reading the rest of a record."""
+
+
+def _seconds_text(seconds: int) -> str:
+    text = _SECONDS_TEXT.get(seconds)
+    if text is None:
+        if len(_SECONDS_TEXT) >= 4096:
+            _SECONDS_TEXT.clear()
+        text = _SECONDS_TEXT[seconds] = (_EPOCH_NAIVE + dt.timedelta(seconds=seconds)).isoformat()
+    return text
+
+
+def _text_timestamp(unit: int, zone: str) -> Any:
+    """A fastavro logical reader: epoch ``unit``s to the text
+    ``datetime.isoformat`` gives (microseconds only when not 0)."""
+    scale = 1_000_000 // unit
+
+    def read(data: int, writer_schema: Any = None, reader_schema: Any = None) -> str:
+        seconds, fraction = divmod(data, unit)
+        text = _seconds_text(seconds)
+        return f"{text}.{fraction * scale:06d}{zone}" if fraction else text + zone
+
+    return read
+
+
+def _install_timestamp_readers() -> None:
+    """Register kview's own logical types with fastavro, under names no
+    schema uses (``kview-text-...``): fastavro's readers of the standard
+    types, which other code in the process may use, stay as they are."""
+    from fastavro.read import LOGICAL_READERS
+
+    if "long-kview-text-timestamp-millis" not in LOGICAL_READERS:
+        LOGICAL_READERS["long-kview-text-timestamp-millis"] = _text_timestamp(1000, "+00:00")
+        LOGICAL_READERS["long-kview-text-timestamp-micros"] = _text_timestamp(1_000_000, "+00:00")
+        LOGICAL_READERS["long-kview-text-local-timestamp-millis"] = _text_timestamp(1000, "")
+        LOGICAL_READERS["long-kview-text-local-timestamp-micros"] = _text_timestamp(1_000_000, "")
+
+
+def _with_text_timestamps(doc: Any) -> Any:
+    """``doc`` (a schema as JSON) with its long timestamps renamed to kview's text-timestamp logical types."""
+    if isinstance(doc, list):
+        return [_with_text_timestamps(item) for item in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {key: _with_text_timestamps(value) for key, value in doc.items()}
+    if out.get("type") == "long" and out.get("logicalType") in _TEXT_TIMESTAMPS:
+        out["logicalType"] = _TEXT_TIMESTAMPS[out["logicalType"]]
+    return out
+
+
+def _parse(schema: Schema, references: Mapping[str, Schema], *, text_timestamps: bool = False) -> Any:
+    """fastavro's parsed schema, with the references' named types known
+    (``text_timestamps``: for reading to JSON, timestamps as text)."""
     from fastavro import parse_schema
     from fastavro.schema import SchemaParseException, UnknownType
 
+    adapt = _with_text_timestamps if text_timestamps else (lambda doc: doc)
+    if text_timestamps:
+        _install_timestamp_readers()
     named: dict[str, Any] = {}
-    pending = [(name, _json(ref.text, f"referenced schema {name}")) for name, ref in references.items()]
+    pending = [(name, adapt(_json(ref.text, f"referenced schema {name}"))) for name, ref in references.items()]
     # References may use each other: parse those whose names are known first,
     # each on a copy so that a failed attempt leaves nothing half-defined.
     while pending:
@@ -99,7 +185,7 @@ def _parse(schema: Schema, references: Mapping[str, Schema]) -> Any:
             except Exception as exc:
                 raise SchemaError(f"referenced Avro schema {name} cannot be parsed: {_reason(exc)}") from None
         pending = postponed
-    doc = _json(schema.text, "the Avro schema")
+    doc = adapt(_json(schema.text, "the Avro schema"))
     try:
         parsed = parse_schema(doc, named)
         if not isinstance(parsed, dict):
@@ -124,6 +210,9 @@ class AvroCodec:
     def __init__(self, schema: Schema, references: Mapping[str, Schema] | None = None) -> None:
         self.schema = schema
         self.parsed = _parse(schema, references or {})
+        self.read_parsed = _parse(schema, references or {}, text_timestamps=True)
+        """The schema for reading to JSON: timestamps come out as ISO-8601 text
+        (see ``_install_timestamp_readers``), the rest as ``parsed``."""
         self.decode_json = self._json_decoder()
 
     def _json_decoder(self) -> Any:
@@ -132,11 +221,9 @@ class AvroCodec:
         look-up saved counts at hundreds of thousands of records a second)."""
         from fastavro import schemaless_reader
 
-        parsed = self.parsed
+        parsed = self.read_parsed
         new_stream = io.BytesIO
-        encode = json.JSONEncoder(
-            separators=(",", ":"), ensure_ascii=False, check_circular=False, default=to_json_default
-        ).encode
+        encode = compact_json(to_json_default)
 
         def decode_json(data: bytes, pos: int = 5) -> tuple[bytes, None, None]:
             stream = new_stream(data)
@@ -149,7 +236,7 @@ class AvroCodec:
                 raise DecodeError(
                     f"{len(data) - stream.tell()} bytes left after the Avro value: not written with this schema"
                 )
-            return encode(value).encode(), None, None
+            return encode(value), None, None
 
         return decode_json
 

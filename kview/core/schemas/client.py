@@ -129,9 +129,15 @@ class RegistryClient:
         """HTTP requests sent so far (for tests and the benchmark)."""
         from kview.core.logs import register_secrets
 
-        register_secrets(
-            s.reveal() for s in (settings.password, settings.token, settings.key_password) if s is not None
-        )
+        secrets = [s.reveal() for s in (settings.password, settings.token, settings.key_password) if s is not None]
+        for url in settings.urls:  # a password written into a URL (http://user:pass@host) is one too
+            try:
+                password = urlsplit(url).password
+            except ValueError:
+                password = None
+            if password:
+                secrets.append(password)
+        register_secrets(secrets)
 
     def __repr__(self) -> str:
         return f"RegistryClient({', '.join(display_url(u) for u in self.settings.urls)})"

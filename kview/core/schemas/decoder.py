@@ -19,7 +19,8 @@ it breaks the schema).
 ``await decoder.prepare(records)`` fetches the schemas of ids not seen before
 (one request per id, bounded by ``wait`` seconds so a slow registry cannot stall
 the tail); ``decoder.decode_batch(records)`` is then synchronous.  A schema
-that arrives after the wait decodes the records of later batches.  An id the
+that arrives after the wait decodes the records of later batches, which do not
+wait for it again.  An id the
 registry does not know is asked again after a minute at the earliest; while
 the registry is unreachable, the client's backoff keeps asking cheap.
 
@@ -31,16 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import struct
+import sys
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from kview.core.ring import Header
-from kview.core.schemas.avro import AvroCodec, to_json_default
+from kview.core.schemas.avro import AvroCodec
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.errors import DecodeError, RegistryError, RegistryUnavailable, SchemaError
 from kview.core.schemas.framing import HEADER_SIZE
@@ -64,10 +66,6 @@ ERROR_RETRY = 10.0
 """Seconds before an id whose fetch failed with another error answer is asked again."""
 
 Codec = AvroCodec | ProtobufCodec | JsonSchemaCodec
-
-_ENCODE = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, check_circular=False, default=to_json_default
-).encode
 
 
 def compile_codec(schema: Schema, references: dict[str, Schema]) -> Codec:
@@ -161,6 +159,36 @@ class DecodedRecord:
         )
 
 
+@functools.cache
+def _gc_untrack() -> Any:
+    """CPython's PyObject_GC_UnTrack through ctypes (None elsewhere): see
+    ``_untrack``."""
+    if sys.implementation.name != "cpython":
+        return None
+    try:
+        import ctypes
+
+        function = ctypes.pythonapi.PyObject_GC_UnTrack
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - a CPython without ctypes
+        return None
+    function.argtypes = [ctypes.py_object]
+    function.restype = None
+    return function
+
+
+def _untrack(records: list[DecodedRecord]) -> None:
+    """Take new DecodedRecords out of the cycle collector's lists, as
+    kview.core.untrack does for the consumer's records: a full ring holds
+    100,000 of them, every collection of their generation walked them all (a
+    fifth of a Protobuf tail's CPU time), yet one can never be part of a
+    cycle: it holds bytes, text, numbers, the record's headers tuple and a
+    frozen SchemaInfo, and nothing is ever set on it after it is made.  It
+    is still freed by reference counting as before."""
+    untrack_one = _gc_untrack()
+    if untrack_one is not None and records:
+        deque(map(untrack_one, records), 0)
+
+
 def raw_value(record: Any) -> bytes | None:
     """The bytes Kafka holds for the record's value (decoded or not)."""
     return getattr(record, "raw_value", record.value)
@@ -240,18 +268,19 @@ class RecordDecoder:
             return
         keys, values = self._active(self.key_decoding), self._active(self.value_decoding)
         entries = self._entries
+        read_id = _schema_id
         wanted: set[int] = set()
         for record in records:
             if keys:
                 data = record.key
                 if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
-                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    schema_id = read_id(data, 1)[0]
                     if schema_id not in entries:
                         wanted.add(schema_id)
             if values:
                 data = record.value
                 if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
-                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    schema_id = read_id(data, 1)[0]
                     if schema_id not in entries:
                         wanted.add(schema_id)
         if not wanted:
@@ -259,14 +288,16 @@ class RecordDecoder:
         now = time.monotonic()
         pending = []
         for schema_id in wanted:
-            task = self._tasks.get(schema_id)
-            if task is None:
-                failed = self._failed.get(schema_id)
-                if failed is not None and now < failed[1]:
-                    continue
-                task = asyncio.ensure_future(self._load(schema_id))
-                self._tasks[schema_id] = task
-                task.add_done_callback(functools.partial(self._loaded, schema_id))
+            if schema_id in self._tasks:
+                # Asked for by an earlier batch that already waited its bound:
+                # this one is not held again (its records say they wait).
+                continue
+            failed = self._failed.get(schema_id)
+            if failed is not None and now < failed[1]:
+                continue
+            task = asyncio.ensure_future(self._load(schema_id))
+            self._tasks[schema_id] = task
+            task.add_done_callback(functools.partial(self._loaded, schema_id))
             pending.append(task)
         if pending:
             # Tasks left running when the wait ends go on: their schema serves later batches.
@@ -329,6 +360,7 @@ class RecordDecoder:
         keys_any = keys and key_mode != "auto"  # explicit: every non-null key is looked at
         values_any = values and value_mode != "auto"
         out: list[Any] | None = None
+        made: list[DecodedRecord] = []
         decode = self._decode
         for i, record in enumerate(records):
             key = record.key
@@ -347,8 +379,13 @@ class RecordDecoder:
                 value_schema = value_problem = None
             if out is None:
                 out = list(records)
-            out[i] = DecodedRecord(record, key, value, key_schema, value_schema, key_problem, value_problem)
-        return records if out is None else out
+            decoded = DecodedRecord(record, key, value, key_schema, value_schema, key_problem, value_problem)
+            out[i] = decoded
+            made.append(decoded)
+        if out is None:
+            return records
+        _untrack(made)
+        return out
 
     def _decode(self, data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:
         """(JSON or the raw bytes, the schema, the problem) of one key or value."""

@@ -13,10 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kview.core.schemas.avro import compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.models import Schema
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+_ENCODE = compact_json()
 
 
 def json_path(parts: Any) -> str:
@@ -40,8 +41,8 @@ class JsonSchemaCodec:
     type = "JSON"
 
     def __init__(self, schema: Schema, references: Mapping[str, Schema] | None = None) -> None:
-        from jsonschema import Draft7Validator, validators  # type: ignore[import-untyped]
-        from jsonschema.exceptions import SchemaError as LibrarySchemaError  # type: ignore[import-untyped]
+        from jsonschema import Draft7Validator, validators  # type: ignore[import-untyped,unused-ignore]
+        from jsonschema.exceptions import SchemaError as LibrarySchemaError  # type: ignore[import-untyped,unused-ignore]
         from referencing import Registry, Resource
         from referencing.exceptions import CannotDetermineSpecification
         from referencing.jsonschema import DRAFT7
@@ -91,7 +92,7 @@ class JsonSchemaCodec:
     def decode_json(self, data: bytes, pos: int = 5) -> tuple[bytes, None, str | None]:
         """The per-record path of the tail: (compact JSON bytes, None, the problem if it breaks the schema)."""
         value, problem = self.read(data, pos)
-        return _ENCODE(value).encode(), None, problem
+        return _ENCODE(value), None, problem
 
     def write(self, doc: Any) -> bytes:
         found = self.problem(doc)

@@ -25,7 +25,6 @@ import base64
 import binascii
 import contextlib
 import importlib
-import json
 import os
 import re
 import tempfile
@@ -34,11 +33,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kview.core.schemas.avro import compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.framing import read_message_indexes
 from kview.core.schemas.models import Schema
+from kview.core.schemas.protobuf_json import JsonConverters
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+_ENCODE = compact_json()
 _PROTOC_LOCK = threading.Lock()
 """protoc writes its errors to file descriptor 2: one compile at a time
 borrows it (and a TUI's terminal never sees them)."""
@@ -47,15 +48,15 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
 
 
 def _include_dir() -> str:
-    import grpc_tools  # type: ignore[import-untyped]
+    import grpc_tools  # type: ignore[import-untyped,unused-ignore]
 
     return str(Path(grpc_tools.__file__).parent / "_proto")
 
 
 def _descriptor(text: str) -> Any | None:
     """The FileDescriptorProto of a base64 serialized schema, None for .proto text."""
-    from google.protobuf import descriptor_pb2  # type: ignore[import-untyped]
-    from google.protobuf.message import DecodeError as ProtoDecodeError  # type: ignore[import-untyped]
+    from google.protobuf import descriptor_pb2  # type: ignore[import-untyped,unused-ignore]
+    from google.protobuf.message import DecodeError as ProtoDecodeError  # type: ignore[import-untyped,unused-ignore]
 
     compact = text.strip()
     if not compact or not _BASE64.fullmatch(compact):
@@ -84,8 +85,8 @@ def compile_proto(main: str, files: Mapping[str, str], descriptors: Sequence[Any
     """FileDescriptorProtos of ``main`` and everything it imports: ``files``
     are .proto texts by import path (``main`` among them), ``descriptors``
     already compiled files the texts may import."""
-    from google.protobuf import descriptor_pb2
-    from grpc_tools import protoc
+    from google.protobuf import descriptor_pb2  # type: ignore[import-untyped,unused-ignore]
+    from grpc_tools import protoc  # type: ignore[import-untyped,unused-ignore]
 
     with tempfile.TemporaryDirectory(prefix="kview-proto-") as tmp:
         root = Path(tmp) / "src"
@@ -116,7 +117,7 @@ def compile_proto(main: str, files: Mapping[str, str], descriptors: Sequence[Any
 def _well_known(name: str) -> Any | None:
     """The FileDescriptorProto of a well-known type (google/protobuf/*.proto)
     from the protobuf package itself."""
-    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf import descriptor_pb2, descriptor_pool  # type: ignore[import-untyped,unused-ignore]
 
     if not name.startswith("google/protobuf/") or not name.endswith(".proto"):
         return None
@@ -137,7 +138,7 @@ class ProtobufCodec:
     type = "PROTOBUF"
 
     def __init__(self, schema: Schema, references: Mapping[str, Schema] | None = None) -> None:
-        from google.protobuf import descriptor_pool
+        from google.protobuf import descriptor_pool  # type: ignore[import-untyped,unused-ignore]
 
         self.schema = schema
         references = references or {}
@@ -171,6 +172,8 @@ class ProtobufCodec:
         if not self.file.message_type:
             raise SchemaError("Protobuf schema defines no message")
         self._classes: dict[tuple[int, ...], tuple[Any, str]] = {}
+        self._to_json = JsonConverters(self.pool)
+        self._readers: dict[tuple[int, ...], tuple[Any, str, Any]] = {}
 
     def _add(self, name: str, files: dict[str, Any], added: set[str], chain: tuple[str, ...]) -> None:
         if name in added:
@@ -193,7 +196,7 @@ class ProtobufCodec:
         """The message class the indexes choose, and its full name."""
         found = self._classes.get(indexes)
         if found is None:
-            from google.protobuf import message_factory
+            from google.protobuf import message_factory  # type: ignore[import-untyped,unused-ignore]
 
             names = []
             types = self.file.message_type
@@ -249,31 +252,31 @@ class ProtobufCodec:
     def decode_json(self, data: bytes, pos: int = 5) -> tuple[bytes, str, None]:
         """The per-record path of the tail: (JSON bytes, message full name, None)."""
         value, name = self.read(data, pos)
-        return _ENCODE(value).encode(), name, None
+        return _ENCODE(value), name, None
 
     def read(self, data: bytes, pos: int) -> tuple[dict[str, Any], str]:
         """The JSON object of the message at ``data[pos:]`` (indexes first), and its full name."""
-        from google.protobuf import json_format
-        from google.protobuf.message import DecodeError as ProtoDecodeError
-
+        if len(data) > pos and data[pos] == 0:  # the first message ([0]): the common case
+            indexes: tuple[int, ...] = (0,)
+            pos += 1
+        else:
+            try:
+                indexes, pos = read_message_indexes(data, pos)
+            except ValueError as exc:
+                raise DecodeError(str(exc)) from None
+        reader = self._readers.get(indexes)
+        if reader is None:
+            cls, full = self.message_class(indexes)
+            reader = self._readers[indexes] = (cls.FromString, full, self._to_json(cls.DESCRIPTOR))
+        parse, full, convert = reader
         try:
-            indexes, pos = read_message_indexes(data, pos)
-        except ValueError as exc:
-            raise DecodeError(str(exc)) from None
-        cls, full = self.message_class(indexes)
-        try:
-            message = cls.FromString(data[pos:])
-        except ProtoDecodeError as exc:
+            message = parse(data[pos:])
+        except Exception as exc:  # protobuf's DecodeError, or a library surprise on odd bytes
             raise DecodeError(
                 f"truncated or corrupt Protobuf payload for {full} ({' '.join(str(exc).split())})"
             ) from None
         try:
-            value = json_format.MessageToDict(
-                message,
-                preserving_proto_field_name=True,
-                always_print_fields_with_no_presence=True,
-                descriptor_pool=self.pool,
-            )
+            value = convert(message)
         except Exception as exc:  # e.g. an Any whose type the pool does not know
             raise DecodeError(f"{full} cannot be shown as JSON: {' '.join(str(exc).split())}") from None
         return value, full
@@ -281,7 +284,7 @@ class ProtobufCodec:
     def write(self, doc: Any, message: str | None = None) -> tuple[bytes, tuple[int, ...]]:
         """The payload of JSON ``doc`` as ``message`` and its message indexes
         (EncodeError with the field path)."""
-        from google.protobuf import json_format
+        from google.protobuf import json_format  # type: ignore[import-untyped,unused-ignore]
 
         indexes = self.indexes_of(message)
         cls, full = self.message_class(indexes)
@@ -330,7 +333,7 @@ def _locate(doc: dict[str, Any], cls: Any, pool: Any, path: str, error: BaseExce
     """The field path (``$.lines[1].sku``) and reason of a ParseDict failure:
     json_format names the fields of the chain but not the list positions, so
     the failing part is found by parsing the parts one by one."""
-    from google.protobuf import json_format, message_factory
+    from google.protobuf import json_format, message_factory  # type: ignore[import-untyped,unused-ignore]
 
     descriptor = cls.DESCRIPTOR
 
