@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 # Each sets itself up: a venv in .venv, kview installed into it, and Apache
-# Kafka's jars fetched once with Maven into the user cache directory.
+# Kafka's jars fetched and the schema registry (Apicurio Registry) built, once,
+# with Maven into the user cache directory.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,6 +19,7 @@ $(STAMP): pyproject.toml setup.py
 
 jars: $(STAMP)
 	$(BIN)/python -m kview.local.cluster fetch --tested
+	$(BIN)/python -m kview.local.registry fetch
 
 ## Start a local Kafka cluster with live traffic and open kview on it.
 demo: jars

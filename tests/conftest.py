@@ -1,8 +1,10 @@
-"""Shared fixtures: one real Kafka cluster per test session (1 broker), and a
-three-broker cluster started only when a test asks for it.
+"""Shared fixtures: one real Kafka cluster per test session (1 broker), a
+three-broker cluster started only when a test asks for it, and a real schema
+registry (Apicurio Registry, Confluent-compatible API) likewise.
 
-Both are started once per session, by kview's own harness, and stopped at the
-end; tests must leave them usable (restart any broker they stop)."""
+Each is started once per session (per xdist worker), by kview's own harness,
+and stopped at the end; tests must leave them usable (restart any broker they
+stop)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from kview.local.cluster import DevCluster
+from kview.local.registry import DevRegistry
 
 # `--hypothesis-profile=fuzz` runs every property test with 10,000 examples.
 settings.register_profile("default", max_examples=200, deadline=None)
@@ -51,6 +54,17 @@ def kafka3() -> DevCluster:
     """A three-broker KRaft cluster, for replication, ISR and failure tests."""
     with DevCluster(3) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def registry() -> DevRegistry:
+    """A schema registry shared by the session, empty at its start: its
+    ``.url`` is the base of the Confluent-compatible API
+    (``http://127.0.0.1:PORT/apis/ccompat/v7``).  Its default compatibility
+    is NONE; tests use subjects of their own (``unique_name``) and set a
+    subject's compatibility where they rely on one."""
+    with DevRegistry() as started:
+        yield started
 
 
 @pytest.fixture
@@ -92,17 +106,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 _LEFTOVERS: list[int] = []
-"""Kafka processes the workers (under xdist) reported still running."""
+"""Kafka and registry processes the workers (under xdist) reported still running."""
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """After every cluster fixture is torn down, no Kafka started by the harness
-    may still run: fail the session if one does.  An xdist worker hands its
-    findings (and its tool counts) to the controller, which fails the run."""
-    from kview.local.cluster import STARTED_DIRECTORIES
+    """After every cluster and registry fixture is torn down, no Kafka or
+    registry started by the harness may still run: fail the session if one
+    does.  An xdist worker hands its findings (and its tool counts) to the
+    controller, which fails the run."""
+    from kview.local import cluster, registry
     from kview.local.reaper import processes_under
 
-    leftovers = [pid for d in STARTED_DIRECTORIES for pid in processes_under(str(d))]
+    directories = [*cluster.STARTED_DIRECTORIES, *registry.STARTED_DIRECTORIES]
+    leftovers = [pid for d in directories for pid in processes_under(str(d))]
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["kafka_leftovers"] = leftovers
@@ -111,7 +127,7 @@ def pytest_sessionfinish(session, exitstatus):
     leftovers += _LEFTOVERS
     if leftovers:
         session.exitstatus = 1
-        print(f"\nKafka processes left running after the tests: {leftovers}")
+        print(f"\nKafka or registry processes left running after the tests: {leftovers}")
 
 
 def pytest_testnodedown(node, error):
