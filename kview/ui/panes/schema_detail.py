@@ -91,11 +91,11 @@ class SchemaDetailPane(DetailPane):
 
     BINDINGS = [
         Binding("enter", "open", "Open the selected reference's subject", id="schema_detail.open", show=False),
-        Binding("f", "toggle_diff", "Diff: the version against the base / the schema", id="schema_detail.diff"),
-        Binding("b", "mark_base", "Make the selected version the diff's base", id="schema_detail.base"),
-        Binding("e", "edit", "Check / register a new version", id="schema_detail.edit"),
+        Binding("f", "toggle_diff", "Diff / schema", id="schema_detail.diff"),
+        Binding("b", "mark_base", "Diff from this version", id="schema_detail.base", show=False),
+        Binding("e", "edit", "Check / register", id="schema_detail.edit"),
         Binding("m", "compatibility", "Compatibility level", id="schema_detail.compatibility", show=False),
-        Binding("d", "delete_version", "Delete version (soft)", id="schema_detail.delete_version"),
+        Binding("d", "delete_version", "Delete version", id="schema_detail.delete_version"),
         Binding("D", "delete_subject", "Delete subject (soft)", id="schema_detail.delete_subject", show=False),
     ]
 
@@ -179,7 +179,7 @@ class SchemaDetailPane(DetailPane):
             ]
         )
         self._show_selected()
-        self.set_status(f"{updated_at(data.taken_at)} · f diff · e check/register · esc back")
+        self.set_status(f"{updated_at(data.taken_at)} · tab moves · m compatibility · D deletes the subject · esc back")
 
     def selected_version(self) -> SubjectVersion | None:
         if self.detail is None or not self.detail.versions:
@@ -212,7 +212,8 @@ class SchemaDetailPane(DetailPane):
         references.set_rows(
             [(r.name, (r.name, r.subject, str(r.version)), (r.name, r.subject, r.version)) for r in refs]
         )
-        references.border_title = f"References ({len(refs)})" if refs else "No references"
+        references.border_title = f"References ({len(refs)}, enter opens)"
+        references.display = bool(refs)
         if self.diff_mode:
             base = self.base_version(selected)
             if base is None:

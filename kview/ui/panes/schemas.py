@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
-from kview.core.schemas.errors import RegistryUnavailable
 from kview.core.schemas.models import SubjectSummary
 from kview.ui.panes.list_pane import ListPane, list_bindings
 from kview.ui.widgets.diff_table import Column, Row
@@ -99,13 +98,14 @@ class SchemasListing:
 
 
 COLUMNS = (
-    Column("subject", "Subject", 28, 0),
+    Column("subject", "Subject", 20, 0),
     Column("type", "Type", 11, 1),
     Column("latest", "Latest", 6, 0, numeric=True),
-    Column("id", "Id", 6, 2, numeric=True),
-    Column("compatibility", "Compatibility", 19, 1),
-    Column("versions", "Versions", 8, 2, numeric=True),
+    Column("id", "Id", 5, 1, numeric=True),
+    Column("compatibility", "Compatibility", 19, 2),
+    Column("versions", "Vers", 4, 1, numeric=True),
 )
+"""At 80 columns all of them; the subject takes what wider terminals leave."""
 
 
 class SchemasPane(ListPane):
@@ -230,7 +230,3 @@ class SchemasPane(ListPane):
             "them, and producers can no longer look it up.",
             lambda: writes.delete_subject(subject),
         )
-
-
-def is_unreachable(exc: BaseException) -> bool:
-    return isinstance(exc, RegistryUnavailable)

@@ -66,7 +66,7 @@ class SchemaCheckScreen(ModalScreen[int | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="schema_check.cancel"),
-        Binding("ctrl+k", "check", "Check compatibility", id="schema_check.check"),
+        Binding("ctrl+t", "check", "Check compatibility", id="schema_check.check"),
         Binding("ctrl+s", "register", "Register as a new version", id="schema_check.register"),
     ]
     DEFAULT_CSS = """
@@ -107,7 +107,7 @@ class SchemaCheckScreen(ModalScreen[int | None]):
             yield Label(f"New version of '{self.subject}' ({self.kind}): edit or paste the schema", id="check-title")
             # No language: syntax highlighting needs tree-sitter, not a dependency.
             yield TextArea(self.initial, id="check-text", soft_wrap=False, show_line_numbers=False)
-            yield Static("ctrl+k checks compatibility · ctrl+s registers · esc cancels", id="check-result")
+            yield Static("ctrl+t checks compatibility · ctrl+s registers · esc cancels", id="check-result")
             with Horizontal(id="check-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Check", id="check", compact=True)
