@@ -32,11 +32,10 @@ from kview.ui.widgets.cluster_header import ClusterHeader
 from kview.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from kview.ui.panes.schemas import OpenSubject
-
     # Imported when the first connection is made, after the first frame:
     # aiokafka (and ssl, socket) cost more than the rest of the first paint.
     from kview.core.cluster import ClusterClient
+    from kview.ui.panes.schemas import OpenSubject
 
 log = logging.getLogger(__name__)
 
