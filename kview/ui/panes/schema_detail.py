@@ -251,11 +251,6 @@ class SchemaDetailPane(DetailPane):
         if event.data_table.id == "subject-versions":
             self._show_selected()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.data_table.id == "subject-references":
-            self.action_open()
-
     def open_message(self, key: str) -> Message:
         selected = self.selected_version()
         refs = selected.schema.references if selected is not None else ()

@@ -1,8 +1,11 @@
 """Topic detail: one topic's partitions (leader, replicas with the ones out of
 the ISR marked, watermarks, messages, size, rate), its configs with their
-source (non-defaults marked), and the consumer groups that have offsets on it
-with their lag.  The topic keys of the topics pane work here too; ``esc``
-goes back."""
+source (non-defaults marked), the consumer groups that have offsets on it
+with their lag, and, when the profile has a schema registry, the subjects
+bound to the topic (``<topic>-key``, ``<topic>-value``: latest version, id,
+type) and the schema ids its tails met (``ClusterServices.schemas_seen``).
+The topic keys of the topics pane work here too; enter on a group or a
+subject opens it; ``esc`` goes back."""
 
 from __future__ import annotations
 
@@ -16,10 +19,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.widgets import DataTable
 
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot
+from kview.core.schemas.errors import RegistryError
+from kview.core.schemas.models import SubjectVersion
 from kview.core.topics import PartitionRow, TopicDetail
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import updated_at
@@ -107,11 +113,58 @@ def replica_text(
     return text
 
 
+SCHEMA_COLUMNS = (
+    Column("subject", "Subject", 24, 0),
+    Column("role", "Bound as", 10, 0),
+    Column("version", "Ver", 4, 1, numeric=True),
+    Column("id", "Id", 6, 0, numeric=True),
+    Column("type", "Type", 11, 1),
+)
+
+
+@dataclass(frozen=True)
+class SchemaRow:
+    """A subject bound to the topic, or a schema id its tails met."""
+
+    key: str
+    subject: str | None
+    role: str
+    """``key``, ``value`` (a bound subject) or ``seen`` (an id met in the tail)."""
+    version: int | None
+    schema_id: int
+    type: str
+
+
+@dataclass(frozen=True)
+class TopicSchemas:
+    rows: tuple[SchemaRow, ...]
+    error: str | None = None
+
+
+def seen_rows(seen: dict[int, Any]) -> list[SchemaRow]:
+    """The ids the tails met (id -> decoder.SchemaInfo), by id."""
+    rows = []
+    for schema_id, info in sorted(seen.items()):
+        rows.append(
+            SchemaRow(
+                f"id:{schema_id}",
+                getattr(info, "subject", None),
+                "seen",
+                getattr(info, "version", None),
+                int(schema_id),
+                str(getattr(info, "type", "") or "-"),
+            )
+        )
+    return rows
+
+
 @dataclass(frozen=True)
 class DetailData:
     detail: TopicDetail
     groups: list[GroupOnTopic] | None
     groups_error: str | None
+    schemas: TopicSchemas | None = None
+    """None: no registry configured and no schema id seen."""
 
 
 class TopicDetailPane(TopicOperations, DetailPane):
@@ -135,7 +188,12 @@ class TopicDetailPane(TopicOperations, DetailPane):
     TopicDetailPane DiffTable, TopicDetailPane ConfigTable { border: round $panel-lighten-2; }
     TopicDetailPane DiffTable:focus, TopicDetailPane ConfigTable:focus { border: round $primary; }
     """
-    HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"), "detail-groups": ("auto", "25%")}
+    HEIGHTS = {
+        "detail-partitions": ("1fr", None),
+        "detail-configs": ("auto", "40%"),
+        "detail-groups": ("auto", "25%"),
+        "detail-schemas": ("auto", "25%"),
+    }
 
     def __init__(self, topic: str, **kwargs: Any) -> None:
         super().__init__(topic, **kwargs)
@@ -143,6 +201,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
         self.detail: TopicDetail | None = None
         self.non_default_only = True
         self._groups: GroupService | None = None
+        self._schema_rows: dict[str, SchemaRow] = {}
 
     def compose_parts(self) -> ComposeResult:
         partitions = ElasticDiffTable(
@@ -157,6 +216,10 @@ class TopicDetailPane(TopicOperations, DetailPane):
         groups = ElasticDiffTable(GROUP_COLUMNS, elastic=(("group", 80),), id="detail-groups")
         groups.border_title = "Consumer groups on this topic (enter opens)"
         yield groups
+        schemas = ElasticDiffTable(SCHEMA_COLUMNS, elastic=(("subject", 80),), id="detail-schemas")
+        schemas.border_title = "Schemas"
+        schemas.display = False
+        yield schemas
 
     async def on_unmount(self) -> None:
         if self._groups is not None:
@@ -168,18 +231,49 @@ class TopicDetailPane(TopicOperations, DetailPane):
     async def collect(self) -> DetailData:
         if self._groups is None:
             self._groups = self.kview.services.new_groups()
-        detail, groups = await asyncio.gather(
+        detail, groups, schemas = await asyncio.gather(
             self.topic_service.topic_detail(self.topic),
             self._groups.refresh(with_partitions=True),
+            self._schemas(),
             return_exceptions=True,
         )
         if isinstance(detail, BaseException):
             raise detail
+        if isinstance(schemas, BaseException):
+            if not isinstance(schemas, Exception):
+                raise schemas
+            schemas = TopicSchemas((), describe_exception(schemas))
         if isinstance(groups, BaseException):
             if not isinstance(groups, Exception):
                 raise groups
-            return DetailData(detail, None, describe_exception(groups))
-        return DetailData(detail, groups_on_topic(groups, self.topic), None)
+            return DetailData(detail, None, describe_exception(groups), schemas)
+        return DetailData(detail, groups_on_topic(groups, self.topic), None, schemas)
+
+    async def _schemas(self) -> TopicSchemas | None:
+        """The subjects bound to the topic by Confluent's default naming
+        (``<topic>-key``, ``<topic>-value``) and the ids its tails met."""
+        services = self.kview.services
+        seen = seen_rows(dict(services.schemas_seen.get(self.topic, {})))
+        registry = services.registry
+        if registry is None:
+            return TopicSchemas(tuple(seen)) if seen else None
+
+        async def latest(role: str) -> SchemaRow | None:
+            subject = f"{self.topic}-{role}"
+            try:
+                found: SubjectVersion = await registry.version(subject, "latest")
+            except RegistryError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            return SchemaRow(subject, subject, role, found.version, found.id, found.schema.type)
+
+        error = None
+        try:
+            bound = [r for r in await asyncio.gather(latest("key"), latest("value")) if r is not None]
+        except RegistryError as exc:
+            bound, error = [], str(exc)
+        return TopicSchemas((*bound, *seen), error)
 
     def show(self, data: DetailData) -> None:
         self.detail = data.detail
@@ -205,12 +299,47 @@ class TopicDetailPane(TopicOperations, DetailPane):
                     for g in data.groups
                 ]
             )
+        self._show_schemas(data.schemas)
         # What went wrong first, the hints last: 80 columns cut the end.
         text = f"{updated_at(data.detail.taken_at)} · tab moves between tables · esc goes back"
         if data.detail.problems:
             self.show_error(f"{'; '.join(data.detail.problems)} · {text}")
         else:
             self.set_status(text)
+
+    def _show_schemas(self, schemas: TopicSchemas | None) -> None:
+        from kview.ui.panes.schemas import type_name
+
+        table = self.query_one("#detail-schemas", DiffTable)
+        table.display = schemas is not None
+        if schemas is None:
+            return
+        bound = sum(1 for r in schemas.rows if r.role != "seen")
+        seen = len(schemas.rows) - bound
+        if schemas.error:
+            title = f"Schemas: {schemas.error}"
+        elif schemas.rows:
+            title = f"Schemas: {bound} subject(s) bound, {seen} id(s) seen in the tail (enter opens)"
+        else:
+            title = f"Schemas: no subject {self.topic}-key or {self.topic}-value; no id seen in the tail"
+        table.border_title = title
+        table.set_rows(
+            [
+                (
+                    r.key,
+                    (
+                        r.subject or "-",
+                        r.role,
+                        "-" if r.version is None else str(r.version),
+                        str(r.schema_id),
+                        type_name(r.type),
+                    ),
+                    (r.subject, r.role, r.version, r.schema_id, r.type),
+                )
+                for r in schemas.rows
+            ]
+        )
+        self._schema_rows = {r.key: r for r in schemas.rows}
 
     def _show_summary(self, detail: TopicDetail) -> None:
         # Problems right after the name: a narrow screen cuts the line's end.
@@ -285,3 +414,27 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
     def open_message(self, key: str) -> Message:
         return OpenGroup(key)
+
+    def action_open(self) -> None:
+        schemas = self.query_one("#detail-schemas", DiffTable)
+        if not schemas.has_focus:
+            super().action_open()
+            return
+        key = schemas.selected_key()
+        row = self._schema_rows.get(key) if key is not None else None
+        if row is None:
+            return
+        if row.subject is None:
+            self.notify(f"Schema id {row.schema_id} is under no known subject.", severity="warning", timeout=4)
+            return
+        from kview.ui.panes.schemas import OpenSubject
+
+        self.post_message(OpenSubject(row.subject))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # prevent_default: DetailPane's handler (Textual calls every class's)
+        # would open a group a second time.
+        event.stop()
+        event.prevent_default()
+        if event.data_table.id in (self.part_id(self.opens), "detail-schemas"):
+            self.action_open()
