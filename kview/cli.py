@@ -9,11 +9,13 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kview.core.config import ClusterProfile, Config, adhoc_profile, config_path, load_config
+from kview.core.config import ClusterProfile, Config, adhoc_profile, adhoc_registry, config_path, load_config
 from kview.core.errors import KViewError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from kview.core.config import Secret
 
 EXIT_USAGE = 2
 
@@ -25,6 +27,11 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--bootstrap", "-b", metavar="HOST:PORT[,...]", help="connect to these bootstrap servers instead of a profile"
     )
     group.add_argument("--read-only", action="store_true", help="refuse every write action")
+    group.add_argument(
+        "--schema-registry",
+        metavar="URL[,...]",
+        help="use this schema registry (replaces the profile's URLs; its credentials and TLS files still apply)",
+    )
     parser.add_argument("--debug", action="store_true", help="verbose logging to the log file")
 
 
@@ -54,6 +61,8 @@ def resolve_profile(config: Config, args: argparse.Namespace) -> ClusterProfile:
         profile = config.profile(args.cluster)
     if args.read_only:
         profile = replace(profile, read_only=True)
+    if getattr(args, "schema_registry", None):
+        profile = replace(profile, schema_registry=adhoc_registry(args.schema_registry, profile.schema_registry))
     return profile
 
 
@@ -91,13 +100,20 @@ def run_tui(config: Config, profile: ClusterProfile, *, debug: bool = False) -> 
     register_secrets(
         s.reveal()
         for p in config.clusters.values()
-        for s in (p.security.password, p.security.key_password)
+        for s in (p.security.password, p.security.key_password, *_registry_secrets(p))
         if s is not None
     )
-    config = config.with_profile(profile) if profile.name not in config.clusters else config
+    # --bootstrap or --schema-registry made a profile the config does not hold:
+    # switching clusters and back must find it as started.
+    config = config.with_profile(profile) if config.clusters.get(profile.name) != profile else config
     app = make_app(config, profile)
     app.run()
     return 0
+
+
+def _registry_secrets(profile: ClusterProfile) -> tuple[Secret | None, ...]:
+    registry = profile.schema_registry
+    return () if registry is None else (registry.password, registry.token, registry.key_password)
 
 
 if __name__ == "__main__":

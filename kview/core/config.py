@@ -24,6 +24,14 @@ Example::
           username: ops
           password: ${KAFKA_PASSWORD}
           ca_file: /etc/kafka/ca.pem
+        schema_registry:
+          url: [https://registry1:8081, https://registry2:8081]
+          username: ops
+          password_file: ~/.config/kview/registry-password
+          ca_file: /etc/kafka/ca.pem
+          timeout: 10
+
+``schema_registry`` may also be just a URL (``schema_registry: http://localhost:8081``).
 """
 
 from __future__ import annotations
@@ -351,6 +359,7 @@ class _Validator:
             "request_timeout_ms",
             "security",
             "producer",
+            "schema_registry",
         }
         self.check_keys(items, allowed, where, node)
         if "bootstrap" not in items:
@@ -379,6 +388,10 @@ class _Validator:
             profile = replace(profile, security=self.security(items["security"], f"{where}.security"))
         if "producer" in items:
             profile = replace(profile, producer=self.producer(items["producer"], f"{where}.producer"))
+        if "schema_registry" in items and not _is_null(items["schema_registry"]):
+            profile = replace(
+                profile, schema_registry=self.registry(items["schema_registry"], f"{where}.schema_registry")
+            )
         return profile
 
     def bootstrap(self, node: yaml.Node, where: str) -> tuple[str, ...]:
@@ -423,22 +436,9 @@ class _Validator:
                     else self.string(items[key], f"{where}.{key}")
                 )
         for key in ("password", "key_password"):
-            if key in items and f"{key}_file" in items:
-                raise self.fail(items[key], f"{where}.{key}", f"give either {key} or {key}_file, not both")
-            if key in items:
-                values[key] = resolve_secret(self.string(items[key], f"{where}.{key}"), f"{self.path}: {where}.{key}")
-            elif f"{key}_file" in items:
-                file_node = items[f"{key}_file"]
-                secret_path = Path(os.path.expanduser(self.string(file_node, f"{where}.{key}_file")))
-                try:
-                    values[key] = Secret(secret_path.read_text(encoding="utf-8").rstrip("\r\n"))
-                except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
-                    reason = (
-                        "not UTF-8 text"
-                        if isinstance(exc, UnicodeDecodeError)
-                        else (getattr(exc, "strerror", None) or str(exc))
-                    )
-                    raise self.fail(file_node, f"{where}.{key}_file", f"cannot read {secret_path}: {reason}") from None
+            secret = self.secret(items, key, where)
+            if secret is not None:
+                values[key] = secret
         if "check_hostname" in items:
             values["check_hostname"] = self.boolean(items["check_hostname"], f"{where}.check_hostname")
         settings = SecuritySettings(**values)
@@ -454,6 +454,93 @@ class _Validator:
                 f"only used with SASL_PLAINTEXT or SASL_SSL, not {settings.protocol}",
             )
         return settings
+
+    def secret(self, items: dict[str, yaml.Node], key: str, where: str) -> Secret | None:
+        """``key`` (with ``${ENV}`` references expanded) or the first line of the
+        file ``<key>_file`` names; None when neither is given."""
+        if key in items and f"{key}_file" in items:
+            raise self.fail(items[key], f"{where}.{key}", f"give either {key} or {key}_file, not both")
+        if key in items:
+            return resolve_secret(self.string(items[key], f"{where}.{key}"), f"{self.path}: {where}.{key}")
+        if f"{key}_file" not in items:
+            return None
+        file_node = items[f"{key}_file"]
+        secret_path = Path(os.path.expanduser(self.string(file_node, f"{where}.{key}_file")))
+        try:
+            return Secret(secret_path.read_text(encoding="utf-8").rstrip("\r\n"))
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
+            reason = (
+                "not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else (getattr(exc, "strerror", None) or str(exc))
+            )
+            raise self.fail(file_node, f"{where}.{key}_file", f"cannot read {secret_path}: {reason}") from None
+
+    def registry(self, node: yaml.Node, where: str) -> RegistrySettings:
+        """A URL, or a mapping with ``url`` (one or a list), credentials, TLS files and ``timeout``."""
+        if isinstance(node, yaml.ScalarNode):
+            return RegistrySettings(urls=self.registry_urls(node, where))
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, where, "expected a URL, or a mapping with url: and the registry's settings")
+        items = self.mapping(node, where)
+        allowed = {
+            "url",
+            "username",
+            "password",
+            "password_file",
+            "token",
+            "token_file",
+            "ca_file",
+            "cert_file",
+            "key_file",
+            "key_password",
+            "key_password_file",
+            "timeout",
+        }
+        self.check_keys(items, allowed, where, node)
+        if "url" not in items:
+            raise self.fail(node, f"{where}.url", "missing (the registry's URL, or a list of them)")
+        values: dict[str, Any] = {"urls": self.registry_urls(items["url"], f"{where}.url")}
+        if "username" in items:
+            values["username"] = self.string(items["username"], f"{where}.username")
+        for key in ("ca_file", "cert_file", "key_file"):
+            if key in items:
+                values[key] = os.path.expanduser(self.string(items[key], f"{where}.{key}"))
+        for key in ("password", "token", "key_password"):
+            secret = self.secret(items, key, where)
+            if secret is not None:
+                values[key] = secret
+        if "timeout" in items:
+            values["timeout"] = float(self.number(items["timeout"], f"{where}.timeout", minimum=0.1))
+        has_password = "password" in values
+        if has_password and "username" not in values:
+            key = "password" if "password" in items else "password_file"
+            raise self.fail(items[key], f"{where}.username", f"required with {key} (basic auth)")
+        if "username" in values and not has_password:
+            raise self.fail(items["username"], f"{where}.password", "required with username (basic auth)")
+        if "token" in values and "username" in values:
+            key = "token" if "token" in items else "token_file"
+            raise self.fail(items[key], f"{where}.{key}", "give either a token or username and password, not both")
+        if "key_file" in values and "cert_file" not in values:
+            raise self.fail(items["key_file"], f"{where}.cert_file", "required with key_file (the client certificate)")
+        if "key_password" in values and "cert_file" not in values:
+            key = "key_password" if "key_password" in items else "key_password_file"
+            raise self.fail(items[key], f"{where}.cert_file", f"required with {key} (the client certificate)")
+        return RegistrySettings(**values)
+
+    def registry_urls(self, node: yaml.Node, where: str) -> tuple[str, ...]:
+        if isinstance(node, yaml.SequenceNode):
+            urls = [self.string(item, where).strip() for item in node.value]
+        else:
+            urls = [u.strip() for u in self.string(node, where).split(",")]
+        urls = [u for u in urls if u]
+        if not urls:
+            raise self.fail(node, where, "no URL given")
+        for url in urls:
+            problem = registry_url_problem(url)
+            if problem:
+                raise self.fail(node, where, problem)
+        return tuple(urls)
 
     def producer(self, node: yaml.Node, where: str) -> ProducerDefaults:
         items = self.mapping(node, where)
@@ -489,6 +576,46 @@ def validate_server(server: str) -> bool:
     if any(c.isspace() or not c.isprintable() for c in host):
         return False
     return 0 < int(port) < 65536
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
+
+
+def registry_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a registry URL (None if it can): http or https,
+    with a host; shown without user info."""
+    from urllib.parse import urlsplit
+
+    shown = url
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            shown = url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
+        port = parts.port
+    except ValueError:
+        return f"'{shown}' is not a URL (http://host:port/...)"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{shown}' is not an http:// or https:// URL with a host"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return f"'{shown}' holds spaces or control characters"
+    if port == 0:
+        return f"'{shown}' has port 0"
+    return None
+
+
+def adhoc_registry(url: str, base: RegistrySettings | None = None) -> RegistrySettings:
+    """The registry of ``--schema-registry URL[,URL...]``: replaces the URLs of
+    ``base`` (the profile's block, whose credentials and TLS files still
+    apply), or stands alone."""
+    urls = tuple(u.strip() for u in url.split(",") if u.strip())
+    if not urls:
+        raise ConfigError("--schema-registry: no URL given")
+    for one in urls:
+        problem = registry_url_problem(one)
+        if problem:
+            raise ConfigError(_one_line(f"--schema-registry: {problem}"))
+    return replace(base, urls=urls) if base is not None else RegistrySettings(urls=urls)
 
 
 def adhoc_profile(bootstrap: str, *, read_only: bool = False) -> ClusterProfile:

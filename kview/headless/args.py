@@ -83,6 +83,12 @@ def _connection(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="refuse every write action (only produce writes)",
     )
+    group.add_argument(
+        "--schema-registry",
+        metavar="URL[,...]",
+        default=argparse.SUPPRESS,
+        help="use this schema registry (replaces the profile's URLs; its credentials and TLS files still apply)",
+    )
     parser.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="verbose logging to the log file"
     )

@@ -9,6 +9,7 @@ type, built from a registered schema and its references), ``decoder`` (records
 in, decoded records out, for the tail, the detail, export and headless) and
 ``encoder`` (JSON in, framed bytes out, for the producer)."""
 
+from kview.core.config import RegistrySettings
 from kview.core.schemas.errors import DecodeError, EncodeError, RegistryError, RegistryUnavailable, SchemaError
 from kview.core.schemas.models import (
     SCHEMA_TYPES,
@@ -18,7 +19,6 @@ from kview.core.schemas.models import (
     SubjectSummary,
     SubjectVersion,
 )
-from kview.core.config import RegistrySettings
 
 __all__ = [
     "SCHEMA_TYPES",
