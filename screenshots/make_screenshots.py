@@ -1,5 +1,6 @@
 """Make the SVG screenshots in this directory from the real app on the demo
-cluster: real Kafka, real traffic, every pane, every theme.
+cluster: real Kafka, real traffic, a real schema registry, every pane, every
+theme.
 
     .venv/bin/python screenshots/make_screenshots.py [--size 100x30]
 """
@@ -67,16 +68,57 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
             "ctrl+s",
         ),
     ),
+    ("schemas", ("7",)),
+    ("schema-diff", ("7", "7", "7", "7", "slash", *"orders-value", "enter", "enter", "f")),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""
 
+DEMO_SUBJECTS = (
+    # (subject, type, schema): registered unless already there, so the Schemas
+    # pane has something of every type whatever the demo registers itself.
+    ("orders-value", "AVRO", '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}'),
+    (
+        "orders-value",
+        "AVRO",
+        '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}, '
+        '{"name": "status", "type": "string", "default": "NEW"}]}',
+    ),
+    ("payments-value", "PROTOBUF", 'syntax = "proto3";\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n'),
+    ("customers-value", "JSON", '{"type": "object", "properties": {"name": {"type": "string"}}}'),
+)
 
-async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str], only: set[str] | None = None) -> list[Path]:
+
+async def seed_registry(url: str) -> None:
+    from kview.core.config import RegistrySettings
+    from kview.core.schemas.client import RegistryClient
+    from kview.core.schemas.models import Schema
+
+    client = RegistryClient(RegistrySettings(urls=(url,)))
+    try:
+        for subject, kind, text in DEMO_SUBJECTS:
+            await client.register(subject, Schema(kind, text))
+        await client.set_compatibility("orders-value", "BACKWARD")
+    finally:
+        await client.close()
+
+
+async def shoot(
+    bootstrap: str, size: tuple[int, int], themes: list[str], only: set[str] | None = None, registry: str | None = None
+) -> list[Path]:
     """One app per shot: drive it to the pane once, then save it in every theme
     (switching the theme repaints the same screen, so the themes show the same
     moment and the producer sends its message once)."""
     written = []
-    profile = ClusterProfile(name="demo", bootstrap=tuple(bootstrap.split(",")), refresh_interval=1.0)
+    from kview.core.config import RegistrySettings
+
+    profile = ClusterProfile(
+        name="demo",
+        bootstrap=tuple(bootstrap.split(",")),
+        refresh_interval=1.0,
+        schema_registry=RegistrySettings(urls=(registry,)) if registry else None,
+    )
+    if registry:
+        await seed_registry(registry)
     config = Config(clusters={"demo": profile}, default_cluster="demo")
     for stem, keys in SHOTS:
         if only and stem not in only:
@@ -117,11 +159,14 @@ def main() -> int:
     os.environ["KVIEW_STATE_DIR"] = os.path.join(scratch, "state")
     os.environ["KVIEW_CONFIG"] = os.path.join(scratch, "config.yaml")
     os.environ["KVIEW_LOG_DIR"] = os.path.join(scratch, "logs")
-    with DevCluster(1) as cluster:
+    from kview.local.registry import DevRegistry
+
+    with DevCluster(1) as cluster, DevRegistry() as registry:
         traffic = DemoTraffic(cluster.bootstrap, rate=80)
         traffic.start()
         try:
-            for path in asyncio.run(shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()))):
+            shots = shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()), registry.url)
+            for path in asyncio.run(shots):
                 print(path.relative_to(HERE.parent))
         finally:
             traffic.stop()

@@ -159,13 +159,13 @@ class SchemaDetailPane(DetailPane):
     def show(self, data: SubjectData) -> None:
         self.detail = data
         latest = data.versions[-1] if data.versions else None
+        # The level before the numbers: 80 columns cut the line's end.
         text = Text(self.subject, style="bold")
         if latest is not None:
-            text.append(
-                f" · {type_name(latest.schema.type)} · {len(data.versions)} version(s) · latest {latest.version} "
-                f"(id {latest.id})"
-            )
-        text.append(f" · compatibility {data.compatibility or '-'}")
+            text.append(f" · {type_name(latest.schema.type)}")
+        text.append(f" · {data.compatibility or 'compatibility unknown'}")
+        if latest is not None:
+            text.append(f" · latest {latest.version} (id {latest.id}) · {len(data.versions)} version(s)")
         self.show_summary(text)
         table = self.query_one("#subject-versions", DiffTable)
         table.set_rows(
