@@ -1,6 +1,7 @@
 """Schemas pane: every subject of the profile's schema registry with its type,
 latest version and id, compatibility level and number of versions, refreshed
-on the pane's schedule; filter and sort in memory; enter opens the subject
+on the pane's schedule (every 10 s at the most often: a refresh asks three
+questions per subject); filter and sort in memory; enter opens the subject
 (``schema_detail``); ``d`` soft-deletes the selected subject after typed
 confirmation (refused in read-only mode).
 
@@ -97,6 +98,9 @@ class SchemasListing:
     """The registry's URL as shown (no user info)."""
 
 
+REFRESH_AT_MOST_EVERY = 10.0
+"""Seconds between two refreshes of the list, at the least."""
+
 COLUMNS = (
     Column("subject", "Subject", 20, 0),
     Column("type", "Type", 11, 1),
@@ -133,6 +137,15 @@ class SchemasPane(ListPane):
 
     def make_table(self) -> ElasticDiffTable:
         return ElasticDiffTable(COLUMNS, elastic=(("subject", 80),))
+
+    @property
+    def refresh_interval(self) -> float:
+        """Subjects change rarely, and a refresh asks the registry three
+        questions per subject: every 10 s at the most often (the profile's
+        interval when longer), and at most a quarter of the time (ctrl+r
+        refreshes now)."""
+        took = self._refresh_seconds or 0.0
+        return max(self.kview.profile.refresh_interval, REFRESH_AT_MOST_EVERY, 4 * took)
 
     @property
     def registry(self) -> RegistryClient | None:

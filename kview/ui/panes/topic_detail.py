@@ -3,9 +3,9 @@ the ISR marked, watermarks, messages, size, rate), its configs with their
 source (non-defaults marked), the consumer groups that have offsets on it
 with their lag, and, when the profile has a schema registry, the subjects
 bound to the topic (``<topic>-key``, ``<topic>-value``: latest version, id,
-type) and the schema ids its tails met (``ClusterServices.schemas_seen``).
-The topic keys of the topics pane work here too; enter on a group or a
-subject opens it; ``esc`` goes back."""
+type) and the schema ids its tails met (``ClusterServices.schemas_seen``),
+on one line.  The topic keys of the topics pane work here too; enter on a
+group opens it; ``esc`` goes back."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.widgets import Static
 
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_rate
@@ -113,15 +113,6 @@ def replica_text(
     return text
 
 
-SCHEMA_COLUMNS = (
-    Column("subject", "Subject", 24, 0),
-    Column("role", "Bound as", 10, 0),
-    Column("version", "Ver", 4, 1, numeric=True),
-    Column("id", "Id", 6, 0, numeric=True),
-    Column("type", "Type", 11, 1),
-)
-
-
 @dataclass(frozen=True)
 class SchemaRow:
     """A subject bound to the topic, or a schema id its tails met."""
@@ -158,6 +149,29 @@ def seen_rows(seen: dict[int, Any]) -> list[SchemaRow]:
     return rows
 
 
+def schemas_text(topic: str, schemas: TopicSchemas) -> Text:
+    """``Schemas: value orders-value v2 id 3 Avro · key ... · seen in the tail: id 3
+    (orders-value v2)``: the bound subjects, then the ids the tails met."""
+    from kview.ui.panes.schemas import type_name
+
+    text = Text("Schemas: ", style="bold")
+    if schemas.error:
+        text.append(schemas.error)
+        return text
+    bound = [r for r in schemas.rows if r.role != "seen"]
+    seen = [r for r in schemas.rows if r.role == "seen"]
+    parts = [f"{r.role} {r.subject} v{r.version} id {r.schema_id} {type_name(r.type)}" for r in bound]
+    if not bound:
+        parts.append(f"no subject {topic}-key or {topic}-value")
+    if seen:
+        ids = [f"id {r.schema_id}" + (f" ({r.subject} v{r.version})" if r.subject and r.version else "") for r in seen]
+        parts.append("seen in the tail: " + ", ".join(ids))
+    else:
+        parts.append("no id seen in the tail")
+    text.append(" · ".join(parts))
+    return text
+
+
 @dataclass(frozen=True)
 class DetailData:
     detail: TopicDetail
@@ -185,6 +199,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
     DEFAULT_CSS = """
     TopicDetailPane #detail-summary { height: 1; padding: 0 1; background: $panel; }
+    TopicDetailPane #detail-schemas { padding: 0 1; }
     TopicDetailPane DiffTable, TopicDetailPane ConfigTable { border: round $panel-lighten-2; }
     TopicDetailPane DiffTable:focus, TopicDetailPane ConfigTable:focus { border: round $primary; }
     """
@@ -192,7 +207,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
         "detail-partitions": ("1fr", None),
         "detail-configs": ("auto", "40%"),
         "detail-groups": ("auto", "25%"),
-        "detail-schemas": ("auto", "25%"),
+        "detail-schemas": ("auto", "3"),
     }
 
     def __init__(self, topic: str, **kwargs: Any) -> None:
@@ -201,7 +216,6 @@ class TopicDetailPane(TopicOperations, DetailPane):
         self.detail: TopicDetail | None = None
         self.non_default_only = True
         self._groups: GroupService | None = None
-        self._schema_rows: dict[str, SchemaRow] = {}
 
     def compose_parts(self) -> ComposeResult:
         partitions = ElasticDiffTable(
@@ -216,8 +230,8 @@ class TopicDetailPane(TopicOperations, DetailPane):
         groups = ElasticDiffTable(GROUP_COLUMNS, elastic=(("group", 80),), id="detail-groups")
         groups.border_title = "Consumer groups on this topic (enter opens)"
         yield groups
-        schemas = ElasticDiffTable(SCHEMA_COLUMNS, elastic=(("subject", 80),), id="detail-schemas")
-        schemas.border_title = "Schemas"
+        # One line (two when it wraps): the partitions keep the room at 80x24.
+        schemas = Static("", id="detail-schemas")
         schemas.display = False
         yield schemas
 
@@ -308,38 +322,10 @@ class TopicDetailPane(TopicOperations, DetailPane):
             self.set_status(text)
 
     def _show_schemas(self, schemas: TopicSchemas | None) -> None:
-        from kview.ui.panes.schemas import type_name
-
-        table = self.query_one("#detail-schemas", DiffTable)
-        table.display = schemas is not None
-        if schemas is None:
-            return
-        bound = sum(1 for r in schemas.rows if r.role != "seen")
-        seen = len(schemas.rows) - bound
-        if schemas.error:
-            title = f"Schemas: {schemas.error}"
-        elif schemas.rows:
-            title = f"Schemas: {bound} subject(s) bound, {seen} id(s) seen in the tail (enter opens)"
-        else:
-            title = f"Schemas: no subject {self.topic}-key or {self.topic}-value; no id seen in the tail"
-        table.border_title = title
-        table.set_rows(
-            [
-                (
-                    r.key,
-                    (
-                        r.subject or "-",
-                        r.role,
-                        "-" if r.version is None else str(r.version),
-                        str(r.schema_id),
-                        type_name(r.type),
-                    ),
-                    (r.subject, r.role, r.version, r.schema_id, r.type),
-                )
-                for r in schemas.rows
-            ]
-        )
-        self._schema_rows = {r.key: r for r in schemas.rows}
+        line = self.query_one("#detail-schemas", Static)
+        line.display = schemas is not None
+        if schemas is not None:
+            line.update(schemas_text(self.topic, schemas))
 
     def _show_summary(self, detail: TopicDetail) -> None:
         # Problems right after the name: a narrow screen cuts the line's end.
@@ -414,27 +400,3 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
     def open_message(self, key: str) -> Message:
         return OpenGroup(key)
-
-    def action_open(self) -> None:
-        schemas = self.query_one("#detail-schemas", DiffTable)
-        if not schemas.has_focus:
-            super().action_open()
-            return
-        key = schemas.selected_key()
-        row = self._schema_rows.get(key) if key is not None else None
-        if row is None:
-            return
-        if row.subject is None:
-            self.notify(f"Schema id {row.schema_id} is under no known subject.", severity="warning", timeout=4)
-            return
-        from kview.ui.panes.schemas import OpenSubject
-
-        self.post_message(OpenSubject(row.subject))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        # prevent_default: DetailPane's handler (Textual calls every class's)
-        # would open a group a second time.
-        event.stop()
-        event.prevent_default()
-        if event.data_table.id in (self.part_id(self.opens), "detail-schemas"):
-            self.action_open()

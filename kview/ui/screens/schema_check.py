@@ -172,7 +172,9 @@ class SchemaCheckScreen(ModalScreen[int | None]):
         if result.compatible:
             lines = ["Compatible: ctrl+s registers it.", *result.messages]
         else:
-            lines = ["NOT compatible with the subject's latest version:", *result.messages]
+            # Some registries (Apicurio) give the reason only when registering is refused.
+            why = list(result.messages) or ["(the registry gave no reason here; ctrl+s shows its refusal)"]
+            lines = ["NOT compatible with the subject's latest version:", *why]
         self.say("\n".join(lines), result.compatible)
 
     @work(exclusive=True, group="schema-check", exit_on_error=False)
