@@ -216,8 +216,9 @@ async def test_the_next_url_when_one_is_unreachable(registry, unique_name):
     try:
         schema_id = await c.register(f"{unique_name}-value", avro_record("Fail", ("a", "int")))
         assert c.url == registry.url and c.status.state == "ok"
+        assert c.cached_schema(schema_id) is not None  # what it registered, it knows by id
         sent = c.requests
-        await c.schema_by_id(schema_id)  # the good URL is now tried first
+        await c.subjects()  # the good URL is now tried first
         assert c.requests == sent + 1
     finally:
         await c.close()
@@ -341,5 +342,138 @@ async def test_unusable_tls_files_are_one_line_errors(tmp_path):
             await c.subjects()
         assert "cannot load the CA or client certificate" in str(caught.value)
         assert "\n" not in str(caught.value)
+    finally:
+        await c.close()
+
+
+# -- TLS: the same registry served over https with the test CA's certificate --------------
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory):
+    """Apicurio (the harness's build) serving only https on a free loopback
+    port with a certificate of kview's test CA.  Its build fixes client
+    authentication off (a build-time Quarkus setting), so client certificates
+    are loaded and offered here, not demanded."""
+    import ssl
+    import subprocess
+    import urllib.request
+
+    from kview.local.certs import make_dev_certificates
+    from kview.local.registry import API_PATH, check_java, ensure_registry
+
+    directory = tmp_path_factory.mktemp("tls_registry")
+    certs = make_dev_certificates(directory / "certs")
+    runner = ensure_registry(quiet=True)
+    java = check_java()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        https_port = sock.getsockname()[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        http_port = sock.getsockname()[1]
+    log = open(directory / "registry.log", "wb")
+    process = subprocess.Popen(
+        [
+            java,
+            "-Xmx192m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            f"-Djava.io.tmpdir={directory}",
+            "-Dquarkus.http.host=127.0.0.1",
+            f"-Dquarkus.http.port={http_port}",
+            f"-Dquarkus.http.ssl-port={https_port}",
+            f"-Dquarkus.http.ssl.certificate.files={certs.server_keystore}",
+            f"-Dquarkus.http.ssl.certificate.key-files={certs.server_keystore}",
+            "-Dquarkus.http.insecure-requests=disabled",
+            "-Dquarkus.log.level=WARN",
+            "-jar",
+            str(runner),
+        ],
+        cwd=directory,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    url = f"https://localhost:{https_port}{API_PATH}"
+    context = ssl.create_default_context(cafile=str(certs.ca_file))
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            assert process.poll() is None, (directory / "registry.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{url}/subjects", timeout=2, context=context) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the TLS registry did not start in 120 s"
+            time.sleep(0.2)
+        yield url, certs
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def test_tls_with_the_ca_and_a_client_certificate(tls_registry, unique_name):
+    url, certs = tls_registry
+    settings = RegistrySettings(
+        urls=(url,),
+        ca_file=str(certs.ca_file),
+        cert_file=str(certs.client_cert_file),
+        key_file=str(certs.client_key_file),
+        key_password=Secret(certs.client_key_password),
+    )
+    c = RegistryClient(settings)
+    try:
+        schema_id = await c.register(f"{unique_name}-value", avro_record("Tls", ("a", "int")))
+        fresh = RegistryClient(settings)
+        try:
+            assert (await fresh.schema_by_id(schema_id)).id == schema_id
+        finally:
+            await fresh.close()
+    finally:
+        await c.close()
+
+
+async def test_tls_refuses_a_certificate_of_another_ca(tls_registry):
+    url, certs = tls_registry
+    for settings in (
+        RegistrySettings(urls=(url,), ca_file=str(certs.other_ca_file)),
+        RegistrySettings(urls=(url,)),  # the system's CAs: they know nothing of the test CA
+    ):
+        c = RegistryClient(settings)
+        try:
+            with pytest.raises(RegistryUnavailable) as caught:
+                await c.subjects()
+            message = str(caught.value)
+            assert "TLS:" in message and "certificate" in message and "\n" not in message, message
+            assert c.status.state == "unreachable"
+        finally:
+            await c.close()
+
+
+async def test_a_wrong_key_password_is_one_line_without_it(tls_registry):
+    url, certs = tls_registry
+    c = RegistryClient(
+        RegistrySettings(
+            urls=(url,),
+            ca_file=str(certs.ca_file),
+            cert_file=str(certs.client_cert_file),
+            key_file=str(certs.client_key_file),
+            key_password=Secret("not-the-key-password"),
+        )
+    )
+    try:
+        with pytest.raises(RegistryError) as caught:
+            await c.subjects()
+        message = str(caught.value)
+        assert message.startswith("schema registry TLS settings: cannot load the CA or client certificate")
+        assert "not-the-key-password" not in message and "not-the-key-password" not in repr(caught.value)
+        assert c.requests == 0  # nothing was sent
     finally:
         await c.close()

@@ -25,7 +25,7 @@ import math
 import ssl
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -129,9 +129,15 @@ class RegistryClient:
         """HTTP requests sent so far (for tests and the benchmark)."""
         from kview.core.logs import register_secrets
 
-        register_secrets(
-            s.reveal() for s in (settings.password, settings.token, settings.key_password) if s is not None
-        )
+        secrets = [s.reveal() for s in (settings.password, settings.token, settings.key_password) if s is not None]
+        for url in settings.urls:  # a password written into a URL (http://user:pass@host) is one too
+            try:
+                password = urlsplit(url).password
+            except ValueError:
+                password = None
+            if password:
+                secrets.append(password)
+        register_secrets(secrets)
 
     def __repr__(self) -> str:
         return f"RegistryClient({', '.join(display_url(u) for u in self.settings.urls)})"
@@ -289,6 +295,13 @@ class RegistryClient:
         self._schemas[schema_id] = schema
         return schema
 
+    def remember(self, schema: Schema) -> None:
+        """Cache ``schema`` under its id (one this client registered, or one
+        read from elsewhere): ids never change meaning, so no request is needed."""
+        if schema.id is None:
+            raise ValueError("a schema without an id cannot be cached by id")
+        self._schemas.setdefault(schema.id, schema)
+
     def cached_schema(self, schema_id: int) -> Schema | None:
         """The schema if already fetched, without asking the registry."""
         return self._schemas.get(schema_id)
@@ -443,9 +456,11 @@ class RegistryClient:
         """Register ``schema`` under ``subject``; returns its id."""
         body = _mapping(await self._request("POST", _path("subjects", subject, "versions"), body=_schema_body(schema)))
         try:
-            return int(body["id"])
+            schema_id = int(body["id"])
         except (KeyError, TypeError, ValueError):
             raise RegistryError(f"registry answer to registering {subject} has no id") from None
+        self._schemas.setdefault(schema_id, replace(schema, id=schema_id))
+        return schema_id
 
     async def set_compatibility(self, subject: str | None, level: str) -> None:
         path = _path("config", subject) if subject is not None else "/config"

@@ -12,24 +12,68 @@ on decoded fields unchanged; the original bytes are in ``raw_key`` /
 that cannot be decoded keeps its bytes and says why in ``key_problem`` /
 ``value_problem`` (unknown schema id, registry unreachable, truncated payload,
 not registry framing, a schema the library cannot parse): never an exception.
+One case keeps the decoded value *and* has a problem: a JSON Schema payload
+that parses but does not validate (the JSON is shown, the problem says where
+it breaks the schema).
 
 ``await decoder.prepare(records)`` fetches the schemas of ids not seen before
 (one request per id, bounded by ``wait`` seconds so a slow registry cannot stall
-the tail); ``decoder.decode_batch(records)`` is then synchronous."""
+the tail); ``decoder.decode_batch(records)`` is then synchronous.  A schema
+that arrives after the wait decodes the records of later batches.  An id the
+registry does not know is asked again after a minute at the earliest; while
+the registry is unreachable, the client's backoff keeps asking cheap.
+
+Values become JSON as each codec's module says (``avro``: decimals as
+strings keeping their scale, timestamps ISO-8601, bytes base64; ``protobuf``:
+the proto3 JSON mapping; ``jsonschema_codec``: the JSON as it is)."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import struct
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kview.core.ring import Header
+from kview.core.schemas.avro import AvroCodec
 from kview.core.schemas.client import RegistryClient
+from kview.core.schemas.errors import DecodeError, RegistryError, RegistryUnavailable, SchemaError
+from kview.core.schemas.framing import HEADER_SIZE
+from kview.core.schemas.jsonschema_codec import JsonSchemaCodec
+from kview.core.schemas.models import Schema
+from kview.core.schemas.protobuf import ProtobufCodec
+
+log = logging.getLogger(__name__)
+_schema_id = struct.Struct(">I").unpack_from
 
 DECODINGS = ("auto", "avro", "protobuf", "json-schema", "none")
 """How a key or value is decoded: ``auto`` decodes registry framing with
 whatever type the schema has; ``avro`` / ``protobuf`` / ``json-schema`` insist
 on that type (anything else stays raw with a reason); ``none`` never decodes."""
+
+_TYPE_OF_DECODING = {"avro": "AVRO", "protobuf": "PROTOBUF", "json-schema": "JSON"}
+_TYPE_NAMES = {"AVRO": "Avro", "PROTOBUF": "Protobuf", "JSON": "JSON Schema"}
+UNKNOWN_ID_RETRY = 60.0
+"""Seconds before an id the registry said it does not know is asked again."""
+ERROR_RETRY = 10.0
+"""Seconds before an id whose fetch failed with another error answer is asked again."""
+
+Codec = AvroCodec | ProtobufCodec | JsonSchemaCodec
+
+
+def compile_codec(schema: Schema, references: dict[str, Schema]) -> Codec:
+    """The codec of a registered schema (SchemaError if it cannot be compiled)."""
+    if schema.type == "AVRO":
+        return AvroCodec(schema, references)
+    if schema.type == "PROTOBUF":
+        return ProtobufCodec(schema, references)
+    if schema.type == "JSON":
+        return JsonSchemaCodec(schema, references)
+    raise SchemaError(f"schema type {schema.type} is not one kview decodes (AVRO, PROTOBUF, JSON)")
 
 
 @dataclass(frozen=True)
@@ -79,6 +123,38 @@ class DecodedRecord:
     key_problem: str | None
     value_problem: str | None
 
+    def __init__(
+        self,
+        record: Any,
+        key: bytes | None,
+        value: bytes | None,
+        key_schema: SchemaInfo | None = None,
+        value_schema: SchemaInfo | None = None,
+        key_problem: str | None = None,
+        value_problem: str | None = None,
+    ) -> None:
+        self.topic = record.topic
+        self.partition = record.partition
+        self.offset = record.offset
+        self.timestamp = record.timestamp
+        self.timestamp_type = record.timestamp_type
+        self.headers = record.headers
+        self.raw_key = record.key
+        self.raw_value = record.value
+        self.key = key
+        self.value = value
+        self.key_schema = key_schema
+        self.value_schema = value_schema
+        self.key_problem = key_problem
+        self.value_problem = value_problem
+
+    def __repr__(self) -> str:
+        return (
+            f"DecodedRecord({self.topic}/{self.partition}@{self.offset}, key={self.key!r}, value={self.value!r}, "
+            f"key_schema={self.key_schema}, value_schema={self.value_schema}, "
+            f"key_problem={self.key_problem!r}, value_problem={self.value_problem!r})"
+        )
+
 
 def raw_value(record: Any) -> bytes | None:
     """The bytes Kafka holds for the record's value (decoded or not)."""
@@ -87,6 +163,43 @@ def raw_value(record: Any) -> bytes | None:
 
 def raw_key(record: Any) -> bytes | None:
     return getattr(record, "raw_key", record.key)
+
+
+class _Entry:
+    """A schema id the decoder knows: its codec (or why there is none) and the
+    SchemaInfo shown per topic, side and Protobuf message."""
+
+    __slots__ = ("codec", "info", "pairs", "problem", "type", "_infos")
+
+    def __init__(self, info: SchemaInfo, codec: Codec | None = None, problem: str | None = None) -> None:
+        self.codec = codec
+        self.info = info
+        self.type = info.type
+        self.problem = problem
+        self.pairs: list[tuple[str, int]] = []
+        self._infos: dict[tuple[str, bool, str | None], SchemaInfo] = {}
+
+    def info_for(self, topic: str, is_key: bool, message: str | None = None) -> SchemaInfo:
+        """The subject and version that fit the topic (``<topic>-key`` /
+        ``<topic>-value`` first, else the first the registry lists)."""
+        cache_key = (topic, is_key, message)
+        info = self._infos.get(cache_key)
+        if info is None:
+            info = self.info
+            if self.pairs:
+                wanted = f"{topic}-{'key' if is_key else 'value'}"
+                subject, version = next((p for p in self.pairs if p[0] == wanted), self.pairs[0])
+                info = replace(info, subject=subject, version=version)
+            if message is not None:
+                info = replace(info, message=message)
+            self._infos[cache_key] = info
+        return info
+
+    def set_pairs(self, pairs: list[tuple[str, int]]) -> None:
+        self.pairs = pairs
+        if pairs:
+            self.info = replace(self.info, subject=pairs[0][0], version=pairs[0][1])
+        self._infos.clear()
 
 
 class RecordDecoder:
@@ -98,17 +211,190 @@ class RecordDecoder:
         value_decoding: str = "auto",
         wait: float = 2.0,
     ) -> None:
-        raise NotImplementedError
+        for name, decoding in (("key", key_decoding), ("value", value_decoding)):
+            if decoding not in DECODINGS:
+                raise ValueError(f"{name} decoding {decoding!r} is not one of {', '.join(DECODINGS)}")
+        self.client = client
+        self.key_decoding = key_decoding
+        self.value_decoding = value_decoding
+        self.wait = wait
+        self._entries: dict[int, _Entry] = {}
+        self._failed: dict[int, tuple[str, float]] = {}
+        """Ids whose fetch failed: the reason, and when to ask again (monotonic)."""
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    # -- fetching ---------------------------------------------------------------------
+    def _active(self, decoding: str) -> bool:
+        if decoding == "none":
+            return False
+        return self.client is not None or decoding != "auto"
 
     async def prepare(self, records: Sequence[Any]) -> None:
         """Fetch (and compile) the schemas of ids in ``records`` not seen before."""
-        raise NotImplementedError
+        if self.client is None:
+            return
+        keys, values = self._active(self.key_decoding), self._active(self.value_decoding)
+        entries = self._entries
+        wanted: set[int] = set()
+        for record in records:
+            if keys:
+                data = record.key
+                if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
+                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    if schema_id not in entries:
+                        wanted.add(schema_id)
+            if values:
+                data = record.value
+                if data is not None and len(data) >= HEADER_SIZE and data[0] == 0:
+                    schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+                    if schema_id not in entries:
+                        wanted.add(schema_id)
+        if not wanted:
+            return
+        now = time.monotonic()
+        pending = []
+        for schema_id in wanted:
+            task = self._tasks.get(schema_id)
+            if task is None:
+                failed = self._failed.get(schema_id)
+                if failed is not None and now < failed[1]:
+                    continue
+                task = asyncio.ensure_future(self._load(schema_id))
+                self._tasks[schema_id] = task
+                task.add_done_callback(functools.partial(self._loaded, schema_id))
+            pending.append(task)
+        if pending:
+            # Tasks left running when the wait ends go on: their schema serves later batches.
+            await asyncio.wait(pending, timeout=self.wait)
 
+    def _loaded(self, schema_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(schema_id) is task:
+            del self._tasks[schema_id]
+
+    async def _load(self, schema_id: int) -> None:
+        """Fetch, resolve and compile one id; every outcome is recorded, nothing raised."""
+        assert self.client is not None
+        client = self.client
+        try:
+            schema = await client.schema_by_id(schema_id)
+            references = await client.resolve_references(schema) if schema.references else {}
+        except RegistryUnavailable as exc:
+            self._failed[schema_id] = (f"schema id {schema_id}: {exc}", 0.0)
+            return
+        except RegistryError as exc:
+            if exc.status == 404 and exc.code in (40403, None):
+                reason = (
+                    f"schema id {schema_id} is unknown to the registry (not registry framing, or another registry's id)"
+                )
+                self._failed[schema_id] = (reason, time.monotonic() + UNKNOWN_ID_RETRY)
+            else:
+                self._failed[schema_id] = (f"schema id {schema_id}: {exc}", time.monotonic() + ERROR_RETRY)
+            return
+        except Exception as exc:  # a bug must not stop the tail: say it, retry later
+            log.exception("fetching schema id %s", schema_id)
+            self._failed[schema_id] = (f"schema id {schema_id}: {type(exc).__name__}", time.monotonic() + ERROR_RETRY)
+            return
+        info = SchemaInfo(schema_id=schema_id, type=schema.type)
+        try:
+            if schema.type == "PROTOBUF":  # protoc takes tens of milliseconds: not on the loop
+                codec = await asyncio.to_thread(compile_codec, schema, references)
+            else:
+                codec = compile_codec(schema, references)
+            entry = _Entry(info, codec)
+        except SchemaError as exc:
+            entry = _Entry(info, problem=f"schema id {schema_id} ({schema.type}): {exc}")
+        except Exception as exc:
+            log.exception("compiling schema id %s", schema_id)
+            entry = _Entry(info, problem=f"schema id {schema_id} ({schema.type}) cannot be compiled: {exc!r}")
+        self._entries[schema_id] = entry
+        self._failed.pop(schema_id, None)
+        try:
+            entry.set_pairs(await client.subject_versions_of(schema_id))
+        except Exception:  # subject and version are a nicety: unknown is fine
+            pass
+
+    # -- decoding ---------------------------------------------------------------------
     def decode_batch(self, records: list[Any]) -> list[Any]:
         """``records`` with every framed key/value decoded (a DecodedRecord in
         place of the original); records with nothing framed are returned as they are."""
-        raise NotImplementedError
+        key_mode, value_mode = self.key_decoding, self.value_decoding
+        keys, values = self._active(key_mode), self._active(value_mode)
+        if not (keys or values):
+            return records
+        keys_any = keys and key_mode != "auto"  # explicit: every non-null key is looked at
+        values_any = values and value_mode != "auto"
+        out: list[Any] | None = None
+        decode = self._decode
+        for i, record in enumerate(records):
+            key = record.key
+            value = record.value
+            do_key = keys and key is not None and (keys_any or (len(key) > 0 and key[0] == 0))
+            do_value = values and value is not None and (values_any or (len(value) > 0 and value[0] == 0))
+            if not (do_key or do_value):
+                continue
+            if do_key:
+                key, key_schema, key_problem = decode(key, key_mode, record.topic, True)
+            else:
+                key_schema = key_problem = None
+            if do_value:
+                value, value_schema, value_problem = decode(value, value_mode, record.topic, False)
+            else:
+                value_schema = value_problem = None
+            if out is None:
+                out = list(records)
+            out[i] = DecodedRecord(record, key, value, key_schema, value_schema, key_problem, value_problem)
+        return records if out is None else out
+
+    def _decode(self, data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:
+        """(JSON or the raw bytes, the schema, the problem) of one key or value."""
+        entry = self._entries.get(_schema_id(data, 1)[0]) if len(data) >= HEADER_SIZE and data[0] == 0 else None
+        if entry is not None and entry.codec is not None and (mode == "auto" or entry.type == _TYPE_OF_DECODING[mode]):
+            try:
+                decoded, message, problem = entry.codec.decode_json(data, HEADER_SIZE)
+            except DecodeError as exc:
+                return data, entry.info_for(topic, is_key), f"schema id {entry.info.schema_id}: {exc}"
+            except Exception as exc:  # a library's surprise on odd bytes: that record stays raw
+                reason = f"cannot decode ({type(exc).__name__})"
+                return data, entry.info_for(topic, is_key), f"schema id {entry.info.schema_id}: {reason}"
+            return decoded, entry.info_for(topic, is_key, message), problem
+        return self._undecoded(data, mode, topic, is_key, entry)
+
+    def _undecoded(
+        self, data: bytes, mode: str, topic: str, is_key: bool, entry: _Entry | None
+    ) -> tuple[bytes, SchemaInfo | None, str | None]:
+        """Why ``data`` stays as it is."""
+        if len(data) < HEADER_SIZE or data[0] != 0:
+            if mode == "auto":
+                return data, None, f"starts with a 0 byte but is too short for registry framing ({len(data)} bytes)"
+            if not data:
+                return data, None, f"empty: no {_TYPE_NAMES[_TYPE_OF_DECODING[mode]]} framing"
+            return data, None, f"not registry framing (first byte {data[0]}, not 0)"
+        schema_id = _schema_id(data, 1)[0]
+        if entry is None:
+            return data, None, self._missing(schema_id)
+        info = entry.info_for(topic, is_key)
+        if mode != "auto" and entry.type != _TYPE_OF_DECODING[mode]:
+            wanted = _TYPE_NAMES[_TYPE_OF_DECODING[mode]]
+            return data, info, f"schema id {schema_id} is {_TYPE_NAMES.get(entry.type, entry.type)}, not {wanted}"
+        return data, info, entry.problem
+
+    def _missing(self, schema_id: int) -> str:
+        if schema_id in self._failed:
+            return self._failed[schema_id][0]
+        if schema_id in self._tasks:
+            return f"schema id {schema_id}: the registry has not answered yet"
+        if self.client is None:
+            return "no schema registry configured for this cluster"
+        return f"schema id {schema_id}: not fetched yet"
 
     def seen_ids(self) -> dict[int, SchemaInfo]:
         """Schema ids met so far (for the topic detail's 'schema ids seen')."""
-        raise NotImplementedError
+        return {schema_id: entry.info for schema_id, entry in self._entries.items()}
+
+    async def close(self) -> None:
+        """Stop fetches still running (the client is not the decoder's to close)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,643 @@
+"""Avro: a registered schema (with the named types of its references) compiled
+by fastavro, records read with the writer's schema (the schema of the id in
+the record's framing: records written with v1 are read with v1's schema) and
+written from plain JSON.
+
+Values become JSON as follows (and are read back from JSON the same way):
+
+=====================================  =======================================
+Avro                                   JSON
+=====================================  =======================================
+null, boolean, int, long, float,       the same JSON value
+double, string
+enum                                   the symbol as a string
+record, map                            an object
+array                                  an array
+union                                  the branch's value, unwrapped (not
+                                       Avro's ``{"type": value}`` JSON encoding)
+bytes, fixed                           base64 text
+decimal (bytes or fixed)               a string keeping its scale ("12.50")
+uuid                                   the UUID as a string
+date                                   "2024-05-01"
+time-millis, time-micros               "12:30:05.250000"
+timestamp-millis, timestamp-micros     ISO-8601 in UTC, "2024-05-01T12:30:05.250000+00:00"
+local-timestamp-millis/-micros         ISO-8601 without a zone
+=====================================  =======================================
+
+Writing takes the same forms, and also numbers for decimals, epoch
+milliseconds / microseconds (as the schema says) for timestamps and days since
+the epoch for dates.  A union branch is chosen by the value: null, a boolean,
+a number, a string, or for an object the record whose fields fit it best."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import decimal
+import io
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
+from kview.core.schemas.models import Schema
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_EPOCH_DATE = dt.date(1970, 1, 1)
+
+
+def to_json_default(value: Any) -> Any:
+    """``json`` ``default`` hook: the table in the module docstring for the
+    Python values fastavro reads (only called for values JSON lacks)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):  # the most common: timestamps
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def compact_json(default: Any = None) -> Any:
+    """A function of a JSON-able value to its compact UTF-8 JSON bytes.
+
+    Uses the json module's C encoder directly where there is one:
+    JSONEncoder.encode builds that encoder anew on every call, a cost the tail
+    would pay on every record."""
+    from json import encoder as json_encoder
+
+    make = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        encode = json.JSONEncoder(
+            separators=(",", ":"), ensure_ascii=False, check_circular=False, default=default
+        ).encode
+        return lambda value: encode(value).encode()
+
+    def fail(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    chunks = make(None, default or fail, json_encoder.encode_basestring, None, ":", ",", False, False, True)
+    join = "".join
+    return lambda value: join(chunks(value, 0)).encode()
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SchemaError(f"{what} is not JSON: {exc}") from None
+
+
+_TEXT_TIMESTAMPS = {
+    "timestamp-millis": "kview-text-timestamp-millis",
+    "timestamp-micros": "kview-text-timestamp-micros",
+    "local-timestamp-millis": "kview-text-local-timestamp-millis",
+    "local-timestamp-micros": "kview-text-local-timestamp-micros",
+}
+_SECONDS_TEXT: dict[int, str] = {}
+"""ISO-8601 text of whole seconds since the epoch: a tail's records come
+mostly from the same few seconds, and making and formatting a datetime costs
+more than reading the rest of a record."""
+
+
+def _seconds_text(seconds: int) -> str:
+    text = _SECONDS_TEXT.get(seconds)
+    if text is None:
+        if len(_SECONDS_TEXT) >= 4096:
+            _SECONDS_TEXT.clear()
+        text = _SECONDS_TEXT[seconds] = (_EPOCH_NAIVE + dt.timedelta(seconds=seconds)).isoformat()
+    return text
+
+
+def _text_timestamp(unit: int, zone: str) -> Any:
+    """A fastavro logical reader: epoch ``unit``s to the text
+    ``datetime.isoformat`` gives (microseconds only when not 0)."""
+    scale = 1_000_000 // unit
+
+    def read(data: int, writer_schema: Any = None, reader_schema: Any = None) -> str:
+        seconds, fraction = divmod(data, unit)
+        text = _seconds_text(seconds)
+        return f"{text}.{fraction * scale:06d}{zone}" if fraction else text + zone
+
+    return read
+
+
+def _install_timestamp_readers() -> None:
+    """Register kview's own logical types with fastavro, under names no
+    schema uses (``kview-text-...``): fastavro's readers of the standard
+    types, which other code in the process may use, stay as they are."""
+    from fastavro.read import LOGICAL_READERS
+
+    if "long-kview-text-timestamp-millis" not in LOGICAL_READERS:
+        LOGICAL_READERS["long-kview-text-timestamp-millis"] = _text_timestamp(1000, "+00:00")
+        LOGICAL_READERS["long-kview-text-timestamp-micros"] = _text_timestamp(1_000_000, "+00:00")
+        LOGICAL_READERS["long-kview-text-local-timestamp-millis"] = _text_timestamp(1000, "")
+        LOGICAL_READERS["long-kview-text-local-timestamp-micros"] = _text_timestamp(1_000_000, "")
+
+
+def _with_text_timestamps(doc: Any) -> Any:
+    """``doc`` (a schema as JSON) with its long timestamps renamed to kview's text-timestamp logical types."""
+    if isinstance(doc, list):
+        return [_with_text_timestamps(item) for item in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {key: _with_text_timestamps(value) for key, value in doc.items()}
+    if out.get("type") == "long" and out.get("logicalType") in _TEXT_TIMESTAMPS:
+        out["logicalType"] = _TEXT_TIMESTAMPS[out["logicalType"]]
+    return out
+
+
+def _parse(schema: Schema, references: Mapping[str, Schema], *, text_timestamps: bool = False) -> Any:
+    """fastavro's parsed schema, with the references' named types known
+    (``text_timestamps``: for reading to JSON, timestamps as text)."""
+    from fastavro import parse_schema
+    from fastavro.schema import SchemaParseException, UnknownType
+
+    adapt = _with_text_timestamps if text_timestamps else (lambda doc: doc)
+    if text_timestamps:
+        _install_timestamp_readers()
+    named: dict[str, Any] = {}
+    pending = [(name, adapt(_json(ref.text, f"referenced schema {name}"))) for name, ref in references.items()]
+    # References may use each other: parse those whose names are known first,
+    # each on a copy so that a failed attempt leaves nothing half-defined.
+    while pending:
+        postponed = []
+        for name, doc in pending:
+            trial = dict(named)
+            try:
+                parse_schema(doc, trial)
+            except UnknownType:
+                postponed.append((name, doc))
+                continue
+            except (SchemaParseException, ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise SchemaError(f"referenced Avro schema {name} cannot be parsed: {_reason(exc)}") from None
+            named = trial
+        if len(postponed) == len(pending):
+            name = postponed[0][0]
+            try:
+                parse_schema(postponed[0][1], dict(named))
+            except Exception as exc:
+                raise SchemaError(f"referenced Avro schema {name} cannot be parsed: {_reason(exc)}") from None
+        pending = postponed
+    doc = adapt(_json(schema.text, "the Avro schema"))
+    try:
+        parsed = parse_schema(doc, named)
+        if not isinstance(parsed, dict):
+            # Only a dict carries fastavro's named types; a union or a name at
+            # the top is expanded instead (parsed again on each read: rare).
+            parsed = parse_schema(doc, dict(named), expand=True)
+    except Exception as exc:
+        raise SchemaError(f"Avro schema cannot be parsed: {_reason(exc)}") from None
+    return parsed
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class AvroCodec:
+    """One registered Avro schema, compiled."""
+
+    type = "AVRO"
+
+    def __init__(self, schema: Schema, references: Mapping[str, Schema] | None = None) -> None:
+        self.schema = schema
+        self.parsed = _parse(schema, references or {})
+        self.read_parsed = _parse(schema, references or {}, text_timestamps=True)
+        """The schema for reading to JSON: timestamps come out as ISO-8601 text
+        (see ``_install_timestamp_readers``), the rest as ``parsed``."""
+        self.decode_json = self._json_decoder()
+
+    def _json_decoder(self) -> Any:
+        """``decode_json(framed) -> (JSON bytes, None, None)``: the per-record
+        path of the tail, with everything it uses bound once (every attribute
+        look-up saved counts at hundreds of thousands of records a second)."""
+        from fastavro import schemaless_reader
+
+        parsed = self.read_parsed
+        new_stream = io.BytesIO
+        encode = compact_json(to_json_default)
+
+        def decode_json(data: bytes, pos: int = 5) -> tuple[bytes, None, None]:
+            stream = new_stream(data)
+            stream.seek(pos)
+            try:
+                value = schemaless_reader(stream, parsed, None)
+            except Exception as exc:  # fastavro raises many kinds on corrupt input
+                raise DecodeError(_read_problem(exc)) from None
+            if stream.tell() != len(data):
+                raise DecodeError(
+                    f"{len(data) - stream.tell()} bytes left after the Avro value: not written with this schema"
+                )
+            return encode(value), None, None
+
+        return decode_json
+
+    def read(self, data: bytes, pos: int) -> Any:
+        """The Python value of the payload at ``data[pos:]`` (DecodeError if
+        it is truncated, corrupt or longer than the record)."""
+        from fastavro import schemaless_reader
+
+        stream = io.BytesIO(data)
+        stream.seek(pos)
+        try:
+            value = schemaless_reader(stream, self.parsed, None)
+        except Exception as exc:  # fastavro raises many kinds on corrupt input
+            raise DecodeError(_read_problem(exc)) from None
+        left = len(data) - stream.tell()
+        if left:
+            raise DecodeError(f"{left} bytes left after the Avro value: not written with this schema")
+        return value
+
+    def write(self, doc: Any) -> bytes:
+        """The Avro payload of JSON ``doc`` (EncodeError with the field path)."""
+        from fastavro import schemaless_writer
+
+        value = _from_json(doc, self.parsed, self.parsed_names(), "$")
+        _validate(value, self.parsed)
+        stream = io.BytesIO()
+        try:
+            schemaless_writer(stream, self.parsed, value)
+        except Exception as exc:
+            raise EncodeError("$", _reason(exc)) from None
+        return stream.getvalue()
+
+    def parsed_names(self) -> dict[str, Any]:
+        names = self.parsed.get("__named_schemas") if isinstance(self.parsed, dict) else None
+        if names is None:
+            names = {}
+            _collect_names(self.parsed, "", names)
+        return names
+
+
+def _read_problem(exc: BaseException) -> str:
+    if isinstance(exc, (EOFError, StopIteration, IndexError)):
+        return f"truncated Avro payload ({_reason(exc)})"
+    return f"corrupt Avro payload ({_reason(exc)})"
+
+
+def _collect_names(schema: Any, namespace: str, names: dict[str, Any]) -> None:
+    """Named types of an expanded schema, by full name."""
+    if isinstance(schema, list):
+        for branch in schema:
+            _collect_names(branch, namespace, names)
+    elif isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind in ("record", "error", "enum", "fixed") and "name" in schema:
+            name = schema["name"]
+            space = schema.get("namespace", namespace)
+            full = name if "." in name or not space else f"{space}.{name}"
+            names[full] = schema
+            namespace = full.rpartition(".")[0]
+        for field in schema.get("fields", ()):
+            _collect_names(field.get("type"), namespace, names)
+        for key in ("items", "values"):
+            if key in schema:
+                _collect_names(schema[key], namespace, names)
+        if isinstance(kind, (dict, list)):
+            _collect_names(kind, namespace, names)
+
+
+# -- JSON -> Avro ----------------------------------------------------------------------
+_PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
+
+
+def _resolve(schema: Any, names: Mapping[str, Any], namespace: str) -> Any:
+    """A named type's definition (by full name, or relative to ``namespace``)."""
+    if isinstance(schema, str) and schema not in _PRIMITIVES:
+        for candidate in (schema, f"{namespace}.{schema}" if namespace else schema):
+            if candidate in names:
+                return names[candidate]
+        raise EncodeError("$", f"unknown Avro type {schema}")
+    return schema
+
+
+def _type_name(schema: Any) -> str:
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, list):
+        return "union"
+    if isinstance(schema, dict):
+        logical = schema.get("logicalType")
+        kind = schema.get("type")
+        base = schema.get("name") if kind in ("record", "enum", "fixed", "error") else kind
+        return f"{logical} ({base})" if logical else str(base)
+    return str(schema)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _from_json(value: Any, schema: Any, names: Mapping[str, Any], path: str, namespace: str = "") -> Any:
+    """Plain JSON ``value`` as the Python value fastavro writes for ``schema``."""
+    schema = _resolve(schema, names, namespace)
+    if isinstance(schema, list):
+        return _union(value, schema, names, path, namespace)
+    if isinstance(schema, str):
+        return _primitive(value, schema, path)
+    if not isinstance(schema, dict):
+        raise EncodeError(path, f"unsupported Avro schema {schema!r}")
+    kind = schema.get("type")
+    logical = schema.get("logicalType")
+    if logical:
+        converted = _logical(value, schema, path)
+        if converted is not _NOT_LOGICAL:
+            return converted
+    if isinstance(kind, (list, dict)) or (isinstance(kind, str) and kind not in _COMPLEX):
+        return _from_json(value, kind, names, path, namespace)
+    if kind in ("record", "error"):
+        if not isinstance(value, dict):
+            raise EncodeError(path, f"expected an object for record {schema.get('name')}, got {_describe(value)}")
+        space = _namespace_of(schema, namespace)
+        out = {}
+        known = set()
+        for field in schema.get("fields", ()):
+            name = field["name"]
+            known.add(name)
+            if name in value:
+                out[name] = _from_json(value[name], field["type"], names, f"{path}.{name}", space)
+            elif "default" in field:
+                continue  # fastavro fills in the default
+            else:
+                raise EncodeError(f"{path}.{name}", "missing (the field has no default)")
+        extra = sorted(set(value) - known)
+        if extra:
+            raise EncodeError(f"{path}.{extra[0]}", f"not a field of record {schema.get('name')}")
+        return out
+    if kind == "enum":
+        if not isinstance(value, str) or value not in schema.get("symbols", ()):
+            raise EncodeError(path, f"expected one of {', '.join(schema.get('symbols', ()))}, got {json.dumps(value)}")
+        return value
+    if kind == "array":
+        if not isinstance(value, list):
+            raise EncodeError(path, f"expected an array, got {_describe(value)}")
+        return [_from_json(v, schema["items"], names, f"{path}[{i}]", namespace) for i, v in enumerate(value)]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise EncodeError(path, f"expected an object (map), got {_describe(value)}")
+        return {k: _from_json(v, schema["values"], names, f"{path}.{k}", namespace) for k, v in value.items()}
+    if kind == "fixed":
+        data = _bytes(value, path)
+        if len(data) != schema.get("size"):
+            raise EncodeError(
+                path, f"expected {schema.get('size')} bytes (fixed {schema.get('name')}), got {len(data)}"
+            )
+        return data
+    raise EncodeError(path, f"unsupported Avro type {kind}")
+
+
+_COMPLEX = ("record", "error", "enum", "array", "map", "fixed")
+_NOT_LOGICAL = object()
+
+
+def _namespace_of(schema: dict[str, Any], namespace: str) -> str:
+    name = str(schema.get("name", ""))
+    if "." in name:
+        return name.rpartition(".")[0]
+    return str(schema.get("namespace", namespace))
+
+
+def _primitive(value: Any, kind: str, path: str) -> Any:
+    if kind == "null":
+        if value is not None:
+            raise EncodeError(path, f"expected null, got {_describe(value)}")
+        return None
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise EncodeError(path, f"expected true or false, got {_describe(value)}")
+        return value
+    if kind in ("int", "long"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not value.is_integer())
+        ):
+            raise EncodeError(path, f"expected a whole number ({kind}), got {_json_text(value)}")
+        number = int(value)
+        low, high = (-(2**31), 2**31 - 1) if kind == "int" else (-(2**63), 2**63 - 1)
+        if not low <= number <= high:
+            raise EncodeError(path, f"{number} is out of range for {kind}")
+        return number
+    if kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+                return float(value)
+            raise EncodeError(path, f"expected a number ({kind}), got {_describe(value)}")
+        return float(value)
+    if kind == "string":
+        if not isinstance(value, str):
+            raise EncodeError(path, f"expected text, got {_describe(value)}")
+        return value
+    if kind == "bytes":
+        return _bytes(value, path)
+    raise EncodeError(path, f"unsupported Avro type {kind}")
+
+
+def _json_text(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _bytes(value: Any, path: str) -> bytes:
+    if not isinstance(value, str):
+        raise EncodeError(path, f"expected base64 text for bytes, got {_describe(value)}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise EncodeError(path, "not valid base64") from None
+
+
+def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
+    logical = schema.get("logicalType")
+    base = schema.get("type")
+    if logical == "decimal" and base in ("bytes", "fixed"):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise EncodeError(path, f"expected a decimal as text or a number, got {_describe(value)}")
+        try:
+            number = decimal.Decimal(str(value).strip())
+        except decimal.InvalidOperation:
+            raise EncodeError(path, f"{_json_text(value)} is not a decimal number") from None
+        if not number.is_finite():
+            raise EncodeError(path, "a decimal must be finite")
+        scale = int(schema.get("scale", 0))
+        precision = int(schema.get("precision", 0) or 0)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > scale:
+            raise EncodeError(path, f"{value} has more than {scale} digits after the point (scale {scale})")
+        scaled = number.quantize(decimal.Decimal(1).scaleb(-scale))
+        if precision and len(scaled.as_tuple().digits) > precision and scaled != 0:
+            raise EncodeError(path, f"{value} has more than {precision} digits (precision {precision})")
+        return scaled
+    if logical == "uuid" and base in ("string", "fixed"):
+        if not isinstance(value, str):
+            raise EncodeError(path, f"expected a UUID as text, got {_describe(value)}")
+        try:
+            parsed = uuid.UUID(value)
+        except ValueError:
+            raise EncodeError(path, f"{_json_text(value)} is not a UUID") from None
+        return str(parsed) if base == "string" else parsed
+    if logical == "date" and base == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _EPOCH_DATE + dt.timedelta(days=value)
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise EncodeError(path, f"{_json_text(value)} is not a date (YYYY-MM-DD)") from None
+        raise EncodeError(path, f"expected a date (YYYY-MM-DD or days since 1970-01-01), got {_describe(value)}")
+    if logical in ("timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros") and (
+        base == "long"
+    ):
+        local = logical.startswith("local-")
+        unit = 1000 if logical.endswith("millis") else 1_000_000
+        epoch = _EPOCH_NAIVE if local else _EPOCH
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise EncodeError(path, "a timestamp must be finite")
+            try:
+                return epoch + dt.timedelta(microseconds=int(value) * (1_000_000 // unit))
+            except OverflowError:
+                raise EncodeError(path, f"{value} is out of range for a timestamp") from None
+        if isinstance(value, str):
+            try:
+                moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+            except ValueError:
+                raise EncodeError(path, f"{_json_text(value)} is not an ISO-8601 timestamp") from None
+            if local:
+                return (
+                    moment.replace(tzinfo=None)
+                    if moment.tzinfo is None
+                    else moment.astimezone(dt.UTC).replace(tzinfo=None)
+                )
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        raise EncodeError(path, f"expected a timestamp (ISO-8601 text or epoch {logical[-6:]}), got {_describe(value)}")
+    if logical in ("time-millis", "time-micros") and base in ("int", "long"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            micros = value * (1000 if logical == "time-millis" else 1)
+            if not 0 <= micros < 86_400_000_000:
+                raise EncodeError(path, f"{value} is not a time of day")
+            return (dt.datetime.min + dt.timedelta(microseconds=micros)).time()
+        if isinstance(value, str):
+            try:
+                return dt.time.fromisoformat(value)
+            except ValueError:
+                raise EncodeError(path, f"{_json_text(value)} is not a time (HH:MM:SS[.ffffff])") from None
+        raise EncodeError(path, f"expected a time of day, got {_describe(value)}")
+    return _NOT_LOGICAL  # an unknown logical type: its base type applies (Avro's rule)
+
+
+def _union(value: Any, branches: list[Any], names: Mapping[str, Any], path: str, namespace: str) -> Any:
+    """The value converted for the branch that fits it best (fastavro then
+    picks that branch when writing)."""
+    resolved = [_resolve(b, names, namespace) for b in branches]
+    candidates = [(b, r) for b, r in zip(branches, resolved, strict=True) if _may_fit(value, r)]
+    problems = []
+    # Records: the one with the most of the value's fields and no unknown one wins.
+    if isinstance(value, dict):
+        candidates.sort(key=lambda c: -_record_fit(value, c[1]))
+    for _branch, target in candidates:
+        try:
+            return _from_json(value, target, names, path, namespace)
+        except EncodeError as exc:
+            problems.append(exc)
+    if problems:
+        raise problems[0]
+    kinds = ", ".join(_type_name(r) for r in resolved)
+    raise EncodeError(path, f"{_describe(value)} fits none of the union's types ({kinds})")
+
+
+def _base_kind(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        return _base_kind(kind) if isinstance(kind, (dict, list)) else kind
+    return schema
+
+
+def _may_fit(value: Any, schema: Any) -> bool:
+    kind = _base_kind(schema)
+    logical = schema.get("logicalType") if isinstance(schema, dict) else None
+    if value is None:
+        return kind == "null"
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if isinstance(value, (int, float)):
+        if logical == "decimal":
+            return True
+        if kind in ("int", "long"):
+            return float(value).is_integer()
+        return kind in ("float", "double")
+    if isinstance(value, str):
+        if logical in ("decimal", "uuid", "date", "time-millis", "time-micros") or (logical or "").endswith(
+            ("timestamp-millis", "timestamp-micros")
+        ):
+            return True
+        return kind in ("string", "bytes", "enum", "fixed") and (kind != "enum" or value in schema.get("symbols", ()))
+    if isinstance(value, list):
+        return kind == "array"
+    if isinstance(value, dict):
+        return kind in ("record", "error", "map")
+    return False
+
+
+def _record_fit(value: dict[str, Any], schema: Any) -> int:
+    if not isinstance(schema, dict) or schema.get("type") not in ("record", "error"):
+        return 0  # a map: after any record that fits
+    fields = {f["name"]: f for f in schema.get("fields", ())}
+    if set(value) - set(fields):
+        return -1
+    missing = [n for n, f in fields.items() if n not in value and "default" not in f]
+    return -1 if missing else 1 + len(set(value) & set(fields))
+
+
+def _validate(value: Any, parsed: Any) -> None:
+    """fastavro's own check of the converted value: what _from_json let through
+    (named-type subtleties) is still refused before anything is written."""
+    from fastavro.validation import ValidationError, validate
+
+    try:
+        validate(value, parsed, raise_errors=True)
+    except ValidationError as exc:
+        raise EncodeError("$", _validation_reason(exc)) from None
+    except Exception as exc:
+        raise EncodeError("$", _reason(exc)) from None
+
+
+def _validation_reason(exc: Any) -> str:
+    errors = getattr(exc, "errors", None) or []
+    if errors:
+        first = errors[0]
+        field = getattr(first, "field", "") or ""
+        datum = getattr(first, "datum", None)
+        schema = getattr(first, "schema", None)
+        where = f" at {field}" if field else ""
+        shown = _json_text(datum) if _jsonable(datum) else repr(datum)
+        return f"does not fit the schema{where}: {shown} is not {_type_name(schema)}"
+    return _reason(exc)
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
