@@ -11,14 +11,17 @@ from dataclasses import replace
 from urllib.parse import quote
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from screen_text import screen_text, wait_for
 from textual import events
 from textual.widgets import TextArea
 
 from kview.app import make_app
+from kview.core.cluster import connection_kwargs
 from kview.core.config import Config, RegistrySettings, adhoc_profile
 from kview.core.readonly import refuse_message
-from kview.core.schemas.decoder import SchemaInfo
+from kview.core.schemas.client import RegistryClient
+from kview.core.schemas.encoder import RecordEncoder
 from kview.local.cluster import free_port
 from kview.ui.panes.schema_detail import SchemaDetailPane
 from kview.ui.panes.schemas import REFRESH_AT_MOST_EVERY, SchemasPane
@@ -300,11 +303,25 @@ async def test_read_only_refuses_every_registry_write(kafka, registry, unique_na
 # -- the topic detail -----------------------------------------------------------------------
 
 
-async def test_topic_detail_shows_the_bound_subjects(kafka, registry, unique_name):
+async def test_topic_detail_shows_the_bound_subjects_and_the_ids_its_tail_met(kafka, registry, unique_name):
     topic = f"t{short(unique_name)}"
     kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1")
     two_versions(registry, f"{topic}-value")
     latest = rest(registry, "GET", f"/subjects/{topic}-value/versions/latest").json()
+    # One record framed for the registry (the latest version's id), written by kview's encoder.
+    client = RegistryClient(RegistrySettings(urls=(registry.url,)))
+    try:
+        encoder = await RecordEncoder.for_subject(client, f"{topic}-value")
+        value = encoder.encode({"id": "o-1", "amount": 2.5, "currency": "EUR"})
+    finally:
+        await client.close()
+    producer = AIOKafkaProducer(**connection_kwargs(adhoc_profile(kafka.bootstrap)), acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"o-1")
+    finally:
+        await producer.stop()
+
     app = make_test_app(kafka, registry.url)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
@@ -315,8 +332,14 @@ async def test_topic_detail_shows_the_bound_subjects(kafka, registry, unique_nam
         await wait_for(pilot, lambda: bound in flat(app), what="the bound subject")
         assert f"{topic}-key" not in flat(app)
         assert "no id seen in the tail" in flat(app)
-        # The ids a tail met, as its decoder records them (ClusterServices.schemas_seen).
-        app.services.schemas_seen[topic] = {latest["id"]: SchemaInfo(latest["id"], "AVRO", f"{topic}-value", 2)}
+        # Tail the topic, then back to its detail: the id the tail's decoder met.
+        await pilot.press("5")
+        await wait_for(pilot, lambda: "Tail a topic" in screen_text(app), what="the tail's form")
+        await pilot.press(*topic, "enter")
+        await wait_for(pilot, lambda: '"o-1"' in screen_text(app), what="the decoded record in the tail")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.active_pane_id == "topics", what="the topics pane")
+        await pilot.press("enter")
         seen = f"seen in the tail: id {latest['id']} ({topic}-value v2)"
         await wait_for(pilot, lambda: seen in flat(app), what="the seen id")
 
