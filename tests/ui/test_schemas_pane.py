@@ -31,9 +31,9 @@ from kview.ui.screens.schema_check import CompatibilityScreen, SchemaCheckScreen
 SIZE = (80, 24)
 
 
-def order_schema(*extra: dict) -> str:
+def order_schema(*extra: dict, namespace: str = "test") -> str:
     fields = [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}, *extra]
-    return json.dumps({"type": "record", "name": "Order", "namespace": "test", "fields": fields})
+    return json.dumps({"type": "record", "name": "Order", "namespace": namespace, "fields": fields})
 
 
 CURRENCY = {"name": "currency", "type": "string", "default": "EUR"}
@@ -55,11 +55,13 @@ def versions(registry, subject: str) -> list[int]:
     return rest(registry, "GET", f"/subjects/{quote(subject, safe='')}/versions").json()
 
 
-def two_versions(registry, subject: str) -> None:
-    """``subject``: version 1, then 2 with a currency; BACKWARD."""
-    register(registry, subject, order_schema())
+def two_versions(registry, subject: str, namespace: str = "test") -> None:
+    """``subject``: version 1, then 2 with a currency; BACKWARD.  The same
+    schema under another subject has the same id: a ``namespace`` of its own
+    gives ids no other test shares."""
+    register(registry, subject, order_schema(namespace=namespace))
     assert rest(registry, "PUT", f"/config/{subject}", {"compatibility": "BACKWARD"}).status_code == 200
-    register(registry, subject, order_schema(CURRENCY))
+    register(registry, subject, order_schema(CURRENCY, namespace=namespace))
 
 
 def make_test_app(kafka, registry_url: str | None, *, read_only: bool = False):
@@ -306,7 +308,8 @@ async def test_read_only_refuses_every_registry_write(kafka, registry, unique_na
 async def test_topic_detail_shows_the_bound_subjects_and_the_ids_its_tail_met(kafka, registry, unique_name):
     topic = f"t{short(unique_name)}"
     kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1")
-    two_versions(registry, f"{topic}-value")
+    # Ids of its own: the tail names the subject of the id it met.
+    two_versions(registry, f"{topic}-value", namespace=f"test.{topic}")
     latest = rest(registry, "GET", f"/subjects/{topic}-value/versions/latest").json()
     # One record framed for the registry (the latest version's id), written by kview's encoder.
     client = RegistryClient(RegistrySettings(urls=(registry.url,)))
