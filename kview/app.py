@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     # Imported when the first connection is made, after the first frame:
     # aiokafka (and ssl, socket) cost more than the rest of the first paint.
     from kview.core.cluster import ClusterClient
+    from kview.ui.panes.schemas import OpenSubject
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,14 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("groups", "Groups", "4", "kview.ui.panes.groups", "GroupsPane"),
     PaneSpec("tail", "Tail", "5", "kview.ui.panes.tail", "TailPane"),
     PaneSpec("producer", "Producer", "6", "kview.ui.panes.producer", "ProducerPane"),
+    PaneSpec("schemas", "Schemas", "7", "kview.ui.panes.schemas", "SchemasPane"),
 )
 """Every pane, in key order.  Add a pane here and nowhere else."""
 
 DETAIL_PANES: tuple[PaneSpec, ...] = (
     PaneSpec("topic-detail", "Topic detail", "", "kview.ui.panes.topic_detail", "TopicDetailPane"),
     PaneSpec("group-detail", "Group detail", "", "kview.ui.panes.group_detail", "GroupDetailPane"),
+    PaneSpec("schema-detail", "Subject detail", "", "kview.ui.panes.schema_detail", "SchemaDetailPane"),
 )
 """Panes shown in place of another (enter on a topic or a group), without a
 key of their own: listed here for the help and the palette."""
@@ -326,6 +329,12 @@ class KViewApp(App[None]):
         from kview.ui.panes.group_detail import GroupDetailPane
 
         await self.show_detail(GroupDetailPane(message.group))
+
+    async def on_open_subject(self, message: OpenSubject) -> None:
+        """A pane asked for one schema registry subject's detail."""
+        from kview.ui.panes.schema_detail import SchemaDetailPane
+
+        await self.show_detail(SchemaDetailPane(message.subject))
 
     @property
     def services(self) -> ClusterServices:

@@ -1,5 +1,6 @@
 """Make the SVG screenshots in this directory from the real app on the demo
-cluster: real Kafka, real traffic, every pane, every theme.
+cluster: real Kafka, real traffic, a real schema registry, every pane, every
+theme.
 
     .venv/bin/python screenshots/make_screenshots.py [--size 100x30]
 """
@@ -71,8 +72,37 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
             "ctrl+s",
         ),
     ),
+    ("schemas", ("7",)),
+    ("schema-diff", ("7", "7", "7", "7", "slash", *"orders-value", "enter", "enter", "f")),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""
+
+DEMO_SUBJECTS = (
+    # (subject, type, schema): registered unless already there, so the Schemas
+    # pane has something of every type whatever the demo registers itself.
+    ("orders-value", "AVRO", '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}'),
+    (
+        "orders-value",
+        "AVRO",
+        '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}, '
+        '{"name": "status", "type": "string", "default": "NEW"}]}',
+    ),
+    ("payments-value", "PROTOBUF", 'syntax = "proto3";\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n'),
+    ("customers-value", "JSON", '{"type": "object", "properties": {"name": {"type": "string"}}}'),
+)
+
+
+async def seed_registry(url: str) -> None:
+    from kview.core.schemas.client import RegistryClient
+    from kview.core.schemas.models import Schema
+
+    client = RegistryClient(RegistrySettings(urls=(url,)))
+    try:
+        for subject, kind, text in DEMO_SUBJECTS:
+            await client.register(subject, Schema(kind, text))
+        await client.set_compatibility("orders-value", "BACKWARD")
+    finally:
+        await client.close()
 
 
 async def shoot(
@@ -92,6 +122,8 @@ async def shoot(
         refresh_interval=1.0,
         schema_registry=RegistrySettings(urls=(registry_url,)) if registry_url else None,
     )
+    if registry_url:
+        await seed_registry(registry_url)
     config = Config(clusters={"demo": profile}, default_cluster="demo")
     for stem, keys in SHOTS:
         if only and stem not in only:

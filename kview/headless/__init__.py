@@ -1,6 +1,7 @@
 """Headless commands: every view of kview as a table or a JSON document, for
 scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
-``groups``, ``group``, ``lag``, ``tail``, ``produce``).
+``groups``, ``group``, ``lag``, ``tail``, ``produce``; ``schemas``, ``schema``
+read the schema registry).
 
 They reuse ``kview.core`` and never import Textual, so they start fast.
 ``args`` declares the subcommands (argparse only); ``commands`` dispatches
@@ -13,17 +14,17 @@ tables, and ``schema`` holds the JSON Schemas the documents follow.
 Exit codes (stable, for scripts):
 
 * 0: done (``lag``: nothing matched)
-* 1: ``lag``: something matched; any command: a topic or group that does not
-  exist, an error answered by Kafka, a refused write (read-only profile), a bad
-  input line for ``produce``
+* 1: ``lag``: something matched; any command: a topic, group, registry subject
+  or version that does not exist, an error answered by Kafka or the registry, a
+  refused write (read-only profile), a bad input line for ``produce``
 * 2: bad arguments or configuration (nothing was sent to Kafka)
-* 3: the cluster could not be reached
+* 3: the cluster (or the schema registry) could not be reached
 * 130: interrupted (Ctrl-C) outside ``--watch`` / ``--follow``
 """
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce")
+COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 
 EXIT_OK = 0

@@ -33,6 +33,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _version(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a version number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"versions start at 1, not {text}")
+    return value
+
+
 def _statuses(text: str) -> tuple[str, ...]:
     wanted = tuple(s.strip().upper() for s in text.split(",") if s.strip())
     unknown = [s for s in wanted if s not in STATUSES]
@@ -118,6 +128,11 @@ BOUND = (
     "more (plus --window); only --watch runs on until Ctrl-C."
 )
 """Stated in each refreshing command's description (kview.headless.commands.refresh_bound)."""
+REGISTRY_BOUND_TEXT = (
+    "  Asks the registry only (no Kafka); ends within 30 s or 3 of the registry's request "
+    "timeouts, whichever is more.  Needs a schema_registry block in the profile or --schema-registry URL."
+)
+"""Stated in the registry commands' descriptions (kview.headless.schemas.registry_bound)."""
 READS = (
     "  Lag counts offsets as kafka-consumer-groups does; READABLE is what a read_committed consumer "
     "receives of it (transaction markers, aborted and open transactional records are not), read "
@@ -228,6 +243,27 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     _output(lag)
     _watch(lag)
     _window(lag)
+
+    schemas = command(
+        "schemas",
+        "the schema registry's subjects",
+        "Every subject of the profile's schema registry with its type, latest version and id, "
+        "number of versions and compatibility level.  PATTERN filters by subject: a shell glob "
+        "(orders-*) or, without wildcards, a substring." + REGISTRY_BOUND_TEXT,
+    )
+    schemas.add_argument("pattern", metavar="PATTERN", nargs="?")
+    _output(schemas)
+
+    schema = command(
+        "schema",
+        "one subject's schema, versions and references",
+        "One version of a subject (the latest unless --version): its id, type, compatibility "
+        "level, every version of the subject, its references and the schema itself "
+        "(pretty-printed in the table, as registered in --json)." + REGISTRY_BOUND_TEXT,
+    )
+    schema.add_argument("subject", metavar="SUBJECT")
+    schema.add_argument("--version", "-V", metavar="N", type=_version, help="this version (default: the latest)")
+    _output(schema)
 
     tail = command(
         "tail",

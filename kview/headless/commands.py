@@ -1,5 +1,5 @@
 """Runs one headless subcommand: picks the command's function from its
-family module (``cluster``, ``topics``, ``groups``, ``records``), connects,
+family module (``cluster``, ``topics``, ``groups``, ``records``, ``schemas``), connects,
 and maps every error to one line on stderr and an exit code (see
 kview.headless).  What the commands share (the refresh loop behind
 ``--watch``, the bound on a refresh, the errors) is in ``runner``.
@@ -21,6 +21,7 @@ from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
 from kview.headless.runner import RunState, UsageError, refresh_bound
+from kview.headless.schemas import cmd_schema, cmd_schemas
 from kview.headless.topics import cmd_topic, cmd_topics
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ COMMANDS: dict[str, Command] = {
     "lag": cmd_lag,
     "tail": cmd_tail,
     "produce": cmd_produce,
+    "schemas": cmd_schemas,
+    "schema": cmd_schema,
 }
 
 
@@ -67,7 +70,9 @@ def exit_code_of(exc: BaseException) -> int:
 
     if isinstance(exc, (UsageError, ConfigError, FilterError)):
         return EXIT_USAGE
-    if isinstance(exc, ClusterUnavailable) or _is_connection_error(exc):
+    from kview.core.schemas.errors import RegistryUnavailable
+
+    if isinstance(exc, (ClusterUnavailable, RegistryUnavailable)) or _is_connection_error(exc):
         return EXIT_UNAVAILABLE
     return EXIT_ERROR
 

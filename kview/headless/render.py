@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, Readable
     from kview.core.lag import TimeLag
     from kview.core.produce import SendResult
+    from kview.core.schemas.models import SubjectSummary, SubjectVersion
     from kview.core.topics import TopicDetail, TopicsSnapshot
 
 Doc = dict[str, Any]
@@ -370,6 +371,41 @@ def lag_doc(
     )
 
 
+def schemas_doc(summaries: Sequence[SubjectSummary], *, registry: str, pattern: str | None, taken_at: float) -> Doc:
+    """The registry's subject summaries -> the ``schemas`` document."""
+    rows = [
+        {
+            "subject": s.subject,
+            "type": s.type,
+            "latest_version": s.latest_version,
+            "latest_id": s.latest_id,
+            "versions": s.versions,
+            "compatibility": s.compatibility,
+        }
+        for s in summaries
+    ]
+    return _document("schemas", taken_at, registry=registry, pattern=pattern or None, subjects=rows)
+
+
+def schema_doc(
+    found: SubjectVersion, *, registry: str, versions: Sequence[int], compatibility: str | None, taken_at: float
+) -> Doc:
+    """One version of a subject -> the ``schema`` document."""
+    return _document(
+        "schema",
+        taken_at,
+        registry=registry,
+        subject=found.subject,
+        version=found.version,
+        id=found.id,
+        type=found.schema.type,
+        compatibility=compatibility,
+        versions=list(versions),
+        schema=found.schema.text,
+        references=[{"name": r.name, "subject": r.subject, "version": r.version} for r in found.schema.references],
+    )
+
+
 def record_doc(record: Record, *, raw: bool = False) -> Doc:
     """One tailed record (the export format of kview.core.export; ``raw``
     adds the bytes Kafka holds, base64)."""
@@ -707,6 +743,51 @@ def lag_view(doc: Doc) -> list[Part]:
             f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
         )
     return [table, _observed(doc), *doc["problems"]]
+
+
+SCHEMA_TYPE_NAMES = {"AVRO": "Avro", "PROTOBUF": "Protobuf", "JSON": "JSON Schema"}
+
+
+def schemas_view(doc: Doc) -> list[Part]:
+    if not doc["subjects"]:
+        return [f"no subject matches '{doc['pattern']}'" if doc["pattern"] else "no subjects"]
+    table = _table("SUBJECT", "TYPE", "LATEST", "ID", "VERSIONS", "COMPATIBILITY", right=("LATEST", "ID", "VERSIONS"))
+    for s in doc["subjects"]:
+        table.add_row(
+            s["subject"],
+            SCHEMA_TYPE_NAMES.get(s["type"], s["type"]),
+            str(s["latest_version"]),
+            str(s["latest_id"]),
+            str(s["versions"]),
+            dash(s["compatibility"]),
+        )
+    return [table]
+
+
+def pretty_schema_text(kind: str, text: str) -> str:
+    """Avro and JSON Schema indented; Protobuf as registered."""
+    if kind == "PROTOBUF":
+        return text.strip("\n")
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def schema_view(doc: Doc) -> list[Part]:
+    versions = ", ".join(str(v) for v in doc["versions"])
+    head = (
+        f"subject {doc['subject']}: version {doc['version']} (of {versions}), id {doc['id']}, "
+        f"{SCHEMA_TYPE_NAMES.get(doc['type'], doc['type'])}, compatibility {dash(doc['compatibility'])}"
+    )
+    out: list[Part] = [head]
+    if doc["references"]:
+        table = _table("REFERENCE", "SUBJECT", "VERSION", right=("VERSION",))
+        for r in doc["references"]:
+            table.add_row(r["name"], r["subject"], str(r["version"]))
+        out.append(table)
+    out.append(pretty_schema_text(doc["type"], doc["schema"]))
+    return out
 
 
 def record_line(record: Record, key_format: str = "auto", value_format: str = "auto") -> str:

@@ -412,6 +412,54 @@ PRODUCE_ACK = obj(
 PRODUCE_ACK["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 PRODUCE_ACK["title"] = "kview produce --json (one line)"
 
+# -- the schema registry -------------------------------------------------------------
+
+SCHEMA_TYPE = {"enum": ["AVRO", "PROTOBUF", "JSON"]}
+
+SUBJECT_ROW = obj(
+    {
+        "subject": STRING,
+        "type": STRING,
+        "latest_version": COUNT,
+        "latest_id": COUNT,
+        "versions": COUNT,
+        "compatibility": nullable(STRING),
+    }
+)
+
+REGISTRY_SUBJECTS = document(
+    "schemas",
+    {
+        "registry": STRING,
+        "pattern": nullable(STRING),
+        "subjects": array(SUBJECT_ROW),
+    },
+    "kview schemas: the subjects of the schema registry (registry: its URL, without user info). "
+    "type: AVRO, PROTOBUF or JSON (JSON Schema); compatibility: the subject's level, or the "
+    "global one it falls back to (null when the registry says none).",
+)
+REGISTRY_SUBJECTS["properties"]["subjects"]["items"]["properties"]["type"] = SCHEMA_TYPE
+
+REFERENCE = obj({"name": STRING, "subject": STRING, "version": COUNT})
+
+REGISTRY_SUBJECT = document(
+    "schema",
+    {
+        "registry": STRING,
+        "subject": STRING,
+        "version": COUNT,
+        "id": COUNT,
+        "type": SCHEMA_TYPE,
+        "compatibility": nullable(STRING),
+        "versions": array(COUNT),
+        "schema": STRING,
+        "references": array(REFERENCE),
+    },
+    "kview schema: one version of a subject (the latest unless --version). schema: the text as "
+    "registered; references: the schemas it imports (name as the schema names it, the subject "
+    "and version that hold it); versions: every version of the subject.",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "brokers": BROKERS,
     "topics": TOPICS,
@@ -421,5 +469,7 @@ SCHEMAS: dict[str, Schema] = {
     "lag": LAG,
     "tail": TAIL_RECORD,
     "produce": PRODUCE_ACK,
+    "schemas": REGISTRY_SUBJECTS,
+    "schema": REGISTRY_SUBJECT,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""

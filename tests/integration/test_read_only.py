@@ -10,11 +10,13 @@ import pytest
 from aiokafka import TopicPartition
 
 from kview.core.cluster import ClusterClient
-from kview.core.config import adhoc_profile
+from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
-from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, refuse_message
+from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
+from kview.core.schemas.client import RegistryClient
+from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService
 
 
@@ -49,6 +51,9 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     profile = replace(adhoc_profile(kafka.bootstrap), read_only=True)
     client = ClusterClient(profile)
     topics, groups, producer = TopicService(client), GroupService(client), ProduceService(client)
+    # The registry's writes are refused before any request: no registry is needed behind the URL.
+    registry = RegistryClient(RegistrySettings(urls=("http://127.0.0.1:1",)))
+    schemas = RegistryWrites(registry, profile.read_only)
     before = cluster_state(kafka, topic, group)
     calls = {
         "TopicService.create_topic": lambda: topics.create_topic(f"{topic}-new", 1, 1),
@@ -66,6 +71,10 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "ProduceService.run_load": lambda: producer.run_load(LoadSpec(topic, value="x", count=10)),
         "ProduceService.start_import": lambda: producer.start_import(jsonl, topic),
         "ProduceService.import_file": lambda: producer.import_file(jsonl, topic),
+        "RegistryWrites.register": lambda: schemas.register(f"{topic}-value", Schema("AVRO", '"string"')),
+        "RegistryWrites.set_compatibility": lambda: schemas.set_compatibility(f"{topic}-value", "NONE"),
+        "RegistryWrites.delete_version": lambda: schemas.delete_version(f"{topic}-value", 1),
+        "RegistryWrites.delete_subject": lambda: schemas.delete_subject(f"{topic}-value"),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)
@@ -77,6 +86,8 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     finally:
         await producer.close()
         await groups.close()
+        await registry.close()
         await client.close()
+    assert registry.requests == 0
     assert set(WRITE_METHODS.values()) == set(WRITE_ACTIONS)
     assert cluster_state(kafka, topic, group) == before

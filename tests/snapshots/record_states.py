@@ -1,18 +1,19 @@
 """Record the cluster state the snapshot tests replay.
 
-    .venv/bin/python tests/snapshots/record_states.py [--out DIR]
+    .venv/bin/python tests/snapshots/record_states.py [--out DIR] [--only-registry]
 
 Starts a real three-broker Kafka (kview's DevCluster), builds a state with
 something in every column: topics with several partitions and replication
 factors, a compacted topic with tombstones, a topic of binary values, records
 with headers; consumer groups that keep up, fall behind and have stopped;
 then one broker stopped, so partitions are under-replicated and one is
-offline.  It calls kview's REAL services on it (the same calls the panes
-make) and writes what they returned to ``recordings/*.json``.  One thing
-differs from the app's defaults: the groups' status window is WINDOW seconds,
-not five minutes, so that a stopped and a stalled group show as such after
-a short recording.  The snapshot
-tests replay those files and never need Kafka.
+offline.  A schema registry (the harness's Apicurio) gets subjects of every
+type bound to the topics (``--only-registry`` records that part alone).  It
+calls kview's REAL services on them (the same calls the panes make) and
+writes what they returned to ``recordings/*.json``.  One thing differs from
+the app's defaults: the groups' status window is WINDOW seconds, not five
+minutes, so that a stopped and a stalled group show as such after a short
+recording.  The snapshot tests replay those files and never need Kafka.
 
 Re-record when a service's data model changes (the replay would fail to
 load) or the state should show something new; then regenerate the SVGs with
@@ -296,13 +297,102 @@ async def record(cluster: DevCluster) -> dict:
         await client.close()
 
 
+# -- the schema registry -----------------------------------------------------------------
+
+ORDER_V1 = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "demo.orders",
+    "fields": [
+        {"name": "order_id", "type": "string"},
+        {"name": "customer", "type": "string"},
+        {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]}},
+        {"name": "amount", "type": "double"},
+    ],
+}
+ORDER_V2 = {
+    **ORDER_V1,
+    "fields": [
+        *ORDER_V1["fields"],
+        {"name": "items", "type": "int", "default": 1},
+        {"name": "currency", "type": "string", "default": "EUR"},
+    ],
+}
+MONEY_PROTO = (
+    'syntax = "proto3";\npackage demo.common;\n\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n'
+)
+PAYMENT_PROTO = (
+    'syntax = "proto3";\npackage demo.payments;\n\nimport "demo/common/money.proto";\n\n'
+    "message Payment {\n  string payment_id = 1;\n  string customer = 2;\n  demo.common.Money amount = 3;\n"
+    "  enum Method { CARD = 0; IBAN = 1; }\n  Method method = 4;\n}\n"
+)
+CUSTOMER_JSON = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Customer",
+    "type": "object",
+    "properties": {"customer": {"type": "string"}, "tier": {"enum": ["free", "pro", "enterprise"]}},
+    "required": ["customer"],
+}
+
+
+async def record_registry(url: str) -> dict:
+    """Subjects of every type, an Avro one with two versions (BACKWARD), a
+    Protobuf one importing another, a JSON Schema one; then what kview's real
+    registry client answers about them: the summaries, every version, each
+    subject's compatibility level."""
+    from kview.core.config import RegistrySettings
+    from kview.core.schemas.client import RegistryClient
+    from kview.core.schemas.models import Schema, SchemaReference
+
+    client = RegistryClient(RegistrySettings(urls=(url,)))
+    try:
+        await client.register("orders-key", Schema("AVRO", json.dumps("string")))
+        await client.register("orders-value", Schema("AVRO", json.dumps(ORDER_V1)))
+        await client.register("orders-value", Schema("AVRO", json.dumps(ORDER_V2)))
+        await client.set_compatibility("orders-value", "FULL_TRANSITIVE")
+        await client.register("demo-common-money", Schema("PROTOBUF", MONEY_PROTO))
+        money = SchemaReference("demo/common/money.proto", "demo-common-money", 1)
+        await client.register("payments-value", Schema("PROTOBUF", PAYMENT_PROTO, (money,)))
+        await client.register("customers-value", Schema("JSON", json.dumps(CUSTOMER_JSON)))
+        await client.set_compatibility("customers-value", "NONE")
+        summaries = await client.summaries()
+        versions = {}
+        for summary in summaries:
+            numbers = await client.versions(summary.subject)
+            versions[summary.subject] = [await client.version(summary.subject, n) for n in numbers]
+        return {
+            "url": url,
+            "global_compatibility": await client.compatibility(None),
+            "summaries": summaries,
+            "versions": versions,
+            "compatibility": {s.subject: await client.compatibility(s.subject) for s in summaries},
+        }
+    finally:
+        await client.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=RECORDINGS, help="directory of the recording")
+    parser.add_argument(
+        "--only-registry",
+        action="store_true",
+        help="record only the schema registry's part (registry.json), on a registry of its own",
+    )
     args = parser.parse_args()
+    from kview.local.registry import DevRegistry
+
+    with DevRegistry() as registry:
+        log(f"registry up at {registry.url}")
+        registry_part = asyncio.run(record_registry(registry.url))
+    if args.only_registry:
+        for path in save({"registry": registry_part}, args.out):
+            print(path)
+        return 0
     with DevCluster(3) as cluster:
         log(f"cluster up at {cluster.bootstrap}")
         parts = asyncio.run(record(cluster))
+    parts["registry"] = registry_part
     for path in save(parts, args.out):
         print(path)
     return 0

@@ -23,8 +23,9 @@ from typing import Any
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 """Where ``record_states.py`` writes and the snapshot tests read."""
 
-FILES = ("cluster", "topics", "groups", "brokers", "tail", "producer")
-"""One JSON file per service, so a re-recording diffs service by service."""
+FILES = ("cluster", "topics", "groups", "brokers", "tail", "producer", "registry")
+"""One JSON file per service, so a re-recording diffs service by service
+(``registry``: the schema registry's subjects, recorded on its own)."""
 
 _ALLOWED_MODULES = ("kview.", "aiokafka.")
 
@@ -133,10 +134,10 @@ def dumps(data: Any, indent: str = "", width: int = 110) -> str:
 
 
 def save(parts: dict[str, dict[str, Any]], directory: Path = RECORDINGS) -> list[Path]:
-    """Write each part (``FILES``) as ``<part>.json``; returns the paths."""
+    """Write each part given (of ``FILES``) as ``<part>.json``; returns the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in FILES:
+    for name in (n for n in FILES if n in parts):
         path = directory / f"{name}.json"
         path.write_text(dumps(encode(parts[name])) + "\n", encoding="utf-8")
         written.append(path)

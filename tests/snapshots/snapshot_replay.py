@@ -4,6 +4,8 @@ ran, so the snapshot tests need no Kafka and draw the same screen every time.
 
 Reads answer from the recording; a read that was not recorded raises
 ``NotRecorded`` (a KViewError: the pane shows it, the snapshot shows it).
+The schema registry is replayed the same way (``ReplayRegistry``: the
+RegistryClient's reads, from what the real client returned).
 Writes are noted in ``ReplayClient.writes`` and refused: nothing is sent
 anywhere.  The panes get these through the app's one seam,
 ``make_app(..., services_factory=ReplayServices)``."""
@@ -19,12 +21,15 @@ from aiokafka import TopicPartition
 
 from kview.app import KViewApp, make_app
 from kview.core.brokers import BrokerService, BrokersSnapshot, ConfigEntry, QuorumInfo
-from kview.core.config import ClusterProfile, Config
+from kview.core.config import ClusterProfile, Config, RegistrySettings
 from kview.core.errors import KafkaRequestError, KViewError
 from kview.core.groups import GroupDetail, GroupService, GroupsSnapshot, ResetRow, ResetSpec
 from kview.core.models import ClusterMetadata, ClusterSnapshot, PartitionInfo, Watermarks
 from kview.core.produce import ProduceService
 from kview.core.ring import record_size
+from kview.core.schemas.client import RegistryStatus
+from kview.core.schemas.errors import RegistryError
+from kview.core.schemas.models import Schema, SubjectSummary, SubjectVersion
 from kview.core.services import ClusterServices
 from kview.core.tail import RUNNING, TOPIC_MISSING, StartPosition, Tail, TailBatch, TailStats
 from kview.core.topics import TopicDetail, TopicService, TopicsSnapshot
@@ -312,6 +317,95 @@ class ReplayTail(Tail):
         return replace(stats, msgs_per_s=self.recorded["msgs_per_s"], bytes_per_s=self.recorded["bytes_per_s"])
 
 
+class ReplayRegistry:
+    """Stands in for the RegistryClient: the reads kview's panes make,
+    answered from the recorded registry (what the real client returned);
+    every write is noted and refused, a compatibility check is not recorded."""
+
+    def __init__(self, client: ReplayClient, part: Mapping[str, Any]) -> None:
+        self.client = client
+        self.part = part
+        self.settings = RegistrySettings(urls=(part["url"],))
+        self.url = part["url"]
+        self.status = RegistryStatus("ok")
+        self.requests = 0
+
+    async def close(self) -> None:
+        pass
+
+    def _versions(self, subject: str) -> list[SubjectVersion]:
+        try:
+            return self.part["versions"][subject]
+        except KeyError:
+            raise RegistryError(
+                f"schema registry: subject '{subject}' not found (HTTP 404, error 40401)", status=404, code=40401
+            ) from None
+
+    async def subjects(self, *, deleted: bool = False) -> list[str]:
+        return [s.subject for s in self.part["summaries"]]
+
+    async def versions(self, subject: str) -> list[int]:
+        return [v.version for v in self._versions(subject)]
+
+    async def version(self, subject: str, version: int | str = "latest") -> SubjectVersion:
+        found = self._versions(subject)
+        if version == "latest":
+            return found[-1]
+        for v in found:
+            if v.version == int(version):
+                return v
+        raise RegistryError(
+            f"schema registry: version {version} not found (HTTP 404, error 40402)", status=404, code=40402
+        )
+
+    def cached_schema(self, schema_id: int) -> Schema | None:
+        for versions in self.part["versions"].values():
+            for v in versions:
+                if v.id == schema_id:
+                    return v.schema
+        return None
+
+    async def schema_by_id(self, schema_id: int) -> Schema:
+        schema = self.cached_schema(schema_id)
+        if schema is None:
+            raise NotRecorded(f"schema id {schema_id} is not in the recording")
+        return schema
+
+    async def subject_versions_of(self, schema_id: int) -> list[tuple[str, int]]:
+        return sorted((v.subject, v.version) for vs in self.part["versions"].values() for v in vs if v.id == schema_id)
+
+    async def compatibility(self, subject: str | None = None) -> str | None:
+        if subject is None:
+            return self.part["global_compatibility"]
+        return self.part["compatibility"].get(subject, self.part["global_compatibility"])
+
+    async def summaries(self, pattern: str | None = None) -> list[SubjectSummary]:
+        return [s for s in self.part["summaries"] if not pattern or pattern in s.subject]
+
+    async def resolve_references(self, schema: Schema) -> dict[str, Schema]:
+        out: dict[str, Schema] = {}
+        for ref in schema.references:
+            target = (await self.version(ref.subject, ref.version)).schema
+            out[ref.name] = target
+            out.update(await self.resolve_references(target))
+        return out
+
+    async def check_compatibility(self, subject: str, schema: Schema, version: Any = "latest") -> Any:
+        raise NotRecorded("a compatibility check is not in the recording")
+
+    async def register(self, subject: str, schema: Schema) -> int:
+        self.client.refuse("register schema", subject, schema)
+
+    async def set_compatibility(self, subject: str | None, level: str) -> None:
+        self.client.refuse("set compatibility", subject, level)
+
+    async def delete_version(self, subject: str, version: int, *, permanent: bool = False) -> int:
+        self.client.refuse("delete schema version", subject, version)
+
+    async def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        self.client.refuse("delete subject", subject)
+
+
 class ReplayServices(ClusterServices):
     """The services of a recorded cluster (see the module docstring)."""
 
@@ -329,6 +423,16 @@ class ReplayServices(ClusterServices):
             self._brokers = ReplayBrokerService(self.client)
         return self._brokers
 
+    @property
+    def registry(self) -> Any:
+        """The recorded registry, when the profile names one (as the real services)."""
+        part = self.client.recording.get("registry")
+        if self.client.profile.schema_registry is None or not part:
+            return None
+        if self._registry is None:
+            self._registry = ReplayRegistry(self.client, part)  # type: ignore[assignment]
+        return self._registry
+
     def new_groups(self) -> GroupService:
         return ReplayGroupService(self.client)  # type: ignore[arg-type]
 
@@ -344,11 +448,13 @@ class ReplayServices(ClusterServices):
 
 def replay_profile(recording: Mapping[str, Any], *, read_only: bool = False) -> ClusterProfile:
     # A long refresh interval: every refresh would draw the same recording.
+    registry = recording.get("registry")
     return ClusterProfile(
         name="demo",
         bootstrap=tuple(recording["cluster"]["bootstrap"].split(",")),
         read_only=read_only,
         refresh_interval=3600.0,
+        schema_registry=RegistrySettings(urls=(registry["url"],)) if registry else None,
     )
 
 

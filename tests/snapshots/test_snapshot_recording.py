@@ -51,6 +51,10 @@ def test_recording_shows_every_state_the_scenes_need(recording):
     frames = recording["tail"]["sensor-frames"]["records"]
     assert any(r.value and not r.value.isascii() for r in frames), "binary values"
     assert len(recording["producer"]["history"]) == 3
+    registry = recording["registry"]
+    assert {s.type for s in registry["summaries"]} == {"AVRO", "PROTOBUF", "JSON"}
+    assert any(s.versions > 1 for s in registry["summaries"]), "a subject to diff"
+    assert any(v.schema.references for vs in registry["versions"].values() for v in vs), "a reference"
 
 
 async def test_replay_refuses_and_notes_writes(recording):
@@ -69,6 +73,21 @@ async def test_replay_refuses_and_notes_writes(recording):
     assert producer.history.entries == tuple(recording["producer"]["history"])
     preview = await services.groups.preview_reset("audit", ResetSpec("earliest"))
     assert preview == recording["groups"]["reset_previews"]["audit"][0]["rows"]
+
+
+async def test_replayed_registry_reads_and_refuses_writes(recording):
+    client = ReplayClient(replay_profile(recording), recording)
+    registry = ReplayServices(client).registry
+    part = recording["registry"]
+    assert await registry.summaries() == part["summaries"]
+    latest = await registry.version("orders-value")
+    assert latest == part["versions"]["orders-value"][-1]
+    assert await registry.versions("orders-value") == [v.version for v in part["versions"]["orders-value"]]
+    with pytest.raises(ReplayRefused):
+        await registry.register("orders-value", latest.schema)
+    with pytest.raises(ReplayRefused):
+        await registry.delete_subject("orders-value")
+    assert [action for action, _ in client.writes] == ["register schema", "delete subject"]
 
 
 async def test_replayed_tail_starts_where_asked(recording):

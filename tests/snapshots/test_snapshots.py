@@ -274,6 +274,27 @@ async def import_file(pilot) -> None:
     await keys(pilot, *"sample.jsonl")
 
 
+async def schemas(pilot) -> None:
+    await keys(pilot, "7")
+    await wait_for_text(pilot, "orders-value", "5 subjects")
+
+
+def subject(name: str) -> Steps:
+    async def steps(pilot) -> None:
+        await schemas(pilot)
+        await keys(pilot, "slash", *name, "enter")
+        await wait_for_text(pilot, "1 of 5 subjects")
+        await keys(pilot, "enter")
+        await wait_for_text(pilot, f"{name} · ", "Versions")
+
+    return steps
+
+
+async def subject_key(name: str, key: str, pilot) -> None:
+    await subject(name)(pilot)
+    await keys(pilot, key)
+
+
 def _with(fn, *args) -> Steps:
     async def steps(pilot) -> None:
         await fn(*args, pilot) if args else await fn(pilot)
@@ -292,6 +313,11 @@ SCENES: dict[str, Scene] = {
     "tail": Scene(tail("orders"), ("orders",)),
     "tail-compacted": Scene(tail("customers"), ("customers",)),
     "producer": Scene(producer, ("o-000042",)),
+    "schemas": Scene(schemas, ("payments-value", "FULL_TRANSITIVE")),
+    "schema-detail": Scene(subject("orders-value"), ("Version 2", '"name": "order_id"')),
+    "schema-references": Scene(subject("payments-value"), ("demo/common/money.proto", "message Payment")),
+    "schema-diff": Scene(_with(subject_key, "orders-value", "f"), ("Diff 1 → 2", '"name": "currency"')),
+    "schema-check": Scene(_with(subject_key, "orders-value", "e"), ("New version of 'orders-value'",)),
     # modals
     "help": Scene(help_screen, ("Global",)),
     "jump": Scene(jump, ("Go to a pane or topic", "orders")),  # "ord" completed

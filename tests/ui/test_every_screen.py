@@ -723,7 +723,7 @@ def _classes_in(package: str, base: type) -> list[type]:
 
 def pane_bindings() -> list[tuple[str, list]]:
     """(pane class name, its bindings) of every pane in kview/ui/panes: the
-    six switched to with 1-6 and the detail panes."""
+    ones switched to with a digit and the detail panes."""
     from kview.ui.panes.base import Pane
     from kview.ui.screens.help import binding_rows
 

@@ -460,6 +460,8 @@ def test_every_subcommand_is_dispatched():
         "lag": "groups",
         "tail": "records",
         "produce": "records",
+        "schemas": "schemas",
+        "schema": "schemas",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()

@@ -1,8 +1,11 @@
 """Topic detail: one topic's partitions (leader, replicas with the ones out of
 the ISR marked, watermarks, messages, size, rate), its configs with their
-source (non-defaults marked), and the consumer groups that have offsets on it
-with their lag.  The topic keys of the topics pane work here too; ``esc``
-goes back."""
+source (non-defaults marked), the consumer groups that have offsets on it
+with their lag, and, when the profile has a schema registry, the subjects
+bound to the topic (``<topic>-key``, ``<topic>-value``: latest version, id,
+type) and the schema ids its tails met (``ClusterServices.schemas_seen``),
+on one line.  The topic keys of the topics pane work here too; enter on a
+group opens it; ``esc`` goes back."""
 
 from __future__ import annotations
 
@@ -16,10 +19,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.widgets import Static
 
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot
+from kview.core.schemas.errors import RegistryError
+from kview.core.schemas.models import SubjectVersion
 from kview.core.topics import PartitionRow, TopicDetail
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import updated_at
@@ -108,10 +114,71 @@ def replica_text(
 
 
 @dataclass(frozen=True)
+class SchemaRow:
+    """A subject bound to the topic, or a schema id its tails met."""
+
+    key: str
+    subject: str | None
+    role: str
+    """``key``, ``value`` (a bound subject) or ``seen`` (an id met in the tail)."""
+    version: int | None
+    schema_id: int
+    type: str
+
+
+@dataclass(frozen=True)
+class TopicSchemas:
+    rows: tuple[SchemaRow, ...]
+    error: str | None = None
+
+
+def seen_rows(seen: dict[int, Any]) -> list[SchemaRow]:
+    """The ids the tails met (id -> decoder.SchemaInfo), by id."""
+    rows = []
+    for schema_id, info in sorted(seen.items()):
+        rows.append(
+            SchemaRow(
+                f"id:{schema_id}",
+                getattr(info, "subject", None),
+                "seen",
+                getattr(info, "version", None),
+                int(schema_id),
+                str(getattr(info, "type", "") or "-"),
+            )
+        )
+    return rows
+
+
+def schemas_text(topic: str, schemas: TopicSchemas) -> Text:
+    """``Schemas: value orders-value v2 id 3 Avro · key ... · seen in the tail: id 3
+    (orders-value v2)``: the bound subjects, then the ids the tails met."""
+    from kview.ui.panes.schemas import type_name
+
+    text = Text("Schemas: ", style="bold")
+    if schemas.error:
+        text.append(schemas.error)
+        return text
+    bound = [r for r in schemas.rows if r.role != "seen"]
+    seen = [r for r in schemas.rows if r.role == "seen"]
+    parts = [f"{r.role} {r.subject} v{r.version} id {r.schema_id} {type_name(r.type)}" for r in bound]
+    if not bound:
+        parts.append(f"no subject {topic}-key or {topic}-value")
+    if seen:
+        ids = [f"id {r.schema_id}" + (f" ({r.subject} v{r.version})" if r.subject and r.version else "") for r in seen]
+        parts.append("seen in the tail: " + ", ".join(ids))
+    else:
+        parts.append("no id seen in the tail")
+    text.append(" · ".join(parts))
+    return text
+
+
+@dataclass(frozen=True)
 class DetailData:
     detail: TopicDetail
     groups: list[GroupOnTopic] | None
     groups_error: str | None
+    schemas: TopicSchemas | None = None
+    """None: no registry configured and no schema id seen."""
 
 
 class TopicDetailPane(TopicOperations, DetailPane):
@@ -132,10 +199,16 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
     DEFAULT_CSS = """
     TopicDetailPane #detail-summary { height: 1; padding: 0 1; background: $panel; }
+    TopicDetailPane #detail-schemas { padding: 0 1; }
     TopicDetailPane DiffTable, TopicDetailPane ConfigTable { border: round $panel-lighten-2; }
     TopicDetailPane DiffTable:focus, TopicDetailPane ConfigTable:focus { border: round $primary; }
     """
-    HEIGHTS = {"detail-partitions": ("1fr", None), "detail-configs": ("auto", "40%"), "detail-groups": ("auto", "25%")}
+    HEIGHTS = {
+        "detail-partitions": ("1fr", None),
+        "detail-configs": ("auto", "40%"),
+        "detail-groups": ("auto", "25%"),
+        "detail-schemas": ("auto", "3"),
+    }
 
     def __init__(self, topic: str, **kwargs: Any) -> None:
         super().__init__(topic, **kwargs)
@@ -157,6 +230,10 @@ class TopicDetailPane(TopicOperations, DetailPane):
         groups = ElasticDiffTable(GROUP_COLUMNS, elastic=(("group", 80),), id="detail-groups")
         groups.border_title = "Consumer groups on this topic (enter opens)"
         yield groups
+        # One line (two when it wraps): the partitions keep the room at 80x24.
+        schemas = Static("", id="detail-schemas")
+        schemas.display = False
+        yield schemas
 
     async def on_unmount(self) -> None:
         if self._groups is not None:
@@ -168,18 +245,49 @@ class TopicDetailPane(TopicOperations, DetailPane):
     async def collect(self) -> DetailData:
         if self._groups is None:
             self._groups = self.kview.services.new_groups()
-        detail, groups = await asyncio.gather(
+        detail, groups, schemas = await asyncio.gather(
             self.topic_service.topic_detail(self.topic),
             self._groups.refresh(with_partitions=True),
+            self._schemas(),
             return_exceptions=True,
         )
         if isinstance(detail, BaseException):
             raise detail
+        if isinstance(schemas, BaseException):
+            if not isinstance(schemas, Exception):
+                raise schemas
+            schemas = TopicSchemas((), describe_exception(schemas))
         if isinstance(groups, BaseException):
             if not isinstance(groups, Exception):
                 raise groups
-            return DetailData(detail, None, describe_exception(groups))
-        return DetailData(detail, groups_on_topic(groups, self.topic), None)
+            return DetailData(detail, None, describe_exception(groups), schemas)
+        return DetailData(detail, groups_on_topic(groups, self.topic), None, schemas)
+
+    async def _schemas(self) -> TopicSchemas | None:
+        """The subjects bound to the topic by Confluent's default naming
+        (``<topic>-key``, ``<topic>-value``) and the ids its tails met."""
+        services = self.kview.services
+        seen = seen_rows(dict(services.schemas_seen.get(self.topic, {})))
+        registry = services.registry
+        if registry is None:
+            return TopicSchemas(tuple(seen)) if seen else None
+
+        async def latest(role: str) -> SchemaRow | None:
+            subject = f"{self.topic}-{role}"
+            try:
+                found: SubjectVersion = await registry.version(subject, "latest")
+            except RegistryError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            return SchemaRow(subject, subject, role, found.version, found.id, found.schema.type)
+
+        error = None
+        try:
+            bound = [r for r in await asyncio.gather(latest("key"), latest("value")) if r is not None]
+        except RegistryError as exc:
+            bound, error = [], str(exc)
+        return TopicSchemas((*bound, *seen), error)
 
     def show(self, data: DetailData) -> None:
         self.detail = data.detail
@@ -205,12 +313,19 @@ class TopicDetailPane(TopicOperations, DetailPane):
                     for g in data.groups
                 ]
             )
+        self._show_schemas(data.schemas)
         # What went wrong first, the hints last: 80 columns cut the end.
         text = f"{updated_at(data.detail.taken_at)} · tab moves between tables · esc goes back"
         if data.detail.problems:
             self.show_error(f"{'; '.join(data.detail.problems)} · {text}")
         else:
             self.set_status(text)
+
+    def _show_schemas(self, schemas: TopicSchemas | None) -> None:
+        line = self.query_one("#detail-schemas", Static)
+        line.display = schemas is not None
+        if schemas is not None:
+            line.update(schemas_text(self.topic, schemas))
 
     def _show_summary(self, detail: TopicDetail) -> None:
         # Problems right after the name: a narrow screen cuts the line's end.

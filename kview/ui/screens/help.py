@@ -41,6 +41,8 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: templated load, file import", "kview.ui.screens.produce_job", "JobScreen"),
     ("Dialog: producer settings", "kview.ui.screens.producer_settings", "ProducerSettingsScreen"),
     ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
+    ("Dialog: check / register a schema", "kview.ui.screens.schema_check", "SchemaCheckScreen"),
+    ("Dialog: compatibility level", "kview.ui.screens.schema_check", "CompatibilityScreen"),
     ("Tail: record detail (enter)", "kview.ui.widgets.record_detail", "RecordDetail"),
     ("Filter line (/)", "kview.ui.widgets.filter_bar", "FilterBar"),
     ("Tables (the topics list)", "kview.ui.widgets.fast_table", "FastTable"),
