@@ -128,6 +128,8 @@ async def test_compatibility_levels_and_checks(client, unique_name):
     bad = await client.check_compatibility(subject, added_required)
     # Confluent's own rule for BACKWARD: a new field without a default breaks it
     assert (ok.compatible, bad.compatible) == (True, False)
+    # the registry's reason comes through ("messages" from Confluent's, "reason" from Apicurio)
+    assert any("/fields/1" in m for m in bad.messages)  # the new field without a default
     new_subject = await client.check_compatibility(f"{unique_name}-new", added_required)
     assert new_subject.compatible and "no versions yet" in new_subject.messages[0]
     assert await client.register(subject, added_optional) > 0

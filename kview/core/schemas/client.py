@@ -446,7 +446,8 @@ class RegistryClient:
                 return CompatibilityResult(True, (f"{subject} has no versions yet: any schema is compatible",))
             raise
         body = _mapping(body)
-        messages = body.get("messages") or ()
+        # Confluent's registry lists its reasons in "messages"; Apicurio gives one in "reason".
+        messages = body.get("messages") or ([body["reason"]] if body.get("reason") else ())
         return CompatibilityResult(
             compatible=bool(body.get("is_compatible")),
             messages=tuple(_one_line(str(m), 1000) for m in messages) if isinstance(messages, list) else (),

@@ -172,8 +172,7 @@ class SchemaCheckScreen(ModalScreen[int | None]):
         if result.compatible:
             lines = ["Compatible: ctrl+s registers it.", *result.messages]
         else:
-            # Some registries (Apicurio) give the reason only when registering is refused.
-            why = list(result.messages) or ["(the registry gave no reason here; ctrl+s shows its refusal)"]
+            why = list(result.messages) or ["(the registry gave no reason)"]
             lines = ["NOT compatible with the subject's latest version:", *why]
         self.say("\n".join(lines), result.compatible)
 
