@@ -7,6 +7,19 @@ are valid UTF-8 and base64 otherwise; ``key_encoding``, ``value_encoding``
 (and ``encoding`` in each header) say which: ``"utf-8"``, ``"base64"``, or
 null for a null key, a tombstone or a null header value.  ``record_from_json``
 reads a line back into the exact bytes.
+
+Records decoded with a schema registry (kview.core.schemas.decoder) carry
+their decoded value: ``key`` / ``value`` is then the decoded value as compact
+JSON text, ``key_schema`` / ``value_schema`` says which schema decoded it
+(``id``, ``type``, ``subject``, ``version``, ``message``) and
+``key_problem`` / ``value_problem`` why a framed one was left as it was
+(these four appear on the lines of records that went through a decoder, so
+lines of topics read without a registry are as they always were).  With ``raw=True`` every line also
+has ``key_raw`` / ``value_raw``: the bytes Kafka holds, base64 (null for a
+null key or a tombstone).  Reading back, ``*_raw`` wins: a line with them
+gives back exactly what Kafka held (re-producing it is faithful); a decoded
+line without them gives back the decoded JSON text (the original bytes are
+not in the file).
 """
 
 from __future__ import annotations
@@ -27,15 +40,33 @@ class ExportError(KViewError):
     """The export file could not be written (or an export line not read)."""
 
 
-def record_to_json(record: Record) -> dict[str, Any]:
-    """One record as a JSON-ready dict (see the module docstring)."""
+def schema_to_json(info: Any) -> dict[str, Any] | None:
+    """A decoder.SchemaInfo as a JSON-ready dict (None stays None)."""
+    if info is None:
+        return None
+    return {
+        "id": info.schema_id,
+        "type": info.type,
+        "subject": info.subject,
+        "version": info.version,
+        "message": info.message,
+    }
+
+
+def _base64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def record_to_json(record: Record, *, raw: bool = False) -> dict[str, Any]:
+    """One record as a JSON-ready dict (see the module docstring); ``raw``
+    adds the bytes Kafka holds (``key_raw``, ``value_raw``, base64)."""
     key, key_encoding = encode_bytes(record.key)
     value, value_encoding = encode_bytes(record.value)
     headers = []
-    for name, raw in record.headers:
-        text, encoding = encode_bytes(raw)
+    for name, data in record.headers:
+        text, encoding = encode_bytes(data)
         headers.append({"key": name, "value": text, "encoding": encoding})
-    return {
+    doc: dict[str, Any] = {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
@@ -47,6 +78,16 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "value_encoding": value_encoding,
         "headers": headers,
     }
+    if hasattr(record, "raw_value"):  # went through a decoder (a DecodedRecord)
+        decoded: Any = record
+        doc["key_schema"] = schema_to_json(decoded.key_schema)
+        doc["key_problem"] = decoded.key_problem
+        doc["value_schema"] = schema_to_json(decoded.value_schema)
+        doc["value_problem"] = decoded.value_problem
+    if raw:
+        doc["key_raw"] = _base64(getattr(record, "raw_key", record.key))
+        doc["value_raw"] = _base64(getattr(record, "raw_value", record.value))
+    return doc
 
 
 def _decode(text: str | None, encoding: str | None, what: str) -> bytes | None:
@@ -58,6 +99,14 @@ def _decode(text: str | None, encoding: str | None, what: str) -> bytes | None:
         except ValueError:
             raise ExportError(f"{what}: not valid base64") from None
     return text.encode("utf-8", "surrogatepass")
+
+
+def _field_bytes(obj: dict[str, Any], field: str) -> bytes | None:
+    """The key's or value's bytes: the raw bytes Kafka held when the line has
+    them, else what the line shows (see the module docstring)."""
+    if f"{field}_raw" in obj:
+        return _decode(obj[f"{field}_raw"], "base64", f"{field}_raw")
+    return _decode(obj.get(field), obj.get(f"{field}_encoding"), field)
 
 
 def record_from_json(obj: dict[str, Any]) -> Record:
@@ -74,16 +123,19 @@ def record_from_json(obj: dict[str, Any]) -> Record:
             int(obj["offset"]),
             int(obj["timestamp"]),
             types.get(str(obj.get("timestamp_type")), 0),
-            _decode(obj.get("key"), obj.get("key_encoding"), "key"),
-            _decode(obj.get("value"), obj.get("value_encoding"), "value"),
+            _field_bytes(obj, "key"),
+            _field_bytes(obj, "value"),
             headers,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ExportError(f"not a kview export line: {exc}") from None
 
 
-def export_jsonl(records: Iterable[Record], path: str | os.PathLike[str], *, append: bool = False) -> int:
+def export_jsonl(
+    records: Iterable[Record], path: str | os.PathLike[str], *, append: bool = False, raw: bool = False
+) -> int:
     """Write ``records`` to ``path``, one JSON object per line; returns how many.
+    ``raw``: each line carries the bytes Kafka holds too (see the module docstring).
 
     The file is written next to its final name and renamed into place, so a
     failed export never leaves half a file (unless ``append``)."""
@@ -92,12 +144,12 @@ def export_jsonl(records: Iterable[Record], path: str | os.PathLike[str], *, app
     try:
         if append:
             with target.open("a", encoding="utf-8") as out:
-                count = _write(records, out)
+                count = _write(records, out, raw)
             return count
         temporary = target.with_name(f".{target.name}.partial")
         try:
             with temporary.open("w", encoding="utf-8") as out:
-                count = _write(records, out)
+                count = _write(records, out, raw)
             os.replace(temporary, target)
         finally:
             if temporary.exists():
@@ -107,11 +159,11 @@ def export_jsonl(records: Iterable[Record], path: str | os.PathLike[str], *, app
     return count
 
 
-def _write(records: Iterable[Record], out: Any) -> int:
+def _write(records: Iterable[Record], out: Any, raw: bool = False) -> int:
     count = 0
     dumps = json.dumps
     for record in records:
-        out.write(dumps(record_to_json(record), ensure_ascii=False, separators=(",", ":")))
+        out.write(dumps(record_to_json(record, raw=raw), ensure_ascii=False, separators=(",", ":")))
         out.write("\n")
         count += 1
     return count

@@ -4,7 +4,11 @@ The consumer never joins a group and never commits: ``group_id=None``,
 ``enable_auto_commit=False``, ``assign()`` and ``seek()``, so tailing can never
 disturb a user's consumer group.  It loops on ``getmany()`` and appends each
 batch whole to the ring, the consumer's record objects as they are (see
-ring.Record); nothing is decoded here (the view decodes only what it draws).
+ring.Record); nothing is decoded here (the view decodes only what it draws),
+unless the tail has a schema-registry ``decoder`` (kview.core.schemas.decoder):
+then each batch's framed keys and values are decoded before it enters the ring
+(a DecodedRecord in place of the consumer's record; see ``_decode``), so the
+view, the filters and export all see the decoded JSON.
 While ``hold`` is set (a paused view) a full ring keeps what it has and the
 records read meanwhile are only counted.
 After every batch it calls ``on_batch`` once, so the UI posts one message per
@@ -26,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka import errors as kafka_errors
@@ -37,6 +41,10 @@ from kview.core.errors import describe_exception
 from kview.core.filters import Filter, FilterView, parse_filter
 from kview.core.ring import DEFAULT_CAPACITY, Ring
 from kview.core.untrack import untrack
+
+if TYPE_CHECKING:
+    from kview.core.schemas.client import RegistryClient
+    from kview.core.schemas.decoder import RecordDecoder
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +258,17 @@ class Tail:
         fetch_max_wait_ms: int = 100,
         health_interval: float = 2.0,
         ingest_catch_up: int = INGEST_CATCH_UP,
+        decoder: RecordDecoder | None = None,
+        registry: RegistryClient | None = None,
+        key_decoding: str = "auto",
+        value_decoding: str = "auto",
+        schemas_seen: dict[int, Any] | None = None,
     ) -> None:
+        """``decoder``: decode registry-framed keys/values before they enter
+        the ring; or ``registry`` with ``key_decoding`` / ``value_decoding``
+        (decoder.DECODINGS) to have one built (none when both are 'none').
+        ``schemas_seen``: a dict the schema ids met are written into
+        (id -> SchemaInfo; ClusterServices.schemas_seen[topic])."""
         self.profile = profile
         self.topic = topic
         self.wanted_partitions = None if partitions is None else tuple(sorted(set(partitions)))
@@ -267,6 +285,15 @@ class Tail:
         self.fetch_max_bytes = fetch_max_bytes
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.health_interval = health_interval
+        if decoder is None and registry is not None and (key_decoding, value_decoding) != ("none", "none"):
+            from kview.core.schemas.decoder import RecordDecoder
+
+            decoder = RecordDecoder(registry, key_decoding=key_decoding, value_decoding=value_decoding)
+        self.decoder = decoder
+        self.schemas_seen = schemas_seen
+        self._ids_reported = 0
+        self.decode_failures = 0
+        """Batches the decoder itself failed on (kept raw; see _decode)."""
         self.ingest_catch_up = ingest_catch_up
         """Older records a new filter scans per batch (0: the caller catches
         up itself, e.g. the UI in time-bounded slices between key presses)."""
@@ -471,14 +498,18 @@ class Tail:
         # The hot path.  The consumer's own record objects go into the ring
         # as they are (see ring.py for why); sizes are summed in C (map and
         # filter), never in a Python loop.
-        positions = self.positions
+        # The positions move when the batch is in the ring, not before: a
+        # decoder awaits the registry in between, and whoever watches the
+        # positions (``kview tail`` stops at the end offsets) must find the
+        # records in the ring once they say so.
+        ends: dict[int, int] = {}
         batch: list[Any] = []
         nbytes = 0
         for tp, messages in data.items():
             batch = messages if not batch else batch + messages
             nbytes += sum(map(len, filter(None, map(_values, messages))))
             nbytes += sum(map(len, filter(None, map(_keys, messages))))
-            positions[tp.partition] = messages[-1].offset + 1
+            ends[tp.partition] = messages[-1].offset + 1
         read = len(batch)
         ring = self.ring
         if self.hold:
@@ -490,7 +521,16 @@ class Tail:
         # Records live in the ring until newer ones push them out, and never
         # in cycles: the cycle collector need not walk them (untrack.py).
         untrack(batch)
+        if self.decoder is not None and batch:
+            # After untrack: the consumer's records are all of one type there
+            # (untrack does nothing to a mixed batch); the DecodedRecords that
+            # replace some of them stay tracked, which costs collections time,
+            # never correctness.
+            batch = await self._decode(batch)
+            if self._pending:
+                return  # a jump came while the registry was asked: it wins
         first = ring.extend(batch)
+        self.positions.update(ends)
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
         # has not looked at yet: after a filter change, scanning the whole
         # ring here would hold the loop (and the keys) for tens of ms.
@@ -501,6 +541,34 @@ class Tail:
             await self._set_status(RUNNING, self._running_message())
         if self.on_batch is not None:
             await self._call_hook(self.on_batch, TailBatch(first, len(batch), nbytes, matched))
+
+    async def _decode(self, batch: list[Any]) -> list[Any]:
+        """``batch`` with its framed keys/values decoded.  A record that does
+        not decode carries its reason (the decoder's contract); should the
+        decoder itself fail, the batch goes into the ring raw: bad input or a
+        bug there must never stop the tail."""
+        decoder = self.decoder
+        assert decoder is not None
+        try:
+            await decoder.prepare(batch)
+            decoded = decoder.decode_batch(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.decode_failures += 1
+            log.warning("decoding a batch of %s failed; kept raw", self.topic, exc_info=True)
+            return batch
+        seen = self.schemas_seen
+        if seen is not None:
+            try:
+                ids = decoder.seen_ids()
+            except Exception:  # pragma: no cover - the decoder's contract says it does not raise
+                log.debug("seen_ids failed", exc_info=True)
+            else:
+                if len(ids) != self._ids_reported:
+                    self._ids_reported = len(ids)
+                    seen.update(ids)
+        return decoded
 
     # -- connecting and positioning ---------------------------------------------------------
 

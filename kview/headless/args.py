@@ -8,6 +8,9 @@ import argparse
 STATUSES = ("OK", "WARN", "STALL", "STOP", "EMPTY")
 FORMATS = ("auto", "text", "json", "hex", "base64")
 """Same decoders as the tail pane (kview.core.codecs.FORMATS)."""
+DECODINGS = ("auto", "avro", "protobuf", "json-schema", "none")
+"""Schema-registry decodings (kview.core.schemas.decoder.DECODINGS; not
+imported: ``kview --help`` must stay fast)."""
 
 
 def _positive_float(text: str) -> float:
@@ -256,6 +259,24 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     tail.add_argument("--follow", "-F", action="store_true", help="keep printing new records until Ctrl-C")
     tail.add_argument("--key-format", choices=FORMATS, default="auto", help="how keys are shown in lines")
     tail.add_argument("--value-format", choices=FORMATS, default="auto", help="how values are shown in lines")
+    tail.add_argument(
+        "--key-decoding",
+        choices=DECODINGS,
+        default="auto",
+        help="schema-registry decoding of keys (with the profile's registry or --schema-registry): "
+        "auto (registry framing, any type), avro, protobuf, json-schema or none (default auto)",
+    )
+    tail.add_argument(
+        "--value-decoding",
+        choices=DECODINGS,
+        default="auto",
+        help="schema-registry decoding of values, as --key-decoding (default auto)",
+    )
+    tail.add_argument(
+        "--raw",
+        action="store_true",
+        help="--json: add key_raw/value_raw, the bytes Kafka holds (base64), to each line",
+    )
     tail.add_argument(
         "--idle-timeout",
         metavar="SECONDS",

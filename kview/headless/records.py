@@ -100,6 +100,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
     if limit == 0:
         done.set()
     as_json = args.json
+    raw = bool(getattr(args, "raw", False))
     out = printer.file
     ascii_only = not printer.utf8
 
@@ -122,7 +123,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
             if match is not None and not match(record):
                 continue
             if as_json:
-                lines.append(render.dumps(render.record_doc(record), ascii_only=ascii_only))
+                lines.append(render.dumps(render.record_doc(record, raw=raw), ascii_only=ascii_only))
             else:
                 lines.append(render.record_line(record, args.key_format, args.value_format))
             printed += 1
@@ -143,7 +144,29 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
             note(status.message)
         last_status[0] = status.message
 
-    tail = Tail(client.profile, topic, partitions=wanted, start=start, on_batch=on_batch, on_status=on_status)
+    # The profile's registry (or --schema-registry's): framed keys and values
+    # are decoded before they are filtered and printed.  Its calls are
+    # bounded (the decoder waits at most its ``wait`` per batch, and the
+    # client backs off an unreachable registry), so the command's bound holds.
+    registry = None
+    key_decoding = getattr(args, "key_decoding", "auto")
+    value_decoding = getattr(args, "value_decoding", "auto")
+    settings = client.profile.schema_registry
+    if settings is not None and (key_decoding, value_decoding) != ("none", "none"):
+        from kview.core.schemas.client import RegistryClient
+
+        registry = RegistryClient(settings)
+    tail = Tail(
+        client.profile,
+        topic,
+        partitions=wanted,
+        start=start,
+        on_batch=on_batch,
+        on_status=on_status,
+        registry=registry,
+        key_decoding=key_decoding,
+        value_decoding=value_decoding,
+    )
     state.interruptible = args.follow
     patience = max(5.0, client.profile.request_timeout_ms / 1000)
     await tail.start()
@@ -180,6 +203,8 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
                 break
     finally:
         await tail.stop()
+        if registry is not None:
+            await registry.close()
     return EXIT_OK
 
 

@@ -370,9 +370,18 @@ def lag_doc(
     )
 
 
-def record_doc(record: Record) -> Doc:
-    """One tailed record (the export format of kview.core.export)."""
-    return record_to_json(record)
+def record_doc(record: Record, *, raw: bool = False) -> Doc:
+    """One tailed record (the export format of kview.core.export; ``raw``
+    adds the bytes Kafka holds, base64)."""
+    doc = record_to_json(record, raw=raw)
+    # Every field on every line (the contract, see schema.TAIL_RECORD): an
+    # export line leaves out what a record without decoding does not have.
+    for name in _DECODING_FIELDS:
+        doc.setdefault(name, None)
+    return doc
+
+
+_DECODING_FIELDS = ("key_schema", "key_problem", "value_schema", "value_problem", "key_raw", "value_raw")
 
 
 def ack_doc(line: int, result: SendResult) -> Doc:
@@ -704,7 +713,20 @@ def record_line(record: Record, key_format: str = "auto", value_format: str = "a
     """One tailed record as a line: partition, offset, time (UTC), key, value."""
     key = preview(record.key, key_format, PREVIEW_LIMIT)
     value = preview(record.value, value_format, PREVIEW_LIMIT)
-    return f"{record.partition:>3} {record.offset:>10}  {iso_ms(record.timestamp)}  {key}  {value}"
+    line = f"{record.partition:>3} {record.offset:>10}  {iso_ms(record.timestamp)}  {key}  {value}"
+    # A framed key or value that did not decode is shown as its bytes, and says why.
+    problems = decode_problems(record)
+    return f"{line}  [{problems}]" if problems else line
+
+
+def decode_problems(record: Record) -> str:
+    """'key not decoded: ...; value not decoded: ...' ('' when nothing failed)."""
+    out = []
+    for part in ("key", "value"):
+        problem = getattr(record, f"{part}_problem", None)
+        if problem:
+            out.append(f"{part} not decoded: {problem}")
+    return "; ".join(out)
 
 
 def ack_line(doc: Doc) -> str:

@@ -361,6 +361,38 @@ TAIL_RECORD = obj(
     "kview tail --json: one record per line. key/value are UTF-8 text, or base64 when *_encoding "
     "says so; null is a null key or a tombstone.",
 )
+# Added with schema-registry decoding (new fields: compatible; present on
+# every line, null when there was nothing to decode or --raw was not given).
+_SCHEMA_INFO = nullable(
+    obj(
+        {
+            "id": COUNT,
+            "type": {"enum": ["AVRO", "PROTOBUF", "JSON"]},
+            "subject": nullable(STRING),
+            "version": nullable(COUNT),
+            "message": nullable(STRING),
+        },
+        "The registered schema that decoded it: id, type (JSON is JSON Schema), the subject and version "
+        "holding it (null when the registry did not say), and for Protobuf the message the indexes chose.",
+    )
+)
+TAIL_RECORD["properties"].update(
+    {
+        "key_schema": _SCHEMA_INFO,
+        "key_problem": nullable(STRING),
+        "value_schema": _SCHEMA_INFO,
+        "value_problem": nullable(STRING),
+        "key_raw": nullable(STRING),
+        "value_raw": nullable(STRING),
+    }
+)
+TAIL_RECORD["required"] = list(TAIL_RECORD["properties"])
+TAIL_RECORD["description"] += (
+    " key_schema/value_schema: the registry schema that decoded the key/value (which is then its "
+    "decoded value as compact JSON text), null when nothing was decoded. key_problem/value_problem: "
+    "why a registry-framed key/value was not decoded (it is then its bytes as they are), else null. "
+    "key_raw/value_raw: with --raw, the bytes Kafka holds (base64; null for null); without --raw, null."
+)
 TAIL_RECORD["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 TAIL_RECORD["title"] = "kview tail --json (one line)"
 

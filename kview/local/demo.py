@@ -1,38 +1,98 @@
-"""``kview demo``: a real local Kafka with live traffic, then the UI on it.
-Quitting the UI stops the traffic and the cluster."""
+"""``kview demo``: a real local Kafka and schema registry with live traffic,
+then the UI on them.  Quitting the UI stops the traffic, the registry and the
+cluster."""
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
-from kview.core.config import ClusterProfile, Config
+from kview.core.config import ClusterProfile, Config, RegistrySettings
 from kview.local.cluster import DevCluster, DevClusterError
+from kview.local.registry import DevRegistry
 from kview.local.traffic import AUDIT_STOPS_AFTER, DemoTraffic
+
+
+class DemoStack(NamedTuple):
+    cluster: DevCluster
+    traffic: DemoTraffic
+    registry: DevRegistry | None
+
+
+def _start_both(cluster: DevCluster, registry: DevRegistry | None) -> None:
+    """Start the registry while the cluster starts (each takes seconds, most
+    of them waiting on its JVM); raise the first failure (the caller stops
+    both)."""
+    failure: list[BaseException] = []
+
+    def start_registry() -> None:
+        assert registry is not None
+        try:
+            registry.start()
+        except BaseException as exc:  # handed to the starting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=start_registry, name="kview-demo-registry", daemon=True)
+    if registry is not None:
+        thread.start()
+    try:
+        cluster.start()
+    finally:
+        if registry is not None:
+            thread.join()
+    if failure:
+        raise failure[0]
 
 
 @contextmanager
 def demo_running(
-    brokers: int = 1, rate: float = 50.0, audit_stops_after: float = AUDIT_STOPS_AFTER
-) -> Iterator[tuple[DevCluster, DemoTraffic]]:
-    """The demo without its UI: the cluster started and the traffic running
-    while the block runs; on the way out (a quit, an error, Ctrl-C) the
-    traffic stops, then the brokers, and the cluster's directory is removed.
-    Raises DevClusterError when the cluster cannot start."""
+    brokers: int = 1,
+    rate: float = 50.0,
+    audit_stops_after: float = AUDIT_STOPS_AFTER,
+    *,
+    registry: bool = True,
+) -> Iterator[DemoStack]:
+    """The demo without its UI: the cluster and the schema registry started
+    and the traffic running while the block runs; on the way out (a quit, an
+    error, Ctrl-C) the traffic stops, then the registry and the brokers, and
+    their directories are removed.  Raises DevClusterError when the cluster
+    or the registry cannot start.  ``registry=False`` leaves the registry and
+    the schema topics out."""
     cluster = DevCluster(brokers)
-    cluster.start()
-    traffic = None
+    dev_registry = DevRegistry() if registry else None
     try:
+        _start_both(cluster, dev_registry)
         traffic = DemoTraffic(
-            cluster.bootstrap, rate=rate, replication=min(brokers, 3), audit_stops_after=audit_stops_after
+            cluster.bootstrap,
+            rate=rate,
+            replication=min(brokers, 3),
+            audit_stops_after=audit_stops_after,
+            registry_url=None if dev_registry is None else dev_registry.url,
         )
-        traffic.start()
-        yield cluster, traffic
-    finally:
-        if traffic is not None:
+        try:
+            traffic.start()
+            yield DemoStack(cluster, traffic, dev_registry)
+        finally:
             traffic.stop()
+    finally:
+        if dev_registry is not None:
+            dev_registry.stop()
         cluster.stop()
+
+
+def demo_profile(stack: DemoStack) -> ClusterProfile:
+    """The profile the demo's app runs with: the cluster, and the registry
+    when there is one."""
+    settings = None if stack.registry is None else RegistrySettings(urls=(stack.registry.url,))
+    return ClusterProfile(
+        name="demo",
+        bootstrap=tuple(stack.cluster.bootstrap.split(",")),
+        refresh_interval=2.0,
+        schema_registry=settings,
+    )
 
 
 def run_demo(brokers: int = 1, rate: float = 50.0, debug: bool = False) -> int:
@@ -40,10 +100,13 @@ def run_demo(brokers: int = 1, rate: float = 50.0, debug: bool = False) -> int:
     from kview.core.logs import setup_logging
 
     log_path = setup_logging(debug)
-    print(f"kview demo: starting a {brokers}-broker Apache Kafka cluster (logs: {log_path}) ...", file=sys.stderr)
+    print(
+        f"kview demo: starting a {brokers}-broker Apache Kafka cluster and a schema registry (logs: {log_path}) ...",
+        file=sys.stderr,
+    )
     try:
-        with demo_running(brokers, rate) as (cluster, _traffic):
-            profile = ClusterProfile(name="demo", bootstrap=tuple(cluster.bootstrap.split(",")), refresh_interval=2.0)
+        with demo_running(brokers, rate) as stack:
+            profile = demo_profile(stack)
             config = Config(clusters={"demo": profile}, default_cluster="demo")
             make_app(config, profile).run()
     except DevClusterError as exc:

@@ -1,5 +1,8 @@
 """Demo traffic for ``kview demo``: sample topics, a steady producer and
-consumer groups in three conditions (keeping up, falling behind, stopped).
+consumer groups in three conditions (keeping up, falling behind, stopped);
+with a schema registry, also topics whose values are written with registered
+schemas (Avro with two interleaved versions, Protobuf with nested messages
+and an imported file, JSON Schema), encoded by kview's own encoder.
 
 Runs in its own thread with its own event loop, so the UI's loop never
 carries the demo's load."""
@@ -14,9 +17,16 @@ import random
 import threading
 import time
 import uuid
+from decimal import Decimal
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from kview.core.config import RegistrySettings
+from kview.core.schemas.client import RegistryClient
+from kview.core.schemas.encoder import RecordEncoder
+from kview.core.schemas.models import Schema, SchemaReference
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +36,112 @@ TOPICS = {
     "payments": (4, {}),
     "customers": (3, {"cleanup.policy": "compact", "segment.ms": "60000"}),
     "sensor-frames": (3, {"compression.type": "producer"}),
+}
+
+SCHEMA_TOPICS = {
+    # name: (partitions, schema type); values by the topic's `<topic>-value` subject
+    "invoices-avro": (3, "AVRO"),
+    "shipments-proto": (3, "PROTOBUF"),
+    "clicks-json": (2, "JSON"),
+}
+"""The topics written with registered schemas (only with a registry)."""
+
+SCHEMA_SHARE = 0.2
+"""The schema topics' rate, as a share of the demo's rate (on top of it)."""
+
+_DECIMAL = {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}
+
+INVOICE_V1 = {
+    "type": "record",
+    "name": "Invoice",
+    "namespace": "kview.demo",
+    "fields": [
+        {"name": "invoice_id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "customer", "type": "string"},
+        {"name": "amount", "type": _DECIMAL},
+        {"name": "status", "type": {"type": "enum", "name": "InvoiceStatus", "symbols": ["OPEN", "PAID", "VOID"]}},
+    ],
+}
+INVOICE_V2 = {
+    **INVOICE_V1,
+    "fields": [
+        *INVOICE_V1["fields"],
+        # Added with defaults, so v2 reads v1's records (BACKWARD compatible).
+        {"name": "issued_at", "type": {"type": "long", "logicalType": "timestamp-millis"}, "default": 0},
+        {"name": "coupon", "type": ["null", "string"], "default": None},
+    ],
+}
+"""The Avro value schema's two versions; the demo writes both, interleaved."""
+
+COMMON_PROTO_NAME = "kview/demo/common.proto"
+COMMON_PROTO_SUBJECT = "kview-demo-common"
+COMMON_PROTO = """syntax = "proto3";
+package kview.demo;
+
+message Money {
+  string currency = 1;
+  int64 units = 2;
+  int32 cents = 3;
+}
+
+message Address {
+  string street = 1;
+  string city = 2;
+  string country = 3;
+}
+"""
+"""Imported by the shipment schema, registered under a subject of its own."""
+
+SHIPMENT_PROTO = """syntax = "proto3";
+package kview.demo;
+
+import "kview/demo/common.proto";
+import "google/protobuf/timestamp.proto";
+
+// First in the file, so a Shipment's message indexes are [1], not the short [0].
+message Parcel {
+  string parcel_id = 1;
+  double weight_kg = 2;
+}
+
+message Shipment {
+  enum Carrier {
+    CARRIER_UNSPECIFIED = 0;
+    POSTAL = 1;
+    COURIER = 2;
+    FREIGHT = 3;
+  }
+  message Item {
+    string sku = 1;
+    uint32 quantity = 2;
+    Money price = 3;
+  }
+  string shipment_id = 1;
+  Address destination = 2;
+  repeated Item items = 3;
+  Carrier carrier = 4;
+  google.protobuf.Timestamp shipped_at = 5;
+  oneof tracking {
+    string tracking_code = 6;
+    bool untracked = 7;
+  }
+}
+"""
+SHIPMENT_MESSAGE = "kview.demo.Shipment"
+
+CLICK_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Click",
+    "type": "object",
+    "properties": {
+        "session": {"type": "string"},
+        "page": {"type": "string"},
+        "duration_ms": {"type": "integer", "minimum": 0},
+        "referrer": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["session", "page", "duration_ms"],
+    "additionalProperties": False,
 }
 
 AUDIT_STOPS_AFTER = 25.0
@@ -38,16 +154,120 @@ GROUPS = {
 }
 
 
+def value_subject(topic: str) -> str:
+    """The subject of a topic's values (Confluent's TopicNameStrategy)."""
+    return f"{topic}-value"
+
+
+class SchemaTraffic:
+    """Registers the demo's schemas and makes records for the schema topics,
+    framed by kview's encoder with the ids the registry gave."""
+
+    def __init__(self, registry_url: str) -> None:
+        self.client = RegistryClient(RegistrySettings(urls=(registry_url,)))
+        self.ids: dict[str, list[int]] = {}
+        """Per subject, the ids registered (the Avro subject has two)."""
+        self._invoices: list[RecordEncoder] = []
+        self._shipments: RecordEncoder | None = None
+        self._clicks: RecordEncoder | None = None
+
+    async def setup(self) -> None:
+        client = self.client
+        invoices = value_subject("invoices-avro")
+        # Apicurio's default is NONE; BACKWARD shows that v2 was checked.
+        await client.set_compatibility(invoices, "BACKWARD")
+        self.ids[invoices] = [
+            await client.register(invoices, Schema("AVRO", json.dumps(INVOICE_V1))),
+            await client.register(invoices, Schema("AVRO", json.dumps(INVOICE_V2))),
+        ]
+        self.ids[COMMON_PROTO_SUBJECT] = [await client.register(COMMON_PROTO_SUBJECT, Schema("PROTOBUF", COMMON_PROTO))]
+        common_version = (await client.version(COMMON_PROTO_SUBJECT, "latest")).version
+        shipments = value_subject("shipments-proto")
+        reference = SchemaReference(COMMON_PROTO_NAME, COMMON_PROTO_SUBJECT, common_version)
+        self.ids[shipments] = [
+            await client.register(shipments, Schema("PROTOBUF", SHIPMENT_PROTO, references=(reference,)))
+        ]
+        clicks = value_subject("clicks-json")
+        self.ids[clicks] = [await client.register(clicks, Schema("JSON", json.dumps(CLICK_SCHEMA)))]
+
+        self._invoices = [await RecordEncoder.for_subject(client, invoices, version) for version in (1, 2)]
+        self._shipments = await RecordEncoder.for_subject(client, shipments, message=SHIPMENT_MESSAGE)
+        self._clicks = await RecordEncoder.for_subject(client, clicks)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def record(self) -> tuple[str, bytes, bytes]:
+        """One record for one of the schema topics: (topic, key, framed value)."""
+        assert self._shipments is not None and self._clicks is not None
+        customer = f"c-{random.randint(1, 200):04d}"
+        roll = random.random()
+        if roll < 0.4:
+            version = random.randint(1, 2)
+            invoice: dict[str, Any] = {
+                "invoice_id": str(uuid.uuid4()),
+                "customer": customer,
+                "amount": str(Decimal(random.randint(100, 99_999)) / 100),
+                "status": random.choice(["OPEN", "PAID", "VOID"]),
+            }
+            if version == 2:
+                invoice["issued_at"] = int(time.time() * 1000)
+                invoice["coupon"] = random.choice([None, "WELCOME10", "SPRING"])
+            return "invoices-avro", customer.encode(), self._invoices[version - 1].encode(invoice)
+        if roll < 0.7:
+            shipment: dict[str, Any] = {
+                "shipment_id": f"s-{uuid.uuid4().hex[:12]}",
+                "destination": {
+                    "street": f"{random.randint(1, 200)} {random.choice(['High St', 'Station Rd', 'Mill Lane'])}",
+                    "city": random.choice(["Leeds", "Lyon", "Porto", "Graz"]),
+                    "country": random.choice(["GB", "FR", "PT", "AT"]),
+                },
+                "items": [
+                    {
+                        "sku": f"SKU-{random.randint(1000, 9999)}",
+                        "quantity": random.randint(1, 5),
+                        "price": {"currency": "EUR", "units": random.randint(1, 300), "cents": random.randint(0, 99)},
+                    }
+                    for _ in range(random.randint(1, 3))
+                ],
+                "carrier": random.choice(["POSTAL", "COURIER", "FREIGHT"]),
+                "shipped_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            if random.random() < 0.8:
+                shipment["tracking_code"] = f"TRK{random.randint(10**8, 10**9 - 1)}"
+            else:
+                shipment["untracked"] = True
+            return "shipments-proto", customer.encode(), self._shipments.encode(shipment)
+        click: dict[str, Any] = {
+            "session": uuid.uuid4().hex[:16],
+            "page": random.choice(["/", "/pricing", "/docs", "/signup", "/blog/kafka"]),
+            "duration_ms": random.randint(50, 30_000),
+            "referrer": random.choice([None, "https://example.com/", "https://search.example/?q=kafka"]),
+            "tags": random.sample(["mobile", "desktop", "returning", "campaign"], k=random.randint(0, 2)),
+        }
+        return "clicks-json", customer.encode(), self._clicks.encode(click)
+
+
 class DemoTraffic:
-    """Creates the demo topics and keeps traffic and consumers running."""
+    """Creates the demo topics and keeps traffic and consumers running; with
+    ``registry_url``, also the schema topics (see :class:`SchemaTraffic`)."""
 
     def __init__(
-        self, bootstrap: str, rate: float = 50.0, replication: int = 1, audit_stops_after: float = AUDIT_STOPS_AFTER
+        self,
+        bootstrap: str,
+        rate: float = 50.0,
+        replication: int = 1,
+        audit_stops_after: float = AUDIT_STOPS_AFTER,
+        registry_url: str | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.rate = rate
         self.replication = replication
         self.audit_stops_after = audit_stops_after
+        self.registry_url = registry_url
+        self.schemas: SchemaTraffic | None = None
+        self.schema_error: Exception | None = None
+        """Why the schema topics get no traffic, if setting them up failed."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="kview-demo", daemon=True)
         self._stopping: asyncio.Event | None = None
@@ -78,32 +298,58 @@ class DemoTraffic:
 
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
-        await self._create_topics()
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=20, compression_type="lz4")
-        await producer.start()
-        # Give the groups something to read before they start.
-        await self._produce_batch(producer, 200)
-        tasks = [
-            asyncio.create_task(self._produce_forever(producer)),
-            asyncio.create_task(self._consume("billing", ["orders", "payments"], None)),
-            asyncio.create_task(self._consume("analytics", ["orders"], self.rate * 0.4)),
-            asyncio.create_task(self._consume("audit", ["payments"], None, stop_after=self.audit_stops_after)),
-        ]
-        self.ready.set()
-        await self._stopping.wait()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await producer.stop()
+        if self.registry_url is not None:
+            self.schemas = SchemaTraffic(self.registry_url)
+        try:
+            await self._create_topics()
+            if self.schemas is not None:
+                try:
+                    await self.schemas.setup()
+                except Exception as exc:
+                    # The rest of the demo goes on without the schema topics'
+                    # traffic; the reason is in kview's log.
+                    log.warning("demo: the schema topics get no traffic: %s", exc, exc_info=True)
+                    self.schema_error = exc
+                    await self.schemas.close()
+                    self.schemas = None
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=20, compression_type="lz4")
+            await producer.start()
+            try:
+                # Give the groups (and the tails) something to read before they start.
+                await self._produce_batch(producer, 200)
+                if self.schemas is not None:
+                    for _ in range(60):
+                        await self._send_schema_record(producer)
+                tasks = [
+                    asyncio.create_task(self._produce_forever(producer)),
+                    asyncio.create_task(self._consume("billing", ["orders", "payments"], None)),
+                    asyncio.create_task(self._consume("analytics", ["orders"], self.rate * 0.4)),
+                    asyncio.create_task(self._consume("audit", ["payments"], None, stop_after=self.audit_stops_after)),
+                ]
+                if self.schemas is not None:
+                    tasks.append(asyncio.create_task(self._produce_schemas_forever(producer)))
+                self.ready.set()
+                await self._stopping.wait()
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                await producer.stop()
+        finally:
+            if self.schemas is not None:
+                await self.schemas.close()
 
     async def _create_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
+            wanted = dict(TOPICS)
+            if self.registry_url is not None:
+                wanted.update({name: (parts, {}) for name, (parts, _type) in SCHEMA_TOPICS.items()})
             new = [
                 NewTopic(name, parts, self.replication, topic_configs=configs)
-                for name, (parts, configs) in TOPICS.items()
+                for name, (parts, configs) in wanted.items()
                 if name not in existing
             ]
             if new:
@@ -152,6 +398,19 @@ class DemoTraffic:
         next_at = time.monotonic()
         while True:
             await self._send_one(producer)
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    async def _send_schema_record(self, producer: AIOKafkaProducer) -> None:
+        assert self.schemas is not None
+        topic, key, value = self.schemas.record()
+        await producer.send(topic, value, key=key)
+
+    async def _produce_schemas_forever(self, producer: AIOKafkaProducer) -> None:
+        interval = 1.0 / max(1.0, self.rate * SCHEMA_SHARE)
+        next_at = time.monotonic()
+        while True:
+            await self._send_schema_record(producer)
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 

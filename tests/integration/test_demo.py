@@ -1,8 +1,10 @@
-"""``kview demo``.  Without its UI: the demo's own cluster and traffic
-(kview.local.demo.demo_running, what ``kview demo`` runs around the app) keep the
-promises the README makes: ``billing`` keeps up, ``analytics`` falls behind,
-``audit`` stops (its committed offsets checked against
-``kafka-consumer-groups``), and quitting leaves no process and no directory.
+"""``kview demo``.  Without its UI: the demo's own cluster, registry and
+traffic (kview.local.demo.demo_running, what ``kview demo`` runs around the
+app) keep the promises the README makes: ``billing`` keeps up, ``analytics``
+falls behind, ``audit`` stops (its committed offsets checked against
+``kafka-consumer-groups``); the schema topics fill with records framed with
+the ids the registry gave their subjects (both Avro versions, interleaved),
+which kview's decoder reads back; quitting leaves no process and no directory.
 With it: the ``kview demo`` command in a pseudo-terminal draws the demo's
 topics, and ``q`` ends it with nothing left behind.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import pty
 import re
@@ -23,15 +26,19 @@ import subprocess
 import sys
 import termios
 import time
+import urllib.request
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from test_groups import parse_table
 
 from kview.core.cluster import ClusterClient
-from kview.core.config import adhoc_profile
+from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary
+from kview.core.schemas.client import RegistryClient
+from kview.core.schemas.decoder import RecordDecoder
 from kview.local.demo import demo_running
-from kview.local.traffic import DemoTraffic
+from kview.local.traffic import COMMON_PROTO_SUBJECT, SCHEMA_TOPICS, TOPICS, DemoTraffic, value_subject
 
 GROUPS = ["analytics", "audit", "billing"]
 RATE = 50.0
@@ -92,7 +99,7 @@ def all_committed(snapshot: GroupsSnapshot) -> bool:
 
 
 async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
-    with demo_running(brokers=1, rate=RATE, audit_stops_after=AUDIT_STOPS_AFTER) as (cluster, traffic):
+    with demo_running(brokers=1, rate=RATE, audit_stops_after=AUDIT_STOPS_AFTER) as (cluster, traffic, _registry):
         assert isinstance(traffic, DemoTraffic) and traffic.error is None
         directory = str(cluster.directory)
         assert processes_mentioning(directory)  # the broker runs from there
@@ -161,6 +168,108 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
     assert traffic.error is None
     assert processes_mentioning(directory) == []
     assert not Path(directory).exists()
+
+
+# -- the schema topics ---------------------------------------------------------------------
+
+PER_TOPIC = 20
+"""Records read from each schema topic (the demo writes 60 before it is ready,
+spread over the three)."""
+
+
+def registry_get(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def subject_ids(url: str, subject: str) -> list[int]:
+    """The ids of every version of ``subject``, as the registry says."""
+    versions = registry_get(f"{url}/subjects/{subject}/versions")
+    return [registry_get(f"{url}/subjects/{subject}/versions/{v}")["id"] for v in versions]
+
+
+async def read_schema_topics(bootstrap: str, want: int) -> dict[str, list]:
+    """At least ``want`` records of each schema topic, from the beginning."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        tps = [TopicPartition(t, p) for t in SCHEMA_TOPICS for p in sorted(cluster.partitions_for_topic(t) or ())]
+        assert {tp.topic for tp in tps} == set(SCHEMA_TOPICS)
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: dict[str, list] = {topic: [] for topic in SCHEMA_TOPICS}
+        deadline = time.monotonic() + 60
+        while min(map(len, records.values())) < want:
+            assert time.monotonic() < deadline, {t: len(r) for t, r in records.items()}
+            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
+                records[tp.topic].extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def test_demo_schema_topics_are_framed_with_the_registry_ids_and_decode():
+    with demo_running(brokers=1, rate=RATE) as (cluster, traffic, registry):
+        assert registry is not None and traffic.error is None and traffic.schema_error is None
+        directory = registry.directory
+        url = registry.url
+        subjects = registry_get(f"{url}/subjects")
+        assert set(subjects) == {value_subject(t) for t in SCHEMA_TOPICS} | {COMMON_PROTO_SUBJECT}
+        ids = {topic: subject_ids(url, value_subject(topic)) for topic in SCHEMA_TOPICS}
+        # The Avro subject has two versions (v2 BACKWARD-checked against v1);
+        # the Protobuf one references the common file's subject.
+        assert len(ids["invoices-avro"]) == 2
+        assert registry_get(f"{url}/config/{value_subject('invoices-avro')}")["compatibilityLevel"] == "BACKWARD"
+        shipment = registry_get(f"{url}/subjects/{value_subject('shipments-proto')}/versions/latest")
+        assert [(r["name"], r["subject"]) for r in shipment["references"]] == [
+            ("kview/demo/common.proto", COMMON_PROTO_SUBJECT)
+        ]
+
+        # Gather until both Avro versions have been met (they interleave at random).
+        want = PER_TOPIC
+        while True:
+            records = await read_schema_topics(cluster.bootstrap, want)
+            avro_ids = {struct.unpack(">bI", r.value[:5])[1] for r in records["invoices-avro"]}
+            if avro_ids == set(ids["invoices-avro"]) or want > 400:
+                break
+            want *= 2
+
+        for topic, batch in records.items():
+            for record in batch:
+                magic, schema_id = struct.unpack(">bI", record.value[:5])
+                assert magic == 0 and schema_id in ids[topic], (topic, record.value[:8])
+        assert avro_ids == set(ids["invoices-avro"])
+        # A Shipment is the file's second message: indexes [1] (count 1, index
+        # 1, zigzag varints), never the one-byte shorthand for the first.
+        assert all(r.value[5:7] == b"\x02\x02" for r in records["shipments-proto"])
+
+        # kview's own decoder reads every one of them back.
+        client = RegistryClient(RegistrySettings(urls=(url,)))
+        try:
+            decoder = RecordDecoder(client)
+            for topic, batch in records.items():
+                await decoder.prepare(batch)
+                for record in decoder.decode_batch(list(batch)):
+                    assert record.value_problem is None, (topic, record.value_problem)
+                    schema_id = struct.unpack(">I", record.raw_value[1:5])[0]
+                    assert record.value_schema.schema_id == schema_id
+                    doc = json.loads(record.value)
+                    if topic == "invoices-avro" and ids[topic].index(schema_id) == 1:
+                        assert {"invoice_id", "amount", "issued_at", "coupon"} <= set(doc)
+                    elif topic == "invoices-avro":
+                        assert {"invoice_id", "amount"} <= set(doc) and "issued_at" not in doc
+                    elif topic == "shipments-proto":
+                        assert record.value_schema.message == "kview.demo.Shipment"
+                        assert set(doc["destination"]) == {"street", "city", "country"}
+                        assert doc["items"] and all("price" in item for item in doc["items"])
+                    else:
+                        assert {"session", "page", "duration_ms"} <= set(doc)
+        finally:
+            await client.close()
+
+    assert directory is not None and not directory.exists()
+    assert processes_mentioning(str(directory)) == []
 
 
 # -- the command itself ------------------------------------------------------------------
@@ -238,7 +347,9 @@ def test_kview_demo_command_draws_the_demo_and_quits_clean(tmp_path):
         [directory] = list(scratch.glob("kview-kafka-*"))
         assert processes_mentioning(str(directory))
         terminal.send("2")
-        terminal.wait_for(*(f" {topic} " for topic in ("orders", "payments", "customers", "sensor-frames")), timeout=60)
+        [registry_directory] = list(scratch.glob("kview-registry-*"))
+        assert processes_mentioning(str(registry_directory))
+        terminal.wait_for(*(f" {topic} " for topic in (*TOPICS, *SCHEMA_TOPICS)), timeout=60)
         terminal.send("q")
         assert terminal.wait_exit(60) == 0, terminal.text[-600:]
     finally:

@@ -249,6 +249,9 @@ class TailPane(Pane):
         self._stopping: set[asyncio.Task[None]] = set()
         self._gc_tuned = False
         self._catch_up_timer: Timer | None = None
+        self.key_decoding = "auto"
+        self.value_decoding = "auto"
+        """Schema-registry decodings of the tail (the start modal's choice)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tail-columns", markup=False)
@@ -307,9 +310,33 @@ class TailPane(Pane):
         topics = snapshot.metadata.topics
         return sorted(t.name for t in topics), {t.name: len(t.partitions) for t in topics}
 
-    def start_tail(self, topic: str, partition: int | None = None, start: StartPosition | None = None) -> None:
+    def _registry(self) -> Any:
+        """The profile's shared registry client, or None (no registry, or
+        services without one, like the snapshot tests' recorded ones)."""
+        try:
+            return getattr(self.kview.services, "registry", None)
+        except Exception:  # a registry block kview cannot use: tail raw, say why once
+            log.exception("the schema registry client could not be made")
+            return None
+
+    def _has_registry(self) -> bool:
+        client = getattr(self.kview.services, "client", None)
+        profile = getattr(client, "profile", None)
+        return getattr(profile, "schema_registry", None) is not None
+
+    def start_tail(
+        self,
+        topic: str,
+        partition: int | None = None,
+        start: StartPosition | None = None,
+        *,
+        key_decoding: str | None = None,
+        value_decoding: str | None = None,
+    ) -> None:
         """Tail ``topic`` (one partition, or all when None) from ``start``
-        (default: the last DEFAULT_LAST records per partition, then new ones)."""
+        (default: the last DEFAULT_LAST records per partition, then new ones).
+        With a schema registry, keys and values are decoded as
+        ``key_decoding`` / ``value_decoding`` (default: as last chosen)."""
         old = self.tail
         if old is not None:
             self._stop_later(old)
@@ -317,8 +344,23 @@ class TailPane(Pane):
             self._show_detail(False)
         self._asked = True
         self.topic, self.partition = topic, partition
+        self.key_decoding = key_decoding or self.key_decoding
+        self.value_decoding = value_decoding or self.value_decoding
+        decoding: dict[str, Any] = {}
+        registry = self._registry()
+        if registry is not None:
+            # Decoded before they enter the ring: the list, the filters and
+            # export see the decoded JSON; the ids met go to the topic detail.
+            seen = getattr(self.kview.services, "schemas_seen", None)
+            decoding = {
+                "registry": registry,
+                "key_decoding": self.key_decoding,
+                "value_decoding": self.value_decoding,
+                "schemas_seen": seen.setdefault(topic, {}) if seen is not None else None,
+            }
         tail = self.kview.services.tail(
             topic,
+            **decoding,
             partitions=None if partition is None else [partition],
             start=start or StartPosition.last(DEFAULT_LAST),
             capacity=self.kview.config.ring_capacity,  # the user's bound on the records kept
@@ -353,17 +395,37 @@ class TailPane(Pane):
     def action_choose(self) -> None:
         topics, counts = self._topic_choices()
         self.app.push_screen(
-            TailStartScreen(topics, topic=self.topic or "", partition=self.partition, partition_counts=counts),
+            TailStartScreen(
+                topics,
+                topic=self.topic or "",
+                partition=self.partition,
+                partition_counts=counts,
+                decodings=self._has_registry(),
+                key_decoding=self.key_decoding,
+                value_decoding=self.value_decoding,
+            ),
             self._on_request,
         )
 
     def _on_request(self, request: TailRequest | None) -> None:
         if request is None:
             return
-        if self.tail is not None and (request.topic, request.partition) == (self.topic, self.partition):
+        same = (request.topic, request.partition, request.key_decoding, request.value_decoding) == (
+            self.topic,
+            self.partition,
+            self.key_decoding,
+            self.value_decoding,
+        )
+        if self.tail is not None and same:
             self._reseek(request.start)
         else:
-            self.start_tail(request.topic, request.partition, request.start)
+            self.start_tail(
+                request.topic,
+                request.partition,
+                request.start,
+                key_decoding=request.key_decoding,
+                value_decoding=request.value_decoding,
+            )
 
     def _jump(self, mode: str, title: str) -> None:
         if self.tail is None:
@@ -378,6 +440,9 @@ class TailPane(Pane):
                 mode=mode,
                 partition_counts=counts,
                 title=title,
+                decodings=self._has_registry(),
+                key_decoding=self.key_decoding,
+                value_decoding=self.value_decoding,
             ),
             self._on_request,
         )
@@ -862,7 +927,10 @@ class TailPane(Pane):
         lines = self.lines
         self.app.push_screen(
             ExportScreen(
-                default_export_path(self.topic or "tail"), len(lines.source), lines.selected_record() is not None
+                default_export_path(self.topic or "tail"),
+                len(lines.source),
+                lines.selected_record() is not None,
+                decoded=self.tail.decoder is not None,
             ),
             self._on_export,
         )
@@ -879,7 +947,7 @@ class TailPane(Pane):
 
         async def write() -> None:
             try:
-                count = await asyncio.to_thread(export_jsonl, records, request.path)
+                count = await asyncio.to_thread(export_jsonl, records, request.path, raw=request.raw)
             except ExportError as exc:
                 self.notify(str(exc), title="Export failed", severity="error", timeout=8)
                 return

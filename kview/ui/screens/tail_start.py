@@ -37,6 +37,15 @@ VALUE_HINTS = {
     "time": "2024-05-01 12:00, 12:30, -15m, -2h",
 }
 DEFAULT_LAST = 100
+DECODING_CHOICES = (
+    ("auto (registry framing)", "auto"),
+    ("Avro", "avro"),
+    ("Protobuf", "protobuf"),
+    ("JSON Schema", "json-schema"),
+    ("none (raw bytes)", "none"),
+)
+"""Schema-registry decodings (kview.core.schemas.decoder.DECODINGS), offered
+when the profile has a registry."""
 
 
 def parse_start(mode: str, value: str) -> StartPosition:
@@ -64,6 +73,8 @@ class TailRequest:
     topic: str
     partition: int | None
     start: StartPosition
+    key_decoding: str = "auto"
+    value_decoding: str = "auto"
 
 
 class TailStartScreen(ModalScreen[TailRequest | None]):
@@ -80,6 +91,7 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
                                  background: $surface; padding: 0 1; }
     TailStartScreen Grid { grid-size: 2; grid-columns: 12 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto;
                            margin: 1 0; }
+    TailStartScreen Grid.-decodings { grid-columns: 15 1fr; }
     TailStartScreen .title { text-style: bold; }
     TailStartScreen .hint { color: $text-muted; }
     TailStartScreen #tail-start-error { color: $text-error; height: auto; }
@@ -95,8 +107,16 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
         value: str = "",
         partition_counts: dict[str, int] | None = None,
         title: str = "Tail a topic",
+        decodings: bool = False,
+        key_decoding: str = "auto",
+        value_decoding: str = "auto",
     ) -> None:
+        """``decodings``: offer the Key/Value decoding choices (the profile
+        has a schema registry), preset to ``key_decoding`` / ``value_decoding``."""
         super().__init__()
+        self.decodings = decodings
+        self._key_decoding = key_decoding
+        self._value_decoding = value_decoding
         self.topics = topics
         self.partition_counts = partition_counts or {}
         self._topic = topic
@@ -108,7 +128,7 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title, classes="title")
-            with Grid():
+            with Grid(classes="-decodings" if self.decodings else ""):
                 yield Label("Topic")
                 yield Input(
                     self._topic,
@@ -134,6 +154,23 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
                 )
                 yield Label("Value")
                 yield Input(self._value, placeholder=VALUE_HINTS.get(self._mode, ""), id="tail-value", compact=True)
+                if self.decodings:
+                    yield Label("Key decoding")
+                    yield Select(
+                        list(DECODING_CHOICES),
+                        value=self._key_decoding,
+                        allow_blank=False,
+                        id="tail-key-decoding",
+                        compact=True,
+                    )
+                    yield Label("Value decoding")
+                    yield Select(
+                        list(DECODING_CHOICES),
+                        value=self._value_decoding,
+                        allow_blank=False,
+                        id="tail-value-decoding",
+                        compact=True,
+                    )
             yield Label("", id="tail-start-error")
             yield Label("enter or ctrl+s starts · tab moves · esc cancels", classes="hint")
 
@@ -144,6 +181,8 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
             self.query_one("#tail-topic", Input).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "tail-mode":
+            return
         value = self.query_one("#tail-value", Input)
         value.placeholder = VALUE_HINTS.get(str(event.value), "")
         if event.value == "last" and not value.value:
@@ -163,7 +202,11 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
         partition = parse_partition(self.query_one("#tail-partition", Input).value, self.partition_counts.get(topic))
         mode = str(self.query_one("#tail-mode", Select).value)
         start = parse_start(mode, self.query_one("#tail-value", Input).value)
-        return TailRequest(topic, partition, start)
+        if not self.decodings:
+            return TailRequest(topic, partition, start, self._key_decoding, self._value_decoding)
+        key_decoding = str(self.query_one("#tail-key-decoding", Select).value)
+        value_decoding = str(self.query_one("#tail-value-decoding", Select).value)
+        return TailRequest(topic, partition, start, key_decoding, value_decoding)
 
     def action_submit(self) -> None:
         try:
@@ -184,6 +227,8 @@ class TailStartScreen(ModalScreen[TailRequest | None]):
 class ExportRequest:
     path: Path
     selected_only: bool
+    raw: bool = False
+    """Write the bytes Kafka holds too (key_raw/value_raw, base64)."""
 
 
 def default_export_path(topic: str, now: datetime | None = None, directory: Path | None = None) -> Path:
@@ -209,11 +254,14 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
     ExportScreen #export-error { color: $text-error; height: auto; }
     """
 
-    def __init__(self, default_path: Path, shown: int, has_selection: bool) -> None:
+    def __init__(self, default_path: Path, shown: int, has_selection: bool, decoded: bool = False) -> None:
+        """``decoded``: records were decoded with a schema registry (offer,
+        and preselect, writing their raw bytes too)."""
         super().__init__()
         self.default_path = default_path
         self.shown = shown
         self.has_selection = has_selection
+        self.decoded = decoded
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -226,6 +274,15 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 disabled=not self.has_selection,
                 compact=True,
             )
+            if self.decoded:
+                # On by default: without them the file cannot be re-produced
+                # byte for byte (it holds the decoded JSON only).
+                yield Checkbox(
+                    "raw bytes too (base64; re-producible exactly)",
+                    value=True,
+                    id="export-raw",
+                    compact=True,
+                )
             yield Label("", id="export-error")
             yield Label("enter exports · esc cancels", classes="hint")
 
@@ -245,7 +302,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         if not path.parent.is_dir():
             self.query_one("#export-error", Label).update(f"there is no directory {path.parent}")
             return
-        self.dismiss(ExportRequest(path, self.query_one("#export-selected", Checkbox).value))
+        raw = self.decoded and self.query_one("#export-raw", Checkbox).value
+        self.dismiss(ExportRequest(path, self.query_one("#export-selected", Checkbox).value, raw))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

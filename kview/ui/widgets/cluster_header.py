@@ -1,5 +1,6 @@
-"""The header line: cluster name, mode, connection state, the pane shown,
-brokers and controller (most important first: a narrow terminal cuts the end)."""
+"""The header line: cluster name, mode, connection state, the schema
+registry's state when it is unreachable, the pane shown, brokers and
+controller (most important first: a narrow terminal cuts the end)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ class ClusterHeader(Static):
             retry = f", retry in {human_duration(state.retry_in)}" if state.retry_in else ""
             age = f", data {human_duration(stale)} old" if stale is not None else ""
             text.append(f" │ ✖ unreachable{age}{retry}", style="bold reverse")
+        registry = self.registry_state()
+        if registry:
+            text.append(f" │ ✖ {registry}", style="bold reverse")
         if self.pane_title:
             text.append(f" │ {self.pane_title}")
         if self.snapshot is not None:
@@ -63,6 +67,27 @@ class ClusterHeader(Static):
             self._shown = text
             self.updates += 1
             self.update(text, layout=False)
+
+    def registry_state(self) -> str:
+        """'registry unreachable, retry in 8s' while the profile's registry
+        is being backed off (RegistryClient.status); '' otherwise (none
+        configured, fine, or not asked yet)."""
+        app = self.app
+        profile = getattr(app, "profile", None)
+        if getattr(profile, "schema_registry", None) is None:
+            return ""
+        try:
+            registry = app.services.registry  # type: ignore[attr-defined]
+            status = registry.status if registry is not None else None
+        except Exception:  # not connected yet, or a registry block kview cannot use
+            return ""
+        if status is None or status.state != "unreachable":
+            return ""
+        retry = ""
+        if status.retry_at is not None:
+            left = status.retry_at - registry_clock()
+            retry = f", retry in {human_duration(max(1.0, left))}" if left > 0 else ", retrying"
+        return f"registry unreachable{retry}"
 
     @property
     def text(self) -> str:
@@ -77,3 +102,8 @@ class ClusterHeader(Static):
     @staticmethod
     def now() -> float:
         return time.time()
+
+
+def registry_clock() -> float:
+    """The clock of RegistryStatus.retry_at (wall-clock time)."""
+    return time.time()

@@ -6,7 +6,13 @@ for binary).
 The list shows previews cut to the screen; here nothing is cut (a hex or
 base64 dump stops at DETAIL_MAX_BYTES with a note).  The body is a Line-API
 view too, so a 5 MB value scrolls as fast as a small one; values above
-THREAD_RENDER_BYTES are laid out in a thread so the UI never stalls."""
+THREAD_RENDER_BYTES are laid out in a thread so the UI never stalls.
+
+A record decoded with a schema registry (kview.core.schemas.decoder) shows
+its decoded key and value (JSON, pretty) with a line per part saying which
+schema decoded it (id, type, subject, version, the Protobuf message), or the
+one-line reason it was left as bytes; ``r`` shows the bytes Kafka holds
+instead (a hex dump of the raw key and value)."""
 
 from __future__ import annotations
 
@@ -69,8 +75,35 @@ def _field(label: str, *tokens: tuple[str, str]) -> Line:
     return ((LABEL, f"{label:<11}"), *tokens)
 
 
-def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
-    """Everything the detail shows, as (kind, text) tokens per line."""
+def schema_text(info: Any) -> str:
+    """A decoder.SchemaInfo in words: 'id 7 · AVRO · orders-value v2'."""
+    parts = [f"id {info.schema_id}", str(info.type)]
+    if info.subject:
+        parts.append(f"{info.subject} v{info.version}" if info.version is not None else info.subject)
+    if info.message:
+        parts.append(f"message {info.message}")
+    return " · ".join(parts)
+
+
+def _schema_line(record: Any, part: str) -> Line | None:
+    """What decoded the key or value of a decoded record (None for others)."""
+    if not hasattr(record, "raw_value"):
+        return None
+    info = getattr(record, f"{part}_schema", None)
+    problem = getattr(record, f"{part}_problem", None)
+    label = "Key schema" if part == "key" else "Schema"
+    if info is not None:
+        return _field(label, (PLAIN, schema_text(info)))
+    if problem:
+        return _field(label, (NOTE, f"not decoded: {problem}"))
+    return None
+
+
+def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> list[Line]:
+    """Everything the detail shows, as (kind, text) tokens per line.
+    ``raw``: a decoded record's key and value as the bytes Kafka holds (hex)."""
+    if raw and hasattr(record, "raw_value"):
+        return _raw_lines(record)
     lines: list[Line] = [
         _field("Topic", (PLAIN, record.topic)),
         _field("Partition", (NUMBER, str(record.partition))),
@@ -81,6 +114,9 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
             (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms"),
         ),
     ]
+    key_schema = _schema_line(record, "key")
+    if key_schema is not None:
+        lines.append(key_schema)
     key = record.key
     if key is None:
         lines.append(_field("Key", (NULL, "null")))
@@ -96,11 +132,14 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
             lines.append(((LABEL, " " * 11), (NOTE, rendered.note)))
     headers = tuple(record.headers or ())
     lines.append(_field("Headers", (MUTED, str(len(headers)) if headers else "none")))
-    for name, raw in headers:
-        value_tokens = (NULL, "null") if raw is None else (STRING if raw else MUTED, preview(raw, limit=400))
+    for name, data in headers:
+        value_tokens = (NULL, "null") if data is None else (STRING if data else MUTED, preview(data, limit=400))
         # Header names are any string a producer chose: control characters
         # in them are made visible like those in values.
         lines.append(((SPACE, "  "), (KEY, sanitize(name)), (PUNCT, ": "), value_tokens))
+    value_schema = _schema_line(record, "value")
+    if value_schema is not None:
+        lines.append(value_schema)
     value = record.value
     if value is None:
         lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))
@@ -117,6 +156,26 @@ def detail_lines(record: Any, value_format: str = "auto") -> list[Line]:
             lines.extend(wrap_line(line, WRAP_CELLS))
         else:
             lines.append(line)
+    return lines
+
+
+def _raw_lines(record: Any) -> list[Line]:
+    """A decoded record as Kafka holds it: key and value as hex dumps."""
+    lines: list[Line] = [
+        _field("Topic", (PLAIN, record.topic)),
+        _field("Partition", (NUMBER, str(record.partition))),
+        _field("Offset", (NUMBER, str(record.offset))),
+        _field("Shown", (NOTE, "the raw bytes Kafka holds (r shows the decoded record)")),
+    ]
+    for label, data in (("Key", record.raw_key), ("Value", record.raw_value)):
+        if data is None:
+            lines.append(_field(label, (NULL, "null")))
+            continue
+        rendered = render(data, "hex", max_bytes=DETAIL_MAX_BYTES)
+        note = ((NOTE, f"  {rendered.note}"),) if rendered.note else ()
+        lines.append(_field(label, (MUTED, f"hex, {human_bytes(len(data))}"), *note))
+        lines.extend(rendered.lines)
+        lines.append(())
     return lines
 
 
@@ -239,6 +298,7 @@ class RecordDetail(Vertical):
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="detail.close"),
         Binding("f", "cycle_format", "Value format", id="detail.format"),
+        Binding("r", "toggle_raw", "Raw bytes", id="detail.raw"),
     ]
     DEFAULT_CSS = """
     RecordDetail { height: 1fr; }
@@ -253,6 +313,8 @@ class RecordDetail(Vertical):
         super().__init__(**kwargs)
         self.record: Any = None
         self.value_format = "auto"
+        self.raw = False
+        """Show a decoded record's raw bytes (r) instead of its decoded key and value."""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="detail-title", markup=False)
@@ -267,6 +329,7 @@ class RecordDetail(Vertical):
         """Show ``record`` from its top, its value as ``value_format``."""
         self.record = record
         self.value_format = value_format
+        self.raw = False
         self.query_one("#detail-title", Label).update(
             f"{record.topic}  partition {record.partition}  offset {record.offset}"
         )
@@ -274,26 +337,39 @@ class RecordDetail(Vertical):
 
     def _show(self) -> None:
         self._hint()
-        value = self.record.value
+        value = self.record.raw_value if self.raw and hasattr(self.record, "raw_value") else self.record.value
         if value is not None and len(value) > THREAD_RENDER_BYTES:
             self.body.set_lines([((MUTED, f"laying out {human_bytes(len(value))} ..."),)])
-            self._render_in_thread(self.record, self.value_format)
+            self._render_in_thread(self.record, self.value_format, self.raw)
         else:
-            self.body.set_lines(detail_lines(self.record, self.value_format))
+            self.body.set_lines(detail_lines(self.record, self.value_format, self.raw))
 
     @work(thread=True, exclusive=True, group="detail-render", exit_on_error=False)
-    def _render_in_thread(self, record: Any, value_format: str) -> None:
-        lines = detail_lines(record, value_format)
-        self.app.call_from_thread(self._rendered, record, value_format, lines)
+    def _render_in_thread(self, record: Any, value_format: str, raw: bool) -> None:
+        lines = detail_lines(record, value_format, raw)
+        self.app.call_from_thread(self._rendered, record, value_format, raw, lines)
 
-    def _rendered(self, record: Any, value_format: str, lines: list[Line]) -> None:
-        if record is self.record and value_format == self.value_format and self.is_mounted:
+    def _rendered(self, record: Any, value_format: str, raw: bool, lines: list[Line]) -> None:
+        if record is self.record and (value_format, raw) == (self.value_format, self.raw) and self.is_mounted:
             self.body.set_lines(lines)
 
     def _hint(self) -> None:
-        self.query_one("#detail-hint", Label).update(
-            f"value as {self.value_format} (f changes) · arrows, pgup/pgdn scroll · esc closes"
-        )
+        if self.raw and hasattr(self.record, "raw_value"):
+            text = "raw bytes (r shows decoded) · arrows, pgup/pgdn scroll · esc closes"
+        elif hasattr(self.record, "raw_value"):
+            text = f"value as {self.value_format} (f changes, r raw bytes) · esc closes"
+        else:
+            text = f"value as {self.value_format} (f changes) · arrows, pgup/pgdn scroll · esc closes"
+        self.query_one("#detail-hint", Label).update(text)
+
+    def action_toggle_raw(self) -> None:
+        if self.record is None:
+            return
+        if not hasattr(self.record, "raw_value"):
+            self.notify("This record was not decoded: it is shown as its bytes already.", timeout=3)
+            return
+        self.raw = not self.raw
+        self._show()
 
     def action_cycle_format(self) -> None:
         if self.record is None:

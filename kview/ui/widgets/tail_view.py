@@ -11,6 +11,10 @@ records taken when the user paused, so the lines stay put while the tail
 keeps counting).  Rows are addressed by the ring's absolute sequence
 numbers, so the selection and the scroll position survive old records
 falling out of the ring.
+
+Records decoded with a schema registry show their decoded value (compact
+JSON, it is their ``value``); a framed key or value that could not be
+decoded shows its bytes after PROBLEM_MARK.
 """
 
 from __future__ import annotations
@@ -188,6 +192,9 @@ class EmptySource(FrozenSource):
 
 # -- columns ------------------------------------------------------------------------------
 
+PROBLEM_MARK = "✖ "
+"""Before a key or value that is registry-framed but could not be decoded."""
+
 
 def columns_for(width: int) -> list[tuple[str, str, int]]:
     """(name, title, width) of the columns that fit ``width`` cells; the value
@@ -252,6 +259,7 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
         "tail-view--value",
         "tail-view--null",
         "tail-view--headers",
+        "tail-view--problem",
         "tail-view--cursor",
         "tail-view--empty",
     }
@@ -266,6 +274,7 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
     TailView > .tail-view--value { color: $foreground; }
     TailView > .tail-view--null { color: $text-muted; text-style: italic; }
     TailView > .tail-view--headers { color: $text-muted; }
+    TailView > .tail-view--problem { color: $text-error; text-style: bold; }
     TailView > .tail-view--cursor { background: $primary 35%; }
     TailView > .tail-view--empty { color: $text-muted; }
     """
@@ -507,7 +516,7 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
             cursor = Style(bgcolor=self._style("cursor").bgcolor) if selected else Style()
             styles = {
                 name: base + self._style(name) + cursor
-                for name in ("time", "partition", "offset", "key", "value", "null", "headers")
+                for name in ("time", "partition", "offset", "key", "value", "null", "headers", "problem")
             }
             styles["gap"] = base + cursor
             self._row_styles[selected] = styles
@@ -569,9 +578,17 @@ class TailView(ScrollView, can_focus=True, inherit_bindings=False):
                 append(Segment(_fit(str(record.offset), w, right=True) + " ", styles["offset"]))
             elif name == "key":
                 key = record.key
+                if getattr(record, "key_problem", None):
+                    append(Segment(PROBLEM_MARK, styles["problem"]))
+                    w -= len(PROBLEM_MARK)
                 append(Segment(_fit(preview(key, limit=w), w) + " ", styles["key" if key else "null"]))
             elif name == "value":
                 value = record.value
+                # A framed value that did not decode: its bytes, after a mark
+                # (the record detail says why).
+                if getattr(record, "value_problem", None):
+                    append(Segment(PROBLEM_MARK, styles["problem"]))
+                    w -= len(PROBLEM_MARK)
                 append(Segment(_fit(preview(value, limit=w), w) + " ", styles["value" if value else "null"]))
             elif name == "headers":
                 count = len(record.headers or ())
