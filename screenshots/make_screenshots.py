@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from kview.app import KViewApp, make_app
-from kview.core.config import ClusterProfile, Config
+from kview.core.config import ClusterProfile, Config, RegistrySettings
 from kview.local.cluster import DevCluster
+from kview.local.registry import DevRegistry
 from kview.local.traffic import DemoTraffic
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +47,9 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
     ("reset-preview", ("4", "4", "4", "4", "slash", *"audit", "enter", "r", "ctrl+s")),
     ("tail", ("5", *"orders", "enter")),
     ("tail-detail", ("5", *"orders", "enter", "5", "5", "5", "enter")),
+    # The demo's Avro topic, decoded with the registry's schemas (v1 and v2 interleaved).
+    ("tail-avro", ("5", *"invoices-avro", "enter")),
+    ("tail-avro-detail", ("5", *"invoices-avro", "enter", "5", "5", "5", "up", "enter")),
     (
         "producer",
         (
@@ -71,12 +75,23 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
 """Each pane's shot; a pane added to the app adds a line here."""
 
 
-async def shoot(bootstrap: str, size: tuple[int, int], themes: list[str], only: set[str] | None = None) -> list[Path]:
+async def shoot(
+    bootstrap: str,
+    size: tuple[int, int],
+    themes: list[str],
+    only: set[str] | None = None,
+    registry_url: str | None = None,
+) -> list[Path]:
     """One app per shot: drive it to the pane once, then save it in every theme
     (switching the theme repaints the same screen, so the themes show the same
     moment and the producer sends its message once)."""
     written = []
-    profile = ClusterProfile(name="demo", bootstrap=tuple(bootstrap.split(",")), refresh_interval=1.0)
+    profile = ClusterProfile(
+        name="demo",
+        bootstrap=tuple(bootstrap.split(",")),
+        refresh_interval=1.0,
+        schema_registry=RegistrySettings(urls=(registry_url,)) if registry_url else None,
+    )
     config = Config(clusters={"demo": profile}, default_cluster="demo")
     for stem, keys in SHOTS:
         if only and stem not in only:
@@ -117,11 +132,13 @@ def main() -> int:
     os.environ["KVIEW_STATE_DIR"] = os.path.join(scratch, "state")
     os.environ["KVIEW_CONFIG"] = os.path.join(scratch, "config.yaml")
     os.environ["KVIEW_LOG_DIR"] = os.path.join(scratch, "logs")
-    with DevCluster(1) as cluster:
-        traffic = DemoTraffic(cluster.bootstrap, rate=80)
+    # The demo's registry too: its schema topics are tailed decoded.
+    with DevCluster(1) as cluster, DevRegistry() as registry:
+        traffic = DemoTraffic(cluster.bootstrap, rate=80, registry_url=registry.url)
         traffic.start()
         try:
-            for path in asyncio.run(shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()))):
+            shots = shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()), registry.url)
+            for path in asyncio.run(shots):
                 print(path.relative_to(HERE.parent))
         finally:
             traffic.stop()

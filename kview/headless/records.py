@@ -133,10 +133,18 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
         if lines:
             out.write("\n".join(lines) + "\n")
             out.flush()
+        if registry is not None and not registry_noted[0] and registry.status.state == "unreachable":
+            # Once, on stderr: the lines say it per record, this says why all at once.
+            registry_noted[0] = True
+            message = registry.status.message
+            if "unreachable" not in message:
+                message = f"schema registry unreachable ({message})"
+            note(f"{message}; framed records are left undecoded")
         if caught_up():
             done.set()
 
     last_status = [""]
+    registry_noted = [False]
 
     def on_status(status: TailStatus) -> None:
         # Only --follow keeps going through trouble; tell what it waits for.

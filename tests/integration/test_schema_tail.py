@@ -210,8 +210,9 @@ async def test_avro_values_decode_with_the_registered_schema_and_bad_ones_stay_r
         record = records[offset]
         assert record.value == values[offset], "an undecodable value stays as its bytes"
         assert one_line(record.value_problem), (offset, record.value_problem)
-        assert record.value_schema is None
-    assert str(UNKNOWN_ID) in records[20].value_problem
+    assert str(UNKNOWN_ID) in records[20].value_problem and records[20].value_schema is None
+    # Truncated: the schema is known (and said), the bytes do not fit it.
+    assert records[21].value_schema.schema_id == schema_id
     # Plain JSON and the tombstone come through as they are.
     assert records[23].value == values[23] and getattr(records[23], "value_problem", None) is None
     assert records[24].value is None and getattr(records[24], "value_problem", None) is None
@@ -330,8 +331,10 @@ async def test_a_schema_the_library_cannot_parse_leaves_its_records_raw(kafka, r
         await client.close()
     assert [json.loads(records[i].value) for i in (0, 2, 4)] == written[:3]
     for i in (1, 3):
-        assert records[i].value == values[i] and records[i].value_schema is None
+        assert records[i].value == values[i]
         assert one_line(records[i].value_problem), records[i].value_problem
+        # Which schema could not be used is said with the problem.
+        assert records[i].value_schema is None or records[i].value_schema.schema_id == broken_id
 
 
 # -- bad registries ------------------------------------------------------------------------
@@ -487,3 +490,18 @@ async def test_headless_tail_prints_decoded_lines_and_json(kafka, registry, uniq
     result = kview(*common, "--json", "--filter", ".amount >= 20")
     docs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [json.loads(d["value"]) for d in docs] == [v for v in written if v["amount"] >= 20]
+
+
+async def test_headless_tail_with_an_unreachable_registry_prints_raw_lines_and_says_why(kafka, unique_name):
+    topic = unique_name
+    create_topic(kafka, topic)
+    values = [framed(5, b"\x02\x04"), b"plain"]
+    await produce(kafka.bootstrap, topic, values)
+    closed = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"
+    result = kview("tail", topic, "--bootstrap", kafka.bootstrap, "--schema-registry", closed)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert "[value not decoded:" in lines[0] and lines[1].endswith("plain")
+    # Said once (one line on stderr), not per record.
+    assert "schema registry unreachable" in result.stderr and len(result.stderr.splitlines()) == 1

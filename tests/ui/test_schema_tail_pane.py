@@ -21,16 +21,18 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from screen_text import screen_rows, screen_text, wait_for
+from textual.widgets import Checkbox
 
 from kview.app import make_app
 from kview.core.config import Config, RegistrySettings, adhoc_profile
+from kview.core.export import read_jsonl
 from kview.core.tail import RUNNING
 from kview.local import registry as local_registry
 from kview.local.cluster import free_port
 from kview.local.registry import DevRegistry
 from kview.ui.messages import TailTopic
 from kview.ui.panes.tail import TailPane
-from kview.ui.screens.tail_start import TailStartScreen
+from kview.ui.screens.tail_start import ExportScreen, TailStartScreen
 from kview.ui.widgets.cluster_header import ClusterHeader
 from kview.ui.widgets.record_detail import RecordDetail
 from kview.ui.widgets.tail_view import PROBLEM_MARK
@@ -178,7 +180,8 @@ async def test_a_decoded_avro_tail_its_detail_and_the_raw_bytes(kafka, registry,
         assert "not decoded:" in screen_text(app) and str(UNKNOWN_ID) in screen_text(app)
 
 
-async def test_a_filter_on_a_decoded_field(kafka, registry, unique_name):
+async def test_a_filter_on_a_decoded_field_and_its_export(kafka, registry, unique_name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the export modal proposes a file in the current directory
     topic = unique_name
     create_topic(kafka, topic)
     schema_id = register(registry.url, f"{topic}-value", unique(PAYMENT, topic))
@@ -194,6 +197,20 @@ async def test_a_filter_on_a_decoded_field(kafka, registry, unique_name):
         assert expected  # not vacuous
         await wait_for(pilot, lambda: decoded_ids(app) == expected, what="only the matching records")
         assert f"matched {len(expected)}/{len(written)}" in screen_text(app)
+
+        # Export what the filter shows: decoded JSON, the schema, and (on by
+        # default when decoding) the raw bytes, which read back exactly.
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen), what="export modal")
+        assert "raw bytes too" in screen_text(app)
+        assert app.screen.query_one("#export-raw", Checkbox).value is True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: list(tmp_path.glob("kview-*.jsonl")), what="export file")
+    [path] = list(tmp_path.glob("kview-*.jsonl"))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [json.loads(line["value"]) for line in lines] == [v for v in written if v["id"] in expected]
+    assert {line["value_schema"]["id"] for line in lines} == {schema_id}
+    assert [r.value for r in read_jsonl(path)] == [framed(schema_id, written[i]) for i in expected]
 
 
 # -- the start modal's decodings ------------------------------------------------------------

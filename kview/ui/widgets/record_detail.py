@@ -16,6 +16,7 @@ instead (a hex dump of the raw key and value)."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,8 @@ THREAD_RENDER_BYTES = 256 << 10
 VALUE_FORMATS = ("auto", "json", "text", "hex", "base64")
 WRAP_CELLS = 1000
 """Value lines longer than this continue on the next line (nothing is cut)."""
+PROBLEM_WIDTH = 66
+"""Characters per line of a 'not decoded' reason (after the 11-cell label)."""
 MAX_LINE_CELLS = 4000
 """A safety net for the other lines: cut here, with the marker."""
 
@@ -85,18 +88,24 @@ def schema_text(info: Any) -> str:
     return " · ".join(parts)
 
 
-def _schema_line(record: Any, part: str) -> Line | None:
-    """What decoded the key or value of a decoded record (None for others)."""
+def _schema_lines(record: Any, part: str) -> list[Line]:
+    """What decoded the key or value of a decoded record, or why it was not
+    (both when the schema is known but the bytes did not fit it); nothing
+    for a record that went through no decoder."""
     if not hasattr(record, "raw_value"):
-        return None
+        return []
     info = getattr(record, f"{part}_schema", None)
     problem = getattr(record, f"{part}_problem", None)
     label = "Key schema" if part == "key" else "Schema"
+    lines: list[Line] = []
     if info is not None:
-        return _field(label, (PLAIN, schema_text(info)))
+        lines.append(_field(label, (PLAIN, schema_text(info))))
     if problem:
-        return _field(label, (NOTE, f"not decoded: {problem}"))
-    return None
+        # Wrapped to fit 80 columns: the reason is what the user came to read.
+        text = textwrap.wrap(f"not decoded: {problem}", PROBLEM_WIDTH) or [""]
+        lines.append(_field("" if info is not None else label, (NOTE, text[0])))
+        lines.extend(_field("", (NOTE, more)) for more in text[1:])
+    return lines
 
 
 def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> list[Line]:
@@ -114,9 +123,7 @@ def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> 
             (MUTED, f"  {timestamp_type_name(record)}, {record.timestamp} ms"),
         ),
     ]
-    key_schema = _schema_line(record, "key")
-    if key_schema is not None:
-        lines.append(key_schema)
+    lines.extend(_schema_lines(record, "key"))
     key = record.key
     if key is None:
         lines.append(_field("Key", (NULL, "null")))
@@ -137,9 +144,7 @@ def detail_lines(record: Any, value_format: str = "auto", raw: bool = False) -> 
         # Header names are any string a producer chose: control characters
         # in them are made visible like those in values.
         lines.append(((SPACE, "  "), (KEY, sanitize(name)), (PUNCT, ": "), value_tokens))
-    value_schema = _schema_line(record, "value")
-    if value_schema is not None:
-        lines.append(value_schema)
+    lines.extend(_schema_lines(record, "value"))
     value = record.value
     if value is None:
         lines.append(_field("Value", (NULL, "null"), (MUTED, "  a tombstone (null value)")))
@@ -330,6 +335,7 @@ class RecordDetail(Vertical):
         self.record = record
         self.value_format = value_format
         self.raw = False
+        self.refresh_bindings()  # r: decoded records only (check_action)
         self.query_one("#detail-title", Label).update(
             f"{record.topic}  partition {record.partition}  offset {record.offset}"
         )
@@ -362,11 +368,15 @@ class RecordDetail(Vertical):
             text = f"value as {self.value_format} (f changes) · arrows, pgup/pgdn scroll · esc closes"
         self.query_one("#detail-hint", Label).update(text)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # r only means something for a decoded record (others show their
+        # bytes already): out of the footer otherwise.
+        if action == "toggle_raw":
+            return hasattr(self.record, "raw_value")
+        return True
+
     def action_toggle_raw(self) -> None:
-        if self.record is None:
-            return
-        if not hasattr(self.record, "raw_value"):
-            self.notify("This record was not decoded: it is shown as its bytes already.", timeout=3)
+        if self.record is None or not hasattr(self.record, "raw_value"):
             return
         self.raw = not self.raw
         self._show()
