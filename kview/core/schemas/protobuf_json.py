@@ -28,6 +28,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from kview.core.schemas.avro import ExactFloat, exact_float
+
 Converter = Callable[[Any], Any]
 _EPOCH = datetime.datetime(1970, 1, 1)
 
@@ -45,10 +47,30 @@ _WRAPPERS = {
 _AS_TEXT = {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
 
 
+_INF = math.inf
+
+
 def _double(value: float) -> Any:
-    if math.isfinite(value):
+    """A double's JSON value: non-finite ones as text (the proto3 mapping);
+    small ones as ExactFloats, so that the JSON encoder writes them as the
+    json module does (see avro.fast_compact_json)."""
+    if 0.0001 <= abs(value) < _INF or value == 0:
         return value
+    if math.isfinite(value):
+        return ExactFloat(value)
     return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _marked(value: Any) -> Any:
+    """json_format's output with its floats made exact_float (Struct, Value,
+    ListValue and Any hold numbers of any size)."""
+    if type(value) is float:
+        return exact_float(value)
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_marked(item) for item in value]
+    return value
 
 
 _TIMESTAMP_MIN = -62135596800  # 0001-01-01T00:00:00Z
@@ -129,7 +151,8 @@ class JsonConverters:
             from google.protobuf.internal import type_checkers  # type: ignore[import-untyped,unused-ignore]
 
             shortest = type_checkers.ToShortestFloat
-            return lambda value: shortest(value) if math.isfinite(value) else _double(value)
+            isfinite = math.isfinite
+            return lambda value: _double(shortest(value) if isfinite(value) else value)
         return None
 
     # -- per message --------------------------------------------------------------------
@@ -159,11 +182,13 @@ class JsonConverters:
             pool = self.pool
 
             def generic(message: Any) -> Any:
-                return json_format.MessageToDict(
-                    message,
-                    preserving_proto_field_name=True,
-                    always_print_fields_with_no_presence=True,
-                    descriptor_pool=pool,
+                return _marked(
+                    json_format.MessageToDict(
+                        message,
+                        preserving_proto_field_name=True,
+                        always_print_fields_with_no_presence=True,
+                        descriptor_pool=pool,
+                    )
                 )
 
             self._made[name] = generic
