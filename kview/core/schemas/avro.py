@@ -178,10 +178,21 @@ def _text_timestamp(unit: int, zone: str) -> Any:
     """A fastavro logical reader: epoch ``unit``s to the text
     ``datetime.isoformat`` gives (microseconds only when not 0)."""
     scale = 1_000_000 // unit
+    known = _SECONDS_TEXT.get
+    if unit == 1000:
+        # The text after the seconds for each of the 1,000 milliseconds, made
+        # once: formatting it took as long as the rest of the reader.
+        tails = [zone] + [f".{millis * 1000:06d}{zone}" for millis in range(1, 1000)]
+
+        def read_millis(data: int, writer_schema: Any = None, reader_schema: Any = None) -> str:
+            seconds, fraction = divmod(data, 1000)
+            return (known(seconds) or _seconds_text(seconds)) + tails[fraction]
+
+        return read_millis
 
     def read(data: int, writer_schema: Any = None, reader_schema: Any = None) -> str:
         seconds, fraction = divmod(data, unit)
-        text = _seconds_text(seconds)
+        text = known(seconds) or _seconds_text(seconds)
         return f"{text}.{fraction * scale:06d}{zone}" if fraction else text + zone
 
     return read
