@@ -139,7 +139,12 @@ def fast_compact_json(default: Any = None) -> Any:
 
     def encode(value: Any) -> bytes:
         try:
-            return dumps(value, hook_or_refuse, options)
+            # Copied (``%b``: the cheapest exact-size copy): orjson's bytes
+            # object is its 4 KiB-or-more write buffer shrunk in place, and
+            # malloc keeps each shrunk-off tail as a hole nothing else fits
+            # in: a ring of 100,000 decoded records held 390 MiB more than
+            # their JSON (measured by bench/schema_tail.py's peak RSS).
+            return b"%b" % dumps(value, hook_or_refuse, options)
         except fallback:
             return exact(value)
 
