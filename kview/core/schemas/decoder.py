@@ -366,57 +366,50 @@ class RecordDecoder:
         out: list[Any] | None = None
         made: list[DecodedRecord] = []
         decode = self._decode
-        fast = self._fast_value(value_mode) if values else None
+        # The per-record path of a decoding tail: a value with a known id
+        # whose codec decodes it is handled inline, with everything bound
+        # once; anything else (and every failure, to be worded) goes through
+        # _decode.
+        entries = self._entries
+        read_id = _schema_id
+        wanted = _TYPE_OF_DECODING.get(value_mode)  # None: auto (any type), or values not decoded
+        make = DecodedRecord
+        keep = made.append
         for i, record in enumerate(records):
             key = record.key
             value = record.value
             do_key = keys and key is not None and (keys_any or (len(key) > 0 and key[0] == 0))
-            do_value = values and value is not None and (values_any or (len(value) > 0 and value[0] == 0))
-            if not (do_key or do_value):
+            if values and value is not None and (values_any or (len(value) > 0 and value[0] == 0)):
+                entry = entries.get(read_id(value, 1)[0]) if len(value) >= HEADER_SIZE and value[0] == 0 else None
+                if entry is not None and entry.codec is not None and (wanted is None or entry.type == wanted):
+                    try:
+                        decoded, message, value_problem = entry.codec.decode_json(value, HEADER_SIZE)
+                    except Exception:
+                        value, value_schema, value_problem = decode(value, value_mode, record.topic, False)
+                    else:
+                        topic = record.topic
+                        value_schema = entry._infos.get((topic, False, message))
+                        if value_schema is None:
+                            value_schema = entry.info_for(topic, False, message)
+                        value = decoded
+                else:
+                    value, value_schema, value_problem = decode(value, value_mode, record.topic, False)
+            elif do_key:
+                value_schema = value_problem = None
+            else:
                 continue
             if do_key:
                 key, key_schema, key_problem = decode(key, key_mode, record.topic, True)
             else:
                 key_schema = key_problem = None
-            if do_value:
-                value, value_schema, value_problem = (fast or decode)(value, value_mode, record.topic, False)
-            else:
-                value_schema = value_problem = None
             if out is None:
                 out = list(records)
-            decoded = DecodedRecord(record, key, value, key_schema, value_schema, key_problem, value_problem)
-            out[i] = decoded
-            made.append(decoded)
+            out[i] = decoded = make(record, key, value, key_schema, value_schema, key_problem, value_problem)
+            keep(decoded)
         if out is None:
             return records
         _untrack(made)
         return out
-
-    def _fast_value(self, mode: str) -> Any:
-        """``_decode`` for the values of one batch, with the common case (a
-        known id whose codec decodes the payload) first and everything it
-        uses bound once: it is the per-record path of a decoding tail."""
-        entries = self._entries
-        read_id = _schema_id
-        slow = self._decode
-        wanted = None if mode == "auto" else _TYPE_OF_DECODING[mode]
-
-        def fast(data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:
-            if len(data) < HEADER_SIZE or data[0] != 0:
-                return slow(data, mode, topic, is_key)
-            entry = entries.get(read_id(data, 1)[0])
-            if entry is None or entry.codec is None or (wanted is not None and entry.type != wanted):
-                return slow(data, mode, topic, is_key)
-            try:
-                decoded, message, problem = entry.codec.decode_json(data, HEADER_SIZE)
-            except Exception:  # each kind of failure is worded by the general path
-                return slow(data, mode, topic, is_key)
-            info = entry._infos.get((topic, is_key, message))
-            if info is None:
-                info = entry.info_for(topic, is_key, message)
-            return decoded, info, problem
-
-        return fast
 
     def _decode(self, data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:
         """(JSON or the raw bytes, the schema, the problem) of one key or value."""
