@@ -26,6 +26,13 @@ back unchanged; pick ``:`` (or anything) for hand-written files.
 into null.  Without ``parse_key`` every line, blank ones included, is a value
 with a null key, as Kafka does.
 
+With a schema (``RecordEncoding``, built by the producer from the registry)
+the key and/or value is written with it: in JSON Lines the field's JSON value
+itself is encoded (``"value": {"id": 1}``; a JSON string is a string, not
+JSON text to parse again), in console lines the text is parsed as JSON first.
+A record that does not fit is a problem of its line, with the field path and
+the reason.  ``null`` (or the null marker) stays null.
+
 A record whose key and value are both null is an error in either format: the
 producer cannot send one.  Errors are ImportProblem(line, message) with
 1-based line numbers; a line that is not valid text in the file's encoding is
@@ -38,9 +45,10 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kview.core.errors import KViewError
 
@@ -63,6 +71,23 @@ class ImportOptions:
     def __post_init__(self) -> None:
         if self.format is FileFormat.CONSOLE and self.parse_key and not self.key_separator:
             raise ImportFileError("the key separator must not be empty")
+
+
+DocEncoder = Callable[[Any], bytes]
+"""A parsed JSON value -> the bytes to send; raises KViewError (path and
+reason) when the value does not fit."""
+
+
+@dataclass(frozen=True)
+class RecordEncoding:
+    """How keys and values are turned into bytes: None is the file's text as
+    it is (the default), an encoder writes the field's JSON value with a schema."""
+
+    key: DocEncoder | None = None
+    value: DocEncoder | None = None
+
+
+PLAIN = RecordEncoding()
 
 
 @dataclass(frozen=True)
@@ -131,7 +156,13 @@ def _as_bytes(value: object) -> bytes | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _jsonl_record(line_no: int, text: str) -> ImportRecord | ImportProblem | None:
+def _encoded(value: object, encoder: DocEncoder | None) -> bytes | None:
+    if encoder is None or value is None:
+        return _as_bytes(value)
+    return encoder(value)
+
+
+def _jsonl_record(line_no: int, text: str, encoding: RecordEncoding = PLAIN) -> ImportRecord | ImportProblem | None:
     if not text.strip():
         return None
     try:
@@ -161,27 +192,49 @@ def _jsonl_record(line_no: int, text: str) -> ImportRecord | ImportProblem | Non
             headers.append((pair[0], _as_bytes(pair[1])))
     elif headers_obj is not None:
         return ImportProblem(line_no, "'headers' must be an object or a list of [name, value] pairs")
-    key, value = _as_bytes(obj.get("key")), _as_bytes(obj["value"])
-    if key is None and value is None:
+    if obj.get("key") is None and obj["value"] is None:
         return ImportProblem(line_no, _BOTH_NULL)
+    try:
+        key, value = _encoded(obj.get("key"), encoding.key), _encoded(obj["value"], encoding.value)
+    except KViewError as exc:  # a value that does not fit its schema
+        return ImportProblem(line_no, str(exc))
     return ImportRecord(line_no, key, value, tuple(headers), partition)
 
 
-def _console_record(line_no: int, text: str, options: ImportOptions) -> ImportRecord | ImportProblem:
+def _console_record(
+    line_no: int, text: str, options: ImportOptions, encoding: RecordEncoding = PLAIN
+) -> ImportRecord | ImportProblem:
     marker = options.null_marker
 
-    def field(part: str) -> bytes | None:
-        return None if marker is not None and part == marker else part.encode()
+    def field(part: str, encoder: DocEncoder | None, what: str) -> bytes | None:
+        if marker is not None and part == marker:
+            return None
+        if encoder is None:
+            return part.encode()
+        try:
+            doc = json.loads(part)
+        except json.JSONDecodeError as exc:
+            raise _NotJSON(f"{what} is not JSON (a schema needs JSON): {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise _NotJSON(f"{what} is not JSON: nested too deeply") from None
+        return encoder(doc)
 
-    if not options.parse_key:
-        return ImportRecord(line_no, None, field(text))
-    key, sep, value = text.partition(options.key_separator)
-    if not sep:
-        return ImportProblem(line_no, f"no key separator {options.key_separator!r} found")
-    record = ImportRecord(line_no, field(key), field(value))
+    try:
+        if not options.parse_key:
+            return ImportRecord(line_no, None, field(text, encoding.value, "value"))
+        key, sep, value = text.partition(options.key_separator)
+        if not sep:
+            return ImportProblem(line_no, f"no key separator {options.key_separator!r} found")
+        record = ImportRecord(line_no, field(key, encoding.key, "key"), field(value, encoding.value, "value"))
+    except KViewError as exc:  # not JSON, or does not fit its schema
+        return ImportProblem(line_no, str(exc))
     if record.key is None and record.value is None:
         return ImportProblem(line_no, _BOTH_NULL)
     return record
+
+
+class _NotJSON(KViewError):
+    pass
 
 
 def _strip_newline(raw: str) -> str:
@@ -193,18 +246,18 @@ def _strip_newline(raw: str) -> str:
 
 
 def parse_lines(
-    lines: Iterable[str], options: ImportOptions = ImportOptions()
+    lines: Iterable[str], options: ImportOptions = ImportOptions(), encoding: RecordEncoding = PLAIN
 ) -> Iterator[ImportRecord | ImportProblem]:
     """Records and problems, in file order, from lines (line endings allowed)."""
     jsonl = options.format is FileFormat.JSONL
     for line_no, raw in enumerate(lines, 1):
         text = _strip_newline(raw)
         if jsonl:
-            item = _jsonl_record(line_no, text)
+            item = _jsonl_record(line_no, text, encoding)
             if item is not None:
                 yield item
         else:
-            yield _console_record(line_no, text, options)
+            yield _console_record(line_no, text, options, encoding)
 
 
 class _UndecodableLine(str):
@@ -229,7 +282,7 @@ def _file_lines(path: Path | str, options: ImportOptions) -> Iterator[str]:
 
 
 def read_file(
-    path: Path | str, options: ImportOptions = ImportOptions()
+    path: Path | str, options: ImportOptions = ImportOptions(), encoding: RecordEncoding = PLAIN
 ) -> Generator[ImportRecord | ImportProblem, None, None]:
     """Records and problems from a file, streamed, with 1-based line numbers."""
     jsonl = options.format is FileFormat.JSONL
@@ -239,19 +292,26 @@ def read_file(
             continue
         text = _strip_newline(raw)
         if jsonl:
-            item = _jsonl_record(line_no, text)
+            item = _jsonl_record(line_no, text, encoding)
             if item is not None:
                 yield item
         else:
-            yield _console_record(line_no, text, options)
+            yield _console_record(line_no, text, options, encoding)
 
 
-def check_file(path: Path | str, options: ImportOptions = ImportOptions(), *, max_problems: int = 20) -> FileCheck:
-    """Read the whole file: count records, collect the first problems."""
+def check_file(
+    path: Path | str,
+    options: ImportOptions = ImportOptions(),
+    *,
+    max_problems: int = 20,
+    encoding: RecordEncoding = PLAIN,
+) -> FileCheck:
+    """Read the whole file: count records, collect the first problems (with a
+    schema, every record is encoded, so a record that does not fit is one)."""
     records = lines = problem_count = 0
     problems: list[ImportProblem] = []
     partitions: set[int] = set()
-    for item in read_file(path, options):
+    for item in read_file(path, options, encoding):
         lines = item.line
         if isinstance(item, ImportProblem):
             problem_count += 1
@@ -286,9 +346,11 @@ def preview_lines(lines: Iterable[str], options: ImportOptions = ImportOptions()
     return _preview(parse_lines(lines, options), limit)
 
 
-def preview_file(path: Path | str, options: ImportOptions = ImportOptions(), limit: int = 20) -> Preview:
+def preview_file(
+    path: Path | str, options: ImportOptions = ImportOptions(), limit: int = 20, encoding: RecordEncoding = PLAIN
+) -> Preview:
     """Like preview_lines, reading only as much of the file as needed."""
-    items = read_file(path, options)
+    items = read_file(path, options, encoding)
     try:
         return _preview(items, limit)
     finally:

@@ -292,8 +292,8 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
         "send records read from stdin, print each acknowledgement",
         "Read records from stdin and send them, printing the broker's acknowledgement of "
         'each (in input order).  JSONL lines: {"key": ..., "value": ..., "headers": '
-        '{...}, "partition": N}; or console lines KEY<separator>VALUE.  Refused on '
-        "read-only profiles.",
+        '{...}, "partition": N}; or console lines KEY<separator>VALUE.  With --value-schema / '
+        "--key-schema the JSON is written with a registered schema.  Refused on read-only profiles.",
     )
     produce.add_argument("topic", metavar="TOPIC")
     produce.add_argument(
@@ -314,4 +314,19 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     produce.add_argument("--null-marker", metavar="TEXT", help="console format: a key or value equal to TEXT is null")
     produce.add_argument("--partition", "-p", metavar="P", type=_count, help="send every record to this partition")
     produce.add_argument("--acks", choices=("0", "1", "all"), help="acks (default: the profile's producer setting)")
+    for field in ("key", "value"):
+        produce.add_argument(
+            f"--{field}-schema",
+            metavar="SUBJECT[:VERSION]",
+            nargs="?",
+            const="",
+            help=f"write each {field} (JSON) with the subject's schema from the registry (the profile's "
+            f"schema_registry or --schema-registry), the latest version unless VERSION; with no SUBJECT, "
+            f"<topic>-{field}.  A line whose {field} does not fit is refused with its field path",
+        )
+        produce.add_argument(
+            f"--{field}-schema-message",
+            metavar="NAME",
+            help=f"Protobuf: the full name of the message to write the {field} with (default: the first one)",
+        )
     _output(produce, jsonl=True)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from aiokafka.structs import RecordMetadata
 
     from kview.core.cluster import ClusterClient
+    from kview.core.importers import RecordEncoding
+    from kview.core.produce import ProducerSettings, SchemaChoice
     from kview.core.tail import StartPosition, TailBatch, TailStatus
 
     # A record sent and not yet acknowledged: its line on stdin, the partition
@@ -278,6 +280,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
 
     # Refused before stdin is read or anything is sent.
     check_writable(client.read_only, "produce")
+    key_schema, value_schema = _schema_choices(args)
     options = ImportOptions(
         format=FileFormat.JSONL if args.format == "jsonl" else FileFormat.CONSOLE,
         parse_key=not args.no_key,
@@ -287,6 +290,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
     settings = ProducerSettings.from_defaults(client.profile.producer)
     if args.acks:
         settings = replace(settings, acks=args.acks, idempotence=settings.idempotence and args.acks == "all")
+    settings = replace(settings, key_schema=key_schema, value_schema=value_schema)
     problems = settings.problems()
     if problems:
         raise UsageError("; ".join(problems))
@@ -295,6 +299,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
     known = {p.partition for p in info.partitions}
     if args.partition is not None and args.partition not in known:
         raise NotFound(f"topic '{topic}' has no partition {args.partition} (it has {len(known)})")
+    encoding = await _record_encoding(client, topic, settings)
 
     try:
         producer = AIOKafkaProducer(**connection_kwargs(client.profile), **settings.producer_kwargs())
@@ -374,7 +379,9 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
             except UnicodeDecodeError as exc:
                 bad = f"line {number}: not valid UTF-8 text (byte {exc.start + 1})"
                 break
-            items = list(parse_lines([text], options))
+            # A line whose key or value does not fit its schema is an ImportProblem
+            # naming the field path: refused like any other bad line.
+            items = list(parse_lines([text], options, encoding))
             if not items:
                 continue  # a blank JSONL line
             item = items[0]
@@ -402,3 +409,47 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
     if failures:
         raise KViewError(f"{failures[0]} ({acked} record(s) acknowledged)")
     return EXIT_OK
+
+
+def _schema_choices(args: Namespace) -> tuple[SchemaChoice | None, SchemaChoice | None]:
+    """``--key-schema`` / ``--value-schema`` (and their ``-message``) as choices."""
+    from kview.core.produce import ProduceError, SchemaChoice
+
+    found: list[SchemaChoice | None] = []
+    for field in ("key", "value"):
+        text = getattr(args, f"{field}_schema", None)
+        message = getattr(args, f"{field}_schema_message", None)
+        if text is None:
+            if message:
+                raise UsageError(f"--{field}-schema-message needs --{field}-schema")
+            found.append(None)
+            continue
+        try:
+            found.append(SchemaChoice.parse(text, message=message))
+        except ProduceError as exc:
+            raise UsageError(f"--{field}-schema: {exc}") from None
+    return found[0], found[1]
+
+
+async def _record_encoding(client: ClusterClient, topic: str, settings: ProducerSettings) -> RecordEncoding:
+    """The encoders of ``--key-schema`` / ``--value-schema``, fetched and
+    compiled once before the first line is read."""
+    from kview.core.importers import PLAIN, RecordEncoding
+    from kview.core.produce import ProduceService
+
+    if not settings.uses_schemas:
+        return PLAIN
+    registry_settings = client.profile.schema_registry
+    if registry_settings is None:
+        raise UsageError(
+            "--key-schema / --value-schema need a schema registry: add schema_registry: to the profile "
+            "or pass --schema-registry URL"
+        )
+    from kview.core.schemas.client import RegistryClient
+
+    registry = RegistryClient(registry_settings)
+    try:
+        encoders = await ProduceService(client, registry=registry).encoders(topic, settings)
+    finally:
+        await registry.close()
+    return RecordEncoding(encoders.field_encoder("key"), encoders.field_encoder("value"))

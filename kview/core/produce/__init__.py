@@ -3,10 +3,12 @@ and the words for every way a send can fail.
 
 Data flow: the UI builds a ComposedMessage (``message.py``), a LoadSpec
 (``jobs.py``) or ImportOptions, and calls ProduceService (``service.py``).
-``settings.py`` holds the producer settings, ``history.py`` the messages sent
+``settings.py`` holds the producer settings (with the schemas keys and
+values are written with, ``encoding.py``), ``history.py`` the messages sent
 this session, ``errors.py`` and ``explain.py`` what went wrong and how to say it.
 """
 
+from kview.core.produce.encoding import MessageEncoders, SchemaChoice, SchemaMismatch, SchemaUsed
 from kview.core.produce.errors import InvalidJSON, InvalidMessage, ProduceError, validate_json
 from kview.core.produce.explain import explain_error
 from kview.core.produce.history import HistoryEntry, SendHistory
@@ -17,6 +19,7 @@ from kview.core.produce.jobs import (
     LoadProgress,
     LoadSpec,
     ProduceJob,
+    RecordRefused,
     stop_producer,
 )
 from kview.core.produce.message import (
@@ -43,10 +46,15 @@ __all__ = [
     "JobState",
     "LoadProgress",
     "LoadSpec",
+    "MessageEncoders",
     "ProduceError",
     "ProduceJob",
     "ProduceService",
     "ProducerSettings",
+    "RecordRefused",
+    "SchemaChoice",
+    "SchemaMismatch",
+    "SchemaUsed",
     "SendHistory",
     "SendResult",
     "ValueFormat",

@@ -3,7 +3,9 @@ ProduceJob with a bounded in-flight window.
 
 Counting rules: ``sent`` counts records handed to the producer, each of
 which ends as exactly one of ``acked`` or ``failed``; a finished job always
-has ``sent == acked + failed``.  A job stops at its first failure (the
+has ``sent == acked + failed``.  A record refused before it reached the
+producer (one that does not fit its schema: ``RecordRefused``) counts as
+sent and failed, as one aiokafka refuses does.  A job stops at its first failure (the
 records already in flight still finish), and also when a full window gets no
 acknowledgement for ``ack_timeout`` seconds; the records still unanswered
 then count as failed.  With ``acks=0`` there is no acknowledgement: a record
@@ -25,12 +27,17 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
 
+from kview.core.errors import KViewError
 from kview.core.importers import (
+    PLAIN,
     ImportFileError,
     ImportOptions,
     ImportProblem,
+    RecordEncoding,
     read_file,
 )
+from kview.core.produce.encoding import NO_ENCODERS, MessageEncoders
+from kview.core.produce.errors import InvalidMessage
 from kview.core.produce.message import Headers, ValueFormat
 from kview.core.templates import MessageTemplate
 
@@ -131,6 +138,11 @@ class LoadProgress:
         if self.duration:
             return min(1.0, self.elapsed / self.duration)
         return None
+
+
+class RecordRefused(KViewError):
+    """A record the job could not even hand to the producer (it does not fit
+    its schema): counted as failed, and the job stops there."""
 
 
 ProgressCallback = Callable[[LoadProgress], None]
@@ -274,7 +286,17 @@ class ProduceJob:
         origin = start
         deadline = start + self._duration if self._duration else math.inf
         next_report = start + self._progress_interval
-        for key, value, headers, partition in self._source:
+        source = self._source
+        while True:
+            try:
+                key, value, headers, partition = next(source)
+            except StopIteration:
+                break
+            except RecordRefused as exc:
+                self.sent += 1
+                self.failed += 1
+                self._note_failure(exc)
+                break
             now = monotonic()
             if rate:
                 # Schedule by time: record n is due at origin + n/rate.  Sleeping
@@ -384,19 +406,29 @@ async def stop_producer(producer: AIOKafkaProducer, *, undelivered: bool = False
         log.debug("producer stop failed", exc_info=True)
 
 
-def template_source(spec: LoadSpec, template: MessageTemplate) -> Iterator[Record]:
+def template_source(
+    spec: LoadSpec, template: MessageTemplate, encoders: MessageEncoders = NO_ENCODERS
+) -> Iterator[Record]:
     render = template.renderer(spec.seed)
     partition = spec.partition
     i = 0
     count = spec.count
+    encode = encoders.encode_bytes if encoders.active else None
     while count is None or i < count:
         key, value, headers = render(i)
+        if encode is not None:
+            try:
+                key, value = encode("key", key), encode("value", value)
+            except InvalidMessage as exc:
+                raise RecordRefused(f"message {i + 1} ({{{{i}}}}={i}): {exc}") from None
         yield key, value, headers, partition
         i += 1
 
 
-def file_source(path: Path | str, options: ImportOptions, partition: int | None) -> Iterator[Record]:
-    for item in read_file(path, options):
+def file_source(
+    path: Path | str, options: ImportOptions, partition: int | None, encoding: RecordEncoding = PLAIN
+) -> Iterator[Record]:
+    for item in read_file(path, options, encoding):
         if isinstance(item, ImportProblem):
             # The file was checked before sending; a change since then stops the job.
             raise ImportFileError(f"{path}: {item} (the file changed while importing)", (item,))

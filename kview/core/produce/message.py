@@ -5,8 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kview.core.produce.errors import InvalidMessage, validate_json
+
+if TYPE_CHECKING:
+    from kview.core.produce.encoding import MessageEncoders, SchemaUsed
 
 # -- composing one message --------------------------------------------------------
 
@@ -70,14 +74,21 @@ class ComposedMessage:
         if self.value_format is ValueFormat.JSON and self.value is not None:
             validate_json(self.value)
 
-    def encode(self) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
-        """Checked and encoded for the producer: (key, value, headers)."""
+    def encode(
+        self, encoders: MessageEncoders | None = None
+    ) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+        """Checked and encoded for the producer: (key, value, headers).  With
+        ``encoders``, a key or value that has one is JSON text written with its
+        schema (InvalidJSON or SchemaMismatch when it does not fit)."""
         self.check()
-        return (
-            None if self.key is None else self.key.encode(),
-            None if self.value is None else self.value.encode(),
-            [(name, value.encode()) for name, value in self.headers],
-        )
+        key = None if self.key is None else self.key.encode()
+        value = None if self.value is None else self.value.encode()
+        if encoders is not None and encoders.active:
+            if self.key is not None and encoders.key is not None:
+                key = encoders.encode_text("key", self.key)
+            if self.value is not None and encoders.value is not None:
+                value = encoders.encode_text("value", self.value)
+        return key, value, [(name, text.encode()) for name, text in self.headers]
 
 
 @dataclass(frozen=True)
@@ -94,3 +105,6 @@ class SendResult:
     time when the topic uses LogAppendTime; None with acks=0."""
     timestamp_type: str | None = None
     """'CreateTime' or 'LogAppendTime'."""
+    key_schema: SchemaUsed | None = None
+    """The schema the key was written with (None: its bytes as typed)."""
+    value_schema: SchemaUsed | None = None

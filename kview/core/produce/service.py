@@ -6,13 +6,22 @@ fails at once instead of after aiokafka's metadata wait.  Single sends share
 one producer, rebuilt when the settings change.  A load or an import gets its
 own producer and runs as a ProduceJob (``jobs.py``).  Importing checks the
 whole file first and sends nothing when any line is bad; the error lists the
-first bad lines with their numbers."""
+first bad lines with their numbers.
+
+With a schema in the settings (``key_schema`` / ``value_schema``) the key
+and/or value text is JSON, encoded with the subject's schema from the
+registry before anything is sent: a record that does not fit is refused with
+the field path and the reason (SchemaMismatch), a single send and a file
+import sending nothing, a load stopping at that record (counted as failed).
+Compiled encoders are kept per subject version; ``latest`` is looked up at
+each send or job start."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
@@ -29,10 +38,19 @@ from kview.core.importers import (
     FileCheck,
     ImportFileError,
     ImportOptions,
+    RecordEncoding,
     check_file,
 )
 from kview.core.models import TopicInfo
-from kview.core.produce.errors import ProduceError, validate_json
+from kview.core.produce.encoding import (
+    FIELDS,
+    NO_ENCODERS,
+    Field,
+    MessageEncoders,
+    SchemaChoice,
+    schema_used,
+)
+from kview.core.produce.errors import InvalidMessage, ProduceError, validate_json
 from kview.core.produce.explain import explain_error
 from kview.core.produce.history import SendHistory
 from kview.core.produce.jobs import (
@@ -48,7 +66,12 @@ from kview.core.produce.jobs import (
 from kview.core.produce.message import ComposedMessage, SendResult, ValueFormat
 from kview.core.produce.settings import ProducerSettings
 from kview.core.readonly import write_action
+from kview.core.schemas.errors import RegistryError
 from kview.core.templates import MessageTemplate
+
+if TYPE_CHECKING:
+    from kview.core.schemas.client import RegistryClient
+    from kview.core.schemas.encoder import RecordEncoder
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +82,17 @@ log = logging.getLogger(__name__)
 class ProduceService:
     """Sends messages to one cluster.  ``close()`` when done."""
 
-    def __init__(self, client: ClusterClient, *, history_size: int = 100, ack_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        client: ClusterClient,
+        *,
+        history_size: int = 100,
+        ack_timeout: float | None = None,
+        registry: RegistryClient | None = None,
+    ) -> None:
         self.client = client
+        self.registry = registry
+        """The schema registry the settings' schemas come from (the caller's to close)."""
         self.ack_timeout = ack_timeout if ack_timeout is not None else client.profile.request_timeout_ms / 1000 + 5
         """How long a send, or a job with a full window, waits for acknowledgements."""
         self.settings = ProducerSettings.from_defaults(client.profile.producer)
@@ -70,6 +102,7 @@ class ProduceService:
         self._producer_settings: ProducerSettings | None = None
         self._producer_lock = asyncio.Lock()
         self._jobs: set[ProduceJob] = set()
+        self._encoders: dict[tuple[str, int, str | None], RecordEncoder] = {}
 
     @property
     def read_only(self) -> bool:
@@ -112,7 +145,9 @@ class ProduceService:
         discarded and the cause is looked for (e.g. too few in-sync replicas)."""
         settings = settings or self.settings
         settings.validate()
-        key, value, headers = message.encode()
+        message.check()
+        encoders = await self.encoders(message.topic, settings)
+        key, value, headers = message.encode(encoders)
         topic = message.topic
         await self._check_topic(topic, message.partition)
         size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
@@ -128,8 +163,14 @@ class ProduceService:
             raise await self._timeout_error(topic, message.partition, settings, timeout) from None
         except Exception as exc:
             raise await self._explain(exc, topic, size=size) from None
+        used = {
+            "key_schema": encoders.key_used if message.key is not None else None,
+            "value_schema": encoders.value_used if message.value is not None else None,
+        }
         if metadata is None:  # acks=0
-            result = SendResult(topic, message.partition if message.partition is not None else -1, None, None)
+            result = SendResult(
+                topic, message.partition if message.partition is not None else -1, None, None, None, **used
+            )
         else:
             result = SendResult(
                 metadata.topic,
@@ -137,6 +178,7 @@ class ProduceService:
                 metadata.offset,
                 metadata.timestamp,
                 "LogAppendTime" if metadata.timestamp_type == 1 else "CreateTime",
+                **used,
             )
         self.history.record(message, result)
         return result
@@ -160,16 +202,25 @@ class ProduceService:
         if problems:
             raise ProduceError("; ".join(problems))
         template = MessageTemplate.compile(spec.key, spec.value, spec.headers)  # TemplateError
-        if spec.value_format is ValueFormat.JSON and template.value is not None:
+        encoders = await self.encoders(spec.topic, settings)
+        if spec.value_format is ValueFormat.JSON and template.value is not None and encoders.value is None:
             # Placeholders can make any one message differ; the first one shows
             # mistakes in the template's JSON structure before anything is sent.
             validate_json(template.value.render_at(0, seed=spec.seed), what="the first rendered value")
+        if encoders.active:
+            # The same for the schema: the first rendered message must fit.
+            first_key, first_value, _headers = template.renderer(spec.seed)(0)
+            try:
+                encoders.encode_bytes("key", first_key)
+                encoders.encode_bytes("value", first_value)
+            except InvalidMessage as exc:
+                raise InvalidMessage(f"the first rendered message: {exc}; nothing sent") from None
         await self._check_topic(spec.topic, spec.partition)
         producer = await self._start_producer(settings, spec.topic)
         job = ProduceJob(
             producer,
             spec.topic,
-            template_source(spec, template),
+            template_source(spec, template, encoders),
             explain=lambda exc: self._explain(exc, spec.topic, settings=settings, partition=spec.partition),
             total=spec.count,
             duration=spec.duration,
@@ -220,7 +271,9 @@ class ProduceService:
         the background.  ``partition`` overrides the records' own."""
         settings = settings or self.settings
         settings.validate()
-        checked = await asyncio.to_thread(check_file, path, options)
+        encoders = await self.encoders(topic, settings)
+        encoding = RecordEncoding(encoders.field_encoder("key"), encoders.field_encoder("value"))
+        checked = await asyncio.to_thread(check_file, path, options, encoding=encoding)
         if not checked.ok:
             shown = "; ".join(str(p) for p in checked.problems[:5])
             more = f" (and {checked.problem_count - 5} more)" if checked.problem_count > 5 else ""
@@ -242,7 +295,7 @@ class ProduceService:
         job = ProduceJob(
             producer,
             topic,
-            file_source(path, options, partition),
+            file_source(path, options, partition, encoding),
             explain=lambda exc: self._explain(exc, topic, settings=settings, partition=partition),
             total=checked.records,
             rate=rate,
@@ -270,6 +323,54 @@ class ProduceService:
             path, topic, options, settings, partition=partition, rate=rate, on_progress=on_progress
         )
         return await job.wait()
+
+    # -- schemas --
+
+    async def encoders(self, topic: str, settings: ProducerSettings | None = None) -> MessageEncoders:
+        """The key and value encoders the settings ask for, for records sent
+        to ``topic`` (NO_ENCODERS when neither uses a schema).  Raises
+        ProduceError when no registry is configured, RegistryError when the
+        subject or version is unknown or the registry cannot be reached."""
+        settings = settings or self.settings
+        if not settings.uses_schemas:
+            return NO_ENCODERS
+        found: dict[str, object] = {}
+        for field in FIELDS:
+            choice = settings.key_schema if field == "key" else settings.value_schema
+            if choice is None:
+                continue
+            encoder = await self._encoder(topic, field, choice)
+            found[field] = encoder
+            found[f"{field}_used"] = schema_used(encoder, choice)
+        return MessageEncoders(**found)  # type: ignore[arg-type]
+
+    async def _encoder(self, topic: str, field: Field, choice: SchemaChoice) -> RecordEncoder:
+        from kview.core.schemas.encoder import RecordEncoder
+
+        if self.registry is None:
+            raise ProduceError(
+                f"the {field} is to be written with a schema, but no schema registry is configured "
+                "(add schema_registry: to the cluster profile, or start kview with --schema-registry URL)"
+            )
+        if not topic and choice.subject is None:
+            raise InvalidMessage("choose a topic (the subject is named after it)")
+        subject = choice.subject_for(topic, field)
+        try:
+            version = choice.version
+            if version == "latest":
+                # One small request: a version registered since the last send is used at once.
+                version = (await self.registry.version(subject, "latest")).version
+            cache_key = (subject, version, choice.message)
+            encoder = self._encoders.get(cache_key)
+            if encoder is None:
+                encoder = await RecordEncoder.for_subject(self.registry, subject, version, message=choice.message)
+                self._encoders[cache_key] = encoder
+            return encoder
+        except RegistryError as exc:
+            what = f"{field} schema {choice.describe(field, topic)}"
+            raise type(exc)(f"{what}: {exc}", status=exc.status, code=exc.code) from None
+        except KViewError as exc:  # a schema the codec cannot compile, a Protobuf message not in it
+            raise ProduceError(f"{field} schema {choice.describe(field, topic)}: {exc}") from None
 
     # -- internals --
 
@@ -319,7 +420,12 @@ class ProduceService:
 
     async def _shared_producer(self, settings: ProducerSettings) -> AIOKafkaProducer:
         async with self._producer_lock:
-            if self._producer is not None and self._producer_settings == settings:
+            # Only what the producer is built from counts: changing a schema keeps it.
+            if (
+                self._producer is not None
+                and self._producer_settings is not None
+                and self._producer_settings.producer_kwargs() == settings.producer_kwargs()
+            ):
                 return self._producer
             old, self._producer = self._producer, None
             if old is not None:

@@ -1,5 +1,6 @@
-"""Producer settings: acks, compression, idempotence and the rest, and
-the choices the settings form offers."""
+"""Producer settings: acks, compression, idempotence and the rest, the schema
+(if any) the key and the value are written with, and the choices the
+settings form offers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kview.core.config import ProducerDefaults
+from kview.core.produce.encoding import SchemaChoice
 from kview.core.produce.errors import ProduceError
 
 ACKS = ("0", "1", "all")
@@ -25,6 +27,10 @@ class ProducerSettings:
     compression: str = "none"
     linger_ms: int = 5
     batch_size: int = 16384
+    key_schema: SchemaChoice | None = None
+    """None: the key is sent as the bytes of its text (as typed)."""
+    value_schema: SchemaChoice | None = None
+    """None: the value is sent as the bytes of its text (as typed)."""
 
     @classmethod
     def from_defaults(cls, defaults: ProducerDefaults) -> ProducerSettings:
@@ -46,7 +52,14 @@ class ProducerSettings:
             found.append("linger_ms must be a whole number >= 0")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             found.append("batch_size must be a whole number >= 1")
+        for field, choice in (("key", self.key_schema), ("value", self.value_schema)):
+            if choice is not None:
+                found += [f"{field} schema: {problem}" for problem in choice.problems()]
         return found
+
+    @property
+    def uses_schemas(self) -> bool:
+        return self.key_schema is not None or self.value_schema is not None
 
     def validate(self) -> None:
         found = self.problems()
@@ -54,7 +67,8 @@ class ProducerSettings:
             raise ProduceError("; ".join(found))
 
     def producer_kwargs(self) -> dict[str, Any]:
-        """AIOKafkaProducer arguments for these settings (without connection ones)."""
+        """AIOKafkaProducer arguments for these settings (without connection
+        ones; the schemas are not the producer's business)."""
         return {
             "acks": "all" if self.acks == "all" else int(self.acks),
             "enable_idempotence": self.idempotence,

@@ -7,10 +7,18 @@ backend; every check and every send is the service's.  The pane turns the
 form into a ComposedMessage, shows what the service refuses where the user is
 looking (a JSON error under the value editor with its line and column, other
 refusals and Kafka's errors on the result line) and never clears the form on a
-failure.  Loads and imports run in their own modals (kview.ui.screens)."""
+failure.  Loads and imports run in their own modals (kview.ui.screens).
+
+With a schema chosen in the settings (ctrl+t), the schema line under the
+settings says which subject, version and id the key and value are written
+with (looked up when the settings or the topic change), the value's live
+check says whether the JSON fits it, and a record that does not fit is
+refused before sending with the field path, under the editor and on the
+result line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,18 +42,21 @@ from kview.core.produce import (
     JobState,
     LoadProgress,
     LoadSpec,
+    MessageEncoders,
     ProducerSettings,
     ProduceService,
+    SchemaMismatch,
     SendResult,
     ValueFormat,
     format_header_rows,
     parse_header_rows,
     validate_json,
 )
+from kview.core.schemas.errors import RegistryError
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.import_file import ImportFileScreen
 from kview.ui.screens.produce_load import LoadScreen
-from kview.ui.screens.producer_settings import ProducerSettingsScreen, settings_line
+from kview.ui.screens.producer_settings import ProducerSettingsScreen, schemas_line, settings_line
 from kview.ui.screens.send_history import SendHistoryScreen
 from kview.ui.widgets.job_progress import summary_line
 
@@ -72,7 +83,20 @@ def result_line(result: SendResult) -> str:
         )
     stamp = "" if result.timestamp is None else f" · {format_timestamp(result.timestamp)}"
     kind = f" ({result.timestamp_type})" if result.timestamp_type else ""
-    return f"✓ sent to '{result.topic}': partition {result.partition} · offset {result.offset}{stamp}{kind}"
+    return (
+        f"✓ sent to '{result.topic}': partition {result.partition} · offset {result.offset}{stamp}{kind}"
+        + schemas_used(result)
+    )
+
+
+def schemas_used(result: SendResult) -> str:
+    """`` · value written with orders-value v3 (id 12, Avro)`` (empty without schemas)."""
+    parts = [
+        f"{field} {used}"
+        for field, used in (("key", result.key_schema), ("value", result.value_schema))
+        if used is not None
+    ]
+    return f" · written with {', '.join(parts)}" if parts else ""
 
 
 class ProducerPane(Pane):
@@ -110,6 +134,9 @@ class ProducerPane(Pane):
     ProducerPane .problem.-shown { display: block; }
     ProducerPane #producer-value-problem.-ok { color: $text-success; }
     ProducerPane #producer-settings { height: auto; color: $text-muted; }
+    ProducerPane #producer-schema { height: auto; display: none; }
+    ProducerPane #producer-schema.-shown { display: block; }
+    ProducerPane #producer-schema.-bad { color: $text-warning; }
     ProducerPane #producer-buttons { height: 1; margin-top: 1; }
     ProducerPane #producer-buttons Button { width: auto; min-width: 10; margin-right: 2; }
     ProducerPane #producer-result { height: auto; max-height: 3; padding: 0 1; }
@@ -123,6 +150,9 @@ class ProducerPane(Pane):
         self._sending = False
         self._last_focus: Widget | None = None
         self._topics: tuple[str, ...] = ()
+        self._encoders: MessageEncoders | None = None
+        self._encoders_for: tuple[str, ProducerSettings] | None = None
+        """The (topic, settings) ``_encoders`` were looked up for."""
 
     # -- the service -----------------------------------------------------------------
 
@@ -130,7 +160,11 @@ class ProducerPane(Pane):
     def service(self) -> ProduceService:
         """Built on first use from the app's backend; closed with the pane."""
         if self._service is None:
-            self._service = self.kview.services.new_producer()
+            service = self.kview.services.new_producer()
+            # The app's shared registry client (its schema cache and backoff);
+            # the services close it, not the producer.
+            service.registry = getattr(self.kview.services, "registry", None)
+            self._service = service
         return self._service
 
     @property
@@ -171,6 +205,8 @@ class ProducerPane(Pane):
                 )
                 yield Checkbox("tombstone (null value)", id="producer-tombstone", compact=True)
                 yield Static("", id="producer-topic-hint")
+            # Above the editor, where the user is looking while typing the JSON.
+            yield Static("", id="producer-schema")
             value = TextArea(id="producer-value", soft_wrap=True)
             value.border_title = "Value"
             yield value
@@ -258,6 +294,10 @@ class ProducerPane(Pane):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id in ("producer-topic", "producer-partition"):
             self._show_topic_hint()
+        if event.input.id == "producer-topic":
+            settings = self.settings
+            if any(c is not None and c.subject is None for c in (settings.key_schema, settings.value_schema)):
+                self._look_up_schemas(pause=0.3)  # the subject follows the topic
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # enter in a one-line field moves on, as tab does; ctrl+s sends.
@@ -287,10 +327,12 @@ class ProducerPane(Pane):
         return value if isinstance(value, ValueFormat) else ValueFormat.TEXT
 
     def _check_value(self) -> None:
-        """Live JSON check under the editor while the format is JSON."""
+        """Live JSON check under the editor while the format is JSON, and
+        against the value's schema once it has been looked up."""
         widget = self.query_one("#producer-value-problem", Static)
         tombstone = self.query_one("#producer-tombstone", Checkbox).value
-        if self.value_format() is not ValueFormat.JSON or tombstone:
+        schema = self.settings.value_schema is not None
+        if (self.value_format() is not ValueFormat.JSON and not schema) or tombstone:
             self._show_problem("producer-value-problem", None)
             return
         text = self.query_one("#producer-value", TextArea).text
@@ -302,8 +344,19 @@ class ProducerPane(Pane):
                 note = " (placeholders are filled in only by a load)"
             self._show_problem("producer-value-problem", f"✗ {exc}{note}")
             widget.remove_class("-ok")
-        else:
+            return
+        encoders = self._current_encoders()
+        if encoders is None or encoders.value is None:
             self._show_problem("producer-value-problem", "✓ valid JSON")
+            widget.add_class("-ok")
+            return
+        try:
+            encoders.encode_text("value", text)
+        except (SchemaMismatch, InvalidJSON) as exc:
+            self._show_problem("producer-value-problem", f"✗ {exc}")
+            widget.remove_class("-ok")
+        else:
+            self._show_problem("producer-value-problem", f"✓ fits {encoders.value_used}")
             widget.add_class("-ok")
 
     def _show_problem(self, widget_id: str, text: str | None) -> None:
@@ -321,6 +374,65 @@ class ProducerPane(Pane):
 
     def _show_settings(self) -> None:
         self.query_one("#producer-settings", Static).update(f"Producer: {settings_line(self.settings)}")
+        self._look_up_schemas()
+
+    # -- the schemas the key and value are written with ------------------------------
+
+    def _topic(self) -> str:
+        return self.query_one("#producer-topic", Input).value.strip()
+
+    def _current_encoders(self) -> MessageEncoders | None:
+        """The encoders looked up for the form's topic and the settings, if current."""
+        if self._encoders_for != (self._topic(), self.settings):
+            return None
+        return self._encoders
+
+    def _show_schemas(self, text: str, *, bad: bool = False) -> None:
+        widget = self.query_one("#producer-schema", Static)
+        widget.update(text)
+        widget.set_class(bool(text), "-shown")
+        widget.set_class(bad, "-bad")
+
+    def _look_up_schemas(self, pause: float = 0.0) -> None:
+        """Say which schemas the settings choose and look them up in the
+        registry (subject, version, id), in a worker: the form stays live."""
+        settings = self.settings
+        self._encoders, self._encoders_for = None, None
+        if not settings.uses_schemas:
+            self._show_schemas("")
+            self._check_value()
+            return
+        topic = self._topic()
+        self._show_schemas(f"Schemas: {schemas_line(settings, topic)} (looking up …)")
+        self.run_worker(
+            self._look_up(topic, settings, pause), exclusive=True, group="producer-schemas", exit_on_error=False
+        )
+
+    async def _look_up(self, topic: str, settings: ProducerSettings, pause: float) -> None:
+        if pause:
+            await asyncio.sleep(pause)  # typing a topic: look up once the keys pause
+        if not topic and any(c is not None and c.subject is None for c in (settings.key_schema, settings.value_schema)):
+            self._show_schemas(
+                f"Schemas: {schemas_line(settings, topic)}: choose a topic (the subject is named after it)"
+            )
+            return
+        try:
+            encoders = await self.service.encoders(topic, settings)
+        except KViewError as exc:
+            self._show_schemas(f"✗ {exc}", bad=True)
+            return
+        except Exception as exc:  # a bug must not kill the pane: say it, log it
+            log.exception("schema look-up failed")
+            self._show_schemas(f"✗ schema look-up failed: {describe_exception(exc)}", bad=True)
+            return
+        self._encoders, self._encoders_for = encoders, (topic, settings)
+        parts = [
+            f"{field} {used}"
+            for field, used in (("key", encoders.key_used), ("value", encoders.value_used))
+            if used is not None
+        ]
+        self._show_schemas("Schema: " + " · ".join(parts))
+        self._check_value()
 
     # -- the form as a message -------------------------------------------------------
 
@@ -348,7 +460,8 @@ class ProducerPane(Pane):
             else self.query_one("#producer-value", TextArea).text,
             "headers": headers,
             "partition": int(partition_text) if partition_text else None,
-            "value_format": self.value_format(),
+            # A value written with a schema is JSON, whatever the format menu says.
+            "value_format": ValueFormat.JSON if self.settings.value_schema is not None else self.value_format(),
         }
 
     def message(self) -> ComposedMessage | None:
@@ -406,6 +519,15 @@ class ProducerPane(Pane):
     async def _send(self, message: ComposedMessage) -> None:
         try:
             result = await self.service.send(message)
+        except (SchemaMismatch, InvalidJSON) as exc:
+            # Refused before sending: say where, under the editor too for the value.
+            on_value = exc.field == "value" if isinstance(exc, SchemaMismatch) else str(exc).startswith("value ")
+            if on_value:
+                self._show_problem("producer-value-problem", f"✗ {exc}")
+                self.query_one("#producer-value-problem", Static).remove_class("-ok")
+            self._result(f"✗ nothing sent: {exc}", error=True)
+        except RegistryError as exc:  # the schema could not be looked up: checked before sending
+            self._result(f"✗ nothing sent: {exc}", error=True)
         except KViewError as exc:
             # The form keeps the message: fix it (or the cluster) and send again.
             self._result(f"✗ send failed: {exc}", error=True)
@@ -480,7 +602,7 @@ class ProducerPane(Pane):
                 self._result(f"settings changed: {settings_line(settings)}")
             self.focus_default()
 
-        self.app.push_screen(ProducerSettingsScreen(self.settings, defaults), applied)
+        self.app.push_screen(ProducerSettingsScreen(self.settings, defaults, topic=self._topic()), applied)
 
     def action_clear(self) -> None:
         """Empty the form (the topic stays)."""

@@ -1,6 +1,9 @@
 """The file-import modal: path, format (JSON Lines or the console producer's
 line format with a key separator), a preview of the first records, then the
-import with progress.  A file with bad lines is refused whole, naming them."""
+import with progress.  A file with bad lines is refused whole, naming them.
+With a schema in the settings the preview also encodes the first records
+with it, so a record that does not fit shows as a bad line (with its field
+path) before the import is started."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from kview.core.errors import KViewError
-from kview.core.importers import FileFormat, ImportOptions, Preview, preview_file
+from kview.core.importers import FileFormat, ImportOptions, Preview, RecordEncoding, preview_file
 from kview.core.produce import ProducerSettings, ProduceService
 from kview.ui.screens.produce_job import JobScreen
 from kview.ui.screens.produce_load import parse_number
@@ -162,6 +165,10 @@ class ImportFileScreen(JobScreen):
         event.stop()
         if event.input.id in ("import-path", "import-separator", "import-null"):
             self._refresh_preview()
+        elif event.input.id == "import-topic" and self.settings.uses_schemas:
+            self._refresh_preview()  # a subject may follow the topic
+        elif event.input.id == "import-topic" and self.settings.uses_schemas:
+            self._refresh_preview()  # a subject may follow the topic
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -192,6 +199,20 @@ class ImportFileScreen(JobScreen):
             note.update(str(exc))
             note.add_class("-bad")
             return
+        if self.settings.uses_schemas:
+            # The table shows the file's text; the problems are those of the
+            # records encoded with the schema (the import's own check).
+            topic = self.query_one("#import-topic", Input).value.strip()
+            try:
+                encoders = await self.service.encoders(topic, self.settings)
+                encoding = RecordEncoding(encoders.field_encoder("key"), encoders.field_encoder("value"))
+                encoded = await asyncio.to_thread(preview_file, path, options, PREVIEW_ROWS, encoding)
+            except KViewError as exc:
+                self._show_preview(preview)
+                note.update(f"schema: {exc}")
+                note.add_class("-bad")
+                return
+            preview = Preview(preview.records, encoded.problems, max(preview.lines_read, encoded.lines_read))
         self._show_preview(preview)
 
     def _show_preview(self, preview: Preview) -> None:

@@ -1,5 +1,7 @@
 """The templated-load modal: the pane's message as a template, sent N times or
-for a duration, at a target rate or full speed, with live progress."""
+for a duration, at a target rate or full speed, with live progress.  With a
+schema in the settings every rendered message is encoded with it (the modal
+says which); one that does not fit stops the load and is counted as failed."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from textual.widgets import Input, Label, Static
 
 from kview.core.produce import LoadSpec, ProducerSettings, ProduceService, ValueFormat
 from kview.ui.screens.produce_job import JobScreen
+from kview.ui.screens.producer_settings import schemas_line
 
 PLACEHOLDERS = "{{i}}  {{uuid}}  {{now}}  {{now_ms}}  {{rand_int a b}}  {{choice a|b|c}}"
 
@@ -73,6 +76,10 @@ class LoadScreen(JobScreen):
         with Vertical(id="dialog"):
             yield Label(f"Templated load into '{self.base.topic}'", classes="title")
             yield Static(template_summary(self.base), id="load-template", classes="muted")
+            if self.settings.uses_schemas:
+                yield Static(
+                    f"written with: {schemas_line(self.settings, self.base.topic)}", id="load-schemas", classes="muted"
+                )
             yield Static(f"placeholders: {PLACEHOLDERS}", classes="muted")
             with Horizontal(classes="row"):
                 yield Label("Messages")
