@@ -22,16 +22,14 @@ json_format itself)."""
 from __future__ import annotations
 
 import base64
-import datetime
 import keyword
 import math
 from collections.abc import Callable
 from typing import Any
 
-from kview.core.schemas.avro import ExactFloat, exact_float
+from kview.core.schemas.avro import ExactFloat, exact_float, seconds_text
 
 Converter = Callable[[Any], Any]
-_EPOCH = datetime.datetime(1970, 1, 1)
 
 _WRAPPERS = {
     "google.protobuf.DoubleValue",
@@ -75,9 +73,6 @@ def _marked(value: Any) -> Any:
 
 _TIMESTAMP_MIN = -62135596800  # 0001-01-01T00:00:00Z
 _TIMESTAMP_MAX = 253402300799  # 9999-12-31T23:59:59Z
-_SECONDS_TEXT: dict[int, str] = {}
-"""RFC 3339 text of whole seconds: the records of a tail come mostly from the
-same few seconds, and formatting a time costs more than the rest of a record."""
 
 
 _MILLIS_TEXT = ["Z"] + [f".{millis:03d}Z" for millis in range(1, 1000)]
@@ -92,12 +87,7 @@ def timestamp_text(message: Any) -> str:
     nanos = message.nanos
     if not (_TIMESTAMP_MIN <= seconds <= _TIMESTAMP_MAX and 0 <= nanos < 1_000_000_000):
         return str(message.ToJsonString())  # out of range: its own error
-    text = _SECONDS_TEXT.get(seconds)
-    if text is None:
-        if len(_SECONDS_TEXT) >= 4096:
-            _SECONDS_TEXT.clear()
-        moment = _EPOCH + datetime.timedelta(seconds=seconds)
-        text = _SECONDS_TEXT[seconds] = moment.isoformat()
+    text = seconds_text(seconds)
     millis, rest = divmod(nanos, 1_000_000)
     if not rest:
         return text + _MILLIS_TEXT[millis]
