@@ -33,13 +33,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kview.core.schemas.avro import compact_json
+from kview.core.schemas.avro import fast_compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.framing import read_message_indexes
 from kview.core.schemas.models import Schema
 from kview.core.schemas.protobuf_json import JsonConverters
 
-_ENCODE = compact_json()
+_ENCODE = fast_compact_json()
 _PROTOC_LOCK = threading.Lock()
 """protoc writes its errors to file descriptor 2: one compile at a time
 borrows it (and a TUI's terminal never sees them)."""

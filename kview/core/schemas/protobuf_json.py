@@ -22,14 +22,14 @@ json_format itself)."""
 from __future__ import annotations
 
 import base64
-import datetime
 import keyword
 import math
 from collections.abc import Callable
 from typing import Any
 
+from kview.core.schemas.avro import ExactFloat, exact_float, seconds_text
+
 Converter = Callable[[Any], Any]
-_EPOCH = datetime.datetime(1970, 1, 1)
 
 _WRAPPERS = {
     "google.protobuf.DoubleValue",
@@ -45,17 +45,39 @@ _WRAPPERS = {
 _AS_TEXT = {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
 
 
+_INF = math.inf
+
+
 def _double(value: float) -> Any:
-    if math.isfinite(value):
+    """A double's JSON value: non-finite ones as text (the proto3 mapping);
+    small ones as ExactFloats, so that the JSON encoder writes them as the
+    json module does (see avro.fast_compact_json)."""
+    if 0.0001 <= abs(value) < _INF or value == 0:
         return value
+    if math.isfinite(value):
+        return ExactFloat(value)
     return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _marked(value: Any) -> Any:
+    """json_format's output with its floats made exact_float (Struct, Value,
+    ListValue and Any hold numbers of any size)."""
+    if type(value) is float:
+        return exact_float(value)
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_marked(item) for item in value]
+    return value
 
 
 _TIMESTAMP_MIN = -62135596800  # 0001-01-01T00:00:00Z
 _TIMESTAMP_MAX = 253402300799  # 9999-12-31T23:59:59Z
-_SECONDS_TEXT: dict[int, str] = {}
-"""RFC 3339 text of whole seconds: the records of a tail come mostly from the
-same few seconds, and formatting a time costs more than the rest of a record."""
+
+
+_MILLIS_TEXT = ["Z"] + [f".{millis:03d}Z" for millis in range(1, 1000)]
+"""What follows the seconds for whole milliseconds (the common case), made
+once: formatting it took as long as the rest of the conversion."""
 
 
 def timestamp_text(message: Any) -> str:
@@ -65,16 +87,10 @@ def timestamp_text(message: Any) -> str:
     nanos = message.nanos
     if not (_TIMESTAMP_MIN <= seconds <= _TIMESTAMP_MAX and 0 <= nanos < 1_000_000_000):
         return str(message.ToJsonString())  # out of range: its own error
-    text = _SECONDS_TEXT.get(seconds)
-    if text is None:
-        if len(_SECONDS_TEXT) >= 4096:
-            _SECONDS_TEXT.clear()
-        moment = _EPOCH + datetime.timedelta(seconds=seconds)
-        text = _SECONDS_TEXT[seconds] = moment.isoformat()
-    if not nanos:
-        return text + "Z"
-    if not nanos % 1_000_000:
-        return f"{text}.{nanos // 1_000_000:03d}Z"
+    text = seconds_text(seconds)
+    millis, rest = divmod(nanos, 1_000_000)
+    if not rest:
+        return text + _MILLIS_TEXT[millis]
     if not nanos % 1000:
         return f"{text}.{nanos // 1000:06d}Z"
     return f"{text}.{nanos:09d}Z"
@@ -129,7 +145,8 @@ class JsonConverters:
             from google.protobuf.internal import type_checkers  # type: ignore[import-untyped,unused-ignore]
 
             shortest = type_checkers.ToShortestFloat
-            return lambda value: shortest(value) if math.isfinite(value) else _double(value)
+            isfinite = math.isfinite
+            return lambda value: _double(shortest(value) if isfinite(value) else value)
         return None
 
     # -- per message --------------------------------------------------------------------
@@ -159,11 +176,13 @@ class JsonConverters:
             pool = self.pool
 
             def generic(message: Any) -> Any:
-                return json_format.MessageToDict(
-                    message,
-                    preserving_proto_field_name=True,
-                    always_print_fields_with_no_presence=True,
-                    descriptor_pool=pool,
+                return _marked(
+                    json_format.MessageToDict(
+                        message,
+                        preserving_proto_field_name=True,
+                        always_print_fields_with_no_presence=True,
+                        descriptor_pool=pool,
+                    )
                 )
 
             self._made[name] = generic
