@@ -518,17 +518,16 @@ class Tail:
             if room < read:
                 self.skipped += read - room
                 batch = batch[:room]
-        # Records live in the ring until newer ones push them out, and never
-        # in cycles: the cycle collector need not walk them (untrack.py).
-        untrack(batch)
         if self.decoder is not None and batch:
-            # After untrack: the consumer's records are all of one type there
-            # (untrack does nothing to a mixed batch); the DecodedRecords that
-            # replace some of them stay tracked, which costs collections time,
-            # never correctness.
             batch = await self._decode(batch)
             if self._pending:
                 return  # a jump came while the registry was asked: it wins
+        # Records live in the ring until newer ones push them out, and never
+        # in cycles: the cycle collector need not walk them (untrack.py).
+        # After decoding: the decoder untracks the DecodedRecords it makes,
+        # and untracking the consumer's records they replace would be work
+        # on objects freed right away; untrack leaves a mixed batch alone.
+        untrack(batch)
         first = ring.extend(batch)
         self.positions.update(ends)
         # The batch, plus at most INGEST_CATCH_UP older records a new filter
