@@ -26,6 +26,7 @@ and returns False.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -69,3 +70,51 @@ def untrack(records: Sequence[Any]) -> bool:
         return False
     deque(map(untrack_one, records), 0)
     return True
+
+
+TAIL_GC_THRESHOLD0 = 20_000
+"""Allocations (net of frees) between two young-generation collections while
+tailing.  A batch allocates its records (still tracked while aiokafka
+decodes them; the Tail untracks them after) and a full ring frees as many
+as it takes in, so the count moves by thousands per batch: with the default
+(700) the collector ran several times per batch and walked the records
+being decoded.  Here a young collection runs every few batches and takes
+the UI's garbage (Textual's strips hold cycles) with it."""
+
+
+class GcWhileTailing:
+    """Garbage-collector settings while any tail (a pane, ``kview tail``) is tailing.
+
+    The records themselves are out of the collector's way (the Tail untracks
+    every batch, see kview/core/untrack.py).  On the first acquire: one full
+    collection, then ``gc.freeze()``: the app's long-lived objects leave the
+    collector's generations, so the collections that follow walk only what
+    was made since (a full collection of the whole app took 50-70 ms).
+    On the last release: the thresholds as they were, and ``gc.unfreeze()``.
+    Counted, so panes (and tests that start several apps) nest."""
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.saved: tuple[int, int, int] | None = None
+
+    def acquire(self) -> None:
+        self.users += 1
+        if self.users > 1:
+            return
+        self.saved = gc.get_threshold()
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(max(TAIL_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
+
+    def release(self) -> None:
+        if self.users == 0:
+            return
+        self.users -= 1
+        if self.users == 0 and self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
+            gc.unfreeze()
+
+
+GC_WHILE_TAILING = GcWhileTailing()
+"""The process's one: the tail panes and ``kview tail`` share it."""

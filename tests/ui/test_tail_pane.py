@@ -25,8 +25,9 @@ from kview.core.export import read_jsonl
 from kview.core.filters import parse_filter
 from kview.core.ring import make_record
 from kview.core.tail import RUNNING, StartPosition
+from kview.core.untrack import TAIL_GC_THRESHOLD0, GcWhileTailing
 from kview.ui.messages import TailTopic
-from kview.ui.panes.tail import TAIL_GC_THRESHOLD0, TailPane, _fit_parts, _GcWhileTailing, short_count
+from kview.ui.panes.tail import TailPane, _fit_parts, short_count
 from kview.ui.screens.tail_start import (
     ExportScreen,
     TailStartScreen,
@@ -610,7 +611,7 @@ def test_parse_offsets_partition_and_start():
 
 
 def test_gc_tuning_nests_and_restores():
-    tuning = _GcWhileTailing()
+    tuning = GcWhileTailing()
     before = gc.get_threshold()
     tuning.acquire()
     tuning.acquire()

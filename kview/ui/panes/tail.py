@@ -18,14 +18,13 @@ skipped (they stay in Kafka, where o and d reach them).
 The ring keeps 100,000 records alive; the Tail takes them out of the cycle
 collector's lists (kview/core/untrack.py), and while a tail runs the pane
 freezes the app's older objects and raises the young threshold
-(``_GcWhileTailing``), so collections stay short and never walk the ring.
+(``kview.core.untrack.GcWhileTailing``), so collections stay short and never walk the ring.
 After each batch the tail gives the event loop a few turns (``_give_way``):
 a key reaches its handler between two batches, not after half a dozen."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from functools import cache
@@ -44,6 +43,7 @@ from kview.core.export import ExportError, export_jsonl
 from kview.core.filters import Filter, FilterError, parse_filter
 from kview.core.format import human_bytes
 from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
+from kview.core.untrack import GC_WHILE_TAILING
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.tail_start import (
     DEFAULT_LAST,
@@ -91,51 +91,6 @@ UI_MAX_RECORDS = 4_000
 """Records per getmany() in the app.  aiokafka decodes a batch in one go
 without yielding (about 3 us a record): 4,000 keep that under ~15 ms, so a key
 press never waits long behind a batch; the per-batch cost above it is small."""
-TAIL_GC_THRESHOLD0 = 20_000
-"""Allocations (net of frees) between two young-generation collections while
-tailing.  A batch allocates its records (still tracked while aiokafka
-decodes them; the Tail untracks them after) and a full ring frees as many
-as it takes in, so the count moves by thousands per batch: with the default
-(700) the collector ran several times per batch and walked the records
-being decoded.  Here a young collection runs every few batches and takes
-the UI's garbage (Textual's strips hold cycles) with it."""
-
-
-class _GcWhileTailing:
-    """Garbage-collector settings while any tail pane is tailing.
-
-    The records themselves are out of the collector's way (the Tail untracks
-    every batch, see kview/core/untrack.py).  On the first acquire: one full
-    collection, then ``gc.freeze()``: the app's long-lived objects leave the
-    collector's generations, so the collections that follow walk only what
-    was made since (a full collection of the whole app took 50-70 ms).
-    On the last release: the thresholds as they were, and ``gc.unfreeze()``.
-    Counted, so panes (and tests that start several apps) nest."""
-
-    def __init__(self) -> None:
-        self.users = 0
-        self.saved: tuple[int, int, int] | None = None
-
-    def acquire(self) -> None:
-        self.users += 1
-        if self.users > 1:
-            return
-        self.saved = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(max(TAIL_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
-
-    def release(self) -> None:
-        if self.users == 0:
-            return
-        self.users -= 1
-        if self.users == 0 and self.saved is not None:
-            gc.set_threshold(*self.saved)
-            self.saved = None
-            gc.unfreeze()
-
-
-GC_WHILE_TAILING = _GcWhileTailing()
 
 
 def short_count(value: float) -> str:
