@@ -151,7 +151,9 @@ def fast_compact_json(default: Any = None) -> Any:
     return encode
 
 
-def _json(text: str, what: str) -> Any:
+def load_schema_json(text: str, what: str) -> Any:
+    """A schema's text parsed as JSON (the Avro and JSON Schema codecs), or
+    SchemaError naming ``what``."""
     try:
         return json.loads(text)
     except ValueError as exc:
@@ -297,7 +299,9 @@ def _parse(schema: Schema, references: Mapping[str, Schema], *, text_timestamps:
     if text_timestamps:
         _install_timestamp_readers()
     named: dict[str, Any] = {}
-    pending = [(name, adapt(_json(ref.text, f"referenced schema {name}"))) for name, ref in references.items()]
+    pending = [
+        (name, adapt(load_schema_json(ref.text, f"referenced schema {name}"))) for name, ref in references.items()
+    ]
     # References may use each other: parse those whose names are known first,
     # each on a copy so that a failed attempt leaves nothing half-defined.
     while pending:
@@ -319,7 +323,7 @@ def _parse(schema: Schema, references: Mapping[str, Schema], *, text_timestamps:
             except Exception as exc:
                 raise SchemaError(f"referenced Avro schema {name} cannot be parsed: {_reason(exc)}") from None
         pending = postponed
-    doc = adapt(_json(schema.text, "the Avro schema"))
+    doc = adapt(load_schema_json(schema.text, "the Avro schema"))
     try:
         parsed = parse_schema(doc, named)
         if not isinstance(parsed, dict):
@@ -466,7 +470,8 @@ def _type_name(schema: Any) -> str:
     return str(schema)
 
 
-def _describe(value: Any) -> str:
+def describe_json(value: Any) -> str:
+    """What kind of JSON value ``value`` is, for a refusal ("got text")."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -501,7 +506,7 @@ def _from_json(value: Any, schema: Any, names: Mapping[str, Any], path: str, nam
         return _from_json(value, kind, names, path, namespace)
     if kind in ("record", "error"):
         if not isinstance(value, dict):
-            raise EncodeError(path, f"expected an object for record {schema.get('name')}, got {_describe(value)}")
+            raise EncodeError(path, f"expected an object for record {schema.get('name')}, got {describe_json(value)}")
         space = _namespace_of(schema, namespace)
         out = {}
         known = set()
@@ -524,11 +529,11 @@ def _from_json(value: Any, schema: Any, names: Mapping[str, Any], path: str, nam
         return value
     if kind == "array":
         if not isinstance(value, list):
-            raise EncodeError(path, f"expected an array, got {_describe(value)}")
+            raise EncodeError(path, f"expected an array, got {describe_json(value)}")
         return [_from_json(v, schema["items"], names, f"{path}[{i}]", namespace) for i, v in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
-            raise EncodeError(path, f"expected an object (map), got {_describe(value)}")
+            raise EncodeError(path, f"expected an object (map), got {describe_json(value)}")
         return {k: _from_json(v, schema["values"], names, f"{path}.{k}", namespace) for k, v in value.items()}
     if kind == "fixed":
         data = _bytes(value, path)
@@ -554,11 +559,11 @@ def _namespace_of(schema: dict[str, Any], namespace: str) -> str:
 def _primitive(value: Any, kind: str, path: str) -> Any:
     if kind == "null":
         if value is not None:
-            raise EncodeError(path, f"expected null, got {_describe(value)}")
+            raise EncodeError(path, f"expected null, got {describe_json(value)}")
         return None
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise EncodeError(path, f"expected true or false, got {_describe(value)}")
+            raise EncodeError(path, f"expected true or false, got {describe_json(value)}")
         return value
     if kind in ("int", "long"):
         if (
@@ -576,11 +581,11 @@ def _primitive(value: Any, kind: str, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
                 return float(value)
-            raise EncodeError(path, f"expected a number ({kind}), got {_describe(value)}")
+            raise EncodeError(path, f"expected a number ({kind}), got {describe_json(value)}")
         return float(value)
     if kind == "string":
         if not isinstance(value, str):
-            raise EncodeError(path, f"expected text, got {_describe(value)}")
+            raise EncodeError(path, f"expected text, got {describe_json(value)}")
         return value
     if kind == "bytes":
         return _bytes(value, path)
@@ -594,7 +599,7 @@ def _json_text(value: Any) -> str:
 
 def _bytes(value: Any, path: str) -> bytes:
     if not isinstance(value, str):
-        raise EncodeError(path, f"expected base64 text for bytes, got {_describe(value)}")
+        raise EncodeError(path, f"expected base64 text for bytes, got {describe_json(value)}")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -606,7 +611,7 @@ def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
     base = schema.get("type")
     if logical == "decimal" and base in ("bytes", "fixed"):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise EncodeError(path, f"expected a decimal as text or a number, got {_describe(value)}")
+            raise EncodeError(path, f"expected a decimal as text or a number, got {describe_json(value)}")
         try:
             number = decimal.Decimal(str(value).strip())
         except decimal.InvalidOperation:
@@ -624,7 +629,7 @@ def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
         return scaled
     if logical == "uuid" and base in ("string", "fixed"):
         if not isinstance(value, str):
-            raise EncodeError(path, f"expected a UUID as text, got {_describe(value)}")
+            raise EncodeError(path, f"expected a UUID as text, got {describe_json(value)}")
         try:
             parsed = uuid.UUID(value)
         except ValueError:
@@ -638,7 +643,7 @@ def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 raise EncodeError(path, f"{_json_text(value)} is not a date (YYYY-MM-DD)") from None
-        raise EncodeError(path, f"expected a date (YYYY-MM-DD or days since 1970-01-01), got {_describe(value)}")
+        raise EncodeError(path, f"expected a date (YYYY-MM-DD or days since 1970-01-01), got {describe_json(value)}")
     if logical in ("timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros") and (
         base == "long"
     ):
@@ -664,7 +669,9 @@ def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
                     else moment.astimezone(dt.UTC).replace(tzinfo=None)
                 )
             return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-        raise EncodeError(path, f"expected a timestamp (ISO-8601 text or epoch {logical[-6:]}), got {_describe(value)}")
+        raise EncodeError(
+            path, f"expected a timestamp (ISO-8601 text or epoch {logical[-6:]}), got {describe_json(value)}"
+        )
     if logical in ("time-millis", "time-micros") and base in ("int", "long"):
         if isinstance(value, int) and not isinstance(value, bool):
             micros = value * (1000 if logical == "time-millis" else 1)
@@ -676,7 +683,7 @@ def _logical(value: Any, schema: dict[str, Any], path: str) -> Any:
                 return dt.time.fromisoformat(value)
             except ValueError:
                 raise EncodeError(path, f"{_json_text(value)} is not a time (HH:MM:SS[.ffffff])") from None
-        raise EncodeError(path, f"expected a time of day, got {_describe(value)}")
+        raise EncodeError(path, f"expected a time of day, got {describe_json(value)}")
     return _NOT_LOGICAL  # an unknown logical type: its base type applies (Avro's rule)
 
 
@@ -697,7 +704,7 @@ def _union(value: Any, branches: list[Any], names: Mapping[str, Any], path: str,
     if problems:
         raise problems[0]
     kinds = ", ".join(_type_name(r) for r in resolved)
-    raise EncodeError(path, f"{_describe(value)} fits none of the union's types ({kinds})")
+    raise EncodeError(path, f"{describe_json(value)} fits none of the union's types ({kinds})")
 
 
 def _base_kind(schema: Any) -> Any:

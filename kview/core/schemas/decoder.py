@@ -35,9 +35,7 @@ import functools
 import logging
 import operator
 import struct
-import sys
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -50,6 +48,7 @@ from kview.core.schemas.framing import HEADER_SIZE
 from kview.core.schemas.jsonschema_codec import JsonSchemaCodec
 from kview.core.schemas.models import Schema
 from kview.core.schemas.protobuf import ProtobufCodec
+from kview.core.untrack import untrack_made
 
 log = logging.getLogger(__name__)
 _schema_id = struct.Struct(">I").unpack_from
@@ -161,36 +160,6 @@ class DecodedRecord:
             f"key_schema={self.key_schema}, value_schema={self.value_schema}, "
             f"key_problem={self.key_problem!r}, value_problem={self.value_problem!r})"
         )
-
-
-@functools.cache
-def _gc_untrack() -> Any:
-    """CPython's PyObject_GC_UnTrack through ctypes (None elsewhere): see
-    ``_untrack``."""
-    if sys.implementation.name != "cpython":
-        return None
-    try:
-        import ctypes
-
-        function = ctypes.pythonapi.PyObject_GC_UnTrack
-    except (ImportError, AttributeError, OSError):  # pragma: no cover - a CPython without ctypes
-        return None
-    function.argtypes = [ctypes.py_object]
-    function.restype = None
-    return function
-
-
-def _untrack(records: list[DecodedRecord]) -> None:
-    """Take new DecodedRecords out of the cycle collector's lists, as
-    kview.core.untrack does for the consumer's records: a full ring holds
-    100,000 of them, every collection of their generation walked them all (a
-    fifth of a Protobuf tail's CPU time), yet one can never be part of a
-    cycle: it holds bytes, text, numbers, the record's headers tuple and a
-    frozen SchemaInfo, and nothing is ever set on it after it is made.  It
-    is still freed by reference counting as before."""
-    untrack_one = _gc_untrack()
-    if untrack_one is not None and records:
-        deque(map(untrack_one, records), 0)
 
 
 def raw_value(record: Any) -> bytes | None:
@@ -408,7 +377,12 @@ class RecordDecoder:
             keep(decoded)
         if out is None:
             return records
-        _untrack(made)
+        # Out of the cycle collector's lists, as the consumer's records are:
+        # a full ring holds 100,000 of them and every collection of their
+        # generation walked them all (a fifth of a Protobuf tail's CPU time),
+        # yet one holds only bytes, text, numbers, the record's headers tuple
+        # and a frozen SchemaInfo, and nothing is set on it after it is made.
+        untrack_made(made)
         return out
 
     def _decode(self, data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:

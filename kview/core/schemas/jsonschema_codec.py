@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kview.core.schemas.avro import compact_json
+from kview.core.schemas.avro import compact_json, load_schema_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.models import Schema
 
@@ -26,13 +26,6 @@ def json_path(parts: Any) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
-
-
-def _load(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise SchemaError(f"{what} is not JSON: {exc}") from None
 
 
 class JsonSchemaCodec:
@@ -48,10 +41,10 @@ class JsonSchemaCodec:
         from referencing.jsonschema import DRAFT7
 
         self.schema = schema
-        doc = _load(schema.text, "the JSON Schema")
+        doc = load_schema_json(schema.text, "the JSON Schema")
         resources = []
         for name, ref in (references or {}).items():
-            contents = _load(ref.text, f"referenced JSON Schema {name}")
+            contents = load_schema_json(ref.text, f"referenced JSON Schema {name}")
             try:
                 resources.append((name, Resource.from_contents(contents, default_specification=DRAFT7)))
             except CannotDetermineSpecification:

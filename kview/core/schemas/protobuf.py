@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kview.core.schemas.avro import fast_compact_json
+from kview.core.schemas.avro import describe_json, fast_compact_json
 from kview.core.schemas.errors import DecodeError, EncodeError, SchemaError
 from kview.core.schemas.framing import read_message_indexes
 from kview.core.schemas.models import Schema
@@ -317,18 +317,6 @@ def _field(descriptor: Any, key: str) -> Any:
     return field
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "an array" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
-
-
 def _locate(doc: dict[str, Any], cls: Any, pool: Any, path: str, error: BaseException) -> tuple[str, str]:
     """The field path (``$.lines[1].sku``) and reason of a ParseDict failure:
     json_format names the fields of the chain but not the list positions, so
@@ -357,7 +345,7 @@ def _locate(doc: dict[str, Any], cls: Any, pool: Any, path: str, error: BaseExce
         repeated = field.is_repeated
         if is_map:
             if not isinstance(value, dict):
-                return here, f"expected an object (a map), got {_kind(value)}"
+                return here, f"expected an object (a map), got {describe_json(value)}"
             for k, v in value.items():
                 inner = fails({key: {k: v}}, cls)
                 if inner is not None:
@@ -365,7 +353,7 @@ def _locate(doc: dict[str, Any], cls: Any, pool: Any, path: str, error: BaseExce
             return here, _clean(exc)
         if repeated:
             if not isinstance(value, list):
-                return here, f"expected an array, got {_kind(value)}"
+                return here, f"expected an array, got {describe_json(value)}"
             for i, item in enumerate(value):
                 inner = fails({key: [item]}, cls)
                 if inner is None:
@@ -374,12 +362,12 @@ def _locate(doc: dict[str, Any], cls: Any, pool: Any, path: str, error: BaseExce
                     sub = message_factory.GetMessageClass(message)
                     return _locate(item, sub, pool, f"{here}[{i}]", inner)
                 if _plain_message(message):
-                    return f"{here}[{i}]", f"expected an object ({message.full_name}), got {_kind(item)}"
+                    return f"{here}[{i}]", f"expected an object ({message.full_name}), got {describe_json(item)}"
                 return f"{here}[{i}]", _clean(inner)
             return here, _clean(exc)
         if _plain_message(message):
             if not isinstance(value, dict):
-                return here, f"expected an object ({message.full_name}), got {_kind(value)}"
+                return here, f"expected an object ({message.full_name}), got {describe_json(value)}"
             return _locate(value, message_factory.GetMessageClass(message), pool, here, exc)
         return here, _clean(exc)
     return path, _clean(error)
