@@ -20,16 +20,15 @@ import asyncio
 import base64
 import io
 import json
-import re
 import socket
 import subprocess
 import sys
 import time
 
 import fastavro
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from registry_tools import framed, register, unique
 
 from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.export import export_jsonl, read_jsonl
@@ -61,37 +60,10 @@ UNKNOWN_ID = 2_000_000_007
 # -- writing framed records without kview -------------------------------------------------
 
 
-def unique(schema: dict, topic: str) -> dict:
-    """``schema`` in a namespace of the test's own: the registry gives the
-    same schema one id whatever the subject, and the subject a test expects
-    to see is its own."""
-    return dict(schema, namespace="t_" + re.sub(r"\W", "_", topic))
-
-
-def register(url: str, subject: str, schema: dict, schema_type: str = "AVRO") -> int:
-    """Register ``schema`` under ``subject`` with the registry's REST API; its id."""
-    body = {"schema": json.dumps(schema)}
-    if schema_type != "AVRO":
-        body["schemaType"] = schema_type
-    response = httpx.post(
-        f"{url}/subjects/{subject}/versions",
-        json=body,
-        headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return int(response.json()["id"])
-
-
 def avro_payload(schema: dict, value: dict) -> bytes:
     out = io.BytesIO()
     fastavro.schemaless_writer(out, fastavro.parse_schema(schema), value)
     return out.getvalue()
-
-
-def framed(schema_id: int, payload: bytes) -> bytes:
-    """Confluent's wire format: magic 0, the id big-endian, the payload."""
-    return b"\x00" + schema_id.to_bytes(4, "big") + payload
 
 
 def payments(first: int, count: int) -> list[dict]:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 import jsonschema
 import pytest
+from registry_tools import register, rest
 
 from kview.core.config import RegistrySettings
 from kview.core.errors import ReadOnlyError
@@ -47,28 +48,15 @@ QUANTITY = {"name": "qty", "type": "int"}
 # -- the registry, asked directly ----------------------------------------------------------
 
 
-def rest(registry, method: str, path: str, body: dict | None = None) -> httpx.Response:
-    return httpx.request(method, registry.url + path, json=body, timeout=10)
-
-
-def rest_register(registry, subject: str, schema: str, kind: str = "AVRO", references=()) -> int:
-    body: dict = {"schema": schema}
-    if kind != "AVRO":
-        body["schemaType"] = kind
-    if references:
-        body["references"] = list(references)
-    answer = rest(registry, "POST", f"/subjects/{quote(subject, safe='')}/versions", body)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["id"]
-
-
 def rest_summary(registry, subject: str) -> dict:
     """What the REST API says of a subject, in the ``schemas`` document's words."""
     s = quote(subject, safe="")
-    latest = rest(registry, "GET", f"/subjects/{s}/versions/latest").json()
-    versions = rest(registry, "GET", f"/subjects/{s}/versions").json()
-    own = rest(registry, "GET", f"/config/{s}")
-    level = (own.json() if own.status_code == 200 else rest(registry, "GET", "/config").json())["compatibilityLevel"]
+    latest = rest(registry.url, "GET", f"/subjects/{s}/versions/latest").json()
+    versions = rest(registry.url, "GET", f"/subjects/{s}/versions").json()
+    own = rest(registry.url, "GET", f"/config/{s}")
+    level = (own.json() if own.status_code == 200 else rest(registry.url, "GET", "/config").json())[
+        "compatibilityLevel"
+    ]
     return {
         "subject": subject,
         "type": latest.get("schemaType", "AVRO"),
@@ -129,17 +117,17 @@ def subjects(registry, unique_name):
     """Three subjects of this test: an Avro one with two versions (BACKWARD),
     a Protobuf one importing a third."""
     orders, money, payments = f"{unique_name}-orders-value", f"{unique_name}-money", f"{unique_name}-payments-value"
-    rest_register(registry, orders, order_schema())
-    assert rest(registry, "PUT", f"/config/{orders}", {"compatibility": "BACKWARD"}).status_code == 200
-    rest_register(registry, orders, order_schema(CURRENCY))
-    rest_register(
-        registry,
+    register(registry.url, orders, order_schema())
+    assert rest(registry.url, "PUT", f"/config/{orders}", {"compatibility": "BACKWARD"}).status_code == 200
+    register(registry.url, orders, order_schema(CURRENCY))
+    register(
+        registry.url,
         money,
         'syntax = "proto3";\npackage t;\nmessage Money { string currency = 1; int64 units = 2; }\n',
         "PROTOBUF",
     )
-    rest_register(
-        registry,
+    register(
+        registry.url,
         payments,
         PAYMENT_PROTO,
         "PROTOBUF",
@@ -183,13 +171,13 @@ def test_schemas_table_lists_the_subjects(registry, unique_name, subjects):
 
 def test_schema_json_and_table(registry, subjects):
     orders, money, payments = subjects
-    first = rest(registry, "GET", f"/subjects/{orders}/versions/1").json()
+    first = rest(registry.url, "GET", f"/subjects/{orders}/versions/1").json()
     result = kview_registry(registry.url, "schema", orders, "--version", "1", "--json")
     assert result.returncode == 0, result.stderr
     doc = validated("schema", result.stdout)
     assert (doc["subject"], doc["version"], doc["id"], doc["type"]) == (orders, 1, first["id"], "AVRO")
     assert doc["schema"] == first["schema"]
-    assert doc["versions"] == rest(registry, "GET", f"/subjects/{orders}/versions").json()
+    assert doc["versions"] == rest(registry.url, "GET", f"/subjects/{orders}/versions").json()
     assert doc["compatibility"] == "BACKWARD"
 
     latest = validated("schema", kview_registry(registry.url, "schema", payments, "--json").stdout)
@@ -245,22 +233,22 @@ async def test_check_register_and_soft_delete(registry, unique_name, subjects):
         with pytest.raises(RegistryError) as refused:
             await writes.register(orders, Schema("AVRO", order_schema(CURRENCY, QUANTITY)))
         assert refused.value.status == 409
-        assert len(rest(registry, "GET", f"/subjects/{orders}/versions").json()) == 2
+        assert len(rest(registry.url, "GET", f"/subjects/{orders}/versions").json()) == 2
 
         good = Schema("AVRO", order_schema(CURRENCY, {"name": "note", "type": "string", "default": ""}))
         assert (await client.check_compatibility(orders, good)).compatible is True
         new_id = await writes.register(orders, good)
-        latest = rest(registry, "GET", f"/subjects/{orders}/versions/latest").json()
+        latest = rest(registry.url, "GET", f"/subjects/{orders}/versions/latest").json()
         assert (latest["version"], latest["id"]) == (3, new_id)
 
         await writes.set_compatibility(orders, "FULL")
-        assert rest(registry, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "FULL"
+        assert rest(registry.url, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "FULL"
 
         assert await writes.delete_version(orders, 1) == 1
         assert native_states(registry, orders) == {1: "DISABLED", 2: "ENABLED", 3: "ENABLED"}
         assert await writes.delete_subject(orders) == [1, 2, 3]
-        assert orders not in rest(registry, "GET", "/subjects").json()
-        assert orders in rest(registry, "GET", "/subjects?deleted=true").json()
+        assert orders not in rest(registry.url, "GET", "/subjects").json()
+        assert orders in rest(registry.url, "GET", "/subjects?deleted=true").json()
     finally:
         await client.close()
 

@@ -17,9 +17,9 @@ import time
 from dataclasses import replace
 
 import fastavro
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from registry_tools import framed, register, unique
 from screen_text import screen_rows, screen_text, wait_for
 from textual.widgets import Checkbox
 
@@ -52,28 +52,10 @@ PAYMENT = {
 UNKNOWN_ID = 2_000_000_011
 
 
-def unique(schema: dict, topic: str) -> dict:
-    """``schema`` in a namespace of the test's own: the registry gives the
-    same schema one id whatever the subject, and the subject a test expects
-    to see is its own."""
-    return dict(schema, namespace="t_" + re.sub(r"\W", "_", topic))
-
-
-def register(url: str, subject: str, schema: dict) -> int:
-    response = httpx.post(
-        f"{url}/subjects/{subject}/versions",
-        json={"schema": json.dumps(schema)},
-        headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return int(response.json()["id"])
-
-
-def framed(schema_id: int, value: dict) -> bytes:
+def framed_payment(schema_id: int, value: dict) -> bytes:
     out = io.BytesIO()
     fastavro.schemaless_writer(out, fastavro.parse_schema(PAYMENT), value)
-    return b"\x00" + schema_id.to_bytes(4, "big") + out.getvalue()
+    return framed(schema_id, out.getvalue())
 
 
 def payment(i: int) -> dict:
@@ -128,7 +110,7 @@ async def test_a_decoded_avro_tail_its_detail_and_the_raw_bytes(kafka, registry,
     create_topic(kafka, topic)
     subject = f"{topic}-value"
     schema_id = register(registry.url, subject, unique(PAYMENT, topic))
-    values = [framed(schema_id, payment(i)) for i in range(30)] + [
+    values = [framed_payment(schema_id, payment(i)) for i in range(30)] + [
         b"\x00" + UNKNOWN_ID.to_bytes(4, "big") + b"\x02\x04"
     ]
     await produce(kafka.bootstrap, topic, values)
@@ -186,7 +168,7 @@ async def test_a_filter_on_a_decoded_field_and_its_export(kafka, registry, uniqu
     create_topic(kafka, topic)
     schema_id = register(registry.url, f"{topic}-value", unique(PAYMENT, topic))
     written = [payment(i) for i in range(60)]
-    await produce(kafka.bootstrap, topic, [framed(schema_id, v) for v in written])
+    await produce(kafka.bootstrap, topic, [framed_payment(schema_id, v) for v in written])
     app = app_with_registry(kafka, registry.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic))
@@ -210,7 +192,7 @@ async def test_a_filter_on_a_decoded_field_and_its_export(kafka, registry, uniqu
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [json.loads(line["value"]) for line in lines] == [v for v in written if v["id"] in expected]
     assert {line["value_schema"]["id"] for line in lines} == {schema_id}
-    assert [r.value for r in read_jsonl(path)] == [framed(schema_id, written[i]) for i in expected]
+    assert [r.value for r in read_jsonl(path)] == [framed_payment(schema_id, written[i]) for i in expected]
 
 
 # -- the start modal's decodings ------------------------------------------------------------
@@ -220,7 +202,7 @@ async def test_the_start_modal_offers_decodings_and_none_shows_the_bytes(kafka, 
     topic = unique_name
     create_topic(kafka, topic)
     schema_id = register(registry.url, f"{topic}-value", unique(PAYMENT, topic))
-    await produce(kafka.bootstrap, topic, [framed(schema_id, payment(i)) for i in range(5)])
+    await produce(kafka.bootstrap, topic, [framed_payment(schema_id, payment(i)) for i in range(5)])
     app = app_with_registry(kafka, registry.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.metadata.topic(topic))
@@ -270,7 +252,7 @@ async def test_the_header_says_when_the_registry_is_unreachable_and_when_it_is_b
             header = app.query_one(ClusterHeader)
             assert "registry" not in header.text  # nothing asked yet: nothing to say
             tail_pane = await open_tail(pilot, topic)
-            await produce(kafka.bootstrap, topic, [framed(schema_id, payment(i)) for i in range(3)])
+            await produce(kafka.bootstrap, topic, [framed_payment(schema_id, payment(i)) for i in range(3)])
             await wait_for(pilot, lambda: tail_pane.tail.ring.seen == 3, what="records read (raw)")
             await wait_for(pilot, lambda: "registry unreachable" in header.text, what="header says unreachable")
             assert "registry unreachable" in screen_rows(app)[0]
@@ -284,7 +266,7 @@ async def test_the_header_says_when_the_registry_is_unreachable_and_when_it_is_b
             sent = 3
             while "registry unreachable" in header.text:
                 assert time.monotonic() < deadline, "the header never recovered"
-                await produce(kafka.bootstrap, topic, [framed(schema_id, payment(sent))])
+                await produce(kafka.bootstrap, topic, [framed_payment(schema_id, payment(sent))])
                 sent += 1
                 await pilot.pause(1.0)
             await wait_for(pilot, lambda: sent - 1 in decoded_ids(app), what="decoded once the registry is back")

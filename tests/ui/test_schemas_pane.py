@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from registry_tools import register, rest
 from screen_text import screen_text, wait_for
 from textual import events
 from textual.widgets import TextArea
@@ -41,27 +42,17 @@ QUANTITY = {"name": "qty", "type": "int"}
 """No default: a schema adding it cannot read older records (not BACKWARD)."""
 
 
-def rest(registry, method: str, path: str, body: dict | None = None) -> httpx.Response:
-    return httpx.request(method, registry.url + path, json=body, timeout=10)
-
-
-def register(registry, subject: str, schema: str) -> int:
-    answer = rest(registry, "POST", f"/subjects/{quote(subject, safe='')}/versions", {"schema": schema})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["id"]
-
-
 def versions(registry, subject: str) -> list[int]:
-    return rest(registry, "GET", f"/subjects/{quote(subject, safe='')}/versions").json()
+    return rest(registry.url, "GET", f"/subjects/{quote(subject, safe='')}/versions").json()
 
 
 def two_versions(registry, subject: str, namespace: str = "test") -> None:
     """``subject``: version 1, then 2 with a currency; BACKWARD.  The same
     schema under another subject has the same id: a ``namespace`` of its own
     gives ids no other test shares."""
-    register(registry, subject, order_schema(namespace=namespace))
-    assert rest(registry, "PUT", f"/config/{subject}", {"compatibility": "BACKWARD"}).status_code == 200
-    register(registry, subject, order_schema(CURRENCY, namespace=namespace))
+    register(registry.url, subject, order_schema(namespace=namespace))
+    assert rest(registry.url, "PUT", f"/config/{subject}", {"compatibility": "BACKWARD"}).status_code == 200
+    register(registry.url, subject, order_schema(CURRENCY, namespace=namespace))
 
 
 def make_test_app(kafka, registry_url: str | None, *, read_only: bool = False):
@@ -128,8 +119,8 @@ async def test_the_pane_lists_subjects_and_filters(kafka, registry, unique_name)
     prefix = short(unique_name)
     orders, keys = f"{prefix}-orders-value", f"{prefix}-orders-key"
     two_versions(registry, orders)
-    key_id = register(registry, keys, '"string"')
-    orders_id = rest(registry, "GET", f"/subjects/{orders}/versions/latest").json()["id"]
+    key_id = register(registry.url, keys, '"string"')
+    orders_id = rest(registry.url, "GET", f"/subjects/{orders}/versions/latest").json()["id"]
     app = make_test_app(kafka, registry.url)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_schemas(pilot, prefix)
@@ -185,7 +176,7 @@ async def test_open_a_subject_see_versions_and_a_diff(kafka, registry, unique_na
         shown = screen_text(app)
         # Every changed line of the diff of the two versions (as the registry
         # holds them, indented) is on screen, and nothing was taken away.
-        old, new = (rest(registry, "GET", f"/subjects/{orders}/versions/{n}").json()["schema"] for n in (1, 2))
+        old, new = (rest(registry.url, "GET", f"/subjects/{orders}/versions/{n}").json()["schema"] for n in (1, 2))
         wanted = difflib.unified_diff(
             json.dumps(json.loads(old), indent=2).splitlines(),
             json.dumps(json.loads(new), indent=2).splitlines(),
@@ -225,7 +216,7 @@ async def test_an_incompatible_schema_is_refused_and_a_compatible_one_registered
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, SchemaCheckScreen), what="the modal closed")
         assert versions(registry, orders) == [1, 2, 3]
-        latest = rest(registry, "GET", f"/subjects/{orders}/versions/latest").json()
+        latest = rest(registry.url, "GET", f"/subjects/{orders}/versions/latest").json()
         assert json.loads(latest["schema"]) == json.loads(good)
         await wait_for(pilot, lambda: detail.detail is not None and len(detail.detail.versions) == 3, what="v3")
         assert f"(id {latest['id']})" in screen_text(app)
@@ -258,15 +249,15 @@ async def test_typed_confirmation_deletes_a_version_and_the_subject(kafka, regis
         await pilot.press(*orders, "enter")
         # Apicurio keeps a soft-deleted version in its Confluent API's lists; its own API says DISABLED.
         await wait_for(pilot, lambda: states() == {1: "DISABLED", 2: "ENABLED"}, what="version 1 soft-deleted")
-        assert orders in rest(registry, "GET", "/subjects").json()
+        assert orders in rest(registry.url, "GET", "/subjects").json()
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the subject's confirmation")
         assert f"Delete subject '{orders}'?" in screen_text(app)
         await pilot.press(*orders, "enter")
         await wait_for(pilot, lambda: not app.query(SchemaDetailPane), what="back to the list")
-        assert orders not in rest(registry, "GET", "/subjects").json()
-        assert orders in rest(registry, "GET", "/subjects?deleted=true").json()
+        assert orders not in rest(registry.url, "GET", "/subjects").json()
+        assert orders in rest(registry.url, "GET", "/subjects?deleted=true").json()
         assert f"Deleted subject '{orders}'" in notifications(app)
 
 
@@ -299,8 +290,8 @@ async def test_read_only_refuses_every_registry_write(kafka, registry, unique_na
             pilot, lambda: refuse_message("delete subject") in notifications(app), what="list delete refused"
         )
     assert versions(registry, orders) == [1, 2]
-    assert rest(registry, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "BACKWARD"
-    assert orders in rest(registry, "GET", "/subjects").json()
+    assert rest(registry.url, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "BACKWARD"
+    assert orders in rest(registry.url, "GET", "/subjects").json()
 
 
 # -- the topic detail -----------------------------------------------------------------------
@@ -311,7 +302,7 @@ async def test_topic_detail_shows_the_bound_subjects_and_the_ids_its_tail_met(ka
     kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1")
     # Ids of its own: the tail names the subject of the id it met.
     two_versions(registry, f"{topic}-value", namespace=f"test.{topic}")
-    latest = rest(registry, "GET", f"/subjects/{topic}-value/versions/latest").json()
+    latest = rest(registry.url, "GET", f"/subjects/{topic}-value/versions/latest").json()
     # One record framed for the registry (the latest version's id), written by kview's encoder.
     client = RegistryClient(RegistrySettings(urls=(registry.url,)))
     try:
@@ -367,7 +358,7 @@ async def test_compatibility_level_is_chosen_from_a_list(kafka, registry, unique
         await pilot.press("down", "down", "down", "down", "enter")
         await wait_for(
             pilot,
-            lambda: rest(registry, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "FULL",
+            lambda: rest(registry.url, "GET", f"/config/{orders}").json()["compatibilityLevel"] == "FULL",
             what="FULL set",
         )
         await wait_for(pilot, lambda: detail.detail.compatibility == "FULL", what="the detail refreshed")
