@@ -69,6 +69,7 @@ from tail_throughput import (  # noqa: E402
     KeyProbe,
     MemoryWatch,
     describe_settings,
+    follow_pressing_keys,
     partitions_of,
     percentile,
     stop_consumer,
@@ -383,48 +384,17 @@ async def read_app(
         probe.install()
         pane = await app.show_pane("tail")
         assert isinstance(pane, TailPane)
-        started = time.monotonic()
-        pane.start_tail(topic, None, StartPosition.earliest())
-        tail = pane.tail
-        assert tail is not None
-        watch = MemoryWatch(tail, records)
-        finished: list[float] = []
-        done = asyncio.Event()
-        forward = tail.on_batch
-
-        def on_batch(batch: Any) -> Any:
-            watch.sample()
-            if not finished and tail.seen >= records:
-                finished.append(time.monotonic())
-                done.set()
-            return forward(batch) if forward is not None else None
-
-        tail.on_batch = on_batch
-        presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(keys)]), key_interval)
-        try:
-            await asyncio.wait_for(done.wait(), timeout=3600)
-        except TimeoutError:
-            pass
-        probe.stop()
-        presser.join()
-        seconds = (finished[0] if finished else time.monotonic()) - started
-        memory = watch.result()
-        stats = tail.stats()
-        newest = (tail.ring.tail(1) or [None])[0]
-        settle = time.monotonic() + 30
-        while len(probe.handled) < len(probe.sent) and time.monotonic() < settle:
-            await asyncio.sleep(0.05)
-        await pilot.pause()
-        timings = probe.timings()
+        run = await follow_pressing_keys(pilot, probe, pane, topic, records, keys, key_interval)
+        newest = (run.tail.ring.tail(1) or [None])[0]
     return {
-        "records": stats.seen,
-        "seconds": seconds,
-        "kept": stats.kept,
-        "skipped": stats.skipped,
+        "records": run.stats.seen,
+        "seconds": run.seconds,
+        "kept": run.stats.kept,
+        "skipped": run.stats.skipped,
         "decoded": getattr(newest, "value_schema", None) is not None,
         "problem": getattr(newest, "value_problem", None),
-        **memory,
-        **timings,
+        **run.memory,
+        **run.timings,
     }
 
 

@@ -66,6 +66,8 @@ import threading
 import time
 import uuid
 from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -587,6 +589,68 @@ class KeyProbe:
         }
 
 
+@dataclass
+class AppRun:
+    """What follow_pressing_keys measured."""
+
+    tail: Any
+    seconds: float
+    memory: dict
+    stats: Any
+    timings: dict
+
+
+async def follow_pressing_keys(
+    pilot: Any,
+    probe: KeyProbe,
+    pane: Any,
+    topic: str,
+    records: int,
+    keys: Sequence[str],
+    key_interval: float,
+    detail: bool = False,
+) -> AppRun:
+    """The app's tail pane reading ``topic`` from the beginning with the view
+    following, while ``keys`` (each named with its place in ``keys``) are
+    pressed in turn every ``key_interval`` seconds, until ``records`` were
+    read (the app readers of this bench and of bench/schema_tail.py)."""
+    started = time.monotonic()
+    # What choosing the topic in the start dialog does (t, topic, from the beginning).
+    pane.start_tail(topic, None, StartPosition.earliest())
+    tail = pane.tail
+    assert tail is not None
+    watch = MemoryWatch(tail, records, detail)
+    finished: list[float] = []
+    done = asyncio.Event()
+    forward = tail.on_batch
+
+    def on_batch(batch: Any) -> Any:
+        watch.sample()
+        if not finished and tail.seen >= records:
+            finished.append(time.monotonic())
+            done.set()
+        return forward(batch) if forward is not None else None
+
+    tail.on_batch = on_batch
+    presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(keys)]), key_interval)
+    try:
+        await asyncio.wait_for(done.wait(), timeout=3600)
+    except TimeoutError:
+        pass
+    probe.stop()
+    presser.join()
+    seconds = (finished[0] if finished else time.monotonic()) - started
+    memory = watch.result()
+    stats = tail.stats()
+    # Let the keys still on their way be handled (an app that exits with
+    # keys queued fails on them), then count.
+    settle = time.monotonic() + 30
+    while len(probe.handled) < len(probe.sent) and time.monotonic() < settle:
+        await asyncio.sleep(0.05)
+    await pilot.pause()
+    return AppRun(tail, seconds, memory, stats, probe.timings())
+
+
 async def read_app(
     bootstrap: str, topic: str, records: int, key_interval: float = KEY_INTERVAL, detail: bool = False
 ) -> dict:
@@ -607,45 +671,19 @@ async def read_app(
         probe.install()
         pane = await app.show_pane("tail")
         assert isinstance(pane, TailPane)
-        started = time.monotonic()
-        # What choosing the topic in the start dialog does (t, topic, from the beginning).
-        pane.start_tail(topic, None, StartPosition.earliest())
-        tail = pane.tail
-        assert tail is not None
-        watch = MemoryWatch(tail, records, detail)
-        finished: list[float] = []
-        done = asyncio.Event()
-        forward = tail.on_batch
-
-        def on_batch(batch: Any) -> Any:
-            watch.sample()
-            if not finished and tail.seen >= records:
-                finished.append(time.monotonic())
-                done.set()
-            return forward(batch) if forward is not None else None
-
-        tail.on_batch = on_batch
         # Keys are named with their place in KEYS (enter#6 opens the detail,
         # enter#16 applies the filter), so the slowest can be told apart.
-        presser = probe.press_every(cycle([f"{key}#{i}" for i, key in enumerate(KEYS)]), key_interval)
-        try:
-            await asyncio.wait_for(done.wait(), timeout=3600)
-        except TimeoutError:
-            pass
-        probe.stop()
-        presser.join()
-        seconds = (finished[0] if finished else time.monotonic()) - started
-        memory = watch.result()
-        stats = tail.stats()
-        # Let the keys still on their way be handled (an app that exits with
-        # keys queued fails on them), then count.
-        settle = time.monotonic() + 30
-        while len(probe.handled) < len(probe.sent) and time.monotonic() < settle:
-            await asyncio.sleep(0.05)
-        await pilot.pause()
-        timings = probe.timings()
+        run = await follow_pressing_keys(pilot, probe, pane, topic, records, KEYS, key_interval, detail)
     shutil.rmtree(os.environ["KVIEW_STATE_DIR"], ignore_errors=True)
-    return {"records": stats.seen, "seconds": seconds, "kept": stats.kept, "theme": theme, **memory, **timings}
+    stats = run.stats
+    return {
+        "records": stats.seen,
+        "seconds": run.seconds,
+        "kept": stats.kept,
+        "theme": theme,
+        **run.memory,
+        **run.timings,
+    }
 
 
 # -- one reader per process --------------------------------------------------------------------
