@@ -106,6 +106,46 @@ async def test_keys_and_values_are_decoded_separately(client):
 
 
 @pytest.mark.parametrize(
+    "values",
+    [
+        [frame(1, avro(V1, {"id": n})) for n in range(5)],
+        [frame(2, avro(V2, {"id": n, "email": None if n % 2 else f"{n}@x"})) for n in range(5)],
+        [frame(3, b"\n\x02a" + bytes([48 + n]), [0]) for n in range(5)],
+    ],
+    ids=["avro-v1", "avro-v2", "protobuf"],
+)
+async def test_a_batch_of_one_schema_decodes_as_a_mixed_batch_does(client, values):
+    """A batch whose values all carry one schema id is decoded in one call
+    to its codec; the same records in a batch with one more, unframed,
+    record go record by record: the results are the same."""
+    records = [rec(n, b"k%d" % n, value) for n, value in enumerate(values)]
+    uniform = await decoded(RecordDecoder(client), records)
+    mixed = await decoded(RecordDecoder(client), [*records, rec(9, None, b"plain")])
+    assert mixed[-1].value == b"plain" and not isinstance(mixed[-1], DecodedRecord)  # passed through
+    for one, other, original in zip(uniform, mixed, records, strict=False):
+        assert isinstance(one, DecodedRecord) and one.value_problem is None
+        assert (one.offset, one.key, one.value, one.raw_value, one.value_schema) == (
+            other.offset,
+            other.key,
+            other.value,
+            other.raw_value,
+            other.value_schema,
+        )
+        assert one.raw_value == original.value and one.key_schema is None
+    assert len(uniform) == len(records) and len({r.value for r in uniform}) == len(records)
+
+
+async def test_a_bad_record_in_a_batch_of_one_schema_is_worded_and_the_rest_decode(client):
+    values = [frame(1, avro(V1, {"id": n})) for n in range(4)]
+    values[2] = values[2] + b"\x00"  # one byte too many: not written with this schema
+    out = await decoded(RecordDecoder(client), [rec(n, None, value) for n, value in enumerate(values)])
+    assert [r.value for r in out[:2]] == [b'{"id":0}', b'{"id":1}'] and out[3].value == b'{"id":3}'
+    assert out[2].value == values[2] and out[2].value_problem.startswith(
+        "schema id 1: 1 bytes left after the Avro value"
+    )
+
+
+@pytest.mark.parametrize(
     ("value", "problem"),
     [
         (frame(1, avro(V2, {"id": 1, "email": "x"})[:-1]), "schema id 1: 2 bytes left after the Avro value"),

@@ -55,6 +55,9 @@ _schema_id = struct.Struct(">I").unpack_from
 _key = operator.attrgetter("key")
 _value = operator.attrgetter("value")
 _head = operator.itemgetter(slice(0, HEADER_SIZE))
+_topic = operator.attrgetter("topic")
+_first_byte = operator.itemgetter(slice(0, 1))
+_ZERO = b"\x00"
 
 DECODINGS = ("auto", "avro", "protobuf", "json-schema", "none")
 """How a key or value is decoded: ``auto`` decodes registry framing with
@@ -228,6 +231,8 @@ class RecordDecoder:
         self._failed: dict[int, tuple[str, float]] = {}
         """Ids whose fetch failed: the reason, and when to ask again (monotonic)."""
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._looked: tuple[Sequence[Any], list[bytes | None], set[bytes], bool] | None = None
+        """The batch prepare() looked at last (see _value_heads)."""
 
     # -- fetching ---------------------------------------------------------------------
     def _active(self, decoding: str) -> bool:
@@ -249,7 +254,8 @@ class RecordDecoder:
         if keys:
             heads.update(map(_head, filter(None, map(_key, records))))
         if values:
-            heads.update(map(_head, filter(None, map(_value, records))))
+            value_heads = self._value_heads(records)
+            heads.update(value_heads[2])
         wanted: set[int] = set()
         for head in heads:
             if len(head) == HEADER_SIZE and head[0] == 0:
@@ -275,6 +281,17 @@ class RecordDecoder:
         if pending:
             # Tasks left running when the wait ends go on: their schema serves later batches.
             await asyncio.wait(pending, timeout=self.wait)
+
+    def _value_heads(self, records: Sequence[Any]) -> tuple[Sequence[Any], list[bytes | None], set[bytes], bool]:
+        """(records, their values, the first 5 bytes of every value neither
+        null nor empty, whether every value is so), kept for decode_batch:
+        prepare() and it look at the same batch."""
+        looked = self._looked
+        if looked is None or looked[0] is not records:
+            values = list(map(_value, records))
+            present = list(filter(None, values))
+            looked = self._looked = (records, values, set(map(_head, present)), len(present) == len(values))
+        return looked
 
     def _loaded(self, schema_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(schema_id) is task:
@@ -326,10 +343,20 @@ class RecordDecoder:
     def decode_batch(self, records: list[Any]) -> list[Any]:
         """``records`` with every framed key/value decoded (a DecodedRecord in
         place of the original); records with nothing framed are returned as they are."""
+        try:
+            return self._decode_batch(records)
+        finally:
+            self._looked = None  # the consumer's records it holds are done with
+
+    def _decode_batch(self, records: list[Any]) -> list[Any]:
         key_mode, value_mode = self.key_decoding, self.value_decoding
         keys, values = self._active(key_mode), self._active(value_mode)
         if not (keys or values):
             return records
+        if values:
+            uniform = self._decode_uniform(records, keys)
+            if uniform is not None:
+                return uniform
         keys_any = keys and key_mode != "auto"  # explicit: every non-null key is looked at
         values_any = values and value_mode != "auto"
         out: list[Any] | None = None
@@ -383,6 +410,44 @@ class RecordDecoder:
         # yet one holds only bytes, text, numbers, the record's headers tuple
         # and a frozen SchemaInfo, and nothing is set on it after it is made.
         untrack_made(made)
+        return out
+
+    def _decode_uniform(self, records: list[Any], keys: bool) -> list[DecodedRecord] | None:
+        """The common batch, decoded in one call to its codec: every value
+        framed with one schema id (and, for Protobuf, the schema's first
+        message), one topic, no key to decode (``keys``: whether keys are
+        decoded at all).  None when the batch is not so, or when any value
+        fails to decode: the record-by-record loop then decodes it and words
+        each failure.  Saves that loop's look-ups per record (a tenth of an
+        Avro tail's time)."""
+        _, values, heads, all_present = self._value_heads(records)
+        if len(heads) != 1 or not all_present:
+            return None
+        (head,) = heads
+        if len(head) != HEADER_SIZE or head[0] != 0:
+            return None
+        entry = self._entries.get(_schema_id(head, 1)[0])
+        if entry is None or entry.codec is None:
+            return None
+        wanted = _TYPE_OF_DECODING.get(self.value_decoding)
+        if wanted is not None and entry.type != wanted:
+            return None
+        decode_many = getattr(entry.codec, "decode_many", None)
+        if decode_many is None:  # JSON Schema: a value may decode and still have a problem
+            return None
+        if keys and (self.key_decoding != "auto" or _ZERO in set(map(_first_byte, filter(None, map(_key, records))))):
+            return None
+        topics = set(map(_topic, records))
+        if len(topics) != 1:
+            return None
+        try:
+            decoded, message = decode_many(values)
+        except Exception:
+            return None
+        info = entry.info_for(topics.pop(), False, message)
+        make = DecodedRecord
+        out = [make(record, record.key, value, None, info) for record, value in zip(records, decoded, strict=True)]
+        untrack_made(out)  # as decode_batch does (see there)
         return out
 
     def _decode(self, data: bytes, mode: str, topic: str, is_key: bool) -> tuple[bytes, SchemaInfo | None, str | None]:

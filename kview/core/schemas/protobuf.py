@@ -25,6 +25,7 @@ import base64
 import binascii
 import contextlib
 import importlib
+import operator
 import os
 import re
 import tempfile
@@ -40,6 +41,10 @@ from kview.core.schemas.models import Schema
 from kview.core.schemas.protobuf_json import JsonConverters
 
 _ENCODE = fast_compact_json()
+_FIRST = (0,)
+"""The message indexes of the schema's first message (one 0 byte on the wire)."""
+_INDEX_BYTE = operator.itemgetter(5)
+"""The byte after a value's framing: 0 for the first message."""
 _PROTOC_LOCK = threading.Lock()
 """protoc writes its errors to file descriptor 2: one compile at a time
 borrows it (and a TUI's terminal never sees them)."""
@@ -254,6 +259,25 @@ class ProtobufCodec:
         value, name = self.read(data, pos)
         return _ENCODE(value), name, None
 
+    def decode_many(self, values: list[bytes]) -> tuple[list[bytes], str]:
+        """(JSON bytes of each, the message's full name) for framed values that
+        all carry this schema's id (the caller has checked the 5 framing
+        bytes) and the first message's index (one 0 byte): a tail's batch in
+        one call.  Anything else, or a value that does not parse, raises; the
+        caller then decodes record by record (decode_json) to say which fail and why."""
+        if set(map(_INDEX_BYTE, values)) != {0}:
+            raise DecodeError("not all the first message")
+        reader = self._readers.get(_FIRST)
+        if reader is None:
+            reader = self._reader(_FIRST)
+        parse, full, convert = reader
+        return [_ENCODE(convert(parse(data[6:]))) for data in values], full
+
+    def _reader(self, indexes: tuple[int, ...]) -> tuple[Any, str, Any]:
+        cls, full = self.message_class(indexes)
+        reader = self._readers[indexes] = (cls.FromString, full, self._to_json(cls.DESCRIPTOR))
+        return reader
+
     def read(self, data: bytes, pos: int) -> tuple[dict[str, Any], str]:
         """The JSON object of the message at ``data[pos:]`` (indexes first), and its full name."""
         if len(data) > pos and data[pos] == 0:  # the first message ([0]): the common case
@@ -266,8 +290,7 @@ class ProtobufCodec:
                 raise DecodeError(str(exc)) from None
         reader = self._readers.get(indexes)
         if reader is None:
-            cls, full = self.message_class(indexes)
-            reader = self._readers[indexes] = (cls.FromString, full, self._to_json(cls.DESCRIPTOR))
+            reader = self._reader(indexes)
         parse, full, convert = reader
         try:
             message = parse(data[pos:])
