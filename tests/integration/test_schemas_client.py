@@ -337,6 +337,17 @@ async def test_credentials_are_sent_and_never_shown(registry, unique_name):
             await c.close()
 
 
+async def test_tls_files_are_not_read_when_no_url_speaks_tls(registry, tmp_path):
+    """TLS files only matter to https URLs: with plain http ones, a CA file
+    that does not exist is never opened and the registry answers."""
+    c = RegistryClient(RegistrySettings(urls=(registry.url,), ca_file=str(tmp_path / "missing-ca.pem")))
+    try:
+        assert registry.url.startswith("http://")
+        assert isinstance(await c.subjects(), list)
+    finally:
+        await c.close()
+
+
 async def test_unusable_tls_files_are_one_line_errors(tmp_path):
     c = RegistryClient(RegistrySettings(urls=("https://127.0.0.1:1",), ca_file=str(tmp_path / "missing-ca.pem")))
     try:

@@ -167,6 +167,11 @@ class RegistryClient:
     # -- HTTP -------------------------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext | bool:
         s = self.settings
+        if not any(url.lower().startswith("https:") for url in s.urls):
+            # No URL speaks TLS (and redirects are not followed): no context
+            # to build.  Building httpx's default one loads the CA bundle,
+            # tens of milliseconds before the first schema of every tail.
+            return False
         if not (s.ca_file or s.cert_file):
             return True
         try:
