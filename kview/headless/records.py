@@ -26,12 +26,15 @@ if TYPE_CHECKING:
 
     from kview.core.cluster import ClusterClient
     from kview.core.importers import RecordEncoding
-    from kview.core.produce import ProducerSettings, SchemaChoice
+    from kview.core.produce import ProducerSettings, SchemaChoice, SchemaUsed
     from kview.core.tail import StartPosition, TailBatch, TailStatus
 
     # A record sent and not yet acknowledged: its line on stdin, the partition
-    # asked for (None: the partitioner's choice), and the producer's answer to come.
-    _Pending: TypeAlias = tuple[int, int | None, asyncio.Future[RecordMetadata | None]]
+    # asked for (None: the partitioner's choice), the producer's answer to
+    # come, and the schemas its key and value were written with.
+    _Pending: TypeAlias = tuple[
+        int, int | None, asyncio.Future[RecordMetadata | None], SchemaUsed | None, SchemaUsed | None
+    ]
 
 PRODUCE_WINDOW = 10_000
 """Records ``produce`` may have in flight before it waits for acknowledgements."""
@@ -304,7 +307,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
     known = {p.partition for p in info.partitions}
     if args.partition is not None and args.partition not in known:
         raise NotFound(f"topic '{topic}' has no partition {args.partition} (it has {len(known)})")
-    encoding = await _record_encoding(client, topic, settings)
+    encoding, key_used, value_used = await _record_encoding(client, topic, settings)
 
     try:
         producer = AIOKafkaProducer(**connection_kwargs(client.profile), **settings.producer_kwargs())
@@ -327,7 +330,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
         records already acknowledged are printed."""
         nonlocal acked
         while (item := await pending.get()) is not None:
-            line, partition, future = item
+            line, partition, future, key_schema, value_schema = item
             if failures and not future.done():
                 continue
             try:
@@ -354,7 +357,7 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
                     metadata.timestamp if metadata.timestamp is not None and metadata.timestamp >= 0 else None,
                     "LogAppendTime" if metadata.timestamp_type == 1 else "CreateTime",
                 )
-            doc = render.ack_doc(line, result)
+            doc = render.ack_doc(line, result, key_schema, value_schema)
             printer.file.write((render.dumps(doc, ascii_only=ascii_only) if args.json else render.ack_line(doc)) + "\n")
             printer.file.flush()
             acked += 1
@@ -402,7 +405,15 @@ async def cmd_produce(args: Namespace, client: ClusterClient, printer: Printer, 
             except Exception as exc:
                 failures.append(KViewError(f"line {number}: {explain_error(exc, topic)}"))
                 break
-            await queue((number, partition, future))
+            await queue(
+                (
+                    number,
+                    partition,
+                    future,
+                    key_used if item.key is not None else None,
+                    value_used if item.value is not None else None,
+                )
+            )
     finally:
         await queue(None)
         try:
@@ -436,14 +447,16 @@ def _schema_choices(args: Namespace) -> tuple[SchemaChoice | None, SchemaChoice 
     return found[0], found[1]
 
 
-async def _record_encoding(client: ClusterClient, topic: str, settings: ProducerSettings) -> RecordEncoding:
+async def _record_encoding(
+    client: ClusterClient, topic: str, settings: ProducerSettings
+) -> tuple[RecordEncoding, SchemaUsed | None, SchemaUsed | None]:
     """The encoders of ``--key-schema`` / ``--value-schema``, fetched and
-    compiled once before the first line is read."""
+    compiled once before the first line is read, and the schemas they write with."""
     from kview.core.importers import PLAIN, RecordEncoding
     from kview.core.produce import ProduceService
 
     if not settings.uses_schemas:
-        return PLAIN
+        return PLAIN, None, None
     registry_settings = client.profile.schema_registry
     if registry_settings is None:
         raise UsageError(
@@ -457,4 +470,5 @@ async def _record_encoding(client: ClusterClient, topic: str, settings: Producer
         encoders = await ProduceService(client, registry=registry).encoders(topic, settings)
     finally:
         await registry.close()
-    return RecordEncoding(encoders.field_encoder("key"), encoders.field_encoder("value"))
+    encoding = RecordEncoding(encoders.field_encoder("key"), encoders.field_encoder("value"))
+    return encoding, encoders.key_used, encoders.value_used

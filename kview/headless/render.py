@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from kview.core.brokers import BrokersSnapshot, QuorumReplica
     from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, Readable
     from kview.core.lag import TimeLag
-    from kview.core.produce import SendResult
+    from kview.core.produce import SchemaUsed, SendResult
     from kview.core.schemas.models import SubjectSummary, SubjectVersion
     from kview.core.topics import TopicDetail, TopicsSnapshot
 
@@ -420,8 +420,12 @@ def record_doc(record: Record, *, raw: bool = False) -> Doc:
 _DECODING_FIELDS = ("key_schema", "key_problem", "value_schema", "value_problem", "key_raw", "value_raw")
 
 
-def ack_doc(line: int, result: SendResult) -> Doc:
-    """kview.core.produce.SendResult of stdin line ``line`` -> one ack object."""
+def ack_doc(
+    line: int, result: SendResult, key_schema: SchemaUsed | None = None, value_schema: SchemaUsed | None = None
+) -> Doc:
+    """kview.core.produce.SendResult of stdin line ``line`` -> one ack
+    object; ``key_schema`` / ``value_schema``: what the key / value was
+    written with (None: no schema)."""
     return {
         "line": line,
         "topic": result.topic,
@@ -429,7 +433,16 @@ def ack_doc(line: int, result: SendResult) -> Doc:
         "offset": result.offset,
         "timestamp": result.timestamp,
         "timestamp_type": result.timestamp_type,
+        "key_schema": _used_doc(key_schema),
+        "value_schema": _used_doc(value_schema),
     }
+
+
+def _used_doc(used: SchemaUsed | None) -> Doc | None:
+    """A schema written with, as the tail's lines name the one read with."""
+    if used is None:
+        return None
+    return {"id": used.id, "type": used.type, "subject": used.subject, "version": used.version, "message": used.message}
 
 
 def dumps(doc: Doc, *, ascii_only: bool = False) -> str:
@@ -811,10 +824,16 @@ def decode_problems(record: Record) -> str:
 
 
 def ack_line(doc: Doc) -> str:
-    """One acknowledgement as a line: input line, partition, offset, time."""
+    """One acknowledgement as a line: input line, partition, offset, time,
+    and the schema ids written with, if any."""
+    ids = "".join(
+        f"  {field} schema id {doc[f'{field}_schema']['id']}"
+        for field in ("key", "value")
+        if doc.get(f"{field}_schema") is not None
+    )
     return (
         f"line {doc['line']:>6}  partition {doc['partition']:>3}  offset {dash(doc['offset']):>10}  "
-        f"{iso_ms(doc['timestamp'])}"
+        f"{iso_ms(doc['timestamp'])}{ids}"
     )
 
 

@@ -396,6 +396,20 @@ TAIL_RECORD["description"] += (
 TAIL_RECORD["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 TAIL_RECORD["title"] = "kview tail --json (one line)"
 
+_SCHEMA_WRITTEN = nullable(
+    obj(
+        {
+            "id": COUNT,
+            "type": {"enum": ["AVRO", "PROTOBUF", "JSON"]},
+            "subject": STRING,
+            "version": COUNT,
+            "message": nullable(STRING),
+        },
+        "The registered schema it was encoded with: id, type (JSON is JSON Schema), subject, version, "
+        "and for Protobuf the message written.",
+    )
+)
+
 PRODUCE_ACK = obj(
     {
         "line": {"type": "integer", "minimum": 1},
@@ -404,10 +418,13 @@ PRODUCE_ACK = obj(
         "offset": nullable(COUNT),
         "timestamp": nullable(INT),
         "timestamp_type": nullable({"enum": ["CreateTime", "LogAppendTime"]}),
+        "key_schema": _SCHEMA_WRITTEN,
+        "value_schema": _SCHEMA_WRITTEN,
     },
     "kview produce --json: one acknowledgement per line, in input order. line: the stdin line "
     "the record came from. With acks=0 offset and timestamp are null (and partition is -1 when "
-    "the partitioner chose).",
+    "the partitioner chose). key_schema/value_schema: the registry schema the key/value was "
+    "encoded with (--key-schema/--value-schema), null when written as given or null itself.",
 )
 PRODUCE_ACK["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 PRODUCE_ACK["title"] = "kview produce --json (one line)"

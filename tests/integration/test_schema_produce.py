@@ -437,19 +437,26 @@ def kview_produce(kafka, registry, *args: str, input: str) -> subprocess.Complet
 async def test_headless_produce_with_value_and_key_schemas(kafka, registry, unique_name, tmp_path):
     topic = unique_name
     create_topic(kafka, topic)
-    register(registry, f"{topic}-value", "AVRO", json.dumps(ORDER_AVRO))
-    register(registry, f"{topic}-key", "AVRO", '"long"')
+    value_id = register(registry, f"{topic}-value", "AVRO", json.dumps(ORDER_AVRO))
+    key_id = register(registry, f"{topic}-key", "AVRO", '"long"')
     proto_subject = f"{topic}-proto"
-    register(registry, proto_subject, "PROTOBUF", SHOP_PROTO)
+    proto_id = register(registry, proto_subject, "PROTOBUF", SHOP_PROTO)
     docs = [{"id": n, "item": f"i{n}", "note": None, "kind": "B"} for n in range(3)]
     lines = "".join(json.dumps({"key": 100 + d["id"], "value": d}) + "\n" for d in docs)
     done = await asyncio.to_thread(
         kview_produce, kafka, registry, topic, "--value-schema", "--key-schema", f"{topic}-key:1", input=lines
     )
     assert done.returncode == 0, done.stderr
-    assert [json.loads(line)["offset"] for line in done.stdout.splitlines()] == [0, 1, 2]
+    acks = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [ack["offset"] for ack in acks] == [0, 1, 2]
+    # Each acknowledgement names the schemas written with, as the records' framing does.
+    assert {(ack["key_schema"]["id"], ack["key_schema"]["subject"], ack["key_schema"]["version"]) for ack in acks} == {
+        (key_id, f"{topic}-key", 1)
+    }
+    assert {(ack["value_schema"]["id"], ack["value_schema"]["type"]) for ack in acks} == {(value_id, "AVRO")}
     sr = SchemaRegistryClient({"url": registry.url})
     records = await raw_records(kafka, topic, 3)
+    assert {(r.key[1:5], r.value[1:5]) for r in records} == {(key_id.to_bytes(4, "big"), value_id.to_bytes(4, "big"))}
     assert [AvroDeserializer(sr)(r.value, value_context(topic)) for r in records] == docs
     key_context = SerializationContext(topic, MessageField.KEY)
     assert [AvroDeserializer(sr)(r.key, key_context) for r in records] == [100, 101, 102]
@@ -471,7 +478,15 @@ async def test_headless_produce_with_value_and_key_schemas(kafka, registry, uniq
     assert stopped.returncode == 1
     assert "Traceback" not in stopped.stderr and len(stopped.stderr.strip().splitlines()) == 1
     assert "line 2" in stopped.stderr and "qty" in stopped.stderr and proto_subject in stopped.stderr
-    assert [json.loads(line)["offset"] for line in stopped.stdout.splitlines()] == [3]
+    [ack] = [json.loads(line) for line in stopped.stdout.splitlines()]
+    assert ack["offset"] == 3 and ack["key_schema"] is None  # no key: nothing written with a key schema
+    assert ack["value_schema"] == {
+        "id": proto_id,
+        "type": "PROTOBUF",
+        "subject": proto_subject,
+        "version": 1,
+        "message": "kview.test.Order",
+    }
     assert end_offsets(kafka, topic) == {0: 4}
     (record,) = (await raw_records(kafka, topic, 4))[3:]
     classes = protobuf_classes(tmp_path, SHOP_PROTO)

@@ -26,7 +26,7 @@ from kview.core.errors import ClusterUnavailable, ConfigError, KafkaRequestError
 from kview.core.filters import FilterError
 from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, MemberInfo
 from kview.core.lag import GroupStatus, TimeLag
-from kview.core.produce import SendResult
+from kview.core.produce import SchemaUsed, SendResult
 from kview.core.ring import make_record
 from kview.core.tail import StartPosition
 from kview.core.topics import PartitionRow, TopicDetail, TopicsSnapshot, TopicSummary
@@ -306,6 +306,18 @@ def test_tail_record_and_produce_ack_lines():
     assert render.ack_line(ack) == "line      3  partition   1  offset         17  2023-11-14T22:13:20.000Z"
     no_ack = render.ack_doc(1, SendResult("t", -1, None, None))
     validate("produce", no_ack)
+    assert (ack["key_schema"], ack["value_schema"]) == (None, None)
+    used = SchemaUsed("t-value", 2, 7, "PROTOBUF", "shop.Order")
+    encoded = render.ack_doc(4, SendResult("t", 0, 18, 1_700_000_000_000, "CreateTime"), None, used)
+    validate("produce", encoded)
+    assert encoded["value_schema"] == {
+        "id": 7,
+        "type": "PROTOBUF",
+        "subject": "t-value",
+        "version": 2,
+        "message": "shop.Order",
+    }
+    assert render.ack_line(encoded).endswith("2023-11-14T22:13:20.000Z  value schema id 7")
 
 
 # -- tables ---------------------------------------------------------------------------------
