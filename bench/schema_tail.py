@@ -14,7 +14,11 @@ from the beginning, by:
   schema parsed once; it returns the values as Python data), or the generated
   message class's ``ParseFromString`` (``protoc`` through grpcio-tools) after
   the framing and the message index;
-* for Protobuf, a second raw loop: ``ParseFromString`` then
+* for Protobuf, a second raw loop: ``ParseFromString``, then every field
+  read into a dict by code written for this one message (what fastavro's
+  loop gets: the values as Python data; the Timestamp as its seconds and
+  nanos, the enum as its number, no JSON conventions);
+* for Protobuf, a third raw loop: ``ParseFromString`` then
   ``google.protobuf.json_format.MessageToDict`` (the library's own way to get
   a message's values as Python data, which is what kview shows; with the
   options of kview's mapping: the .proto field names, fields without presence
@@ -85,17 +89,22 @@ from kview.local.cluster import DevCluster  # noqa: E402
 from kview.local.registry import DevRegistry  # noqa: E402
 
 FORMATS = ("avro", "protobuf")
-READERS = ("raw", "raw_dict", "kview", "app")
-PEERS = {"avro": ("raw",), "protobuf": ("raw", "raw_dict")}
-"""The raw loops each format is compared with (raw_dict: Protobuf only)."""
+READERS = ("raw", "raw_fields", "raw_dict", "kview", "app")
+PEERS = {"avro": ("raw",), "protobuf": ("raw", "raw_fields", "raw_dict")}
+"""The raw loops each format is compared with (raw_fields, raw_dict: Protobuf only)."""
 LABELS = {
     "raw": "raw aiokafka getmany() + {decoder}",
+    "raw_fields": "raw aiokafka getmany() + ParseFromString + fields read",
     "raw_dict": "raw aiokafka getmany() + ParseFromString + MessageToDict",
     "kview": "kview tail (decoding) + ring + filter 'FAILED'",
     "app": "kview app, decoding, following, keys pressed",
 }
 RAW_DECODER = {"avro": "fastavro.schemaless_reader", "protobuf": "ParseFromString"}
-PEER_NAMES = {"raw": "raw {decoder}", "raw_dict": "raw ParseFromString + MessageToDict"}
+PEER_NAMES = {
+    "raw": "raw {decoder}",
+    "raw_fields": "raw ParseFromString + fields read",
+    "raw_dict": "raw ParseFromString + MessageToDict",
+}
 APP_KEYS = tuple(key for key in KEYS if key != "space")
 """bench/tail_throughput.py's keys without pause and resume: a paused view
 holds a full ring and the records read meanwhile are counted, not decoded,
@@ -258,10 +267,11 @@ def registry_profile(bootstrap: str, url: str) -> ClusterProfile:
     return dataclasses.replace(adhoc_profile(bootstrap), schema_registry=RegistrySettings(urls=(url,)))
 
 
-def raw_decoder(fmt: str, url: str, schema_id: int, proto_dir: str | None, to_dict: bool = False) -> Any:
+def raw_decoder(fmt: str, url: str, schema_id: int, proto_dir: str | None, reader: str = "raw") -> Any:
     """A function of a framed value to the decoded object, as a program that
-    knows its one schema would write it (``to_dict``: Protobuf's message
-    then turned into Python data by json_format.MessageToDict)."""
+    knows its one schema would write it (``reader`` raw_fields: Protobuf's
+    message then read field by field into a dict; raw_dict: turned into
+    Python data by json_format.MessageToDict)."""
     if fmt == "avro":
         import fastavro
 
@@ -284,8 +294,25 @@ def raw_decoder(fmt: str, url: str, schema_id: int, proto_dir: str | None, to_di
         message.ParseFromString(value[6:])
         return message
 
-    if not to_dict:
+    if reader == "raw":
         return decode_proto
+    if reader == "raw_fields":
+        parse = event_class.FromString
+
+        def decode_proto_fields(value: bytes) -> Any:
+            m = parse(value[6:])
+            user, at = m.user, m.at
+            return {
+                "id": m.id,
+                "user": {"id": user.id, "name": user.name},
+                "status": m.status,
+                "amount": m.amount,
+                "at": (at.seconds, at.nanos),
+                "referrer": m.referrer if m.HasField("referrer") else None,
+                "note": m.note,
+            }
+
+        return decode_proto_fields
     from google.protobuf.json_format import MessageToDict
 
     def decode_proto_dict(value: bytes) -> Any:
@@ -400,8 +427,8 @@ async def read_app(
 
 def run_reader(args: argparse.Namespace) -> dict:
     cpu_before = time.process_time()
-    if args.reader in ("raw", "raw_dict"):
-        decode = raw_decoder(args.format, args.registry, args.schema_id, args.proto_dir, args.reader == "raw_dict")
+    if args.reader in ("raw", "raw_fields", "raw_dict"):
+        decode = raw_decoder(args.format, args.registry, args.schema_id, args.proto_dir, args.reader)
         result = asyncio.run(read_raw(args.bootstrap, args.topic, args.records, decode))
     elif args.reader == "kview":
         result = asyncio.run(read_kview(args.bootstrap, args.registry, args.topic, args.records))
@@ -550,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--readers",
         default=",".join(READERS),
-        help="comma-separated subset of raw, raw_dict (Protobuf only), kview, app",
+        help="comma-separated subset of raw, raw_fields and raw_dict (Protobuf only), kview, app",
     )
     parser.add_argument("--key-interval", type=float, default=KEY_INTERVAL)
     parser.add_argument(
@@ -593,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(1, args.rounds + 1):
             for fmt in formats:
                 for name in readers:
-                    if name == "raw_dict" and name not in PEERS[fmt]:
+                    if name in ("raw_fields", "raw_dict") and name not in PEERS[fmt]:
                         continue
                     result = measure(name, fmt, setup, args.records, args.key_interval, args.keys)
                     if result is None:
