@@ -28,9 +28,7 @@ from aiokafka.structs import TopicPartition
 
 
 async def main(bootstrap: str, topic: str, partition: int, txn_id: str, count: int, timeout_ms: int, mode: str) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, transactional_id=txn_id, transaction_timeout_ms=timeout_ms
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=txn_id, transaction_timeout_ms=timeout_ms)
     await producer.start()
     await producer.begin_transaction()
     if mode == "unregistered":

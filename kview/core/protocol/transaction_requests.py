@@ -234,7 +234,9 @@ class DescribeProducersRequest(Request[DescribeProducersRequest_v0]):
     API_KEY = 61
 
     def __init__(self, topics: list[tuple[str, list[int]]]) -> None:
-        self._topics = [(name, list(partitions), {}) for name, partitions in topics]
+        self._topics: list[tuple[str, list[int], dict[int, bytes]]] = [
+            (name, list(partitions), {}) for name, partitions in topics
+        ]
 
     def build(self, request_struct_class: type[DescribeProducersRequest_v0]) -> DescribeProducersRequest_v0:
         return request_struct_class(self._topics, {})
@@ -308,7 +310,7 @@ class WriteAbortMarkerRequest(Request[WriteTxnMarkersRequest_v1]):
     API_KEY = 27
 
     def __init__(self, topic: str, partition: int, producer_id: int, producer_epoch: int, coordinator_epoch: int):
-        self._marker = (
+        self._marker: tuple[object, ...] = (
             producer_id,
             producer_epoch,
             False,  # false = ABORT

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from kview.core.cluster import ClusterClient, per_broker
-from kview.core.errors import KafkaRequestError, KViewError, describe_exception
+from kview.core.errors import KafkaRequestError, KViewError, describe_exception, error_name
 from kview.core.models import ClusterMetadata
 from kview.core.protocol import bulk_requests as bulk
 from kview.core.protocol.group_requests import FindCoordinatorsRequest
@@ -234,7 +234,9 @@ class TransactionService:
                 by_node[node][topic].append((partition, -1))
 
         async def on(node: int, topics: dict[str, list[tuple[int, int]]], isolation: int) -> dict[TopicPartition, int]:
-            request = bulk.ListOffsetsRequest(bulk.encode_offset_topics(list(topics.items())), isolation_level=isolation)
+            request = bulk.ListOffsetsRequest(
+                bulk.encode_offset_topics(list(topics.items())), isolation_level=isolation
+            )
             response = await self.client.send(node, request, f"list offsets on broker {node}")
             return {
                 (topic, partition): offset
@@ -296,9 +298,10 @@ class TransactionService:
         metadata = await self.client.metadata([topic] if topic is not None else None)
         if topic is not None:
             info = metadata.topic(topic)
-            if info is None or info.error:
-                reason = info.error if info is not None and info.error else "does not exist"
-                raise KViewError(f"topic '{topic}': {reason}")
+            if info is None or (info.error and info.error.startswith(error_name(3))):
+                raise KViewError(f"topic '{topic}': does not exist")
+            if info.error:
+                raise KViewError(f"topic '{topic}': {info.error}")
             if partition is not None:
                 if partition not in {p.partition for p in info.partitions}:
                     raise KViewError(f"topic '{topic}' has no partition {partition}")
@@ -349,17 +352,20 @@ class TransactionService:
             raise KViewError(f"list transactions failed on broker {broker_id}: {reason}")
         ids = {t.producer_id: t.transactional_id for t in listed}
         described = await self.describe(ids.values())
-        found = [
-            self.classify(tp, producer, ids, described, now_ms, max_timeout_ms) for tp, producer in candidates
-        ]
+        found = [self.classify(tp, producer, ids, described, now_ms, max_timeout_ms) for tp, producer in candidates]
         return sorted((t for t in found if t.status == HANGING), key=lambda t: (t.topic, t.partition, t.start_offset))
 
     async def snapshot(
-        self, *, topic: str | None = None, max_timeout_ms: int = DEFAULT_MAX_TIMEOUT_MS
+        self,
+        *,
+        topic: str | None = None,
+        max_timeout_ms: int = DEFAULT_MAX_TIMEOUT_MS,
+        all_producers: bool = False,
     ) -> TransactionsSnapshot:
         """Every transactional id with its description, and every partition
-        (of ``topic``, or of the cluster) with an open transaction: its LSO,
-        high watermark, active producers and what each open transaction is."""
+        (of ``topic``, or of the cluster) with an open transaction (with
+        ``all_producers``: with any active producer): its LSO, high
+        watermark, active producers and what each open transaction is."""
         taken_at = time.time()
         errors: list[str] = []
         (listed, list_errors), (metadata, tps) = await asyncio.gather(
@@ -375,7 +381,9 @@ class TransactionService:
             if d is None:
                 transactions.append(t)  # gone between the list and the describe
             elif d.error is not None:
-                transactions.append(Transaction(t.transactional_id, t.coordinator, t.producer_id, t.state, error=d.error))
+                transactions.append(
+                    Transaction(t.transactional_id, t.coordinator, t.producer_id, t.state, error=d.error)
+                )
             else:
                 transactions.append(d)
         failed = [p for p in producers.values() if p.error]
@@ -384,7 +392,7 @@ class TransactionService:
                 f"describe producers failed for {len(failed)} partitions "
                 f"(first: {failed[0].topic}-{failed[0].partition}: {failed[0].error})"
             )
-        with_open = sorted(tp for tp, p in producers.items() if p.open_transactions)
+        with_open = sorted(tp for tp, p in producers.items() if p.open_transactions or (all_producers and p.producers))
         marks = await self.offsets(with_open, metadata) if with_open else {}
         ids = {t.producer_id: t.transactional_id for t in listed}
         now_ms = int(time.time() * 1000)
