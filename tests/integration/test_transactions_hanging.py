@@ -3,29 +3,21 @@ compared with ``kafka-transactions`` (list, describe, describe-producers,
 find-hanging, abort).  Producers are real processes killed with ``kill -9``
 in the middle of their transaction (``txn_producer_process.py``).
 
-The module runs its own one-broker cluster: a transaction only hangs when its
-coordinator does not know of the partition, which a Kafka 4 broker prevents
-unless ``transaction.partition.verification.enable`` is false; and so that a
-killed producer's transaction stays open past its (2 s) timeout, the
-coordinator's sweep of timed-out transactions is pushed out to an hour.
+The module runs its own one-broker cluster (``txn_cluster.txn_kafka``: why
+is said there).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from kafka_tools import parse_get_offsets, parse_transactions_table
 from test_headless import kview, validated
 from test_transactions import console_offsets
+from txn_cluster import killed_producer, txn_kafka  # noqa: F401
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
@@ -33,50 +25,6 @@ from kview.core.transactions import HANGING, OVERDUE, TransactionService
 from kview.local.cluster import DevCluster
 
 pytestmark = pytest.mark.timeout(600)
-
-PRODUCER = Path(__file__).with_name("txn_producer_process.py")
-TIMEOUT_MS = 2000
-"""The killed producers' transaction.timeout.ms."""
-CONFIG = {
-    "transaction.partition.verification.enable": "false",
-    "transaction.abort.timed.out.transaction.cleanup.interval.ms": "3600000",
-}
-
-
-@pytest.fixture(scope="module")
-def txn_kafka() -> DevCluster:
-    with DevCluster(1, extra_config=CONFIG) as cluster:
-        yield cluster
-
-
-def killed_producer(kafka: DevCluster, topic: str, partition: int, txn_id: str, mode: str, count: int = 3) -> dict:
-    """Run a transactional producer process, let it write ``count`` records in
-    a transaction, then ``kill -9`` it; what it printed (offsets, producer id)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(PRODUCER),
-            kafka.bootstrap,
-            topic,
-            str(partition),
-            txn_id,
-            str(count),
-            str(TIMEOUT_MS),
-            mode,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
-        written = json.loads(line)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    return written
 
 
 def tool_rows(kafka: DevCluster, *args: str) -> list[dict[str, str]]:
@@ -109,7 +57,7 @@ def wait_for(check, what: str, timeout: float = 60.0):
         time.sleep(0.3)
 
 
-async def test_views_match_kafka_transactions(txn_kafka, unique_name):
+async def test_views_match_kafka_transactions(txn_kafka, unique_name):  # noqa: F811
     kafka = txn_kafka
     topic = f"{unique_name}-t"
     create(kafka, topic, 3)
@@ -251,7 +199,7 @@ async def test_views_match_kafka_transactions(txn_kafka, unique_name):
     assert quiet["hanging"] == []
 
 
-async def test_abort_equals_kafka_transactions_abort(txn_kafka, unique_name):
+async def test_abort_equals_kafka_transactions_abort(txn_kafka, unique_name):  # noqa: F811
     """Two partitions each held by a hanging transaction with committed data
     behind it; kview aborts one, ``kafka-transactions abort`` the other: both
     partitions end the same (LSO at the high watermark, the same records for
@@ -325,7 +273,7 @@ async def test_abort_equals_kafka_transactions_abort(txn_kafka, unique_name):
     )
 
 
-async def test_headless_errors_and_bound(txn_kafka, unique_name):
+async def test_headless_errors_and_bound(txn_kafka, unique_name):  # noqa: F811
     """Bad input is one line and an exit code; the command ends within the bound its --help states."""
     kafka = txn_kafka
     result = await asyncio.to_thread(kview, "transactions", "--partition", "0", "--bootstrap", kafka.bootstrap)

@@ -412,6 +412,31 @@ class TransactionService:
             )
         return TransactionsSnapshot(tuple(transactions), tuple(partitions), taken_at, max_timeout_ms, tuple(errors))
 
+    async def holders(
+        self, partitions: Iterable[TopicPartition], *, max_timeout_ms: int = DEFAULT_MAX_TIMEOUT_MS
+    ) -> dict[TopicPartition, OpenTransaction]:
+        """The open transaction holding each partition's LSO (the earliest
+        open one), with its transactional id and how long it has been open:
+        what the group detail names for lag past the LSO.  Partitions without
+        one are left out."""
+        tps = sorted(set(partitions))
+        if not tps:
+            return {}
+        metadata = await self.client.metadata(sorted({t for t, _ in tps}))
+        producers = await self.describe_producers(tps, metadata)
+        earliest: dict[TopicPartition, ProducerState] = {}
+        for tp, found in producers.items():
+            opened = found.open_transactions
+            if opened:
+                earliest[tp] = min(opened, key=lambda p: p.txn_start_offset or 0)
+        if not earliest:
+            return {}
+        listed, _errors = await self.list_transactions({p.producer_id for p in earliest.values()})
+        ids = {t.producer_id: t.transactional_id for t in listed}
+        described = await self.describe(ids.values())
+        now_ms = int(time.time() * 1000)
+        return {tp: self.classify(tp, p, ids, described, now_ms, max_timeout_ms) for tp, p in earliest.items()}
+
     # -- the one write -----------------------------------------------------------------
 
     async def abort_spec(self, topic: str, partition: int, start_offset: int) -> AbortSpec:
