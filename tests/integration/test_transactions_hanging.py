@@ -292,3 +292,75 @@ async def test_headless_errors_and_bound(txn_kafka, unique_name):  # noqa: F811
     )
     assert table.returncode == 0, table.stderr
     assert "transactional id" in table.stdout
+
+
+async def test_group_lag_behind_an_open_transaction(txn_kafka, unique_name):  # noqa: F811
+    """A group at the start of a partition whose LSO a killed producer's
+    transaction holds: the records past the LSO are put down to that
+    transaction, by name and age, as kafka-transactions describes it."""
+    from aiokafka.structs import TopicPartition
+    from test_headless import commit
+
+    from kview.core.groups import GroupService
+    from kview.core.transactions.behind import behind_open_transactions
+
+    kafka = txn_kafka
+    topic, group, holder = f"{unique_name}-t", f"{unique_name}-g", f"{unique_name}-h"
+    create(kafka, topic, 1)
+    committer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, transactional_id=f"{unique_name}-c")
+    await committer.start()
+    try:
+        async with committer.transaction():
+            for i in range(5):
+                await committer.send_and_wait(topic, f"c{i}".encode(), partition=0)
+    finally:
+        await committer.stop()
+    held = killed_producer(kafka, topic, 0, holder, "registered")
+    plain = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await plain.start()
+    try:
+        for i in range(4):
+            await plain.send_and_wait(topic, f"p{i}".encode(), partition=0)
+    finally:
+        await plain.stop()
+    await commit(kafka, group, {TopicPartition(topic, 0): 0})
+
+    (described,) = await asyncio.to_thread(tool_rows, kafka, "describe", "--transactional-id", holder)
+    (producer,) = [
+        r
+        for r in await asyncio.to_thread(tool_rows, kafka, "describe-producers", "--topic", topic, "--partition", "0")
+        if r["CurrentTransactionStartOffset"] != "None"
+    ]
+    ends = parse_get_offsets(kafka.run_tool("kafka-get-offsets", "--topic", topic, "--time", "-1").stdout)
+    start_offset = int(producer["CurrentTransactionStartOffset"])
+    assert start_offset == held["offsets"][0]
+    start_ms = int(described["CurrentTransactionStartTimeMs"])
+
+    client = ClusterClient(adhoc_profile(kafka.bootstrap))
+    groups = GroupService(client)
+    try:
+        detail = await groups.describe_group(group)
+        (row,) = detail.partitions
+        assert row.readable is not None and row.readable.pending == ends[(topic, 0)] - start_offset
+        deadline = time.monotonic() + 60
+        while True:
+            before = int(time.time() * 1000)
+            (behind,) = await behind_open_transactions(TransactionService(client), detail.partitions)
+            after = int(time.time() * 1000)
+            if behind.holder.status == OVERDUE or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.3)
+    finally:
+        await groups.close()
+        await client.close()
+    assert behind.holder.status == OVERDUE  # open past its 2 s timeout
+    assert behind.pending == ends[(topic, 0)] - start_offset
+    assert behind.partitions == ((topic, 0),)
+    assert behind.holder.transactional_id == holder == described["TransactionalId"]
+    assert before - start_ms <= behind.holder.open_ms <= after - start_ms
+    assert behind.holder.timeout_ms == int(described["TransactionTimeoutMs"])
+    text = behind.text()
+    assert text.startswith(
+        f"{behind.pending:,} records behind the last stable offset ({topic}-0): transaction {holder} open for "
+    )
+    assert text.endswith(" · past its timeout of 2s")

@@ -134,3 +134,40 @@ async def test_abort_refused_when_read_only_and_for_a_live_transaction(txn_kafka
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("within its timeout" in n for n in notifications(app))
     assert [r["Partition"] for r in await asyncio.to_thread(find_hanging, kafka, topic)] == ["0"]
+
+
+async def test_group_detail_names_the_transaction_holding_its_lag(txn_kafka, unique_name):  # noqa: F811
+    """A group behind a killed producer's open transaction: its detail, at
+    80x24, says how many records wait past the LSO and which transaction,
+    open how long, holds them (numbers from kafka-transactions and
+    kafka-get-offsets)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+    from kafka_tools import parse_get_offsets
+    from test_groups_pane import open_groups
+
+    kafka = txn_kafka
+    topic = f"g{unique_name[-6:]}"
+    group, holder = f"{topic}-grp", f"{topic}-h"
+    kafka.run_tool("kafka-topics", "--create", "--topic", topic, "--partitions", "1")
+    held = killed_producer(kafka, topic, 0, holder, "registered", count=5)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, 0)])
+        await consumer.commit({TopicPartition(topic, 0): 0})
+    finally:
+        await consumer.stop()
+    ends = parse_get_offsets(kafka.run_tool("kafka-get-offsets", "--topic", topic, "--time", "-1").stdout)
+    pending = ends[(topic, 0)] - held["offsets"][0]
+
+    app = make_test_app(kafka)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_groups(pilot, group)
+        await pilot.press("enter")
+        expected = f"{pending:,} records behind the last stable offset ({topic}-0): transaction {holder} open for"
+        await wait_for(pilot, lambda: expected in flat(app), what="the explanation", timeout=60)
+    (row,) = parse_transactions_table(
+        kafka.run_tool("kafka-transactions", "describe", "--transactional-id", holder).stdout
+    )
+    assert row["TransactionState"] == "Ongoing" and row["TopicPartitions"] == f"{topic}-0"
