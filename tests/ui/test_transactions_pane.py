@@ -74,11 +74,14 @@ async def test_pane_shows_and_aborts_a_hanging_transaction(txn_kafka, unique_nam
         assert f"{topic}-held" in text and "Ongoing" in text
         assert "1 HANGING" in flat(app)
 
-        # The partitions table, its hanging row first (hanging sorts before overdue), then a.
-        pane.partitions_table.focus()
-        pane.partitions_table.sort_by("status", reverse=False)
-        await pilot.pause()
-        pane.partitions_table.move_cursor(row=0)
+        # Keys only: down to the lost producer's id, enter puts the cursor on
+        # its partition (the table below takes the keys), a aborts it.
+        assert app.focused is pane.table
+        await pilot.press("down")
+        assert pane.table.selected_key() == f"{topic}-lost"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.focused is pane.partitions_table, what="the partitions table focused")
+        assert pane.partitions_table.selected_key() == f"{topic}:0:{lost['offsets'][0]}"
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
         shown = " ".join(flat(app).replace("█", " ").split())
@@ -111,8 +114,8 @@ async def test_abort_refused_when_read_only_and_for_a_live_transaction(txn_kafka
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_pane(pilot, topic)
         await wait_for(pilot, lambda: "hanging" in flat(app), what="the hanging row", timeout=60)
-        pane.partitions_table.focus()
-        pane.partitions_table.move_cursor(row=0)
+        await pilot.press("tab")
+        assert app.focused is pane.partitions_table
         await pilot.press("a")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
@@ -127,8 +130,8 @@ async def test_abort_refused_when_read_only_and_for_a_live_transaction(txn_kafka
         pane = app.query_one(TransactionsPane)
         await pilot.press("slash", *topic, "enter")
         await wait_for(pilot, lambda: f"{topic}-0" in flat(app) and " open " in flat(app), what="the open row")
-        pane.partitions_table.focus()
-        pane.partitions_table.move_cursor(row=0)
+        await pilot.press("tab")
+        assert app.focused is pane.partitions_table
         await pilot.press("a")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
