@@ -121,3 +121,16 @@ def test_document_follows_its_schema_and_the_table_shows_it():
     assert plain_text(transactions_view(hanging_doc([], 0, NOW / 1000))).strip() == (
         "no hanging transactions (max transaction timeout 0s)"
     )
+
+
+def test_many_transactional_ids_describe_only_those_that_matter():
+    from kview.core.transactions import PartitionProducers
+    from kview.core.transactions.service import DESCRIBE_ALL_UP_TO
+
+    few = [Transaction(f"id-{i}", 1, i, "Empty") for i in range(3)]
+    assert TransactionService._worth_describing(few, []) == ["id-0", "id-1", "id-2"]
+    many = [Transaction(f"id-{i}", 1, i, "CompleteCommit") for i in range(DESCRIBE_ALL_UP_TO + 1)]
+    many[5] = Transaction("id-5", 1, 5, "Ongoing")
+    many[9] = Transaction("id-9", 1, 9, "PrepareAbort")
+    holding = PartitionProducers("orders", 0, 1, (producer(pid=12), producer(pid=13, start=None)))
+    assert TransactionService._worth_describing(many, [holding]) == ["id-5", "id-9", "id-12"]

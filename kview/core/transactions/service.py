@@ -59,6 +59,11 @@ BATCH = 500
 """Partitions per DescribeProducers request (find-hanging's MAX_BATCH_SIZE)."""
 DESCRIBE_BATCH = 1_000
 """Transactional ids per DescribeTransactions request."""
+DESCRIBE_ALL_UP_TO = 2_000
+"""A snapshot describes every transactional id up to this many (see
+``_worth_describing``)."""
+IN_PROGRESS = frozenset({"Ongoing", "PrepareCommit", "PrepareAbort", "PrepareEpochFence"})
+"""Transaction states with a transaction in progress."""
 TRANSACTIONAL_ID_NOT_FOUND = 105
 _RETRIABLE_COORDINATOR = {14, 15, 16}
 
@@ -292,6 +297,17 @@ class TransactionService:
         status = HANGING if since_write > max_timeout_ms else OPEN
         return OpenTransaction(tp[0], tp[1], producer, tid, status, since_write)
 
+    @staticmethod
+    def _worth_describing(listed: list[Transaction], producers: Iterable[PartitionProducers]) -> list[str]:
+        """Every listed id, up to DESCRIBE_ALL_UP_TO; on clusters with more
+        (Kafka Streams makes one per task), the ids with a transaction in
+        progress and those of producers holding a partition open: the rest
+        show what the listing says (state, producer id)."""
+        if len(listed) <= DESCRIBE_ALL_UP_TO:
+            return [t.transactional_id for t in listed]
+        holding = {p.producer_id for found in producers for p in found.open_transactions}
+        return [t.transactional_id for t in listed if t.state in IN_PROGRESS or t.producer_id in holding]
+
     async def _partitions_to_search(
         self, topic: str | None, partition: int | None, broker: int | None
     ) -> tuple[ClusterMetadata, list[TopicPartition]]:
@@ -372,14 +388,13 @@ class TransactionService:
             self.list_transactions(), self._partitions_to_search(topic, None, None)
         )
         errors.extend(f"list transactions on broker {b}: {reason}" for b, reason in sorted(list_errors.items()))
-        described, producers = await asyncio.gather(
-            self.describe(t.transactional_id for t in listed), self.describe_producers(tps, metadata)
-        )
+        producers = await self.describe_producers(tps, metadata)
+        described = await self.describe(self._worth_describing(listed, producers.values()))
         transactions = []
         for t in listed:
             d = described.get(t.transactional_id)
             if d is None:
-                transactions.append(t)  # gone between the list and the describe
+                transactions.append(t)  # not described (many ids), or gone between the list and the describe
             elif d.error is not None:
                 transactions.append(
                     Transaction(t.transactional_id, t.coordinator, t.producer_id, t.state, error=d.error)
