@@ -67,3 +67,19 @@ def parse_api_versions_brokers(output: str) -> dict[int, tuple[str, str | None]]
         rack = None if match.group(3) == "null" else match.group(3)
         brokers[int(match.group(2))] = (match.group(1), rack)
     return brokers
+
+
+def parse_transactions_table(output: str) -> list[dict[str, str]]:
+    """A ``kafka-transactions`` table (list, describe, describe-producers,
+    find-hanging): a tab-separated header line naming the columns, then one
+    tab-separated row each (cells padded with spaces)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    if not lines:
+        return []
+    header = [cell.strip() for cell in lines[0].split("\t") if cell.strip()]
+    rows = []
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.split("\t")][: len(header)]
+        cells += [""] * (len(header) - len(cells))
+        rows.append(dict(zip(header, cells, strict=True)))
+    return rows

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kview.core.schemas.client import RegistryClient
     from kview.core.tail import Tail
     from kview.core.topics import TopicService
+    from kview.core.transactions import TransactionService
 
 
 class ClusterServices:
@@ -63,6 +64,13 @@ class ClusterServices:
 
             self._brokers = BrokerService(self.client)
         return self._brokers
+
+    @property
+    def transactions(self) -> TransactionService:
+        """Transactions and producers (keeps nothing between refreshes)."""
+        from kview.core.transactions import TransactionService
+
+        return TransactionService(self.client)
 
     @property
     def registry(self) -> RegistryClient | None:

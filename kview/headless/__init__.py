@@ -14,9 +14,10 @@ tables, and ``schema`` holds the JSON Schemas the documents follow.
 Exit codes (stable, for scripts):
 
 * 0: done (``lag``: nothing matched)
-* 1: ``lag``: something matched; any command: a topic, group, registry subject
-  or version that does not exist, an error answered by Kafka or the registry, a
-  refused write (read-only profile), a bad input line for ``produce``
+* 1: ``lag``: something matched; ``transactions --hanging``: a hanging one
+  found; any command: a topic, group, registry subject or version that does
+  not exist, an error answered by Kafka or the registry, a refused write
+  (read-only profile), a bad input line for ``produce``
 * 2: bad arguments or configuration (nothing was sent to Kafka)
 * 3: the cluster (or the schema registry) could not be reached
 * 130: interrupted (Ctrl-C) outside ``--watch`` / ``--follow``
@@ -24,7 +25,19 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS = (
+    "brokers",
+    "topics",
+    "topic",
+    "groups",
+    "group",
+    "lag",
+    "tail",
+    "produce",
+    "schemas",
+    "schema",
+    "transactions",
+)
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 
 EXIT_OK = 0

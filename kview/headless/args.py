@@ -366,3 +366,39 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
             help=f"Protobuf: the full name of the message to write the {field} with (default: the first one)",
         )
     _output(produce, jsonl=True)
+
+    transactions = command(
+        "transactions",
+        "transactional ids, open transactions per partition, hanging ones",
+        "Every transactional id with state, producer id and epoch, timeout, start time and "
+        "partitions (kafka-transactions list + describe); each partition with an open "
+        "transaction: high watermark, last stable offset (read_committed consumers stop there) and "
+        "active producers (describe-producers); and the hanging transactions.  --hanging runs only "
+        "kafka-transactions find-hanging's search (exit code 1 when it finds one)." + BOUND,
+    )
+    transactions.add_argument(
+        "--hanging", action="store_true", help="only the hanging transactions (kafka-transactions find-hanging)"
+    )
+    transactions.add_argument("--topic", "-t", metavar="TOPIC", help="only this topic's partitions")
+    transactions.add_argument("--partition", "-p", metavar="P", type=_count, help="only this partition (with --topic)")
+    transactions.add_argument(
+        "--broker-id",
+        metavar="ID",
+        type=_count,
+        help="--hanging: partitions with a replica on this broker, asked of it",
+    )
+    transactions.add_argument(
+        "--max-transaction-timeout",
+        metavar="MINUTES",
+        type=_count,
+        default=15,
+        help="an open transaction the coordinator does not hold is hanging once older than this "
+        "(default 15, as kafka-transactions)",
+    )
+    transactions.add_argument(
+        "--producers",
+        action="store_true",
+        help="list every partition with an active producer, not only those with an open transaction",
+    )
+    _output(transactions)
+    _watch(transactions)

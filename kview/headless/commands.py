@@ -23,6 +23,7 @@ from kview.headless.render import Printer
 from kview.headless.runner import RunState, UsageError, refresh_bound
 from kview.headless.schemas import cmd_schema, cmd_schemas
 from kview.headless.topics import cmd_topic, cmd_topics
+from kview.headless.transactions import cmd_transactions
 
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Command] = {
     "produce": cmd_produce,
     "schemas": cmd_schemas,
     "schema": cmd_schema,
+    "transactions": cmd_transactions,
 }
 
 

@@ -490,3 +490,83 @@ SCHEMAS: dict[str, Schema] = {
     "schema": REGISTRY_SUBJECT,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""
+
+# -- kview transactions (appended: one block per command) ------------------------------
+
+TXN_PARTITION = obj({"topic": STRING, "partition": COUNT})
+
+TRANSACTION_ROW = obj(
+    {
+        "transactional_id": STRING,
+        "coordinator": INT,
+        "producer_id": INT,
+        "producer_epoch": nullable(INT),
+        "state": STRING,
+        "timeout_ms": nullable(INT),
+        "start_ms": nullable(INT),
+        "duration_ms": nullable(INT),
+        "partitions": array(TXN_PARTITION),
+        "error": nullable(STRING),
+    }
+)
+
+ACTIVE_PRODUCER = obj(
+    {
+        "producer_id": INT,
+        "producer_epoch": INT,
+        "coordinator_epoch": nullable(INT),
+        "last_sequence": INT,
+        "last_timestamp": INT,
+        "txn_start_offset": nullable(INT),
+    }
+)
+
+OPEN_TRANSACTION = obj(
+    {
+        "topic": STRING,
+        "partition": COUNT,
+        "producer_id": INT,
+        "producer_epoch": INT,
+        "coordinator_epoch": nullable(INT),
+        "start_offset": INT,
+        "last_timestamp": INT,
+        "transactional_id": nullable(STRING),
+        "status": {"enum": ["open", "overdue", "hanging"]},
+        "open_ms": COUNT,
+        "duration_minutes": COUNT,
+        "timeout_ms": nullable(INT),
+    }
+)
+
+TXN_PARTITION_ROW = obj(
+    {
+        "topic": STRING,
+        "partition": COUNT,
+        "leader": INT,
+        "high_watermark": nullable(INT),
+        "last_stable_offset": nullable(INT),
+        "behind": nullable(COUNT),
+        "status": {"enum": ["", "open", "overdue", "hanging"]},
+        "producers": array(ACTIVE_PRODUCER),
+        "open": array(OPEN_TRANSACTION),
+    }
+)
+
+TRANSACTIONS = document(
+    "transactions",
+    {
+        "hanging_only": BOOL,
+        "max_transaction_timeout_ms": COUNT,
+        "transactions": array(TRANSACTION_ROW),
+        "partitions": array(TXN_PARTITION_ROW),
+        "hanging": array(OPEN_TRANSACTION),
+        "errors": array(STRING),
+    },
+    "kview transactions: every transactional id as its coordinator describes it (start_ms null: "
+    "none in progress); each partition with an open transaction (--producers: with any active "
+    "producer): high watermark, last stable offset, behind = their difference, active producers "
+    "(describe-producers) and its open transactions; hanging: kafka-transactions find-hanging's "
+    "rows.  With --hanging only 'hanging' is filled (hanging_only true).",
+)
+
+SCHEMAS["transactions"] = TRANSACTIONS

@@ -75,6 +75,7 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "kafka-delete-records": ("org.apache.kafka.tools.DeleteRecordsCommand",),
     "kafka-storage": ("kafka.tools.StorageTool", "org.apache.kafka.tools.StorageTool"),
     "kafka-producer-perf-test": ("org.apache.kafka.tools.ProducerPerformance",),
+    "kafka-transactions": ("org.apache.kafka.tools.TransactionsCommand",),
     "kafka-broker-api-versions": (
         "org.apache.kafka.tools.BrokerApiVersionsCommand",
         "kafka.admin.BrokerApiVersionsCommand",

@@ -18,6 +18,7 @@ from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, re
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService
+from kview.core.transactions import TransactionService
 
 
 def cluster_state(kafka, topic: str, group: str) -> tuple[str, str, str, str]:
@@ -54,6 +55,7 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     # The registry's writes are refused before any request: no registry is needed behind the URL.
     registry = RegistryClient(RegistrySettings(urls=("http://127.0.0.1:1",)))
     schemas = RegistryWrites(registry, profile.read_only)
+    transactions = TransactionService(client)
     before = cluster_state(kafka, topic, group)
     calls = {
         "TopicService.create_topic": lambda: topics.create_topic(f"{topic}-new", 1, 1),
@@ -75,6 +77,7 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "RegistryWrites.set_compatibility": lambda: schemas.set_compatibility(f"{topic}-value", "NONE"),
         "RegistryWrites.delete_version": lambda: schemas.delete_version(f"{topic}-value", 1),
         "RegistryWrites.delete_subject": lambda: schemas.delete_subject(f"{topic}-value"),
+        "TransactionService.abort": lambda: transactions.abort(topic, 0, 0),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)

@@ -625,6 +625,22 @@ async def test_every_pane_and_modal_at_80x24(kafka):
         # -- producer
         await walk_producer(pilot, topic)
         await pilot.press("escape")  # leave the form's field: pane keys work again
+
+        # -- transactions (other tests' transactional ids may be listed: the headers and the status)
+        await pilot.press("9")
+        await expect(
+            pilot,
+            None,
+            "Transactional ids",
+            "Transactional id",
+            "State",
+            "Partitions held by open transactions",
+            "Partition",
+            "LSO",
+            "Behind",
+            "hanging after 15m",
+            what="transactions pane",
+        )
         await pilot.press("1")
         await expect(pilot, None, "Overview", "Controller", what="back to the overview")
 

@@ -14,8 +14,9 @@ Readable column (wider terminals) says what the rest is."""
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -41,6 +42,11 @@ from kview.ui.panes.groups import (
 from kview.ui.widgets.diff_table import Column, DiffTable, key_of
 from kview.ui.widgets.elastic_table import ElasticDiffTable
 from kview.ui.widgets.lag_chart import LagChart
+
+if TYPE_CHECKING:
+    from kview.core.transactions.behind import BehindTransaction
+
+log = logging.getLogger(__name__)
 
 PARTITION_COLUMNS = (
     Column("topic", "Topic", 12, 0),
@@ -121,6 +127,8 @@ class GroupDetailPane(GroupOperations, DetailPane):
         self.group = group
         self.detail: GroupDetail | None = None
         self.taken_at = 0.0
+        self.behind: tuple[BehindTransaction, ...] = ()
+        """Open transactions holding the group's lag past the LSO (the summary names them)."""
 
     def compose_parts(self) -> ComposeResult:
         chart = LagChart(id="group-chart")
@@ -140,7 +148,19 @@ class GroupDetailPane(GroupOperations, DetailPane):
     async def collect(self) -> GroupDetail:
         detail = await self.group_service.describe_group(self.group)
         self.taken_at = time.time()
+        self.behind = await self._behind_transactions(detail)
         return detail
+
+    async def _behind_transactions(self, detail: GroupDetail) -> tuple[BehindTransaction, ...]:
+        """Which open transactions hold the lag that is past the LSO (only
+        asked when some is): an explanation, so a failure leaves it out."""
+        from kview.core.transactions.behind import behind_open_transactions
+
+        try:
+            return await behind_open_transactions(self.kview.services.transactions, detail.partitions)
+        except Exception:  # the lag is shown without the explanation
+            log.debug("open transactions behind group %s not described", self.group, exc_info=True)
+            return ()
 
     def show(self, data: GroupDetail) -> None:
         self.detail = data
@@ -192,6 +212,11 @@ class GroupDetailPane(GroupOperations, DetailPane):
                 f"\n{BREACH_MARK} retention breach: records the group never read were deleted",
                 style=status_style(self.app, "stop"),
             )
+        for behind in self.behind[:3]:
+            style = status_style(self.app, "warn" if behind.holder.status != "open" else "ok")
+            text.append(f"\n{behind.text()}", style=style)
+        if len(self.behind) > 3:
+            text.append(f"\n... and {len(self.behind) - 3} more open transactions hold its lag (Transactions pane, 9)")
         self.show_summary(text)
 
     def _partition_row(self, r: GroupPartitionLag):

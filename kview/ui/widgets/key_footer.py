@@ -70,11 +70,16 @@ def line_width(entries: Sequence[FooterEntry]) -> int:
 
 
 def compact_keys(displays: Sequence[str]) -> str:
-    """``1-6`` for consecutive digits, else the keys joined with ``/``."""
+    """Digits in runs of three or more as ranges (``1-6``, ``1-7/9``), else
+    the keys joined with ``/``."""
     if len(displays) > 2 and all(len(d) == 1 and d.isdigit() for d in displays):
-        numbers = [int(d) for d in displays]
-        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
-            return f"{displays[0]}-{displays[-1]}"
+        runs: list[list[str]] = []
+        for display in displays:
+            if runs and int(display) == int(runs[-1][-1]) + 1:
+                runs[-1].append(display)
+            else:
+                runs.append([display])
+        return "/".join(f"{run[0]}-{run[-1]}" if len(run) > 2 else "/".join(run) for run in runs)
     return "/".join(displays)
 
 
