@@ -58,9 +58,7 @@ def clusters(draw, min_brokers=2):
     topics = {}
     for t in range(draw(st.integers(1, 4))):
         rf = draw(st.integers(1, count))
-        parts = draw(
-            st.lists(st.permutations(brokers).map(lambda p, rf=rf: tuple(p[:rf])), min_size=1, max_size=12)
-        )
+        parts = draw(st.lists(st.permutations(brokers).map(lambda p, rf=rf: tuple(p[:rf])), min_size=1, max_size=12))
         topics[f"t{t}"] = parts
     return cluster(brokers, topics, racks)
 
@@ -367,9 +365,7 @@ def test_progress_counts_copied_bytes_done_partitions_rate_and_eta():
     assert (first.done, first.total, first.bytes_copied, first.bytes_remaining) == (1, 2, 750, 750)
     assert first.rate is None and first.eta is None
     sizes[("t", 0, 3)] = 650
-    second = compute_progress(
-        metadata, targets, moving, sizes, taken_at=104.0, originals=originals, previous=first
-    )
+    second = compute_progress(metadata, targets, moving, sizes, taken_at=104.0, originals=originals, previous=first)
     assert second.rate == pytest.approx(100.0)  # 400 bytes in 4 s
     assert second.eta == pytest.approx(350 / 100.0)
 
@@ -383,3 +379,16 @@ def test_progress_says_when_a_partition_stopped_short_of_its_target():
 
 def test_partition_sizes_take_the_largest_replica():
     assert partition_sizes({("t", 0, 1): 5, ("t", 0, 2): 9, ("u", 0, 1): 0}) == {("t", 0): 9, ("u", 0): 0}
+
+
+def test_drain_keeps_racks_apart_unless_told_to_ignore_them():
+    racks = {1: "a", 2: "b", 3: "a", 4: "b"}
+    # loads: 1, 2 and 4 hold three replicas, 3 holds one
+    metadata = cluster([1, 2, 3, 4], {"t": [(1, 2), (2, 1)], "busy": [(4, 1), (4, 2), (4, 3)]}, racks)
+    racked = after(metadata, make_plan(metadata, DrainBroker(2)).assignments)
+    # t's partitions keep a replica on rack b: 4, the only broker left there, busy as it is;
+    # t-1's leadership goes to 1 (4 prefers three partitions already, 1 one)
+    assert (racked[("t", 0)], racked[("t", 1)]) == ((1, 4), (1, 4))
+    assert racked[("busy", 1)] == (4, 3)  # 4 is rack b already: the least loaded of rack a
+    loose = after(metadata, make_plan(metadata, DrainBroker(2, use_racks=False)).assignments)
+    assert (loose[("t", 0)], loose[("t", 1)]) == ((1, 3), (3, 1))

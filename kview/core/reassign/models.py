@@ -169,6 +169,10 @@ class DrainBroker:
 
     broker: int
     topics: tuple[str, ...] | None = None
+    use_racks: bool = True
+    """Each replica goes first to a broker on a rack its partition lacks (a
+    broker alone on the drained broker's rack then takes all of that rack's
+    replicas); False: to the least loaded broker, whatever its rack."""
 
 
 @dataclass(frozen=True)
