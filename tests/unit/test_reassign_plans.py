@@ -293,6 +293,11 @@ def test_plan_files_round_trip(assignments):
     assert assignments_from_json(assignments_to_json(assignments)) == assignments
 
 
+def test_log_dirs_of_kafkas_rollback_files_are_read_and_left_alone():
+    text = '{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["/k/d1","any"]}]}'
+    assert assignments_from_json(text) == {("t", 0): (1, 2)}
+
+
 def test_the_file_is_kafkas_layout():
     text = assignments_to_json({("t", 1): (2, 3), ("t", 0): (1,)})
     assert json.loads(text) == {
@@ -318,12 +323,12 @@ def test_the_file_is_kafkas_layout():
         ('{"partitions": [{"partition": 0, "replicas": [1]}]}', '"topic" must be'),
         ('{"partitions": [{"topic": "t", "partition": 0, "replicas": [1, 1]}]}', "named twice"),
         (
-            '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": ["/d"]}]}',
-            'other than "any"',
+            '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": [3]}]}',
+            "one dir \\(a string\\) per replica",
         ),
         (
             '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": []}]}',
-            "one dir per replica",
+            "one dir \\(a string\\) per replica",
         ),
         (
             '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1]}, '
