@@ -679,6 +679,7 @@ def cancel_doc(result: CancelResult | None, *, dry_run: bool, moving: list[Doc])
         if result is None
         else [{"topic": e.topic, "partition": e.partition, "error": e.error} for e in result.errors],
         throttles_removed=None if result is None else result.throttles_removed,
+        notes=[] if result is None else list(result.notes),
     )
 
 
@@ -694,6 +695,7 @@ def cancel_view(doc: Doc) -> list[Part]:
         out.append(f"not cancelled: {e['topic']}-{e['partition']}: {e['error']}")
     if doc["throttles_removed"]:
         out.append("the replication throttle was removed")
+    out += [f"note: {n}" for n in doc["notes"]]
     return out
 
 

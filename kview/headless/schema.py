@@ -639,6 +639,7 @@ REASSIGN_CANCEL = document(
         "cancelled": array(obj({"topic": STRING, "partition": COUNT, "original": _IDS, "adding": _IDS})),
         "errors": array(_PARTITION_ERROR),
         "throttles_removed": nullable(BOOL),
+        "notes": array(STRING),
     },
     "Reassignments cancelled (each partition back on its original replicas).",
 )

@@ -483,8 +483,12 @@ class CancelResult:
     errors: tuple[PartitionError, ...]
     """Partitions Kafka refused to cancel (e.g. NO_REASSIGNMENT_IN_PROGRESS)."""
     throttles_removed: bool
-    """The throttle configs were removed afterwards."""
+    """The throttle configs were removed afterwards (from every live broker
+    taking part, and no broker taking part is offline)."""
     dry_run: bool = False
+    notes: tuple[str, ...] = ()
+    """What was left as it is, and why (an offline broker keeps its throttle
+    until it is back: cancel again then)."""
 
     @property
     def ok(self) -> bool:
