@@ -547,8 +547,14 @@ def apply_doc(plan: ReassignmentPlan, result: ApplyResult | None, *, dry_run: bo
         else {
             "rate": settings.rate,
             "brokers": list(settings.brokers),
-            "topic_leader_replicas": dict(settings.topic_leader_replicas),
-            "topic_follower_replicas": dict(settings.topic_follower_replicas),
+            "topics": [
+                {
+                    "topic": topic,
+                    "leader_replicas": settings.topic_leader_replicas.get(topic),
+                    "follower_replicas": settings.topic_follower_replicas.get(topic),
+                }
+                for topic in sorted(set(settings.topic_leader_replicas) | set(settings.topic_follower_replicas))
+            ],
         },
         started=[] if result is None else [{"topic": t, "partition": p} for t, p in result.started],
         errors=[]

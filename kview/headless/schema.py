@@ -620,8 +620,16 @@ REASSIGN_APPLY = document(
                 {
                     "rate": COUNT,
                     "brokers": _IDS,
-                    "topic_leader_replicas": {"type": "object", "additionalProperties": STRING},
-                    "topic_follower_replicas": {"type": "object", "additionalProperties": STRING},
+                    "topics": array(
+                        obj(
+                            {
+                                "topic": STRING,
+                                "leader_replicas": nullable(STRING),
+                                "follower_replicas": nullable(STRING),
+                            },
+                            "the topic's leader/follower.replication.throttled.replicas",
+                        )
+                    ),
                 }
             )
         ),

@@ -200,7 +200,11 @@ async def test_dry_runs_send_nothing(kafka3, unique_name):
         "1000",
         "--dry-run",
     )
-    assert doc["dry_run"] and doc["started"] == [] and doc["throttle"]["topic_follower_replicas"] == {topic: "0:2"}
+    assert (
+        doc["dry_run"]
+        and doc["started"] == []
+        and doc["throttle"]["topics"] == [{"topic": topic, "leader_replicas": "0:1", "follower_replicas": "0:2"}]
+    )
     election = await asyncio.to_thread(
         kview_json, kafka3, "elect-leaders", "elect-leaders", "--topic", topic, "--dry-run"
     )
