@@ -222,3 +222,57 @@ async def test_a_broker_that_goes_away_mid_move(cluster, service, unique_name):
     again = await wait_for(lambda: service.cancel(), lambda r: r.throttles_removed, what="the throttle removed")
     assert again.cancelled == ()
     await no_throttle(cluster, topic, (1, 2, 3))
+
+
+async def test_unclean_election_of_a_partition_without_leader(cluster, unique_name):
+    """Partition on brokers 1 and 2: 2 stops (1 alone in the ISR), then 1;
+    2 comes back out of sync, so the partition stays without a leader until
+    an unclean election makes 2 its leader."""
+    topic = unique_name
+    await make_topic(cluster, topic, [(1, 2)], records=10, size=100)
+    try:
+        await asyncio.to_thread(cluster.stop_broker, 2)
+        await wait_for(lambda: described(cluster, topic), lambda r: r[(topic, 0)].isr == (1,), what="ISR of 1 alone")
+        await asyncio.to_thread(cluster.stop_broker, 1)
+        await asyncio.to_thread(cluster.start_broker, 2)
+        await wait_for(
+            lambda: described(cluster, topic), lambda r: r[(topic, 0)].leader == -1, what="the partition leaderless"
+        )
+        # a preferred election cannot help: its answer says why, per partition
+        preferred = await asyncio.to_thread(kview_json, cluster, "elect-leaders", "--partition", f"{topic}:0", code=1)
+        assert [(r["outcome"], r["leader_before"]) for r in preferred["results"]] == [("failed", -1)]
+        assert preferred["results"][0]["error"]
+        refused = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "kview.cli",
+                "elect-leaders",
+                "-p",
+                f"{topic}:0",
+                "--type",
+                "unclean",
+                "--bootstrap",
+                cluster.bootstrap,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode == 2 and "--allow-data-loss" in refused.stderr
+        doc = await asyncio.to_thread(
+            kview_json,
+            cluster,
+            "elect-leaders",
+            "--partition",
+            f"{topic}:0",
+            "--type",
+            "unclean",
+            "--allow-data-loss",
+        )
+        assert [(r["outcome"], r["leader_after"]) for r in doc["results"]] == [("elected", 2)]
+        assert (await described(cluster, topic))[(topic, 0)].leader == 2
+    finally:
+        await asyncio.to_thread(cluster.start_broker, 2)
+        await asyncio.to_thread(cluster.start_broker, 1)
