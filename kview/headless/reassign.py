@@ -635,7 +635,8 @@ async def _wait(
     fields = progress_fields(progress)
     fields["throttle_removed"] = None
     if progress.finished:
-        problems = await service.remove_throttles(sorted({t for t, _ in targets}), None)
+        async with asyncio.timeout(state.bound):
+            problems = await service.remove_throttles(sorted({t for t, _ in targets}), None)
         fields["throttle_removed"] = not problems
         fields["errors"] += list(problems)
     return fields

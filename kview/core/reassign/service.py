@@ -348,7 +348,25 @@ class ReassignService:
         request = alter_reassignments_request(targets, timeout_ms)
         try:
             response = await self.client.send_any(request, "alter partition reassignments")
-        except BaseException:
+        except Exception as exc:
+            # No answer does not mean nothing started: the controller may have
+            # taken the request.  The throttle goes only if nothing moves.
+            self.client.note_change()
+            try:
+                moving = await self.ongoing(list(targets))
+            except Exception:
+                moving = None
+            if moving:
+                raise KViewError(
+                    f"reassign partitions: {describe_exception(exc)}; yet {len(moving)} partition(s) of the plan "
+                    "are moving: follow them with status, stop them with cancel"
+                ) from None
+            if moving is None:
+                raise KViewError(
+                    f"reassign partitions: {describe_exception(exc)}; whether it started is unknown"
+                    + (" (the throttle stays set)" if settings is not None else "")
+                    + ": look with status"
+                ) from None
             if settings is not None:
                 await self._clear_quietly(settings)
             raise
