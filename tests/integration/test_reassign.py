@@ -16,7 +16,7 @@ import sys
 
 import jsonschema
 import pytest
-from reassign_tools import described, log_dir_sizes, make_topic, verify, wait_for
+from reassign_tools import described, dynamic_configs, log_dir_sizes, make_topic, verify, wait_for
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
@@ -210,3 +210,28 @@ async def test_dry_runs_send_nothing(kafka3, unique_name):
     )
     assert election["results"] == []  # its one partition is led by its preferred replica
     assert (await described(kafka3, topic))[(topic, 0)].replicas == (1,)
+
+
+async def test_apply_waits_until_done_and_removes_the_throttle(kafka3, unique_name):
+    topic = unique_name
+    await make_topic(kafka3, topic, [(1,)], records=20, size=1000)
+    doc = await asyncio.to_thread(
+        kview_json,
+        kafka3,
+        "reassign-apply",
+        "reassign",
+        "apply",
+        "--move",
+        f"{topic}:0=2,3",
+        "--throttle",
+        "50000000",
+        "--wait",
+        "120",
+    )
+    assert doc["started"] == [{"topic": topic, "partition": 0}] and doc["errors"] == []
+    assert doc["rollback"]["partitions"] == [{"topic": topic, "partition": 0, "replicas": [1], "log_dirs": ["any"]}]
+    progress = doc["progress"]
+    assert progress["finished"] and progress["throttle_removed"] is True
+    assert [(p["replicas"], p["done"]) for p in progress["partitions"]] == [([2, 3], True)]
+    assert (await described(kafka3, topic))[(topic, 0)].replicas == (2, 3)
+    assert await dynamic_configs(kafka3, "topics", topic) == {}

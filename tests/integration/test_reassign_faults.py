@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 from reassign_tools import described, dynamic_configs, make_topic, tool_reassignments, wait_for
 
@@ -27,6 +28,7 @@ from kview.core.reassign.plan_file import write_plan_file
 from kview.core.reassign.planner import PlanError
 from kview.core.reassign.service import ReassignService
 from kview.core.reassign.throttle import FOLLOWER_RATE, FOLLOWER_REPLICAS, LEADER_RATE, LEADER_REPLICAS
+from kview.headless.schema import SCHEMAS
 from kview.local.cluster import DevCluster
 
 pytestmark = pytest.mark.timeout(400)
@@ -57,6 +59,7 @@ async def service(cluster):
 
 
 def kview_json(cluster, *args: str, code: int = 0) -> dict:
+    """``kview ARGS --json``, its document checked against its schema."""
     result = subprocess.run(
         [sys.executable, "-m", "kview.cli", *args, "--bootstrap", cluster.bootstrap, "--json"],
         capture_output=True,
@@ -65,7 +68,10 @@ def kview_json(cluster, *args: str, code: int = 0) -> dict:
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == code, result.stderr
-    return json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    kind = f"reassign-{args[1]}" if args[0] == "reassign" else args[0]
+    jsonschema.Draft202012Validator(SCHEMAS[kind]).validate(doc)
+    return doc
 
 
 async def midway(service: ReassignService, targets):
@@ -112,6 +118,10 @@ async def test_cancel_a_throttled_reassignment_midway(cluster, service, unique_n
     (row,) = progress.partitions
     assert row.adding == (2,) and 0 < row.copied < row.size and progress.throttle_rate == THROTTLE
     assert (await tool_reassignments(cluster))[(topic, 0)]["adding"] == (2,)
+    status = await asyncio.to_thread(kview_json, cluster, "reassign", "status", code=4)
+    mine = [p for p in status["partitions"] if p["topic"] == topic]
+    assert [(p["replicas"], p["adding"], p["done"]) for p in mine] == [([1, 2], [2], False)]
+    assert status["throttle_rate"] == THROTTLE and not status["finished"]
 
     cancelled = await service.cancel([(topic, 0)])
     assert cancelled.cancelled == ((topic, 0),) and cancelled.ok and cancelled.throttles_removed
