@@ -170,6 +170,23 @@ def test_spread_evens_out_each_topic_and_keeps_every_factor(metadata):
 
 
 @given(clusters())
+def test_spread_over_racks_keeps_topics_even_and_names_partitions_left_on_one_rack(metadata):
+    plan = make_plan(metadata, SpreadReplicas())
+    placed = after(metadata, plan.assignments)
+    brokers = [b.node_id for b in metadata.brokers]
+    for topic in metadata.topics:
+        counts = Counter(b for p in topic.partitions for b in placed[(p.topic, p.partition)])
+        if not any("could not be spread" in w for w in plan.warnings):
+            assert max(counts.get(b, 0) for b in brokers) - min(counts.get(b, 0) for b in brokers) <= 1
+    racks = {b.node_id: b.rack for b in metadata.brokers}
+    if None not in racks.values():
+        rack_count = len(set(racks.values()))
+        shared = [k for k, r in placed.items() if len({racks[b] for b in r}) < min(len(r), rack_count)]
+        if shared:
+            assert any(f"{len(shared)} partition(s) keep two replicas on one rack" in w for w in plan.warnings)
+
+
+@given(clusters())
 def test_spread_twice_moves_nothing_the_second_time(metadata):
     """A spread cluster is spread: planning again on the result is empty."""
     first = make_plan(metadata, SpreadReplicas(use_racks=False))
