@@ -15,6 +15,8 @@ from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
 from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
+from kview.core.reassign.models import ElectionType
+from kview.core.reassign.service import ReassignService
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService
@@ -52,6 +54,7 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     profile = replace(adhoc_profile(kafka.bootstrap), read_only=True)
     client = ClusterClient(profile)
     topics, groups, producer = TopicService(client), GroupService(client), ProduceService(client)
+    reassign = ReassignService(client)
     # The registry's writes are refused before any request: no registry is needed behind the URL.
     registry = RegistryClient(RegistrySettings(urls=("http://127.0.0.1:1",)))
     schemas = RegistryWrites(registry, profile.read_only)
@@ -78,6 +81,10 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "RegistryWrites.delete_version": lambda: schemas.delete_version(f"{topic}-value", 1),
         "RegistryWrites.delete_subject": lambda: schemas.delete_subject(f"{topic}-value"),
         "TransactionService.abort": lambda: transactions.abort(topic, 0, 0),
+        "ReassignService.elect_leaders": lambda: reassign.elect_leaders([(topic, 0)], ElectionType.UNCLEAN),
+        "ReassignService.apply": lambda: reassign.apply({(topic, 0): (1,)}, throttle=1000),
+        "ReassignService.cancel": lambda: reassign.cancel(),
+        "ReassignService.remove_throttles": lambda: reassign.remove_throttles(),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)

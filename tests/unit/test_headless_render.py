@@ -475,6 +475,9 @@ def test_every_subcommand_is_dispatched():
         "schemas": "schemas",
         "schema": "schemas",
         "transactions": "transactions",
+        "leaders": "reassign",
+        "elect-leaders": "reassign",
+        "reassign": "reassign",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()
