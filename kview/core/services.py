@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from kview.core.groups import GroupService
     from kview.core.models import ClusterSnapshot
     from kview.core.produce import ProduceService
+    from kview.core.reassign.service import ReassignService
     from kview.core.schemas.client import RegistryClient
     from kview.core.tail import Tail
     from kview.core.topics import TopicService
@@ -35,6 +36,7 @@ class ClusterServices:
         self._groups: GroupService | None = None
         self._brokers: BrokerService | None = None
         self._registry: RegistryClient | None = None
+        self._reassign: ReassignService | None = None
         self.schemas_seen: dict[str, dict[int, Any]] = {}
         """Per topic, the schema ids its tails met (id -> decoder.SchemaInfo),
         written by the tails' decoders, read by the topic detail."""
@@ -63,6 +65,15 @@ class ClusterServices:
 
             self._brokers = BrokerService(self.client)
         return self._brokers
+
+    @property
+    def reassign(self) -> ReassignService:
+        """Leader balance, elections, reassignment plans, progress and cancel."""
+        if self._reassign is None:
+            from kview.core.reassign.service import ReassignService
+
+            self._reassign = ReassignService(self.client)
+        return self._reassign
 
     @property
     def registry(self) -> RegistryClient | None:

@@ -14,6 +14,8 @@ from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
+from kview.core.reassign.models import ElectionType
+from kview.core.reassign.service import ReassignService
 from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
@@ -51,6 +53,7 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     profile = replace(adhoc_profile(kafka.bootstrap), read_only=True)
     client = ClusterClient(profile)
     topics, groups, producer = TopicService(client), GroupService(client), ProduceService(client)
+    reassign = ReassignService(client)
     # The registry's writes are refused before any request: no registry is needed behind the URL.
     registry = RegistryClient(RegistrySettings(urls=("http://127.0.0.1:1",)))
     schemas = RegistryWrites(registry, profile.read_only)
@@ -75,6 +78,10 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "RegistryWrites.set_compatibility": lambda: schemas.set_compatibility(f"{topic}-value", "NONE"),
         "RegistryWrites.delete_version": lambda: schemas.delete_version(f"{topic}-value", 1),
         "RegistryWrites.delete_subject": lambda: schemas.delete_subject(f"{topic}-value"),
+        "ReassignService.elect_leaders": lambda: reassign.elect_leaders([(topic, 0)], ElectionType.UNCLEAN),
+        "ReassignService.apply": lambda: reassign.apply({(topic, 0): (1,)}, throttle=1000),
+        "ReassignService.cancel": lambda: reassign.cancel(),
+        "ReassignService.remove_throttles": lambda: reassign.remove_throttles(),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)
