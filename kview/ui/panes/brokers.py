@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -22,7 +23,9 @@ from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, Co
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_duration
 from kview.core.models import ClusterMetadata
-from kview.ui.leader_balance import LeaderBalance, leader_balance
+from kview.core.reassign.leaders import leader_balance
+from kview.core.reassign.models import ApplyResult, ElectionReport, LeaderBalance, ReassignmentPlan, TopicPartition
+from kview.core.reassign.service import ReassignService
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
 from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
@@ -70,7 +73,7 @@ def disk_text(broker: BrokerSummary) -> str:
 def balance_text(balance: LeaderBalance) -> str:
     """The status line's word on leader balance: how many partitions are led
     by another replica than their preferred one (``l`` lists them)."""
-    off = len(balance.not_preferred)
+    off = balance.not_preferred_count
     if not off:
         return "every leader preferred"
     return f"{human_count(off)} not on preferred leader (l)"
@@ -89,6 +92,9 @@ class BrokersPane(FilteredPane):
         Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="brokers.non_default"),
         Binding("slash", "filter", "Filter configs by name", id="brokers.filter", key_display="/"),
         Binding("l", "leaders", "List partitions not led by their preferred replica", id="brokers.leaders"),
+        Binding("e", "elect", "Elect leaders (preferred or unclean)", id="brokers.elect"),
+        Binding("p", "plan", "Plan a reassignment (drain, spread, RF, by hand, file)", id="brokers.plan"),
+        Binding("m", "moving", "Reassignments in progress (progress, cancel)", id="brokers.moving"),
     ]
 
     DEFAULT_CSS = """
@@ -180,10 +186,11 @@ class BrokersPane(FilteredPane):
         balance = self.balance
         rows = []
         for b in data.brokers:
-            preferred = balance.preferred.get(b.node_id, 0) if balance is not None else None
+            share = balance.broker(b.node_id) if balance is not None else None
+            preferred = None if balance is None else (share.preferred_leaders if share is not None else 0)
             leaders: str | Text = human_count(b.leaders)
             if preferred is not None and preferred != b.leaders:
-                leaders = Text(leaders, style=warn)
+                leaders = Text(human_count(b.leaders), style=warn)
             state: str | Text = "online" if b.online else Text("offline", style=stop)
             if b.online and b.offline_log_dirs:
                 state = Text(f"{b.offline_log_dirs} dir!", style=stop)
@@ -329,11 +336,91 @@ class BrokersPane(FilteredPane):
 
     # -- leader balance and the replica operations -------------------------------------------
 
+    @property
+    def reassign(self) -> ReassignService:
+        return self.kview.services.reassign
+
+    def _loaded(self) -> bool:
+        if self.balance is None or self.metadata is None:
+            self.notify("The brokers are still loading.", severity="warning", timeout=4)
+            return False
+        return True
+
     def action_leaders(self) -> None:
         """List the partitions not led by their preferred replica."""
         from kview.ui.screens.leaders import LeadersScreen
 
-        if self.balance is None or self.metadata is None:
-            self.notify("The brokers are still loading.", severity="warning", timeout=4)
+        if self._loaded() and self.balance is not None:
+            self.app.push_screen(LeadersScreen(self.balance, self.open_election))
+
+    def action_elect(self) -> None:
+        self.open_election(())
+
+    def open_election(self, selected: Sequence[TopicPartition]) -> None:
+        """The election form (``selected``: partitions chosen in the list)."""
+        from kview.ui.screens.leaders import ElectionScreen
+
+        if self.refuse_if_read_only("elect leaders") or not self._loaded() or self.metadata is None:
             return
-        self.app.push_screen(LeadersScreen(self.balance, self.metadata))
+        form = ElectionScreen(
+            elect=lambda partitions, election: self.reassign.elect_leaders(partitions, election),
+            confirm=self.ask,
+            partition_counts={t.name: t.partition_count for t in self.metadata.topics},
+            not_preferred=self.balance.not_preferred_count if self.balance is not None else 0,
+            selected=selected,
+        )
+
+        def closed(report: ElectionReport | None) -> None:
+            if report is not None:
+                self.poll_now()
+
+        self.app.push_screen(form, closed)
+
+    def ask(self, title: str, body: str, require: str | None, answered: Callable[[bool | None], None]) -> None:
+        """A confirmation (typed when ``require`` is given) on top of a form."""
+        from kview.ui.screens.confirm import ConfirmScreen
+
+        label = "Elect" if require is None else "Elect (unclean)"
+        self.app.push_screen(ConfirmScreen(title, body, require_text=require, confirm_label=label), answered)
+
+    def action_plan(self) -> None:
+        """Build a reassignment plan by intent, preview it, save or apply it."""
+        from kview.ui.screens.reassign_plan import PlanScreen, apply_outcome
+        from kview.ui.screens.reassignments import ReassignmentsScreen
+
+        if not self._loaded() or self.metadata is None or self.brokers_snapshot is None:
+            return
+
+        def applied(outcome: tuple[ReassignmentPlan, ApplyResult] | None) -> None:
+            if outcome is None:
+                return
+            plan, result = outcome
+            text, severity = apply_outcome(result)
+            self.notify(text, title="Reassignment started" if result.started else "Nothing started", severity=severity)
+            self.poll_now()
+            if result.started:
+                targets = {key: plan.assignments[key] for key in result.started if key in plan.assignments}
+                self.app.push_screen(
+                    ReassignmentsScreen(
+                        self.reassign,
+                        targets=targets,
+                        title=f"Moving: {plan.description}",
+                        read_only=self.kview.profile.read_only,
+                    ),
+                    lambda _closed: self.poll_now(),
+                )
+
+        self.app.push_screen(
+            PlanScreen(
+                self.reassign, self.metadata, broker=self.selected_broker(), read_only=self.kview.profile.read_only
+            ),
+            applied,
+        )
+
+    def action_moving(self) -> None:
+        """Reassignments in progress on the cluster, whoever started them."""
+        from kview.ui.screens.reassignments import ReassignmentsScreen
+
+        self.app.push_screen(
+            ReassignmentsScreen(self.reassign, read_only=self.kview.profile.read_only), lambda _result: self.poll_now()
+        )

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
@@ -54,7 +55,7 @@ class LeadersScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="leaders.close"),
-        Binding("space", "toggle", "Select / unselect the partition", id="leaders.toggle"),
+        Binding("space", "toggle_row", "Select / unselect the partition", id="leaders.toggle"),
         Binding("a", "toggle_all", "Select all / none", id="leaders.all"),
         Binding("e", "elect", "Elect preferred leaders of the selected", id="leaders.elect"),
     ]
@@ -139,14 +140,14 @@ class LeadersScreen(ModalScreen[None]):
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
-    def action_toggle(self) -> None:
+    def action_toggle_row(self) -> None:
         p = self._highlighted()
         if p is None:
             return
         key = (p.topic, p.partition)
         self.selected.symmetric_difference_update({key})
         table = self.query_one("#leaders-table", DataTable)
-        table.update_cell_at((table.cursor_row, 0), "✓" if key in self.selected else " ")
+        table.update_cell_at(Coordinate(table.cursor_row, 0), "✓" if key in self.selected else " ")
         self.query_one("#leaders-status", Static).update(self._status())
         if table.cursor_row < min(len(self.rows), SHOWN_ROWS) - 1:
             table.move_cursor(row=table.cursor_row + 1)
@@ -278,7 +279,9 @@ class ElectionScreen(OperationForm[ElectionReport]):
 
     @property
     def election(self) -> ElectionType:
-        return ElectionType.UNCLEAN if self.query_one("#elect-type", Select).value == "unclean" else ElectionType.PREFERRED
+        return (
+            ElectionType.UNCLEAN if self.query_one("#elect-type", Select).value == "unclean" else ElectionType.PREFERRED
+        )
 
     @property
     def scope(self) -> str:
@@ -385,7 +388,9 @@ class ElectionScreen(OperationForm[ElectionReport]):
         self.report = report
         table = self.query_one("#elect-results", MeasuredTable)
         # Failures first: they are what the user must see.
-        ordered = sorted(report.results, key=lambda r: (r.outcome != FAILED, r.outcome != ELECTED, r.topic, r.partition))
+        ordered = sorted(
+            report.results, key=lambda r: (r.outcome != FAILED, r.outcome != ELECTED, r.topic, r.partition)
+        )
 
         def leader(before: int | None, after: int | None) -> str:
             if before is None and after is None:
