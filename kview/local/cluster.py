@@ -79,6 +79,11 @@ TOOLS: dict[str, tuple[str, ...]] = {
         "org.apache.kafka.tools.BrokerApiVersionsCommand",
         "kafka.admin.BrokerApiVersionsCommand",
     ),
+    "kafka-reassign-partitions": (
+        "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
+        "kafka.admin.ReassignPartitionsCommand",
+    ),
+    "kafka-leader-election": ("org.apache.kafka.tools.LeaderElectionCommand", "kafka.admin.LeaderElectionCommand"),
 }
 """Kafka's shell scripts, by the main classes each one has run: tools moved
 from the Scala ``kafka.*`` packages to ``org.apache.kafka.tools`` over the

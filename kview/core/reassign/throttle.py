@@ -10,29 +10,60 @@ copy) and ``follower.replication.throttled.replicas`` for the new ones."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from kview.core.reassign.models import Replicas, ThrottleSettings, TopicPartition
 
-BROKER_RATE_CONFIGS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
-TOPIC_REPLICAS_CONFIGS = ("leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
+LEADER_RATE = "leader.replication.throttled.rate"
+FOLLOWER_RATE = "follower.replication.throttled.rate"
+LEADER_REPLICAS = "leader.replication.throttled.replicas"
+FOLLOWER_REPLICAS = "follower.replication.throttled.replicas"
 LOG_DIR_RATE_CONFIG = "replica.alter.log.dirs.io.max.bytes.per.second"
 """Kafka's tool removes this one too when it clears throttles."""
+BROKER_RATE_CONFIGS = (LEADER_RATE, FOLLOWER_RATE, LOG_DIR_RATE_CONFIG)
+TOPIC_REPLICAS_CONFIGS = (LEADER_REPLICAS, FOLLOWER_REPLICAS)
+
+
+def _sorted_entries(entries: set[tuple[int, int]]) -> str:
+    return ",".join(f"{p}:{b}" for p, b in sorted(entries))
 
 
 def throttle_settings(
     current: Mapping[TopicPartition, Replicas], target: Mapping[TopicPartition, Replicas], rate: int
 ) -> ThrottleSettings:
-    """The throttle for moving ``current`` to ``target`` at ``rate`` bytes/s."""
-    raise NotImplementedError
+    """The throttle for moving ``current`` to ``target`` at ``rate`` bytes/s
+    (only partitions in both, whose replicas change, count)."""
+    leader: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    follower: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for key, new in target.items():
+        old = current.get(key)
+        if old is None or tuple(old) == tuple(new):
+            continue
+        topic, partition = key
+        leader[topic].update((partition, b) for b in old)
+        follower[topic].update((partition, b) for b in new if b not in old)
+    return ThrottleSettings(
+        rate=rate,
+        brokers=throttled_brokers(current, target),
+        topic_leader_replicas={t: _sorted_entries(e) for t, e in sorted(leader.items())},
+        topic_follower_replicas={t: _sorted_entries(e) for t, e in sorted(follower.items()) if e},
+    )
 
 
 def throttled_brokers(
     current: Mapping[TopicPartition, Replicas], target: Mapping[TopicPartition, Replicas]
 ) -> tuple[int, ...]:
     """Brokers holding a current or a new replica of a moving partition."""
-    raise NotImplementedError
+    brokers: set[int] = set()
+    for key, new in target.items():
+        old = current.get(key)
+        if old is None or tuple(old) == tuple(new):
+            continue
+        brokers.update(old)
+        brokers.update(new)
+    return tuple(sorted(brokers))
 
 
 def topics_of(partitions: Iterable[TopicPartition]) -> tuple[str, ...]:
-    raise NotImplementedError
+    return tuple(sorted({topic for topic, _ in partitions}))
