@@ -83,6 +83,17 @@ def broker_row(app, node: int) -> list[str]:
     return []
 
 
+def table_row(app, topic: str, partition: int) -> list[str]:
+    """The cells from the partition on, of the table row of ``topic`` and
+    ``partition`` (at 80 columns a long topic name is shortened in its
+    middle: the row is found by the name's unique end)."""
+    for line in screen_lines(app):
+        match = re.search(rf"{re.escape(topic[-6:])}\s+{partition}\s(.*)", line)
+        if match:
+            return [str(partition), *match.group(1).strip(" │█▊▎").split()]
+    return []
+
+
 async def brokers_pane(pilot) -> BrokersPane:
     await pilot.press("3")
     pane = pilot.app.query_one(BrokersPane)
@@ -154,15 +165,14 @@ async def test_leader_balance_and_a_preferred_election_from_the_list(kafka3, uni
         await pilot.press(*(["down"] * first))
         for p in sorted(orders):
             row = described[(topic, p)]
-            line = next(line for line in screen_lines(app) if re.search(rf"\s{re.escape(topic)}\s+{p}\s", line))
-            cells = line.split(topic, 1)[1].split()
+            cells = table_row(app, topic, p)
             assert cells[:5] == [
                 str(p),
                 str(row.leader),
                 str(row.replicas[0]),
                 ",".join(map(str, row.replicas)),
                 ",".join(map(str, row.isr)),
-            ], line
+            ], (cells, screen_text(app))
             await pilot.press("space")
         assert screen.selected == {(topic, p) for p in orders}
         assert "3 selected" in screen_text(app)
@@ -192,8 +202,8 @@ async def test_leader_balance_and_a_preferred_election_from_the_list(kafka3, uni
         for r in report.results:
             # Elected now, or (had Kafka's own rebalancer been quicker) already so.
             assert r.outcome in ("elected", "not needed"), r
-            line = next(line for line in screen_lines(app) if re.search(rf"{re.escape(topic)}\s+{r.partition}\s", line))
-            assert r.outcome in line
+            line = " ".join(table_row(app, topic, r.partition))
+            assert line.startswith(f"{r.partition} {r.outcome}"), line
             if r.outcome == "elected":
                 assert f"→ {orders[r.partition][0]}" in line
         # Kafka's tools: every one of them is led by its preferred replica now...
@@ -318,8 +328,8 @@ async def test_drain_a_broker_through_the_plan_preview_file_and_progress(kafka3,
         assert sorted(m.partition for m in plan.moves) == on_three
         for m in plan.moves:
             assert m.current == before[(topic, m.partition)].replicas and 3 not in m.target
-            line = next(line for line in screen_lines(app) if re.search(rf"{re.escape(topic)}\s+{m.partition}\s", line))
-            assert f"{','.join(map(str, m.current))}" in line and f"{','.join(map(str, m.target))}" in line
+            cells = table_row(app, topic, m.partition)
+            assert cells[1:3] == [",".join(map(str, m.current)), ",".join(map(str, m.target))], cells
         three = plan.broker(3)
         assert three is not None and three.replicas_after == three.replicas_before - len(on_three)
 
@@ -386,8 +396,8 @@ async def test_a_reassignment_started_by_kafkas_tool_is_shown_and_cancelled(kafk
             assert not moving.done and moving.target == tuple(target)
             index = screen.rows.index(moving)
             await pilot.press(*(["down"] * index))
-            line = next(line for line in screen_lines(app) if re.search(rf"{re.escape(topic)}\s+0\s", line))
-            assert "moving" in line and str(target[0]) in line, line
+            cells = table_row(app, topic, 0)
+            assert cells[1:4] == ["moving", ",".join(map(str, (*original, *target))), str(target[0])], cells
             listed = await tool(kafka3, "kafka-reassign-partitions", "--list")
             assert f"{topic}-0" in listed
             await pilot.press("x")

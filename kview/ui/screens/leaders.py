@@ -30,7 +30,7 @@ from kview.core.reassign.models import (
     TopicPartition,
 )
 from kview.ui.screens.operation_form import OperationForm
-from kview.ui.widgets.measured_table import MeasuredTable
+from kview.ui.widgets.fitted_table import FittedTable
 
 ElectCall = Callable[[list[TopicPartition] | None, ElectionType], Awaitable[ElectionReport]]
 
@@ -80,7 +80,7 @@ class LeadersScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title(), id="leaders-title")
-            table = MeasuredTable(id="leaders-table", cursor_type="row", zebra_stripes=True)
+            table = FittedTable(id="leaders-table", cursor_type="row", zebra_stripes=True, squeeze=1)
             table.add_column("✓")
             table.add_column("Topic")
             for label in ("Part", "Leader", "Preferred"):
@@ -127,9 +127,10 @@ class LeadersScreen(ModalScreen[None]):
         )
 
     def _fill(self) -> None:
-        table = self.query_one("#leaders-table", MeasuredTable)
+        table = self.query_one("#leaders-table", FittedTable)
         row = table.cursor_row
-        table.fill((self._cells(p), f"{p.topic}:{p.partition}") for p in self.rows[:SHOWN_ROWS])
+        rows = ((self._cells(p), f"{p.topic}:{p.partition}") for p in self.rows[:SHOWN_ROWS])
+        table.fill(rows, width=min(self.app.size.width, 110) - 6)
         if self.rows:
             table.move_cursor(row=min(row, min(len(self.rows), SHOWN_ROWS) - 1))
         self.query_one("#leaders-status", Static).update(self._status())
@@ -251,7 +252,7 @@ class ElectionScreen(OperationForm[ElectionReport]):
                 yield Input("", placeholder="0,2,4-6", id="elect-partitions", compact=True)
             yield Static("", id="problem-partitions", classes="problem")
             yield Static("", id="elect-warning", classes="warning")
-            table = MeasuredTable(id="elect-results", cursor_type="row", zebra_stripes=True)
+            table = FittedTable(id="elect-results", cursor_type="row", zebra_stripes=True)
             table.add_column("Topic")
             table.add_column(Text("Part", justify="right"))
             table.add_column("Result")
@@ -386,7 +387,7 @@ class ElectionScreen(OperationForm[ElectionReport]):
 
     def _show_report(self, report: ElectionReport) -> None:
         self.report = report
-        table = self.query_one("#elect-results", MeasuredTable)
+        table = self.query_one("#elect-results", FittedTable)
         # Failures first: they are what the user must see.
         ordered = sorted(
             report.results, key=lambda r: (r.outcome != FAILED, r.outcome != ELECTED, r.topic, r.partition)
@@ -400,15 +401,18 @@ class ElectionScreen(OperationForm[ElectionReport]):
         table.fill(
             (
                 (
-                    r.topic,
-                    Text(str(r.partition), justify="right"),
-                    r.outcome,
-                    leader(r.leader_before, r.leader_after),
-                    r.error or "",
-                ),
-                f"{r.topic}:{r.partition}",
-            )
-            for r in ordered[:SHOWN_ROWS]
+                    (
+                        r.topic,
+                        Text(str(r.partition), justify="right"),
+                        r.outcome,
+                        leader(r.leader_before, r.leader_after),
+                        r.error or "",
+                    ),
+                    f"{r.topic}:{r.partition}",
+                )
+                for r in ordered[:SHOWN_ROWS]
+            ),
+            width=min(self.app.size.width, 86) - 6,
         )
         table.display = True
         more = f" (first {SHOWN_ROWS} shown)" if len(ordered) > SHOWN_ROWS else ""

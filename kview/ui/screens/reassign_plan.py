@@ -39,6 +39,7 @@ from kview.core.reassign.models import (
 from kview.core.reassign.plan_file import read_plan_file, write_plan_file
 from kview.core.reassign.service import ReassignService
 from kview.ui.screens.operation_form import OperationForm
+from kview.ui.widgets.fitted_table import FittedTable
 from kview.ui.widgets.measured_table import MeasuredTable
 
 INTENTS: tuple[tuple[str, str], ...] = (
@@ -373,7 +374,7 @@ class PlanPreviewScreen(ModalScreen[ApplyResult | None]):
             yield Static(self.summary(), id="preview-summary")
             for warning in plan.warnings:
                 yield Static(f"⚠ {warning}", classes="warning")
-            moves = MeasuredTable(id="preview-moves", cursor_type="row", zebra_stripes=True)
+            moves = FittedTable(id="preview-moves", cursor_type="row", zebra_stripes=True)
             moves.add_column("Topic")
             moves.add_column(Text("Part", justify="right"))
             moves.add_column("From")
@@ -398,21 +399,24 @@ class PlanPreviewScreen(ModalScreen[ApplyResult | None]):
             yield Static("ctrl+s applies (asks first) · ctrl+w writes the file · esc back", classes="muted")
 
     def on_mount(self) -> None:
-        moves = self.query_one("#preview-moves", MeasuredTable)
+        moves = self.query_one("#preview-moves", FittedTable)
         moves.styles.height = "auto"
         moves.styles.max_height = 8
         moves.fill(
             (
                 (
-                    m.topic,
-                    Text(str(m.partition), justify="right"),
-                    replicas_text(m.current),
-                    replicas_text(m.target),
-                    Text("?" if m.bytes_to_copy is None else human_bytes(m.bytes_to_copy), justify="right"),
-                ),
-                f"{m.topic}:{m.partition}",
-            )
-            for m in self.plan.moves[:SHOWN_MOVES]
+                    (
+                        m.topic,
+                        Text(str(m.partition), justify="right"),
+                        replicas_text(m.current),
+                        replicas_text(m.target),
+                        Text("?" if m.bytes_to_copy is None else human_bytes(m.bytes_to_copy), justify="right"),
+                    ),
+                    f"{m.topic}:{m.partition}",
+                )
+                for m in self.plan.moves[:SHOWN_MOVES]
+            ),
+            width=min(self.app.size.width, 110) - 7,
         )
         brokers = self.query_one("#preview-brokers", MeasuredTable)
         brokers.styles.height = "auto"

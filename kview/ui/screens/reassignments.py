@@ -30,7 +30,7 @@ from kview.core.reassign.models import (
     TopicPartition,
 )
 from kview.core.reassign.service import ReassignService
-from kview.ui.widgets.measured_table import MeasuredTable
+from kview.ui.widgets.fitted_table import FittedTable
 
 POLL_SECONDS = 1.0
 """How often the progress is read again (a look costs a metadata, a list of
@@ -102,7 +102,7 @@ class ReassignmentsScreen(ModalScreen[None]):
         with Vertical():
             yield Label(self.title_text or "Reassignments in progress (any tool's)", id="moving-title")
             yield Static("reading ...", id="moving-summary")
-            table = MeasuredTable(id="moving-table", cursor_type="row", zebra_stripes=True)
+            table = FittedTable(id="moving-table", cursor_type="row", zebra_stripes=True)
             table.add_column("Topic")
             table.add_column(Text("Part", justify="right"))
             table.add_column("State")
@@ -169,23 +169,26 @@ class ReassignmentsScreen(ModalScreen[None]):
         self.progress = progress
         # Still moving first, then done; by topic and partition.
         self.rows = sorted(progress.partitions, key=lambda p: (p.done, p.topic, p.partition))
-        table = self.query_one("#moving-table", MeasuredTable)
+        table = self.query_one("#moving-table", FittedTable)
         row = table.cursor_row
         table.fill(
             (
                 (
-                    p.topic,
-                    Text(str(p.partition), justify="right"),
-                    "done" if p.done else "moving",
-                    replicas_text(p.replicas),
-                    replicas_text(p.target),
-                    replicas_text(p.isr),
-                    Text("-" if p.copied is None else human_bytes(p.copied), justify="right"),
-                    Text("?" if p.remaining is None else human_bytes(p.remaining), justify="right"),
-                ),
-                f"{p.topic}:{p.partition}",
-            )
-            for p in self.rows[:SHOWN_ROWS]
+                    (
+                        p.topic,
+                        Text(str(p.partition), justify="right"),
+                        "done" if p.done else "moving",
+                        replicas_text(p.replicas),
+                        replicas_text(p.target),
+                        replicas_text(p.isr),
+                        Text("-" if p.copied is None else human_bytes(p.copied), justify="right"),
+                        Text("?" if p.remaining is None else human_bytes(p.remaining), justify="right"),
+                    ),
+                    f"{p.topic}:{p.partition}",
+                )
+                for p in self.rows[:SHOWN_ROWS]
+            ),
+            width=min(self.app.size.width, 120) - 6,
         )
         if self.rows:
             table.move_cursor(row=max(0, min(row, min(len(self.rows), SHOWN_ROWS) - 1)))
