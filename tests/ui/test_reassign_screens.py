@@ -318,7 +318,7 @@ async def test_drain_a_broker_through_the_plan_preview_file_and_progress(kafka3,
             "Copy",
             "Broker",
             "Replicas",
-            "ctrl+s applies (asks first) · ctrl+w writes the file · esc back",
+            "ctrl+s applies (asks first) · ctrl+o writes the file · esc back",
             what="the plan preview",
         )
         preview = app.screen
@@ -333,8 +333,8 @@ async def test_drain_a_broker_through_the_plan_preview_file_and_progress(kafka3,
         three = plan.broker(3)
         assert three is not None and three.replicas_after == three.replicas_before - len(on_three)
 
-        # ctrl+w: the plan file, in kafka-reassign-partitions' format.
-        await pilot.press("tab", "ctrl+u", *str(plan_file), "ctrl+w")
+        # ctrl+o: the plan file, in kafka-reassign-partitions' format.
+        await pilot.press("tab", "ctrl+u", *str(plan_file), "ctrl+o")
         await wait_for(pilot, lambda: plan_file.exists(), what="the plan file")
         written = json.loads(plan_file.read_text())
         assert {(e["topic"], e["partition"]): tuple(e["replicas"]) for e in written["partitions"]} == plan.assignments
@@ -343,7 +343,11 @@ async def test_drain_a_broker_through_the_plan_preview_file_and_progress(kafka3,
         # ctrl+s with a throttle: asked first, then the live progress.
         await pilot.press("shift+tab", "ctrl+u", *"50MB", "ctrl+s")
         await expect(
-            pilot, ConfirmScreen, "Apply the plan", "throttled to 50.0 MB/s per broker", what="the confirmation"
+            pilot,
+            ConfirmScreen,
+            "Apply the plan",
+            "throttled to 50,000,000 B/s (47.7 MiB/s) per broker",
+            what="the confirmation",
         )
         await pilot.press("tab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ReassignmentsScreen), what="the progress")
@@ -371,12 +375,14 @@ async def test_drain_a_broker_through_the_plan_preview_file_and_progress(kafka3,
 async def test_a_reassignment_started_by_kafkas_tool_is_shown_and_cancelled(kafka3, unique_name, tmp_path):
     topic = unique_name
     await tool(kafka3, "kafka-topics", "--create", "--topic", topic, "--partitions", "1", "--replication-factor", "1")
-    await produce(kafka3, topic, 1, 2_000_000)
+    # Over 10 MB: a follower's first fetch takes up to 10 MB at once
+    # (replica.fetch.response.max.bytes) whatever the throttle, the rest waits for it.
+    await produce(kafka3, topic, 1, 12_000_000)
     original = (await describe(kafka3, topic))[(topic, 0)].replicas
     target = [next(b for b in (1, 2, 3) if b not in original)]
     path = tmp_path / "move.json"
     path.write_text(json.dumps({"version": 1, "partitions": [{"topic": topic, "partition": 0, "replicas": target}]}))
-    # 10 KB/s: two megabytes take minutes, so the move is still on when kview looks.
+    # 10 KB/s: the last 2 MB take minutes, so the move is still on when kview looks.
     await tool(
         kafka3, "kafka-reassign-partitions", "--execute", "--reassignment-json-file", str(path), "--throttle", "10000"
     )
@@ -396,10 +402,15 @@ async def test_a_reassignment_started_by_kafkas_tool_is_shown_and_cancelled(kafk
             assert not moving.done and moving.target == tuple(target)
             index = screen.rows.index(moving)
             await pilot.press(*(["down"] * index))
-            cells = table_row(app, topic, 0)
-            assert cells[1:4] == ["moving", ",".join(map(str, (*original, *target))), str(target[0])], cells
+            # As Kafka's tool lists it: replicas (target and leaving ones), and the target.
             listed = await tool(kafka3, "kafka-reassign-partitions", "--list")
-            assert f"{topic}-0" in listed
+            match = re.search(
+                rf"{re.escape(topic)}-0: replicas: ([\d,]+)\. adding: ([\d,]+)\. removing: ([\d,]+)\.", listed
+            )
+            assert match, listed
+            assert match.group(2) == str(target[0]) and match.group(3) == ",".join(map(str, original))
+            cells = table_row(app, topic, 0)
+            assert cells[1:4] == ["moving", match.group(1), str(target[0])], cells
             await pilot.press("x")
             await expect(
                 pilot, ConfirmScreen, f"Cancel the reassignment of {topic}-0?", "Cancel the move", what="the question"

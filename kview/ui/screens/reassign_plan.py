@@ -333,7 +333,7 @@ class PlanPreviewScreen(ModalScreen[ApplyResult | None]):
     BINDINGS = [
         Binding("escape", "back", "Back to the plan's intent", id="plan_preview.back"),
         Binding("ctrl+s", "apply", "Apply the plan (asks first)", id="plan_preview.apply"),
-        Binding("ctrl+w", "save", "Write the plan to the file", id="plan_preview.save"),
+        Binding("ctrl+o", "save", "Write the plan to the file", id="plan_preview.save"),
     ]
     DEFAULT_CSS = """
     PlanPreviewScreen { align: center middle; }
@@ -396,7 +396,7 @@ class PlanPreviewScreen(ModalScreen[ApplyResult | None]):
                 yield Button("Apply", id="preview-apply", variant="error", compact=True)
                 yield Button("Save file", id="preview-save", compact=True)
                 yield Button("Back", id="preview-back", compact=True)
-            yield Static("ctrl+s applies (asks first) · ctrl+w writes the file · esc back", classes="muted")
+            yield Static("ctrl+s applies (asks first) · ctrl+o writes the file · esc back", classes="muted")
 
     def on_mount(self) -> None:
         moves = self.query_one("#preview-moves", FittedTable)
@@ -484,7 +484,7 @@ class PlanPreviewScreen(ModalScreen[ApplyResult | None]):
         except ValueError as exc:
             self.message(f"✗ {exc}", "error")
             return
-        throttle = f"throttled to {human_bytes(rate)}/s per broker" if rate else "NOT throttled"
+        throttle = f"throttled to {rate:,} B/s ({human_bytes(rate)}/s) per broker" if rate else "NOT throttled"
         body = (
             f"{self.summary()}, {throttle}. New replicas copy the logs, then the old ones are deleted; "
             "the progress shows next and the move can be cancelled there (partitions go back to their "
