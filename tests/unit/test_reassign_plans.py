@@ -58,9 +58,7 @@ def clusters(draw, min_brokers=2):
     topics = {}
     for t in range(draw(st.integers(1, 4))):
         rf = draw(st.integers(1, count))
-        parts = draw(
-            st.lists(st.permutations(brokers).map(lambda p, rf=rf: tuple(p[:rf])), min_size=1, max_size=12)
-        )
+        parts = draw(st.lists(st.permutations(brokers).map(lambda p, rf=rf: tuple(p[:rf])), min_size=1, max_size=12))
         topics[f"t{t}"] = parts
     return cluster(brokers, topics, racks)
 
@@ -367,9 +365,7 @@ def test_progress_counts_copied_bytes_done_partitions_rate_and_eta():
     assert (first.done, first.total, first.bytes_copied, first.bytes_remaining) == (1, 2, 750, 750)
     assert first.rate is None and first.eta is None
     sizes[("t", 0, 3)] = 650
-    second = compute_progress(
-        metadata, targets, moving, sizes, taken_at=104.0, originals=originals, previous=first
-    )
+    second = compute_progress(metadata, targets, moving, sizes, taken_at=104.0, originals=originals, previous=first)
     assert second.rate == pytest.approx(100.0)  # 400 bytes in 4 s
     assert second.eta == pytest.approx(350 / 100.0)
 

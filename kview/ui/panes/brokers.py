@@ -204,7 +204,7 @@ class BrokersPane(FilteredPane):
             preferred = None if balance is None else (share.preferred_leaders if share is not None else 0)
             leaders: str | Text = human_count(b.leaders)
             if preferred is not None and preferred != b.leaders:
-                leaders = Text(human_count(b.leaders), style=warn)
+                leaders = Text(human_count(b.leaders), style=warn, justify="right")
             state: str | Text = "online" if b.online else Text("offline", style=stop)
             if b.online and b.offline_log_dirs:
                 state = Text(f"{b.offline_log_dirs} dir!", style=stop)

@@ -108,7 +108,7 @@ class LeadersScreen(ModalScreen[None]):
         stuck = sum(1 for p in self.rows if not p.preferred_in_sync)
         parts = [f"{len(self.selected)} selected"]
         if stuck:
-            parts.append(f"{stuck} with the preferred replica out of the ISR (* : an election fails)")
+            parts.append(f"{stuck} marked *: preferred replica not in the ISR, not electable")
         if len(self.rows) > SHOWN_ROWS:
             parts.append(f"first {SHOWN_ROWS} shown")
         return " · ".join(parts)
