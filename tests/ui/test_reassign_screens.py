@@ -32,6 +32,8 @@ from kview.ui.screens.reassign_plan import PlanPreviewScreen, PlanScreen
 from kview.ui.screens.reassignments import ReassignmentsScreen
 
 SIZE = (80, 24)
+FIRST_LINE = ("up", "up", "up", "up", "home", "shift+end")
+"""Keys that select the first line of a short text area, wherever its cursor is."""
 
 
 def make_app_on(cluster, *, read_only: bool = False):
@@ -467,3 +469,77 @@ async def test_read_only_refuses_every_replica_write(kafka3, unique_name):
     assert {k: (p.leader, p.replicas) for k, p in after.items()} == {
         k: (p.leader, p.replicas) for k, p in before.items()
     }
+
+
+async def test_partitions_moved_by_hand_a_plan_file_read_back_and_bad_input(kafka3, unique_name, tmp_path):
+    """The hand editor starts from the assignment kafka-topics shows; an
+    edited line is the only move previewed; its file, read back through the
+    'read a plan file' intent, previews the same move; a broker or a
+    partition that does not exist, an RF above the broker count and a file
+    that is not a plan each get one clear line in the form, nothing applied."""
+    topic = unique_name
+    await tool(kafka3, "kafka-topics", "--create", "--topic", topic, "--partitions", "3", "--replication-factor", "2")
+    before = await describe(kafka3, topic)
+    app = make_app_on(kafka3)
+    plan_file = tmp_path / "by-hand.json"
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await brokers_pane(pilot)
+        await pilot.press("p")
+        await expect(pilot, PlanScreen, "Plan a reassignment", what="the plan form")
+        form = app.screen
+        await choose(pilot, "plan-intent", "move partitions of a topic by hand")
+        await choose(pilot, "plan-topic", topic)
+        await expect(pilot, PlanScreen, "partition: brokers per line (the first broker leads)", what="the editor")
+        from textual.widgets import TextArea
+
+        editor = form.query_one("#plan-hand", TextArea)
+        assert editor.text.splitlines() == [f"{p}: {','.join(map(str, before[(topic, p)].replicas))}" for p in range(3)]
+        current = before[(topic, 0)].replicas
+        moved = tuple(reversed([b for b in (1, 2, 3) if b not in current] + [current[0]]))
+        # Partition 0 on other brokers, by keys: the editor's first line replaced.
+        editor.focus()
+        await pilot.pause()
+        await pilot.press(*FIRST_LINE, *f"0: {','.join(map(str, moved))}", "ctrl+s")
+        await expect(pilot, PlanPreviewScreen, "1 partition(s) move", what="the hand plan's preview")
+        plan = app.screen.plan
+        assert [(m.partition, m.current, m.target) for m in plan.moves] == [(0, current, moved)]
+        assert table_row(app, topic, 0)[1:3] == [",".join(map(str, current)), ",".join(map(str, moved))]
+        await pilot.press("tab", "ctrl+u", *str(plan_file), "ctrl+o")
+        await wait_for(pilot, lambda: plan_file.exists(), what="the plan file")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is form, what="back on the intent")
+
+        # The file, read back: the same move.
+        await choose(pilot, "plan-intent", "read a plan file")
+        form.query_one("#plan-file").focus()
+        await pilot.pause()
+        await pilot.press(*str(plan_file), "ctrl+s")
+        await expect(pilot, PlanPreviewScreen, "1 partition(s) move", what="the file's preview")
+        assert app.screen.plan.assignments == {(topic, 0): moved}
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is form, what="back on the intent")
+
+        # Bad input: one line each, where the user is looking.
+        async def problem(text: str) -> None:
+            await expect(pilot, PlanScreen, text, what=text)
+            assert app.screen is form
+
+        (tmp_path / "not-a-plan.json").write_text("{not json")
+        form.query_one("#plan-file").focus()
+        await pilot.pause()
+        await pilot.press("ctrl+u", *str(tmp_path / "not-a-plan.json"), "ctrl+s")
+        await problem("not JSON")
+        await choose(pilot, "plan-intent", "move partitions of a topic by hand")
+        editor.focus()
+        await pilot.pause()
+        await pilot.press(*FIRST_LINE, *"0: 1,9", "ctrl+s")
+        await problem(f"{topic}-0: broker 9 does not exist or is offline")
+        await pilot.press(*FIRST_LINE, *"7: 1,2", "ctrl+s")
+        await problem(f"partition {topic}-7 does not exist")
+        await choose(pilot, "plan-intent", "change a topic's replication factor")
+        form.query_one("#plan-rf").focus()
+        await pilot.pause()
+        await pilot.press(*"4", "ctrl+s")
+        await problem("replication factor 4 is above the 3 live broker(s)")
+    after = await describe(kafka3, topic)
+    assert {k: p.replicas for k, p in after.items()} == {k: p.replicas for k, p in before.items()}
