@@ -1,7 +1,8 @@
 """Headless commands: every view of kview as a table or a JSON document, for
 scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
 ``groups``, ``group``, ``lag``, ``tail``, ``produce``; ``schemas``, ``schema``
-read the schema registry).
+read the schema registry; ``leaders``, ``elect-leaders`` and ``reassign``
+work on replicas and leaders, see ``reassign``).
 
 They reuse ``kview.core`` and never import Textual, so they start fast.
 ``args`` declares the subcommands (argparse only); ``commands`` dispatches
@@ -24,7 +25,21 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS = (
+    "brokers",
+    "topics",
+    "topic",
+    "groups",
+    "group",
+    "lag",
+    "tail",
+    "produce",
+    "schemas",
+    "schema",
+    "leaders",
+    "elect-leaders",
+    "reassign",
+)
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 
 EXIT_OK = 0

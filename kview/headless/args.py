@@ -366,3 +366,141 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
             help=f"Protobuf: the full name of the message to write the {field} with (default: the first one)",
         )
     _output(produce, jsonl=True)
+
+    # -- replicas and leaders (kview.headless.reassign) ------------------------------
+    ops_bound = (
+        "  Ends within a bound: 60 s or 4 request timeouts, whichever is more"
+        " (apply --wait: plus its SECONDS; status --watch runs on until Ctrl-C)."
+    )
+    leaders = command(
+        "leaders",
+        "leaders vs preferred leaders per broker; exit code 1 when unbalanced",
+        "Per broker: partitions led, partitions it is the preferred leader of, replicas and bytes; "
+        "then every partition not led by its preferred replica.  Exit code 0 when every partition "
+        "is led by its preferred replica, 1 when not." + BOUND,
+    )
+    leaders.add_argument("topics", metavar="TOPIC", nargs="*", help="only these topics")
+    leaders.add_argument("--no-bytes", action="store_true", help="skip the log dirs (bytes per broker)")
+    _output(leaders)
+    _watch(leaders)
+
+    elect = command(
+        "elect-leaders",
+        "preferred (or unclean) leader election, with the result per partition",
+        "Ask the controller to elect leaders, as kafka-leader-election does: preferred (the first "
+        "replica, when in sync) or unclean (any live replica of a partition without a leader: "
+        "may lose data, needs --allow-data-loss).  Exit code 1 when a partition's election failed "
+        "('not needed' is not a failure).  Refused on read-only profiles." + ops_bound,
+    )
+    which = elect.add_argument_group("partitions (one or more)")
+    which.add_argument("--all", action="store_true", help="every partition of the cluster")
+    which.add_argument("--topic", "-t", metavar="TOPIC", action="append", help="every partition of TOPIC (repeat)")
+    which.add_argument("--partition", "-p", metavar="TOPIC:PARTITION", action="append", help="one partition (repeat)")
+    elect.add_argument("--type", choices=("preferred", "unclean"), default="preferred", help="default preferred")
+    elect.add_argument(
+        "--allow-data-loss", action="store_true", help="needed with --type unclean: you accept losing records"
+    )
+    elect.add_argument("--dry-run", action="store_true", help="list the partitions an election would concern")
+    _output(elect)
+
+    reassign = commands.add_parser(
+        "reassign",
+        help="partition reassignment: plan, apply (throttled), status, cancel",
+        description="Move partition replicas between brokers, as kafka-reassign-partitions does, with "
+        "plans made by intent and files in that tool's JSON format.",
+    )
+    actions = reassign.add_subparsers(dest="reassign_action", metavar="ACTION", required=True)
+
+    def intents(parser: argparse.ArgumentParser) -> None:
+        plan_group = parser.add_argument_group("the plan (exactly one)")
+        plan_group.add_argument("--drain", metavar="BROKER", type=_count, help="move every replica off BROKER")
+        plan_group.add_argument(
+            "--spread", action="store_true", help="spread replicas evenly over the brokers (and racks)"
+        )
+        plan_group.add_argument(
+            "--replication-factor", metavar="N", type=_count, help="give --topic's partitions N replicas"
+        )
+        plan_group.add_argument(
+            "--move",
+            metavar="TOPIC:PARTITION=B1,B2",
+            action="append",
+            help="put a partition on these brokers, the first its preferred leader (repeat)",
+        )
+        plan_group.add_argument(
+            "--file", "-f", metavar="PLAN.json", help="a kafka-reassign-partitions JSON file ('-': stdin)"
+        )
+        parser.add_argument(
+            "--topic", "-t", metavar="TOPIC", action="append", help="limit --drain / --spread to topics (repeat)"
+        )
+        parser.add_argument("--brokers", metavar="ID,ID", help="--spread over these brokers only")
+        parser.add_argument(
+            "--no-racks", action="store_true", help="--drain / --spread: ignore racks, balance load only"
+        )
+        parser.add_argument("--no-sizes", action="store_true", help="skip the log dirs (no bytes in the preview)")
+
+    def action(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help, description=description)
+        _connection(parser)
+        return parser
+
+    plan = action(
+        "plan",
+        "make a plan and show its preview; write it as a kafka-reassign-partitions file",
+        "Make a reassignment plan and print its preview: each partition that moves, from and to "
+        "which brokers, the bytes to copy (from the log dirs), totals per broker.  Sends nothing "
+        "that changes the cluster." + ops_bound,
+    )
+    intents(plan)
+    plan.add_argument("--output", "-o", metavar="FILE", help="write the plan as kafka-reassign-partitions JSON")
+    plan.add_argument("--rollback-output", metavar="FILE", help="write the current assignment (the way back)")
+    _output(plan)
+
+    apply = action(
+        "apply",
+        "start a plan's reassignment, optionally throttled and followed to the end",
+        "Start the reassignment of a plan.  With --throttle the replication throttle is set on "
+        "the brokers and topics taking part, as kafka-reassign-partitions --throttle does; it "
+        "is removed when --wait sees the end, or by 'status --file' once done.  Prints the "
+        "current assignment (to roll back) on stderr.  Exit codes: 0 started (with --wait: "
+        "done), 1 a partition was refused (the others started), 4 --wait ran out of time with "
+        "partitions still moving.  Refused on read-only profiles." + ops_bound,
+    )
+    intents(apply)
+    apply.add_argument(
+        "--throttle", metavar="BYTES_PER_S", type=_count, help="replication throttle, bytes/s per broker"
+    )
+    apply.add_argument(
+        "--wait", metavar="SECONDS", type=_positive_float, help="follow the progress until done, for at most SECONDS"
+    )
+    apply.add_argument("--dry-run", action="store_true", help="show the plan and the throttle; send nothing")
+    _output(apply)
+
+    status = action(
+        "status",
+        "progress of reassignments in progress (any tool's), or of a plan file's",
+        "Every reassignment in progress (started by kview or any other tool), or the partitions "
+        "of --file as kafka-reassign-partitions --verify checks them: per partition the replicas, "
+        "target, ISR, bytes copied and remaining; rate and ETA with --watch.  With --file, once "
+        "every partition is done the throttle is removed (as --verify does; not with "
+        "--keep-throttle or on a read-only profile).  Exit codes: 0 all done (or nothing in "
+        "progress), 4 still in progress, 1 a partition stopped short of its target." + ops_bound,
+    )
+    status.add_argument("--file", "-f", metavar="PLAN.json", help="the plan whose partitions to check")
+    status.add_argument("--keep-throttle", action="store_true", help="leave the throttle set when done")
+    _output(status)
+    _watch(status)
+
+    cancel = action(
+        "cancel",
+        "cancel reassignments in progress: partitions go back to their replicas",
+        "Cancel reassignments in progress (all, those of --file, or --partition); Kafka returns "
+        "each partition to its original replicas and kview then removes the throttle if nothing "
+        "else moves.  Exit code 1 when a partition could not be cancelled.  Refused on read-only "
+        "profiles." + ops_bound,
+    )
+    cancel.add_argument("--file", "-f", metavar="PLAN.json", help="cancel only this plan's partitions")
+    cancel.add_argument(
+        "--partition", "-p", metavar="TOPIC:PARTITION", action="append", help="cancel only this partition (repeat)"
+    )
+    cancel.add_argument("--dry-run", action="store_true", help="list what would be cancelled; send nothing")
+    _output(cancel)

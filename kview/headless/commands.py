@@ -18,6 +18,7 @@ from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, descr
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
+from kview.headless.reassign import cmd_elect_leaders, cmd_leaders, cmd_reassign
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
 from kview.headless.runner import RunState, UsageError, refresh_bound
@@ -42,6 +43,9 @@ COMMANDS: dict[str, Command] = {
     "produce": cmd_produce,
     "schemas": cmd_schemas,
     "schema": cmd_schema,
+    "leaders": cmd_leaders,
+    "elect-leaders": cmd_elect_leaders,
+    "reassign": cmd_reassign,
 }
 
 

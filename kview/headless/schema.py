@@ -460,6 +460,199 @@ REGISTRY_SUBJECT = document(
     "and version that hold it); versions: every version of the subject.",
 )
 
+# -- replicas and leaders (kview.headless.reassign) ------------------------------------
+
+_IDS = array(INT)
+_NULL_COUNT = nullable(COUNT)
+_PLAN_FILE = obj(
+    {
+        "version": {"const": 1},
+        "partitions": array(obj({"topic": STRING, "partition": COUNT, "replicas": _IDS, "log_dirs": array(STRING)})),
+    },
+    "the plan in kafka-reassign-partitions' JSON file format",
+)
+_PARTITION_ERROR = obj({"topic": STRING, "partition": COUNT, "error": STRING})
+
+LEADERS = document(
+    "leaders",
+    {
+        "partitions": COUNT,
+        "offline": COUNT,
+        "balanced": BOOL,
+        "not_preferred_count": COUNT,
+        "bytes_error": nullable(STRING),
+        "brokers": array(
+            obj(
+                {
+                    "id": INT,
+                    "rack": nullable(STRING),
+                    "online": BOOL,
+                    "leaders": COUNT,
+                    "preferred_leaders": COUNT,
+                    "replicas": COUNT,
+                    "bytes": _NULL_COUNT,
+                }
+            )
+        ),
+        "not_preferred": array(
+            obj(
+                {
+                    "topic": STRING,
+                    "partition": COUNT,
+                    "leader": INT,
+                    "preferred": INT,
+                    "replicas": _IDS,
+                    "isr": _IDS,
+                    "preferred_in_sync": BOOL,
+                }
+            )
+        ),
+    },
+    "Leaders vs preferred leaders per broker; partitions not led by their preferred replica (leader -1: none).",
+)
+
+ELECT_LEADERS = document(
+    "elect-leaders",
+    {
+        "election": {"enum": ["preferred", "unclean"]},
+        "dry_run": BOOL,
+        "elected": COUNT,
+        "not_needed": COUNT,
+        "failed": COUNT,
+        "results": array(
+            obj(
+                {
+                    "topic": STRING,
+                    "partition": COUNT,
+                    "outcome": {"enum": ["elected", "not needed", "failed", "planned"]},
+                    "error": nullable(STRING),
+                    "leader_before": nullable(INT),
+                    "leader_after": nullable(INT),
+                }
+            )
+        ),
+    },
+    "Each partition's answer to a leader election ('planned' with --dry-run).",
+)
+
+_PLAN_FIELDS: dict[str, Schema] = {
+    "description": STRING,
+    "moves": array(
+        obj(
+            {
+                "topic": STRING,
+                "partition": COUNT,
+                "current": _IDS,
+                "target": _IDS,
+                "adding": _IDS,
+                "removing": _IDS,
+                "size": _NULL_COUNT,
+                "bytes_to_copy": _NULL_COUNT,
+            }
+        )
+    ),
+    "brokers": array(
+        obj(
+            {
+                "id": INT,
+                "rack": nullable(STRING),
+                "online": BOOL,
+                "replicas_before": COUNT,
+                "replicas_after": COUNT,
+                "preferred_before": COUNT,
+                "preferred_after": COUNT,
+                "bytes_in": COUNT,
+                "bytes_out": COUNT,
+            }
+        )
+    ),
+    "bytes_to_copy": COUNT,
+    "unknown_sizes": COUNT,
+    "warnings": array(STRING),
+    "plan": _PLAN_FILE,
+    "rollback": _PLAN_FILE,
+}
+
+REASSIGN_PLAN = document("reassign-plan", _PLAN_FIELDS, "A reassignment plan and its preview.")
+
+_PROGRESS_FIELDS: dict[str, Schema] = {
+    "total": COUNT,
+    "done": COUNT,
+    "finished": BOOL,
+    "bytes_copied": COUNT,
+    "bytes_remaining": COUNT,
+    "rate": nullable(NUMBER),
+    "eta": nullable(NUMBER),
+    "throttle_rate": _NULL_COUNT,
+    "errors": array(STRING),
+    "throttle_removed": nullable(BOOL),
+    "partitions": array(
+        obj(
+            {
+                "topic": STRING,
+                "partition": COUNT,
+                "target": _IDS,
+                "replicas": _IDS,
+                "adding": _IDS,
+                "removing": _IDS,
+                "isr": _IDS,
+                "leader": INT,
+                "done": BOOL,
+                "size": _NULL_COUNT,
+                "copied": _NULL_COUNT,
+                "remaining": _NULL_COUNT,
+            }
+        )
+    ),
+}
+
+REASSIGN_STATUS = document(
+    "reassign-status", _PROGRESS_FIELDS, "Progress of the reassignments in progress, or of a plan file's partitions."
+)
+
+REASSIGN_APPLY = document(
+    "reassign-apply",
+    {
+        **_PLAN_FIELDS,
+        "dry_run": BOOL,
+        "throttle": nullable(
+            obj(
+                {
+                    "rate": COUNT,
+                    "brokers": _IDS,
+                    "topics": array(
+                        obj(
+                            {
+                                "topic": STRING,
+                                "leader_replicas": nullable(STRING),
+                                "follower_replicas": nullable(STRING),
+                            },
+                            "the topic's leader/follower.replication.throttled.replicas",
+                        )
+                    ),
+                }
+            )
+        ),
+        "started": array(obj({"topic": STRING, "partition": COUNT})),
+        "errors": array(_PARTITION_ERROR),
+        "progress": nullable(obj(_PROGRESS_FIELDS)),
+    },
+    "A plan applied (or, with dry_run, what applying it would do); progress with --wait.",
+)
+
+REASSIGN_CANCEL = document(
+    "reassign-cancel",
+    {
+        "dry_run": BOOL,
+        "cancelled": array(obj({"topic": STRING, "partition": COUNT, "original": _IDS, "adding": _IDS})),
+        "errors": array(_PARTITION_ERROR),
+        "throttles_removed": nullable(BOOL),
+        "notes": array(STRING),
+    },
+    "Reassignments cancelled (each partition back on its original replicas).",
+)
+
+
 SCHEMAS: dict[str, Schema] = {
     "brokers": BROKERS,
     "topics": TOPICS,
@@ -471,5 +664,11 @@ SCHEMAS: dict[str, Schema] = {
     "produce": PRODUCE_ACK,
     "schemas": REGISTRY_SUBJECTS,
     "schema": REGISTRY_SUBJECT,
+    "leaders": LEADERS,
+    "elect-leaders": ELECT_LEADERS,
+    "reassign-plan": REASSIGN_PLAN,
+    "reassign-apply": REASSIGN_APPLY,
+    "reassign-status": REASSIGN_STATUS,
+    "reassign-cancel": REASSIGN_CANCEL,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""

@@ -14,9 +14,9 @@ from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
+from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
 from kview.core.reassign.models import ElectionType
 from kview.core.reassign.service import ReassignService
-from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService

@@ -170,6 +170,23 @@ def test_spread_evens_out_each_topic_and_keeps_every_factor(metadata):
 
 
 @given(clusters())
+def test_spread_over_racks_keeps_topics_even_and_names_partitions_left_on_one_rack(metadata):
+    plan = make_plan(metadata, SpreadReplicas())
+    placed = after(metadata, plan.assignments)
+    brokers = [b.node_id for b in metadata.brokers]
+    for topic in metadata.topics:
+        counts = Counter(b for p in topic.partitions for b in placed[(p.topic, p.partition)])
+        if not any("could not be spread" in w for w in plan.warnings):
+            assert max(counts.get(b, 0) for b in brokers) - min(counts.get(b, 0) for b in brokers) <= 1
+    racks = {b.node_id: b.rack for b in metadata.brokers}
+    if None not in racks.values():
+        rack_count = len(set(racks.values()))
+        shared = [k for k, r in placed.items() if len({racks[b] for b in r}) < min(len(r), rack_count)]
+        if shared:
+            assert any(f"{len(shared)} partition(s) keep two replicas on one rack" in w for w in plan.warnings)
+
+
+@given(clusters())
 def test_spread_twice_moves_nothing_the_second_time(metadata):
     """A spread cluster is spread: planning again on the result is empty."""
     first = make_plan(metadata, SpreadReplicas(use_racks=False))
@@ -293,6 +310,11 @@ def test_plan_files_round_trip(assignments):
     assert assignments_from_json(assignments_to_json(assignments)) == assignments
 
 
+def test_log_dirs_of_kafkas_rollback_files_are_read_and_left_alone():
+    text = '{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["/k/d1","any"]}]}'
+    assert assignments_from_json(text) == {("t", 0): (1, 2)}
+
+
 def test_the_file_is_kafkas_layout():
     text = assignments_to_json({("t", 1): (2, 3), ("t", 0): (1,)})
     assert json.loads(text) == {
@@ -318,12 +340,12 @@ def test_the_file_is_kafkas_layout():
         ('{"partitions": [{"partition": 0, "replicas": [1]}]}', '"topic" must be'),
         ('{"partitions": [{"topic": "t", "partition": 0, "replicas": [1, 1]}]}', "named twice"),
         (
-            '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": ["/d"]}]}',
-            'other than "any"',
+            '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": [3]}]}',
+            "one dir \\(a string\\) per replica",
         ),
         (
             '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1], "log_dirs": []}]}',
-            "one dir per replica",
+            "one dir \\(a string\\) per replica",
         ),
         (
             '{"partitions": [{"topic": "t", "partition": 0, "replicas": [1]}, '
@@ -379,3 +401,16 @@ def test_progress_says_when_a_partition_stopped_short_of_its_target():
 
 def test_partition_sizes_take_the_largest_replica():
     assert partition_sizes({("t", 0, 1): 5, ("t", 0, 2): 9, ("u", 0, 1): 0}) == {("t", 0): 9, ("u", 0): 0}
+
+
+def test_drain_keeps_racks_apart_unless_told_to_ignore_them():
+    racks = {1: "a", 2: "b", 3: "a", 4: "b"}
+    # loads: 1, 2 and 4 hold three replicas, 3 holds one
+    metadata = cluster([1, 2, 3, 4], {"t": [(1, 2), (2, 1)], "busy": [(4, 1), (4, 2), (4, 3)]}, racks)
+    racked = after(metadata, make_plan(metadata, DrainBroker(2)).assignments)
+    # t's partitions keep a replica on rack b: 4, the only broker left there, busy as it is;
+    # t-1's leadership goes to 1 (4 prefers three partitions already, 1 one)
+    assert (racked[("t", 0)], racked[("t", 1)]) == ((1, 4), (1, 4))
+    assert racked[("busy", 1)] == (4, 3)  # 4 is rack b already: the least loaded of rack a
+    loose = after(metadata, make_plan(metadata, DrainBroker(2, use_racks=False)).assignments)
+    assert (loose[("t", 0)], loose[("t", 1)]) == ((1, 3), (3, 1))

@@ -169,6 +169,10 @@ class DrainBroker:
 
     broker: int
     topics: tuple[str, ...] | None = None
+    use_racks: bool = True
+    """Each replica goes first to a broker on a rack its partition lacks (a
+    broker alone on the drained broker's rack then takes all of that rack's
+    replicas); False: to the least loaded broker, whatever its rack."""
 
 
 @dataclass(frozen=True)
@@ -479,8 +483,12 @@ class CancelResult:
     errors: tuple[PartitionError, ...]
     """Partitions Kafka refused to cancel (e.g. NO_REASSIGNMENT_IN_PROGRESS)."""
     throttles_removed: bool
-    """The throttle configs were removed afterwards."""
+    """The throttle configs were removed afterwards (from every live broker
+    taking part, and no broker taking part is offline)."""
     dry_run: bool = False
+    notes: tuple[str, ...] = ()
+    """What was left as it is, and why (an offline broker keeps its throttle
+    until it is back: cancel again then)."""
 
     @property
     def ok(self) -> bool:

@@ -46,8 +46,10 @@ def _is_int(value: Any) -> bool:
 def assignments_from_json(text: str, source: str = "plan file") -> dict[TopicPartition, Replicas]:
     """The assignments a file holds; raises PlanError naming ``source`` and the
     entry at fault (not JSON, wrong version, a field missing or of the wrong
-    type, a partition twice).  Log dirs other than 'any' are refused: kview
-    does not move replicas between a broker's dirs."""
+    type, a partition twice).  Log dirs are checked but not used: kview moves
+    replicas between brokers, not between a broker's dirs, so each broker
+    keeps (or picks) the dir it likes; Kafka's tool prints the current dirs
+    in the rollback it prints, and that file must read back."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -76,10 +78,12 @@ def assignments_from_json(text: str, source: str = "plan file") -> dict[TopicPar
             raise PlanError(f"{where}: a broker is named twice in {replicas}")
         log_dirs = entry.get("log_dirs")
         if log_dirs is not None:
-            if not isinstance(log_dirs, list) or len(log_dirs) != len(replicas):
-                raise PlanError(f'{where}: "log_dirs" must list one dir per replica')
-            if any(d != ANY_LOG_DIR for d in log_dirs):
-                raise PlanError(f'{where}: log dirs other than "any" are not supported by kview (use Kafka\'s tool)')
+            if (
+                not isinstance(log_dirs, list)
+                or len(log_dirs) != len(replicas)
+                or not all(isinstance(d, str) for d in log_dirs)
+            ):
+                raise PlanError(f'{where}: "log_dirs" must list one dir (a string) per replica')
         key = (topic, partition)
         if key in assignments:
             raise PlanError(f"{where}: the partition is listed twice")

@@ -122,7 +122,8 @@ def plan_drain(metadata: ClusterMetadata, intent: DrainBroker) -> dict[TopicPart
             if gone not in p.replicas:
                 continue
             kept = [b for b in p.replicas if b != gone]
-            choice = _pick((b for b in others if b not in kept), replicas_count, racks, {racks.get(b) for b in kept})
+            used = {racks.get(b) for b in kept} if intent.use_racks else set()
+            choice = _pick((b for b in others if b not in kept), replicas_count, racks, used)
             if choice is None:
                 raise PlanError(
                     f"{p.topic}-{p.partition} has {len(p.replicas)} replicas and only "
@@ -539,7 +540,7 @@ def describe_intent(intent: PlanIntent) -> str:
     """The intent in words ('drain broker 2', 'replication factor of t to 3')."""
     if isinstance(intent, DrainBroker):
         scope = "" if intent.topics is None else f" (topics {', '.join(intent.topics)})"
-        return f"drain broker {intent.broker}{scope}"
+        return f"drain broker {intent.broker}{scope}{'' if intent.use_racks else ' ignoring racks'}"
     if isinstance(intent, SpreadReplicas):
         what = "all topics" if intent.topics is None else ", ".join(intent.topics)
         over = "all brokers" if intent.brokers is None else f"brokers {_broker_list(intent.brokers)}"

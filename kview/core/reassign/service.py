@@ -348,7 +348,25 @@ class ReassignService:
         request = alter_reassignments_request(targets, timeout_ms)
         try:
             response = await self.client.send_any(request, "alter partition reassignments")
-        except BaseException:
+        except Exception as exc:
+            # No answer does not mean nothing started: the controller may have
+            # taken the request.  The throttle goes only if nothing moves.
+            self.client.note_change()
+            try:
+                moving = await self.ongoing(list(targets))
+            except Exception:
+                moving = None
+            if moving:
+                raise KViewError(
+                    f"reassign partitions: {describe_exception(exc)}; yet {len(moving)} partition(s) of the plan "
+                    "are moving: follow them with status, stop them with cancel"
+                ) from None
+            if moving is None:
+                raise KViewError(
+                    f"reassign partitions: {describe_exception(exc)}; whether it started is unknown"
+                    + (" (the throttle stays set)" if settings is not None else "")
+                    + ": look with status"
+                ) from None
             if settings is not None:
                 await self._clear_quietly(settings)
             raise
@@ -385,8 +403,11 @@ class ReassignService:
         self, partitions: Iterable[TopicPartition] | None = None, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
     ) -> CancelResult:
         """Cancel reassignments in progress (None: all of them); Kafka returns
-        each partition to its original replicas.  The throttle is removed
-        afterwards when no reassignment is left."""
+        each partition to its original replicas.  Then, as
+        ``kafka-reassign-partitions --cancel`` does, the throttle is removed:
+        from the cancelled topics, and from every broker when no reassignment
+        is left (also when there was nothing to cancel: a throttle left on a
+        broker that was offline goes then)."""
         wanted = None if partitions is None else sorted(set(partitions))
         moving = await self.ongoing(wanted)
         moving_keys = {m.key for m in moving}
@@ -403,15 +424,25 @@ class ReassignService:
                 raise KafkaRequestError(obj["error_code"], obj.get("error_message"), subject="cancel reassignments")
             cancelled, refused = self._per_partition(obj)
             errors += refused
-        removed = False
-        if cancelled:
-            left = await self.ongoing()
-            busy_topics = {m.topic for m in left}
-            topics = [t for t in topics_of(cancelled) if t not in busy_topics]
-            problems = await self.remove_throttles(topics, None if not left else [])
-            removed = not problems
+        left = await self.ongoing()
+        busy_topics = {m.topic for m in left}
+        topics = [t for t in topics_of(list(cancelled) + list(wanted or ())) if t not in busy_topics]
+        problems = list(await self._remove_throttles(topics, None if not left else []))
+        live = {b.node_id for b in (await self.client.metadata()).brokers}
+        involved = {b for m in moving if m.key in set(cancelled) for b in m.replicas}
+        offline = sorted(involved - live)
+        notes = list(problems)
+        if offline:
+            notes.append(
+                f"broker(s) {', '.join(map(str, offline))} offline: a throttle set on them stays until they are "
+                "back; cancel again then to remove it"
+            )
+        if left:
+            notes.append(f"{len(left)} other reassignment(s) in progress: the brokers' throttle stays for them")
         errors.sort(key=lambda e: (e.topic, e.partition))
-        return CancelResult(tuple(cancelled), tuple(errors), removed)
+        return CancelResult(
+            tuple(cancelled), tuple(errors), not problems and not offline and not left, notes=tuple(notes)
+        )
 
     @write_action("remove replication throttle")
     async def remove_throttles(
