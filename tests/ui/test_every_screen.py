@@ -442,7 +442,7 @@ async def walk_replica_screens(pilot) -> None:
         ReassignmentsScreen,
         "Reassignments in progress (any tool's)",
         "No reassignment in progress.",
-        "c cancels all shown · x cancels this one · esc closes (moves go on)",
+        "c cancels all · x cancels this one · t unthrottles · esc closes",
         what="reassignments in progress",
     )
     await back_out(pilot, "reassignments in progress")

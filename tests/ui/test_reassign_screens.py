@@ -424,6 +424,33 @@ async def test_a_reassignment_started_by_kafkas_tool_is_shown_and_cancelled(kafk
                 pilot, lambda: any("1 reassignment(s) cancelled" in t for t in toasts(app)), what="the notice"
             )
             await wait_for(pilot, lambda: not any(p.key == (topic, 0) for p in screen.rows), what="gone from the list")
+
+            # A throttle left on the brokers while nothing moves (a move nobody
+            # verified): shown, and t removes it, as kafka-configs then shows.
+            for broker in ("1", "2"):
+                await tool(
+                    kafka3,
+                    *("kafka-configs", "--alter", "--entity-type", "brokers", "--entity-name", broker),
+                    *("--add-config", "leader.replication.throttled.rate=12345"),
+                )
+            await expect(
+                pilot,
+                ReassignmentsScreen,
+                "No reassignment in progress. A throttle of 12,345 B/s is still set (t removes it).",
+                what="the throttle left set",
+            )
+            await pilot.press("t")
+            await expect(pilot, ConfirmScreen, "Remove the replication throttle?", what="the question")
+            await pilot.press("tab", "enter")
+            await wait_for(
+                pilot, lambda: any("The replication throttle was removed." in t for t in toasts(app)), what="removed"
+            )
+            for broker in ("1", "2"):
+                configs = await tool(
+                    kafka3, "kafka-configs", "--describe", "--entity-type", "brokers", "--entity-name", broker
+                )
+                assert "throttled.rate" not in configs, configs
+            await wait_for(pilot, lambda: "still set" not in screen_text(app), what="no throttle shown any more")
         listed = await tool(kafka3, "kafka-reassign-partitions", "--list")
         assert f"{topic}-0" not in listed
         assert (await describe(kafka3, topic))[(topic, 0)].replicas == original
@@ -464,6 +491,12 @@ async def test_read_only_refuses_every_replica_write(kafka3, unique_name):
         await pilot.press("c")
         await wait_for(
             pilot, lambda: refusal.format("cancel reassignment") in " ".join(toasts(app)), what="the cancel refused"
+        )
+        await pilot.press("t")
+        await wait_for(
+            pilot,
+            lambda: refusal.format("remove replication throttle") in " ".join(toasts(app)),
+            what="the throttle removal refused",
         )
     after = await describe(kafka3, topic)
     assert {k: (p.leader, p.replicas) for k, p in after.items()} == {

@@ -9,6 +9,7 @@ the brokers pane's ``m``."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 
@@ -65,6 +66,7 @@ class ReassignmentsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close (moves go on)", id="reassignments.close"),
         Binding("c", "cancel_all", "Cancel every reassignment shown", id="reassignments.cancel_all"),
         Binding("x", "cancel_one", "Cancel the highlighted partition's move", id="reassignments.cancel_one"),
+        Binding("t", "remove_throttle", "Remove a throttle left set (nothing moving)", id="reassignments.throttle"),
     ]
     DEFAULT_CSS = """
     ReassignmentsScreen { align: center middle; }
@@ -97,6 +99,9 @@ class ReassignmentsScreen(ModalScreen[None]):
         self.cancelled: CancelResult | None = None
         self.cancelled_keys: set[TopicPartition] = set()
         """Partitions of ``targets`` cancelled here: followed no longer."""
+        self.leftover_throttle: int | None = None
+        """The throttle still set on the brokers while nothing moves (a
+        reassignment whose end nobody verified, or a tool's): ``t`` removes it."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -113,7 +118,7 @@ class ReassignmentsScreen(ModalScreen[None]):
             table.add_column(Text("Left", justify="right"))
             yield table
             yield Static("", id="moving-error")
-            yield Static("c cancels all shown · x cancels this one · esc closes (moves go on)", classes="muted")
+            yield Static("c cancels all · x cancels this one · t unthrottles · esc closes", classes="muted")
 
     def on_mount(self) -> None:
         self.query_one("#moving-table", DataTable).focus()
@@ -123,12 +128,14 @@ class ReassignmentsScreen(ModalScreen[None]):
     # -- following -------------------------------------------------------------------
 
     async def _follow(self) -> None:
-        import asyncio
-
         while self.is_attached:
             started = time.monotonic()
             try:
                 progress = await self.service.progress(self.targets, self.progress)
+                if self.targets is None and not progress.partitions:
+                    self.leftover_throttle = await self.service.throttle_rate()
+                else:
+                    self.leftover_throttle = None
             except KViewError as exc:
                 self.show_error(str(exc))
             except Exception as exc:  # a bug must not kill the screen: say it, try again
@@ -194,6 +201,8 @@ class ReassignmentsScreen(ModalScreen[None]):
             table.move_cursor(row=max(0, min(row, min(len(self.rows), SHOWN_ROWS) - 1)))
         if not progress.partitions:
             summary = "No reassignment in progress."
+            if self.leftover_throttle is not None:
+                summary += f" A throttle of {self.leftover_throttle:,} B/s is still set (t removes it)."
         else:
             summary = progress_line(progress)
             if progress.finished:
@@ -263,6 +272,44 @@ class ReassignmentsScreen(ModalScreen[None]):
         if result.errors:
             text += "; not cancelled: " + "; ".join(f"{e.topic}-{e.partition}: {e.error}" for e in result.errors[:3])
         self.notify(text, title="Cancelled", severity="warning" if result.errors else "information", timeout=8)
+
+    def action_remove_throttle(self) -> None:
+        """Remove the replication throttle configs from every broker and
+        topic, once nothing moves (as ``kafka-reassign-partitions --verify``
+        does at the end of a move)."""
+        from kview.ui.screens.confirm import ConfirmScreen
+
+        if self.read_only:
+            self.notify(refuse_message("remove replication throttle"), title="Read-only", severity="error", timeout=6)
+            return
+        if self.rows and any(not p.done for p in self.rows):
+            self.notify("Partitions are still moving: the throttle stays until they are done.", timeout=5)
+            return
+        if self.leftover_throttle is None:
+            self.notify("No replication throttle is set.", timeout=4)
+            return
+        body = (
+            "The throttled rates are removed from every broker and the throttled replicas from every "
+            "topic: replication runs at full speed again. Nothing is moving now."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._send_remove_throttle(), group="reassign-throttle", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen("Remove the replication throttle?", body, confirm_label="Remove"), answered)
+
+    async def _send_remove_throttle(self) -> None:
+        try:
+            left = await self.service.remove_throttles()
+        except Exception as exc:
+            text = str(exc) if isinstance(exc, KViewError) else describe_exception(exc)
+            self.notify(text, title="Throttle not removed", severity="error", timeout=8)
+            return
+        if left:
+            self.notify("; ".join(left), title="Throttle not removed everywhere", severity="warning", timeout=8)
+        else:
+            self.notify("The replication throttle was removed.", title="Done", timeout=5)
 
     def action_close(self) -> None:
         self.dismiss(None)
