@@ -178,10 +178,13 @@ def test_every_headless_command_takes_the_option():
     names = [n for n in commands.choices if n != "demo"]
     assert "tail" in names and "produce" in names
     for name in names:
-        args = parser.parse_args(
-            [name, *(["x"] * _positionals(commands.choices[name])), "--schema-registry", "http://r:1"]
-        )
-        assert args.schema_registry == "http://r:1", name
+        command = commands.choices[name]
+        # a command with actions of its own (kview reassign plan|apply|...) takes it after each
+        actions = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)), None)
+        for words in [[name, a] for a in actions.choices] if actions else [[name]]:
+            inner = actions.choices[words[1]] if actions else command
+            args = parser.parse_args([*words, *(["x"] * _positionals(inner)), "--schema-registry", "http://r:1"])
+            assert args.schema_registry == "http://r:1", words
 
 
 def _positionals(parser: argparse.ArgumentParser) -> int:

@@ -128,7 +128,9 @@ class ElectionResult:
     """Kafka's error in words when FAILED (or the NOT_NEEDED message), else None."""
     leader_before: int | None = None
     leader_after: int | None = None
-    """Leaders from metadata before and after, when kview read them (else None)."""
+    """Leaders from metadata before and after, when kview read them (else
+    None; an elected partition's leader_after is None when the brokers'
+    metadata had not shown its new leader within a few seconds)."""
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT_MS = 60_000
 """How long Kafka may take over an election or a reassignment request."""
 
+ELECTION_SETTLE_SECONDS = 5.0
+"""How long an election waits for the brokers' metadata to show its new leaders."""
+
 DYNAMIC_BROKER_SOURCES = (2, 3)
 """DescribeConfigs sources DYNAMIC_BROKER_CONFIG and DYNAMIC_DEFAULT_BROKER_CONFIG."""
 
@@ -281,25 +284,45 @@ class ReassignService:
         if obj.get("error_code"):
             raise KafkaRequestError(obj["error_code"], subject="elect leaders")
         self.client.note_change()
-        after = await self.client.metadata(topics)
         leaders_before = {(p.topic, p.partition): p.leader for p in before.partitions}
-        leaders_after = {(p.topic, p.partition): p.leader for p in after.partitions}
-        results = []
+        answers: list[tuple[TopicPartition, str, str | None]] = []
         for topic in obj["replica_election_results"]:
             for p in topic["partition_result"]:
                 key = (topic["topic"], p["partition_id"])
                 code = p["error_code"]
                 if code == 0:
-                    outcome, error = ELECTED, None
+                    answers.append((key, ELECTED, None))
                 elif code == ELECTION_NOT_NEEDED:
-                    outcome, error = NOT_NEEDED, p["error_message"] or None
+                    answers.append((key, NOT_NEEDED, p["error_message"] or None))
                 else:
-                    outcome, error = FAILED, str(KafkaRequestError(code, p["error_message"]))
-                results.append(
-                    ElectionResult(key[0], key[1], outcome, error, leaders_before.get(key), leaders_after.get(key))
-                )
+                    answers.append((key, FAILED, str(KafkaRequestError(code, p["error_message"]))))
+        elected = [key for key, outcome, _ in answers if outcome == ELECTED]
+        leaders_after = await self._leaders_after(topics, elected, leaders_before)
+        results = [
+            ElectionResult(key[0], key[1], outcome, error, leaders_before.get(key), leaders_after.get(key))
+            for key, outcome, error in answers
+        ]
         results.sort(key=lambda r: (r.topic, r.partition))
         return ElectionReport(election, tuple(results))
+
+    async def _leaders_after(
+        self, topics: list[str] | None, elected: list[TopicPartition], before: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, int]:
+        """Leaders from metadata once it shows the elected partitions' new
+        leaders: the controller has them at once, the brokers a moment later.
+        At most ELECTION_SETTLE_SECONDS; an elected partition whose metadata
+        still shows the old leader then gets no leader_after (unknown)."""
+        deadline = time.monotonic() + ELECTION_SETTLE_SECONDS
+        while True:
+            metadata = await self.client.metadata(topics)
+            leaders = {(p.topic, p.partition): p.leader for p in metadata.partitions}
+            stale = [k for k in elected if leaders.get(k) == before.get(k) or leaders.get(k, -1) < 0]
+            if not stale:
+                return leaders
+            if time.monotonic() >= deadline:
+                return {k: v for k, v in leaders.items() if k not in set(stale)}
+            await asyncio.sleep(0.2)
+            self.client.note_change()
 
     @write_action("reassign partitions")
     async def apply(
