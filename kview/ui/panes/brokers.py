@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -25,16 +24,7 @@ from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_duration
 from kview.core.models import ClusterMetadata
 from kview.core.reassign.leaders import leader_balance
-from kview.core.reassign.models import (
-    ELECTED,
-    ApplyResult,
-    ElectionReport,
-    ElectionResult,
-    ElectionType,
-    LeaderBalance,
-    ReassignmentPlan,
-    TopicPartition,
-)
+from kview.core.reassign.models import ApplyResult, ElectionReport, LeaderBalance, ReassignmentPlan, TopicPartition
 from kview.core.reassign.service import ReassignService
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
 from kview.ui.themes import theme_style
@@ -72,10 +62,6 @@ QUORUM_COLUMNS = (
 )
 
 CONTROLLER_MARK = "●"
-
-LEADER_SETTLE_SECONDS = 5.0
-"""How long after an election the pane waits for the brokers' metadata to
-name the new leaders before showing the last ones read."""
 
 
 def disk_text(broker: BrokerSummary) -> str:
@@ -377,7 +363,7 @@ class BrokersPane(FilteredPane):
         if self.refuse_if_read_only("elect leaders") or not self._loaded() or self.metadata is None:
             return
         form = ElectionScreen(
-            elect=self._elect,
+            elect=self.reassign.elect_leaders,
             confirm=self.ask,
             partition_counts={t.name: t.partition_count for t in self.metadata.topics},
             not_preferred=self.balance.not_preferred_count if self.balance is not None else 0,
@@ -389,31 +375,6 @@ class BrokersPane(FilteredPane):
                 self.poll_now()
 
         self.app.push_screen(form, closed)
-
-    async def _elect(self, partitions: list[TopicPartition] | None, election: ElectionType) -> ElectionReport:
-        """Elect, then read the new leaders until the brokers' metadata shows
-        them: the election is answered once the controller has it, and a
-        broker asked right after may still name the old leader (the form
-        would show 'elected 3 -> 3').  Bounded: after LEADER_SETTLE_SECONDS
-        the leaders shown are the last ones read."""
-        report = await self.reassign.elect_leaders(partitions, election)
-        deadline = time.monotonic() + LEADER_SETTLE_SECONDS
-
-        def unsettled(report: ElectionReport) -> list[ElectionResult]:
-            return [r for r in report.results if r.outcome == ELECTED and r.leader_after == r.leader_before]
-
-        while (stale := unsettled(report)) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            metadata = await self.kview.services.client.metadata(sorted({r.topic for r in stale}))
-            leaders = {(p.topic, p.partition): p.leader for p in metadata.partitions}
-            report = replace(
-                report,
-                results=tuple(
-                    replace(r, leader_after=leaders.get((r.topic, r.partition), r.leader_after)) if r in stale else r
-                    for r in report.results
-                ),
-            )
-        return report
 
     def ask(self, title: str, body: str, require: str | None, answered: Callable[[bool | None], None]) -> None:
         """A confirmation (typed when ``require`` is given) on top of a form."""
