@@ -295,6 +295,14 @@ async def subject_key(name: str, key: str, pilot) -> None:
     await keys(pilot, key)
 
 
+async def leaders(pilot) -> None:
+    """The brokers pane's list of partitions not led by their preferred
+    replica (the recording stopped a broker: its partitions moved leader)."""
+    await keys(pilot, "3")
+    await wait_for_text(pilot, "not on preferred leader (l)")
+    await keys(pilot, "l")
+
+
 def _with(fn, *args) -> Steps:
     async def steps(pilot) -> None:
         await fn(*args, pilot) if args else await fn(pilot)
@@ -307,7 +315,8 @@ SCENES: dict[str, Scene] = {
     "overview": Scene(nothing, ("updated", "Brokers")),
     "topics": Scene(topics, ("customers", "sensor-frames", "under-replicated")),
     "topic-detail": Scene(topic_detail, ("Partitions", "Configs", "analytics")),
-    "brokers": Scene(_with(lambda p: keys(p, "3")), ("KRaft quorum", "broker(s)")),
+    "brokers": Scene(_with(lambda p: keys(p, "3")), ("KRaft quorum", "broker(s)", "Pref")),
+    "leaders": Scene(leaders, ("not led by their preferred replica", "0 selected")),
     "groups": Scene(groups, ("analytics", "audit")),
     "group-detail": Scene(group_detail, ("analytics",)),
     "tail": Scene(tail("orders"), ("orders",)),

@@ -388,6 +388,66 @@ async def walk_group_forms(pilot, group: str, topic: str, counts: dict[int, int]
     await back_out(pilot, "delete offsets")
 
 
+async def walk_replica_screens(pilot) -> None:
+    """The brokers pane's leader list, election form, plan builder and the
+    reassignments in progress (on one broker nothing can move: each is
+    opened and left)."""
+    from kview.ui.screens.leaders import ElectionScreen, LeadersScreen
+    from kview.ui.screens.reassign_plan import PlanScreen
+    from kview.ui.screens.reassignments import ReassignmentsScreen
+
+    await pilot.press("l")
+    await expect(
+        pilot,
+        LeadersScreen,
+        "is led by its preferred replica",
+        "0 selected",
+        "space selects · a all/none · e elects preferred leaders · esc closes",
+        what="leader list",
+    )
+    await back_out(pilot, "leader list")
+    await pilot.press("e")
+    await expect(
+        pilot,
+        ElectionScreen,
+        "Elect leaders",
+        "Election",
+        "preferred: the first replica, if in sync",
+        "Scope",
+        "every partition (0 not on preferred leader)",
+        "Elect",
+        "ctrl+s elects (asks first) · tab moves · esc cancels",
+        what="election form",
+    )
+    await back_out(pilot, "election form")
+    await pilot.press("p")
+    await expect(
+        pilot,
+        PlanScreen,
+        "Plan a reassignment",
+        "Intent",
+        "drain a broker (move every replica off it)",
+        "Broker",
+        "broker 1",
+        "Topic",
+        "(every topic: drain only)",
+        "Preview",
+        "ctrl+s previews the plan; nothing changes before Apply · esc cancels",
+        what="plan form",
+    )
+    await back_out(pilot, "plan form")
+    await pilot.press("m")
+    await expect(
+        pilot,
+        ReassignmentsScreen,
+        "Reassignments in progress (any tool's)",
+        "No reassignment in progress.",
+        "c cancels all · x cancels this one · t unthrottles · esc closes",
+        what="reassignments in progress",
+    )
+    await back_out(pilot, "reassignments in progress")
+
+
 async def choose(pilot, steps_down: int) -> None:
     """Pick an option of the focused Select, ``steps_down`` below the current one."""
     await pilot.press("enter")
@@ -583,9 +643,10 @@ async def test_every_pane_and_modal_at_80x24(kafka):
             "Config",
             "Value",
             "Source",
-            "1 broker(s) · cluster",
+            "1 broker(s) · every leader preferred · cluster",
             what="brokers pane",
         )
+        await walk_replica_screens(pilot)
 
         # -- groups, every group operation's form, the reset preview, group detail
         await pilot.press("4")

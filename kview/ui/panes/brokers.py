@@ -1,11 +1,17 @@
-"""Brokers pane: every broker (address, rack, controller, leader and replica
-counts, log-dir size and disk use), the KRaft metadata quorum (leader, epoch,
-voters and observers with their lag), and the configs of the selected broker
-with the non-default ones marked."""
+"""Brokers pane: every broker (address, rack, controller, leaders vs
+preferred leaders, replica counts, log-dir size and disk use), the KRaft
+metadata quorum (leader, epoch, voters and observers with their lag), and the
+configs of the selected broker with the non-default ones marked.
+
+The partitions not led by their preferred replica are counted on the status
+line and listed by ``l``; the replica and leader operations (preferred or
+unclean election, reassignment plans and those in progress) open from here."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -16,6 +22,10 @@ from textual.widgets import DataTable
 from kview.core.brokers import BrokerService, BrokersSnapshot, BrokerSummary, ConfigEntry, QuorumInfo
 from kview.core.errors import describe_exception
 from kview.core.format import human_bytes, human_count, human_duration
+from kview.core.models import ClusterMetadata
+from kview.core.reassign.leaders import leader_balance
+from kview.core.reassign.models import ApplyResult, ElectionReport, LeaderBalance, ReassignmentPlan, TopicPartition
+from kview.core.reassign.service import ReassignService
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
 from kview.ui.themes import theme_style
 from kview.ui.widgets.config_table import ConfigTable
@@ -25,18 +35,21 @@ from kview.ui.widgets.filter_bar import FilterBar
 
 BROKER_COLUMNS = (
     Column("id", "ID", 4, 0, numeric=True),
-    Column("address", "Host:port", 18, 0),
+    Column("address", "Host:port", 16, 0),
     Column("rack", "Rack", 8, 4),
     Column("controller", "Ctrl", 4, 1),
     Column("state", "State", 7, 1),
     Column("leaders", "Lead", 6, 1, numeric=True),  # "10,000" whole
+    Column("preferred", "Pref", 6, 1, numeric=True),
     Column("replicas", "Replicas", 8, 2, numeric=True),
     Column("logs", "Log size", 10, 2, numeric=True),
-    Column("disk", "Disk", 4, 2, numeric=True),
+    Column("disk", "Disk", 4, 3, numeric=True),
     Column("volume", "Volume", 10, 3, numeric=True),
 )
-"""Lead: partitions led; Log size: bytes of the broker's Kafka logs; Disk: the
-share of the log dirs' volumes in use (by anything); Volume: their size."""
+"""Lead: partitions led; Pref: partitions whose preferred replica (the first
+of the assignment) is the broker; Log size: bytes of the broker's Kafka logs;
+Disk: the share of the log dirs' volumes in use (by anything); Volume: their
+size.  At 80 columns Disk and Volume give way to the leader balance."""
 
 QUORUM_COLUMNS = (
     Column("node", "Node", 5, 0, numeric=True),
@@ -57,6 +70,15 @@ def disk_text(broker: BrokerSummary) -> str:
     return "-" if fraction is None else f"{fraction:.0%}"
 
 
+def balance_text(balance: LeaderBalance) -> str:
+    """The status line's word on leader balance: how many partitions are led
+    by another replica than their preferred one (``l`` lists them)."""
+    off = balance.not_preferred_count
+    if not off:
+        return "every leader preferred"
+    return f"{human_count(off)} not on preferred leader (l)"
+
+
 def ago(timestamp_ms: int | None, now: float) -> str:
     return "-" if timestamp_ms is None else f"{human_duration(max(0.0, now - timestamp_ms / 1000))} ago"
 
@@ -69,6 +91,10 @@ class BrokersPane(FilteredPane):
         Binding("enter", "configs", "Show the selected broker's configs", id="brokers.configs"),
         Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="brokers.non_default"),
         Binding("slash", "filter", "Filter configs by name", id="brokers.filter", key_display="/"),
+        Binding("l", "leaders", "List partitions not led by their preferred replica", id="brokers.leaders"),
+        Binding("e", "elect", "Elect leaders (preferred or unclean)", id="brokers.elect"),
+        Binding("p", "plan", "Plan a reassignment (drain, spread, RF, by hand, file)", id="brokers.plan"),
+        Binding("m", "moving", "Reassignments in progress (progress, cancel)", id="brokers.moving"),
     ]
 
     DEFAULT_CSS = """
@@ -83,6 +109,9 @@ class BrokersPane(FilteredPane):
         self.configs_of: int | None = None
         self.configs: tuple[ConfigEntry, ...] = ()
         self.non_default_only = True
+        self.metadata: ClusterMetadata | None = None
+        """The metadata the leader balance was counted from (with the brokers)."""
+        self.balance: LeaderBalance | None = None
 
     @property
     def service(self) -> BrokerService:
@@ -109,12 +138,17 @@ class BrokersPane(FilteredPane):
 
     # -- data --------------------------------------------------------------------------
 
-    async def collect(self) -> BrokersSnapshot:
+    async def collect(self) -> tuple[BrokersSnapshot, ClusterMetadata, LeaderBalance]:
         # Sizes per dir only: one ReplicaLog per partition would be 20,000
-        # objects per refresh on a big cluster, for nothing shown.
-        return await self.service.brokers(with_replicas=False)
+        # objects per refresh on a big cluster, for nothing shown.  The
+        # metadata asked for here joins the service's request in flight.
+        data, metadata = await asyncio.gather(
+            self.service.brokers(with_replicas=False), self.kview.services.client.metadata()
+        )
+        return data, metadata, leader_balance(metadata)
 
-    def show(self, data: BrokersSnapshot) -> None:
+    def show(self, collected: tuple[BrokersSnapshot, ClusterMetadata, LeaderBalance]) -> None:
+        data, self.metadata, self.balance = collected
         self.brokers_snapshot = data
         self._show_brokers(data)
         self._show_quorum(data)
@@ -130,6 +164,8 @@ class BrokersPane(FilteredPane):
         parts = [f"{len(data.brokers)} broker(s)"]
         if down:
             parts[0] += f", {len(down)} offline ({', '.join(map(str, down))})"
+        if self.balance is not None:
+            parts.append(balance_text(self.balance))
         errors = [
             f"broker {b.node_id} log dirs: {b.log_dirs_error}" for b in data.brokers if b.online and b.log_dirs_error
         ]
@@ -146,8 +182,15 @@ class BrokersPane(FilteredPane):
 
     def _show_brokers(self, data: BrokersSnapshot) -> None:
         stop = theme_style(self.app, "status-stop", bold=True)
+        warn = theme_style(self.app, "status-warn", bold=True)
+        balance = self.balance
         rows = []
         for b in data.brokers:
+            share = balance.broker(b.node_id) if balance is not None else None
+            preferred = None if balance is None else (share.preferred_leaders if share is not None else 0)
+            leaders: str | Text = human_count(b.leaders)
+            if preferred is not None and preferred != b.leaders:
+                leaders = Text(human_count(b.leaders), style=warn, justify="right")
             state: str | Text = "online" if b.online else Text("offline", style=stop)
             if b.online and b.offline_log_dirs:
                 state = Text(f"{b.offline_log_dirs} dir!", style=stop)
@@ -160,7 +203,8 @@ class BrokersPane(FilteredPane):
                         b.rack or "-",
                         CONTROLLER_MARK if b.is_controller else "",
                         state,
-                        human_count(b.leaders),
+                        leaders,
+                        "-" if preferred is None else human_count(preferred),
                         human_count(b.replicas),
                         human_bytes(b.log_dir_size),
                         disk_text(b),
@@ -173,6 +217,7 @@ class BrokersPane(FilteredPane):
                         b.is_controller,
                         b.online,
                         b.leaders,
+                        preferred,
                         b.replicas,
                         b.log_dir_size,
                         b.used_fraction,
@@ -288,3 +333,94 @@ class BrokersPane(FilteredPane):
 
     def focus_default(self) -> None:
         self.table.focus()
+
+    # -- leader balance and the replica operations -------------------------------------------
+
+    @property
+    def reassign(self) -> ReassignService:
+        return self.kview.services.reassign
+
+    def _loaded(self) -> bool:
+        if self.balance is None or self.metadata is None:
+            self.notify("The brokers are still loading.", severity="warning", timeout=4)
+            return False
+        return True
+
+    def action_leaders(self) -> None:
+        """List the partitions not led by their preferred replica."""
+        from kview.ui.screens.leaders import LeadersScreen
+
+        if self._loaded() and self.balance is not None:
+            self.app.push_screen(LeadersScreen(self.balance, self.open_election))
+
+    def action_elect(self) -> None:
+        self.open_election(())
+
+    def open_election(self, selected: Sequence[TopicPartition]) -> None:
+        """The election form (``selected``: partitions chosen in the list)."""
+        from kview.ui.screens.leaders import ElectionScreen
+
+        if self.refuse_if_read_only("elect leaders") or not self._loaded() or self.metadata is None:
+            return
+        form = ElectionScreen(
+            elect=self.reassign.elect_leaders,
+            confirm=self.ask,
+            partition_counts={t.name: t.partition_count for t in self.metadata.topics},
+            not_preferred=self.balance.not_preferred_count if self.balance is not None else 0,
+            selected=selected,
+        )
+
+        def closed(report: ElectionReport | None) -> None:
+            if report is not None:
+                self.poll_now()
+
+        self.app.push_screen(form, closed)
+
+    def ask(self, title: str, body: str, require: str | None, answered: Callable[[bool | None], None]) -> None:
+        """A confirmation (typed when ``require`` is given) on top of a form."""
+        from kview.ui.screens.confirm import ConfirmScreen
+
+        label = "Elect" if require is None else "Elect (unclean)"
+        self.app.push_screen(ConfirmScreen(title, body, require_text=require, confirm_label=label), answered)
+
+    def action_plan(self) -> None:
+        """Build a reassignment plan by intent, preview it, save or apply it."""
+        from kview.ui.screens.reassign_plan import PlanScreen, apply_outcome
+        from kview.ui.screens.reassignments import ReassignmentsScreen
+
+        if not self._loaded() or self.metadata is None or self.brokers_snapshot is None:
+            return
+
+        def applied(outcome: tuple[ReassignmentPlan, ApplyResult] | None) -> None:
+            if outcome is None:
+                return
+            plan, result = outcome
+            text, severity = apply_outcome(result)
+            self.notify(text, title="Reassignment started" if result.started else "Nothing started", severity=severity)
+            self.poll_now()
+            if result.started:
+                targets = {key: plan.assignments[key] for key in result.started if key in plan.assignments}
+                self.app.push_screen(
+                    ReassignmentsScreen(
+                        self.reassign,
+                        targets=targets,
+                        title=f"Moving: {plan.description}",
+                        read_only=self.kview.profile.read_only,
+                    ),
+                    lambda _closed: self.poll_now(),
+                )
+
+        self.app.push_screen(
+            PlanScreen(
+                self.reassign, self.metadata, broker=self.selected_broker(), read_only=self.kview.profile.read_only
+            ),
+            applied,
+        )
+
+    def action_moving(self) -> None:
+        """Reassignments in progress on the cluster, whoever started them."""
+        from kview.ui.screens.reassignments import ReassignmentsScreen
+
+        self.app.push_screen(
+            ReassignmentsScreen(self.reassign, read_only=self.kview.profile.read_only), lambda _result: self.poll_now()
+        )

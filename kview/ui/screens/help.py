@@ -31,7 +31,8 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: go to (:)", "kview.ui.screens.jump", "JumpScreen"),
     ("Dialog: confirmation", "kview.ui.screens.confirm", "ConfirmScreen"),
     (
-        "Dialog: create topic, add partitions, edit configs, delete records, reset offsets",
+        "Dialog: create topic, add partitions, edit configs, delete records, reset offsets, "
+        "elect leaders, plan a reassignment",
         "kview.ui.screens.operation_form",
         "OperationForm",
     ),
@@ -43,6 +44,9 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
     ("Dialog: check / register a schema", "kview.ui.screens.schema_check", "SchemaCheckScreen"),
     ("Dialog: compatibility level", "kview.ui.screens.schema_check", "CompatibilityScreen"),
+    ("Dialog: partitions not on their preferred leader (l)", "kview.ui.screens.leaders", "LeadersScreen"),
+    ("Dialog: a reassignment plan's preview", "kview.ui.screens.reassign_plan", "PlanPreviewScreen"),
+    ("Dialog: reassignments in progress (m)", "kview.ui.screens.reassignments", "ReassignmentsScreen"),
     ("Tail: record detail (enter)", "kview.ui.widgets.record_detail", "RecordDetail"),
     ("Filter line (/)", "kview.ui.widgets.filter_bar", "FilterBar"),
     ("Tables (the topics list)", "kview.ui.widgets.fast_table", "FastTable"),
