@@ -1,7 +1,7 @@
 """Headless commands: every view of kview as a table or a JSON document, for
 scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
 ``groups``, ``group``, ``lag``, ``tail``, ``produce``; ``schemas``, ``schema``
-read the schema registry).
+read the schema registry; ``acls``, ``users``, ``quotas`` the access views).
 
 They reuse ``kview.core`` and never import Textual, so they start fast.
 ``args`` declares the subcommands (argparse only); ``commands`` dispatches
@@ -24,8 +24,9 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS: tuple[str, ...] = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
+COMMANDS += ("acls", "users", "quotas")  # access: kview.headless.access
 
 EXIT_OK = 0
 EXIT_FOUND = 1

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, describe_exception
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
+from kview.headless.access import cmd_acls, cmd_quotas, cmd_users
 from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.records import cmd_produce, cmd_tail
@@ -42,6 +43,9 @@ COMMANDS: dict[str, Command] = {
     "produce": cmd_produce,
     "schemas": cmd_schemas,
     "schema": cmd_schema,
+    "acls": cmd_acls,
+    "users": cmd_users,
+    "quotas": cmd_quotas,
 }
 
 
