@@ -24,7 +24,18 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS: tuple[str, ...] = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS: tuple[str, ...] = (
+    "brokers",
+    "topics",
+    "topic",
+    "groups",
+    "group",
+    "lag",
+    "tail",
+    "produce",
+    "schemas",
+    "schema",
+)
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 COMMANDS += ("acls", "users", "quotas")  # access: kview.headless.access
 

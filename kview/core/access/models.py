@@ -74,7 +74,7 @@ def id_of(table: dict[int, str], name: str, what: str) -> int:
     """Kafka's id for ``name`` (any case, ``-`` for ``_``) in ``table``."""
     wanted = name.strip().upper().replace("-", "_")
     for key, value in table.items():
-        if value == wanted:
+        if value.replace("-", "_") == wanted:
             return key
     raise InputError(f"unknown {what} {name!r}: use one of {', '.join(table.values())}")
 

@@ -240,7 +240,10 @@ class AccessService:
             )
         if not upserts:
             raise InputError("choose at least one mechanism")
-        await self._alter_scram([], upserts, f"set the password of '{user}'")
+        # One request per mechanism: a broker refuses a request that alters
+        # the same user twice (DUPLICATE_RESOURCE).
+        for upsert in upserts:
+            await self._alter_scram([], [upsert], f"set the password of '{user}'")
 
     @write_action("delete SCRAM user")
     async def delete_user(self, user: str, mechanisms: Iterable[str] | None = None) -> tuple[str, ...]:
@@ -252,8 +255,9 @@ class AccessService:
         chosen = tuple(dict.fromkeys(mechanisms))
         if not chosen:
             raise InputError(f"user '{user}' has no SCRAM credentials")
-        deletions = [(user, id_of(SCRAM_MECHANISMS, m, "mechanism")) for m in chosen]
-        await self._alter_scram(deletions, [], f"delete SCRAM user '{user}'")
+        for mechanism in chosen:  # one a request, as for set_password
+            deletion = (user, id_of(SCRAM_MECHANISMS, mechanism, "mechanism"))
+            await self._alter_scram([deletion], [], f"delete SCRAM user '{user}'")
         return chosen
 
     async def _alter_scram(self, deletions: list[tuple[str, int]], upserts: list[Any], what: str) -> None:
