@@ -3,7 +3,8 @@ StandardAuthorizer with SASL/SCRAM, compared with ``kafka-acls --list`` and
 ``kafka-configs --describe``; what a principal without rights is told; and
 no password anywhere in logs, messages or reprs.
 
-One secured broker with the authorizer is started for this module.  Its
+One secured broker with the authorizer (conftest's ``access_cluster``) is
+shared with the Access pane's tests.  Its
 ``admin`` is a super user; ``limited`` has only the ACLs a test gives it;
 Kafka's tools run as the harness's super user over the plain listener.
 """
@@ -25,19 +26,13 @@ from kview.core.config import Secret
 from kview.core.errors import ClusterUnavailable, KViewError
 from kview.core.groups import GroupService
 from kview.core.logs import setup_logging, stop_logging
-from kview.local.security import SecureDevCluster
 
 pytestmark = pytest.mark.timeout(300)
 
-ADMIN_PASSWORD = "admin-" + uuid.uuid4().hex[:12]
-LIMITED_PASSWORD = "limited-" + uuid.uuid4().hex[:12]
 
-
-@pytest.fixture(scope="module")
-def secure():
-    users = {"admin": ADMIN_PASSWORD, "limited": LIMITED_PASSWORD}
-    with SecureDevCluster(scram_users=users, authorizer=True, super_users=("admin",)) as cluster:
-        yield cluster
+@pytest.fixture
+def secure(access_cluster):
+    return access_cluster
 
 
 def _client(secure, user: str = "admin", password: str | None = None) -> ClusterClient:
@@ -423,7 +418,7 @@ async def test_a_principal_without_cluster_describe_is_told_so_and_sees_what_it_
             "--execute",
         )
 
-    client = _client(secure, "limited", LIMITED_PASSWORD)
+    client = _client(secure, "limited", secure.scram_users["limited"])
     groups = GroupService(client)
     try:
         access = AccessService(client)
@@ -487,7 +482,7 @@ def test_headless_access_commands(secure, tmp_path):
 
     principal, topic = f"User:{unique('h')}", unique("h-topic")
     tool(secure, "kafka-acls", "--add", "--allow-principal", principal, "--operation", "Read", "--topic", topic)
-    result = _kview(secure, "admin", ADMIN_PASSWORD, "acls", "--topic", topic, "--json", tmp_path=tmp_path)
+    result = _kview(secure, "admin", secure.scram_users["admin"], "acls", "--topic", topic, "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     jsonschema.Draft202012Validator(SCHEMAS["acls"]).validate(doc)
@@ -505,18 +500,18 @@ def test_headless_access_commands(secure, tmp_path):
     }
     assert got == parse_acls(tool(secure, "kafka-acls", "--list", "--topic", topic, "--resource-pattern-type", "match"))
 
-    result = _kview(secure, "admin", ADMIN_PASSWORD, "users", "--json", tmp_path=tmp_path)
+    result = _kview(secure, "admin", secure.scram_users["admin"], "users", "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     jsonschema.Draft202012Validator(SCHEMAS["users"]).validate(doc)
     got_users = {u["user"]: {(c["mechanism"], c["iterations"]) for c in u["credentials"]} for u in doc["users"]}
     assert got_users == parse_scram(tool(secure, "kafka-configs", "--describe", "--entity-type", "users"))
 
-    result = _kview(secure, "admin", ADMIN_PASSWORD, "quotas", "--json", tmp_path=tmp_path)
+    result = _kview(secure, "admin", secure.scram_users["admin"], "quotas", "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     jsonschema.Draft202012Validator(SCHEMAS["quotas"]).validate(json.loads(result.stdout))
 
-    table = _kview(secure, "admin", ADMIN_PASSWORD, "acls", "--principal", principal, tmp_path=tmp_path)
+    table = _kview(secure, "admin", secure.scram_users["admin"], "acls", "--principal", principal, tmp_path=tmp_path)
     assert table.returncode == 0 and "PRINCIPAL" in table.stdout and topic in table.stdout
 
     # Not allowed: a line saying so on stderr and exit code 1, no empty table; no password anywhere.
@@ -525,7 +520,7 @@ def test_headless_access_commands(secure, tmp_path):
         ("users", "describe SCRAM users"),
         ("quotas", "describe client quotas"),
     ):
-        denied = _kview(secure, "limited", LIMITED_PASSWORD, command, "--json", tmp_path=tmp_path)
+        denied = _kview(secure, "limited", secure.scram_users["limited"], command, "--json", tmp_path=tmp_path)
         assert denied.returncode == 1 and denied.stdout == ""
         assert denied.stderr.startswith(f"kview: not authorised to {words}")
-        assert LIMITED_PASSWORD not in denied.stderr + denied.stdout
+        assert secure.scram_users["limited"] not in denied.stderr + denied.stdout

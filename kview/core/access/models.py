@@ -360,6 +360,8 @@ class AccessSnapshot:
     taken_at: float
     principal: str | None = field(default=None)
     """Who kview is logged in as (None: no SASL user)."""
+    acl_filter: AclFilter | None = None
+    """The filter the ACLs were listed with."""
 
 
 class AccessDenied(KViewError):

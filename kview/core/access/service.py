@@ -323,4 +323,11 @@ class AccessService:
         acls, users, quotas = await asyncio.gather(
             section(self.acls(acl_filter)), section(self.users()), section(self.quotas())
         )
-        return AccessSnapshot(acls=acls, users=users, quotas=quotas, taken_at=time.time(), principal=self.principal)
+        return AccessSnapshot(
+            acls=acls,
+            users=users,
+            quotas=quotas,
+            taken_at=time.time(),
+            principal=self.principal,
+            acl_filter=acl_filter or AclFilter(),
+        )
