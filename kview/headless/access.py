@@ -105,7 +105,7 @@ def quotas_view(doc: Doc) -> list[Part]:
     table = _table("ENTITY", "QUOTAS")
     for q in doc["quotas"]:
         entity = tuple((e["type"], e["name"]) for e in q["entity"])
-        values = ", ".join(f"{k}={v:g}" for k, v in sorted(q["values"].items()))
+        values = ", ".join(f"{v['key']}={v['value']:g}" for v in q["values"])
         table.add_row(entity_text(entity), values)
     return [table, f"{DEFAULT_NAME}: the default for every entity of that type without its own quota"]
 

@@ -508,14 +508,14 @@ CLIENT_QUOTAS = document(
             obj(
                 {
                     "entity": array(obj({"type": STRING, "name": nullable(STRING), "default": BOOL})),
-                    "values": {"type": "object", "additionalProperties": NUMBER},
+                    "values": array(obj({"key": STRING, "value": NUMBER})),
                 }
             )
         ),
     },
     "kview quotas: every entity with client quotas (user, client-id, ip, or a user and "
-    "client-id pair); name null with default true is the default entity; values by quota key "
-    "(producer_byte_rate, consumer_byte_rate, request_percentage, ...). type: the --type filter.",
+    "client-id pair); name null with default true is the default entity; values: each quota key "
+    "(producer_byte_rate, consumer_byte_rate, request_percentage, ...) with its value. type: the --type filter.",
 )
 
 SCHEMAS: dict[str, Schema] = {

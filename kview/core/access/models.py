@@ -301,7 +301,7 @@ class QuotaEntry:
     def to_json(self) -> dict[str, Any]:
         return {
             "entity": [{"type": t, "name": n, "default": n is None} for t, n in self.entity],
-            "values": dict(self.values),
+            "values": [{"key": k, "value": v} for k, v in self.values],
         }
 
 
