@@ -96,8 +96,8 @@ async def test_a_password_set_in_the_access_pane_is_never_shown_logged_or_in_a_r
     one, typed twice, are not on any screen, in the log (debug level: every
     request aiokafka sends is logged), in the forms' or requests' reprs, or
     in the text of the notifications; the broker has the credential."""
-    from kview.core.protocol.access_requests import AlterUserScramCredentialsRequest
     from kview.core.access.service import salted_password
+    from kview.core.protocol.access_requests import AlterUserScramCredentialsRequest
     from kview.ui.screens.access_forms import PasswordForm
 
     user, first, second = "carol-access", "First-pw-" + PASSWORD, "Second-pw-" + PASSWORD
