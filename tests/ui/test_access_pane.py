@@ -221,6 +221,29 @@ async def test_topic_detail_opens_its_acls(access_cluster):
         "--resource-pattern-type",
         "prefixed",
     )
+    group = unique("ui-detail-group")
+    tool(
+        access_cluster,
+        "kafka-consumer-groups",
+        "--reset-offsets",
+        "--group",
+        group,
+        "--topic",
+        topic,
+        "--to-earliest",
+        "--execute",
+    )
+    tool(
+        access_cluster,
+        "kafka-acls",
+        "--add",
+        "--allow-principal",
+        "User:g-r",
+        "--operation",
+        "Read",
+        "--group",
+        group,
+    )
     app = app_for(access_cluster)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
@@ -238,3 +261,14 @@ async def test_topic_detail_opens_its_acls(access_cluster):
         )
         theirs = listed_acls(access_cluster, "--topic", topic, "--resource-pattern-type", "match")
         assert app.active_pane().table_of("acls").row_count == len(theirs)
+
+        # The group detail's A: the same for a group.
+        from kview.ui.messages import OpenGroup
+
+        app.post_message(OpenGroup(group))
+        await wait_for(pilot, lambda: app.active_pane_id == "group-detail", what="group detail")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: f"applying to GROUP '{group}'" in shown(app), what="scoped to the group")
+        await wait_for(pilot, lambda: "User:g-r" in shown(app), what="the group's binding")
+        theirs = listed_acls(access_cluster, "--group", group, "--resource-pattern-type", "match")
+        assert app.active_pane().table_of("acls").row_count == len(theirs) == 1
