@@ -62,6 +62,7 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("tail", "Tail", "5", "kview.ui.panes.tail", "TailPane"),
     PaneSpec("producer", "Producer", "6", "kview.ui.panes.producer", "ProducerPane"),
     PaneSpec("schemas", "Schemas", "7", "kview.ui.panes.schemas", "SchemasPane"),
+    PaneSpec("access", "Access", "8", "kview.ui.panes.access", "AccessPane"),
     PaneSpec("transactions", "Transactions", "9", "kview.ui.panes.transactions", "TransactionsPane"),
 )
 """Every pane, in key order.  Add a pane here and nowhere else."""

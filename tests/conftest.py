@@ -50,6 +50,19 @@ def kafka() -> DevCluster:
 
 
 @pytest.fixture(scope="session")
+def access_cluster():
+    """One broker with KRaft's StandardAuthorizer and two SCRAM users (their
+    passwords in ``.scram_users``): ``admin``, a super user, and ``limited``,
+    with only the ACLs a test gives it.  Shared by the access tests (core,
+    headless and the Access pane)."""
+    from kview.local.security import SecureDevCluster
+
+    users = {"admin": "admin-" + uuid.uuid4().hex[:12], "limited": "limited-" + uuid.uuid4().hex[:12]}
+    with SecureDevCluster(scram_users=users, authorizer=True, super_users=("admin",)) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def kafka3() -> DevCluster:
     """A three-broker KRaft cluster, for replication, ISR and failure tests."""
     with DevCluster(3) as cluster:

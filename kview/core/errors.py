@@ -33,15 +33,31 @@ class InputError(KViewError, ValueError):
     A ValueError too, so form code that catches ValueError keeps working."""
 
 
+AUTHORIZATION_CODES = frozenset({29, 30, 31, 53, 65})
+"""Topic, group, cluster, transactional id and delegation token
+authorisation failures: the authorizer said no."""
+
+
 class KafkaRequestError(KViewError):
-    """Kafka answered a request with an error code."""
+    """Kafka answered a request with an error code.  An authorisation failure
+    reads "not authorised to <subject> (<Kafka's name>)": what was refused,
+    not the broker's generic sentence."""
 
     def __init__(self, code: int, message: str | None = None, *, subject: str = "") -> None:
         self.code = code
         self.name = error_name(code)
+        if code in AUTHORIZATION_CODES:
+            text = f"not authorised to {subject} ({self.name})" if subject else f"not authorised ({self.name})"
+            super().__init__(f"{text}: {message}" if message else text)
+            return
         detail = message or error_description(code)
         prefix = f"{subject}: " if subject else ""
         super().__init__(f"{prefix}{self.name}: {detail}" if detail else f"{prefix}{self.name}")
+
+    @property
+    def denied(self) -> bool:
+        """The authorizer refused it (the principal lacks an ACL)."""
+        return self.code in AUTHORIZATION_CODES
 
 
 def error_name(code: int) -> str:

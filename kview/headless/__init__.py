@@ -2,7 +2,8 @@
 scripts, cron jobs and alerting (``kview brokers``, ``topics``, ``topic``,
 ``groups``, ``group``, ``lag``, ``tail``, ``produce``; ``schemas``, ``schema``
 read the schema registry; ``leaders``, ``elect-leaders`` and ``reassign``
-work on replicas and leaders, see ``reassign``).
+work on replicas and leaders, see ``reassign``; ``transactions`` lists
+transactions and producers; ``acls``, ``users``, ``quotas`` the access views).
 
 They reuse ``kview.core`` and never import Textual, so they start fast.
 ``args`` declares the subcommands (argparse only); ``commands`` dispatches
@@ -26,7 +27,7 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = (
+COMMANDS: tuple[str, ...] = (
     "brokers",
     "topics",
     "topic",
@@ -41,6 +42,9 @@ COMMANDS = (
     "leaders",
     "elect-leaders",
     "reassign",
+    "acls",
+    "users",
+    "quotas",
 )
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 

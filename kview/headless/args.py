@@ -539,3 +539,52 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     cancel.add_argument("--dry-run", action="store_true", help="list what would be cancelled; send nothing")
     _output(cancel)
+    acls = command(
+        "acls",
+        "ACL bindings: who may do what to which resources",
+        "Every ACL binding (principal, host, permission, operation, resource type, pattern type, "
+        "name), as kafka-acls --list prints them.  --topic/--group/--transactional-id/--cluster "
+        "list every binding that applies to that resource (literal, '*' and matching prefixes; "
+        "--pattern-type literal for the exact name only).  A principal without DESCRIBE on the "
+        "cluster is told so (exit code 1)." + BOUND,
+    )
+    acls.add_argument("--principal", "-P", metavar="PRINCIPAL", help="only this principal (User:alice, or alice)")
+    acls.add_argument("--topic", metavar="TOPIC", help="the bindings that apply to this topic")
+    acls.add_argument("--group", "-g", metavar="GROUP", help="the bindings that apply to this group")
+    acls.add_argument("--transactional-id", metavar="ID", help="the bindings that apply to this transactional id")
+    acls.add_argument("--cluster-acls", action="store_true", help="the bindings on the cluster resource")
+    acls.add_argument(
+        "--resource-type",
+        choices=("topic", "group", "cluster", "transactional-id", "delegation-token", "user", "any"),
+        help="only this resource type (with --name: that resource)",
+    )
+    acls.add_argument("--name", metavar="NAME", help="with --resource-type: the resource's name")
+    acls.add_argument(
+        "--pattern-type",
+        choices=("any", "match", "literal", "prefixed"),
+        help="how --name/--topic/--group match (default match with a name, else any)",
+    )
+    _output(acls)
+    _watch(acls)
+
+    users = command(
+        "users",
+        "users with SCRAM credentials: mechanisms and iterations",
+        "Every user with SCRAM credentials (or only USERs), each mechanism with its iteration count, "
+        "as kafka-configs --describe --entity-type users shows them.  Passwords are never shown "
+        "(the broker keeps only salted hashes)." + BOUND,
+    )
+    users.add_argument("users", metavar="USER", nargs="*")
+    _output(users)
+    _watch(users)
+
+    quotas = command(
+        "quotas",
+        "client quotas by user, client id and IP, defaults included",
+        "Every entity with client quotas: users, client ids, user and client-id pairs, IPs, and the "
+        "defaults (shown <default>), as kafka-configs --describe --entity-type users|clients|ips "
+        "shows them." + BOUND,
+    )
+    quotas.add_argument("--type", "-t", choices=("user", "client-id", "ip"), help="only entities of this type")
+    _output(quotas)
+    _watch(quotas)

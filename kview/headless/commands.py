@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, describe_exception
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
+from kview.headless.access import cmd_acls, cmd_quotas, cmd_users
 from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.reassign import cmd_elect_leaders, cmd_leaders, cmd_reassign
@@ -48,6 +49,9 @@ COMMANDS: dict[str, Command] = {
     "leaders": cmd_leaders,
     "elect-leaders": cmd_elect_leaders,
     "reassign": cmd_reassign,
+    "acls": cmd_acls,
+    "users": cmd_users,
+    "quotas": cmd_quotas,
 }
 
 

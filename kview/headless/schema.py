@@ -670,6 +670,64 @@ REASSIGN_CANCEL = document(
 )
 
 
+ACL_BINDING = obj(
+    {
+        "principal": STRING,
+        "host": STRING,
+        "operation": STRING,
+        "permission": STRING,
+        "resource_type": STRING,
+        "resource_name": STRING,
+        "pattern_type": STRING,
+    }
+)
+
+ACLS = document(
+    "acls",
+    {
+        "filter": obj(
+            {
+                "principal": nullable(STRING),
+                "resource_type": STRING,
+                "resource_name": nullable(STRING),
+                "pattern_type": STRING,
+            }
+        ),
+        "acls": array(ACL_BINDING),
+    },
+    "kview acls: every ACL binding matching the filter, in Kafka's names (operation READ, "
+    "permission ALLOW or DENY, resource_type TOPIC, pattern_type LITERAL or PREFIXED). "
+    "filter.pattern_type MATCH lists every binding that applies to the named resource "
+    "(literal, '*' and matching prefixes); ANY lists them all.",
+)
+
+SCRAM_USERS = document(
+    "users",
+    {
+        "users": array(obj({"user": STRING, "credentials": array(obj({"mechanism": STRING, "iterations": COUNT}))})),
+    },
+    "kview users: the users with SCRAM credentials, each mechanism with its iteration count "
+    "(the broker never tells more).",
+)
+
+CLIENT_QUOTAS = document(
+    "quotas",
+    {
+        "type": nullable({"enum": ["user", "client-id", "ip"]}),
+        "quotas": array(
+            obj(
+                {
+                    "entity": array(obj({"type": STRING, "name": nullable(STRING), "default": BOOL})),
+                    "values": array(obj({"key": STRING, "value": NUMBER})),
+                }
+            )
+        ),
+    },
+    "kview quotas: every entity with client quotas (user, client-id, ip, or a user and "
+    "client-id pair); name null with default true is the default entity; values: each quota key "
+    "(producer_byte_rate, consumer_byte_rate, request_percentage, ...) with its value. type: the --type filter.",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "brokers": BROKERS,
     "topics": TOPICS,
@@ -687,6 +745,9 @@ SCHEMAS: dict[str, Schema] = {
     "reassign-apply": REASSIGN_APPLY,
     "reassign-status": REASSIGN_STATUS,
     "reassign-cancel": REASSIGN_CANCEL,
+    "acls": ACLS,
+    "users": SCRAM_USERS,
+    "quotas": CLIENT_QUOTAS,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""
 

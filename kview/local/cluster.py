@@ -72,6 +72,7 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "kafka-metadata-quorum": ("org.apache.kafka.tools.MetadataQuorumCommand",),
     "kafka-log-dirs": ("org.apache.kafka.tools.LogDirsCommand",),
     "kafka-configs": ("org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand"),
+    "kafka-acls": ("org.apache.kafka.tools.AclCommand", "kafka.admin.AclCommand"),
     "kafka-delete-records": ("org.apache.kafka.tools.DeleteRecordsCommand",),
     "kafka-storage": ("kafka.tools.StorageTool", "org.apache.kafka.tools.StorageTool"),
     "kafka-producer-perf-test": ("org.apache.kafka.tools.ProducerPerformance",),

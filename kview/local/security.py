@@ -17,6 +17,11 @@ SCRAMTLS    SASL_SSL         SCRAM-SHA-256 and SCRAM-SHA-512
 SASLPLAIN   SASL_PLAINTEXT   PLAIN, users in the listener's JAAS config
 SCRAM512    SASL_PLAINTEXT   SCRAM-SHA-512 only
 ==========  ===============  ===================================================
+
+With ``authorizer=True`` the broker runs KRaft's ``StandardAuthorizer``:
+what a principal may do is what ACLs allow.  The harness's own principal
+(``User:ANONYMOUS`` on the PLAINTEXT and controller listeners, which Kafka's
+tools and the brokers themselves use) and ``super_users`` bypass ACLs.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from kview.core.config import ClusterProfile, Secret, SecuritySettings
 from kview.local.certs import DevCertificates, make_dev_certificates
 from kview.local.cluster import DevCluster
 
+STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 _SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 
 
@@ -50,7 +56,8 @@ class SecureDevCluster:
 
     ``scram_users`` and ``plain_users`` map user names to passwords; when not
     given, one user each (``alice`` for SCRAM, ``bob`` for PLAIN) gets a random
-    password.  Use as a context manager, or call start() and stop().
+    password.  ``authorizer`` turns on the StandardAuthorizer, with
+    ``super_users`` (user names) allowed everything.  Use as a context manager, or call start() and stop().
     """
 
     LISTENERS: dict[str, str] = {
@@ -68,12 +75,16 @@ class SecureDevCluster:
         *,
         scram_users: dict[str, str] | None = None,
         plain_users: dict[str, str] | None = None,
+        authorizer: bool = False,
+        super_users: tuple[str, ...] = (),
     ) -> None:
         self.scram_users = dict(scram_users or {"alice": "scram-" + secrets.token_hex(12)})
         self.plain_users = dict(plain_users or {"bob": "plain-" + secrets.token_hex(12)})
         for name, password in {**self.scram_users, **self.plain_users}.items():
             _check_credential(name, "user name")
             _check_credential(password, f"password of {name}")
+        self.authorizer = authorizer
+        self.super_users = tuple(super_users)
         self.cert_dir: Path | None = None
         self.certs: DevCertificates | None = None
         self.cluster: DevCluster | None = None
@@ -179,6 +190,9 @@ class SecureDevCluster:
         }
         for mechanism in self.SCRAM_MECHANISMS:
             config[f"listener.name.scramtls.{mechanism.lower()}.sasl.jaas.config"] = _SCRAM_MODULE
+        if self.authorizer:
+            config["authorizer.class.name"] = STANDARD_AUTHORIZER
+            config["super.users"] = ";".join(["User:ANONYMOUS", *(f"User:{u}" for u in self.super_users)])
         return config
 
     def _scram_format_args(self) -> list[str]:

@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 from aiokafka import TopicPartition
 
+from kview.core.access import AccessService, AclFilter, new_binding
 from kview.core.cluster import ClusterClient
-from kview.core.config import RegistrySettings, adhoc_profile
+from kview.core.config import RegistrySettings, Secret, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
@@ -23,7 +24,7 @@ from kview.core.topics import TopicService
 from kview.core.transactions import TransactionService
 
 
-def cluster_state(kafka, topic: str, group: str) -> tuple[str, str, str, str]:
+def cluster_state(kafka, topic: str, group: str) -> tuple[str, ...]:
     """Everything a write could change, as Kafka's own tools print it."""
     return (
         kafka.run_tool("kafka-topics", "--list").stdout,
@@ -31,6 +32,8 @@ def cluster_state(kafka, topic: str, group: str) -> tuple[str, str, str, str]:
         kafka.run_tool("kafka-get-offsets", "--topic", topic, "--time", "-2").stdout
         + kafka.run_tool("kafka-get-offsets", "--topic", topic, "--time", "-1").stdout,
         kafka.run_tool("kafka-consumer-groups", "--describe", "--group", group, "--offsets").stdout,
+        # SCRAM users and user quotas (the access writes)
+        kafka.run_tool("kafka-configs", "--describe", "--entity-type", "users").stdout,
     )
 
 
@@ -59,6 +62,8 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
     registry = RegistryClient(RegistrySettings(urls=("http://127.0.0.1:1",)))
     schemas = RegistryWrites(registry, profile.read_only)
     transactions = TransactionService(client)
+    access = AccessService(client)
+    binding = new_binding(principal="User:ro", operation="READ", resource_type="TOPIC", resource_name=topic)
     before = cluster_state(kafka, topic, group)
     calls = {
         "TopicService.create_topic": lambda: topics.create_topic(f"{topic}-new", 1, 1),
@@ -85,6 +90,12 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "ReassignService.apply": lambda: reassign.apply({(topic, 0): (1,)}, throttle=1000),
         "ReassignService.cancel": lambda: reassign.cancel(),
         "ReassignService.remove_throttles": lambda: reassign.remove_throttles(),
+        "AccessService.create_acls": lambda: access.create_acls([binding]),
+        "AccessService.delete_acls": lambda: access.delete_acls([AclFilter(principal="User:ro")]),
+        "AccessService.set_password": lambda: access.set_password("ro-user", Secret("ro-password")),
+        "AccessService.delete_user": lambda: access.delete_user("ro-user", ["SCRAM-SHA-512"]),
+        "AccessService.set_quota": lambda: access.set_quota((("user", "ro-user"),), "producer_byte_rate", 1024),
+        "AccessService.remove_quota": lambda: access.remove_quota((("user", "ro-user"),), ["producer_byte_rate"]),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)

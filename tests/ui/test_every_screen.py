@@ -569,6 +569,35 @@ async def walk_producer(pilot, topic: str) -> None:
 # -- the walk ------------------------------------------------------------------------------
 
 
+async def walk_access(pilot) -> None:
+    """The Access pane's three views and the form of each (cancelled)."""
+    from kview.ui.screens.access_forms import AclCreateForm, PasswordForm, QuotaForm
+
+    await pilot.press("8")
+    await expect(
+        pilot,
+        None,
+        "ACLs off",
+        "SCRAM users",
+        "Client quotas",
+        "no authorizer is configured on the brokers",
+        what="access pane, ACLs without an authorizer",
+    )
+    await pilot.press("n")
+    await expect(pilot, AclCreateForm, "New ACL binding(s)", "Principal", "Pattern type", what="new ACL form")
+    await back_out(pilot, "new ACL form")
+    await pilot.press("v")
+    await expect(pilot, None, "User", "Mechanisms (iterations)", "users · ", what="access pane, users")
+    await pilot.press("n")
+    await expect(pilot, PasswordForm, "New SCRAM user", "Password", "Again", "Iterations", what="new user form")
+    await back_out(pilot, "new user form")
+    await pilot.press("v")
+    await expect(pilot, None, "Entity", "Quotas", "entities · ", what="access pane, quotas")
+    await pilot.press("n")
+    await expect(pilot, QuotaForm, "Set a client quota", "Entity", "Value", what="quota form")
+    await back_out(pilot, "quota form")
+
+
 async def test_every_pane_and_modal_at_80x24(kafka):
     topic = f"every-{uuid.uuid4().hex[:6]}"
     group = f"every-g-{uuid.uuid4().hex[:6]}"
@@ -702,6 +731,8 @@ async def test_every_pane_and_modal_at_80x24(kafka):
             "hanging after 15m",
             what="transactions pane",
         )
+        # -- access: the three views and their forms (this broker has no authorizer)
+        await walk_access(pilot)
         await pilot.press("1")
         await expect(pilot, None, "Overview", "Controller", what="back to the overview")
 

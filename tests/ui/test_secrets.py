@@ -89,3 +89,62 @@ def test_password_not_in_cli_error_output(secure, tmp_path):
     assert "Traceback" not in result.stderr
     assert "authentication failed" in result.stderr
     assert PASSWORD not in result.stderr + result.stdout
+
+
+async def test_a_password_set_in_the_access_pane_is_never_shown_logged_or_in_a_repr(secure):
+    """The Access pane's password form: a new user's password and a changed
+    one, typed twice, are not on any screen, in the log (debug level: every
+    request aiokafka sends is logged), in the forms' or requests' reprs, or
+    in the text of the notifications; the broker has the credential."""
+    from kview.core.access.service import salted_password
+    from kview.core.protocol.access_requests import AlterUserScramCredentialsRequest
+    from kview.ui.screens.access_forms import PasswordForm
+
+    user, first, second = "carol-access", "First-pw-" + PASSWORD, "Second-pw-" + PASSWORD
+    setup_logging(debug=True)
+    seen: list[str] = []
+    reprs: list[str] = []
+    try:
+        profile = secure.profile("SCRAMTLS", mechanism="SCRAM-SHA-256", password=PASSWORD)
+        app = make_app(Config(clusters={"good": profile}, default_cluster="good"), profile)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await wait_for(pilot, lambda: app.connection.connected, timeout=60)
+            await pilot.press("8")
+            await wait_for(pilot, lambda: app.active_pane_id == "access" and app.active_pane().snapshot is not None)
+            await pilot.press("v", "n")
+            await wait_for(pilot, lambda: isinstance(app.screen, PasswordForm))
+            await pilot.press(*user, "tab", *first, "tab", *first)
+            seen.append(screen_text(app, flat=True))
+            reprs.append(repr(app.screen))
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: not isinstance(app.screen, PasswordForm), timeout=30)
+            pane = app.active_pane()
+            await wait_for(pilot, lambda: pane.table_of("users").selected_key() is not None, timeout=30)
+            await wait_for(pilot, lambda: user in screen_text(app, flat=True), timeout=30)
+            # Select the new user, change its password.
+            while pane.table_of("users").selected_key() != user:
+                await pilot.press("down")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, PasswordForm))
+            await pilot.press(*second, "tab", *second)
+            seen.append(screen_text(app, flat=True))
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: not isinstance(app.screen, PasswordForm), timeout=30)
+            seen.append(screen_text(app, flat=True))
+            seen.extend(n.message for n in app._notifications)
+        assert any("changed the password of 'carol-access'" in text for text in seen)
+        request = AlterUserScramCredentialsRequest(
+            [], [(user, 2, 4096, b"salt", salted_password(first, b"salt", 4096, "SCRAM-SHA-512"))]
+        )
+        reprs.append(repr(request))
+        reprs.append(repr(request.build(request._CLASSES[0])))
+    finally:
+        stop_logging()
+    out = secure.cluster.run_tool("kafka-configs", "--describe", "--entity-type", "users", "--entity-name", user).stdout
+    assert "SCRAM-SHA-512=iterations=4096" in out
+    logs = "".join(p.read_text(errors="replace") for p in log_dir().glob("kview.log*"))
+    assert "AlterUserScramCredentials" in logs, "the requests were not logged at all"
+    for secret in (first, second):
+        for text in (*seen, *reprs, logs):
+            assert secret not in text
+    assert all("salted_password=" not in r and "b'salt'" not in r for r in reprs)

@@ -478,6 +478,9 @@ def test_every_subcommand_is_dispatched():
         "leaders": "reassign",
         "elect-leaders": "reassign",
         "reassign": "reassign",
+        "acls": "access",
+        "users": "access",
+        "quotas": "access",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()

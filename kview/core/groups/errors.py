@@ -10,6 +10,7 @@ RETRIABLE = {14, 15, 16}
 
 COORDINATOR_LOAD_IN_PROGRESS = 14
 GROUP_ID_NOT_FOUND = 69
+GROUP_AUTHORIZATION_FAILED = 30
 
 _NAMES_AIOKAFKA_LACKS = {
     86: ("GroupSubscribedToTopic", "the group's members are consuming this topic; stop them first"),
@@ -22,6 +23,10 @@ _NAMES_AIOKAFKA_LACKS = {
 
 def group_error(code: int, subject: str = "", message: str | None = None) -> KafkaRequestError:
     """KafkaRequestError, naming codes aiokafka's table does not know."""
+    if code == GROUP_AUTHORIZATION_FAILED and subject in ("coordinator lookup", "describe group"):
+        # The authorizer hides the group: say what the user was refused, not
+        # which request the refusal came back on.
+        subject = "describe the group"
     error = KafkaRequestError(code, message, subject=subject)
     if code in _NAMES_AIOKAFKA_LACKS:
         name, detail = _NAMES_AIOKAFKA_LACKS[code]

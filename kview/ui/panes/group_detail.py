@@ -112,6 +112,7 @@ class GroupDetailPane(GroupOperations, DetailPane):
     BINDINGS = [
         Binding("enter", "open", "Open the selected row's topic", id="group_detail.open_topic", show=False),
         *group_operation_bindings("group_detail"),
+        Binding("A", "acls", "ACLs of this group (Access pane)", id="group_detail.acls"),
     ]
 
     DEFAULT_CSS = """
@@ -306,3 +307,11 @@ class GroupDetailPane(GroupOperations, DetailPane):
     def open_message(self, key: str) -> Message:
         """The partition row's topic (keys are ``topic:partition``)."""
         return OpenTopic(key.rsplit(":", 1)[0])
+
+    def action_acls(self) -> None:
+        """The Access pane with the ACLs that apply to this group (run from
+        the app: switching panes removes this one)."""
+        from kview.ui.panes.access import show_access_for
+
+        app, group = self.kview, self.subject
+        app.call_later(show_access_for, app, "GROUP", group)

@@ -190,6 +190,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
     BINDINGS = [
         Binding("enter", "open", "Open the selected consumer group", id="topic_detail.open", show=False),
         Binding("n", "toggle_non_default", "Configs: only non-defaults / all", id="topic_detail.non_default"),
+        Binding("A", "acls", "ACLs of this topic (Access pane)", id="topic_detail.acls"),
         *[
             b
             for b in operation_bindings("topic_detail", show=("delete_records", "edit_configs"))
@@ -400,3 +401,11 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
     def open_message(self, key: str) -> Message:
         return OpenGroup(key)
+
+    def action_acls(self) -> None:
+        """The Access pane with the ACLs that apply to this topic.  Run from
+        the app, not this pane: switching panes removes this one."""
+        from kview.ui.panes.access import show_access_for
+
+        app, topic = self.kview, self.subject
+        app.call_later(show_access_for, app, "TOPIC", topic)
