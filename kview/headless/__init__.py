@@ -24,7 +24,21 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS = (
+    "brokers",
+    "topics",
+    "topic",
+    "groups",
+    "group",
+    "lag",
+    "tail",
+    "produce",
+    "schemas",
+    "schema",
+    "copy",
+    "redrive",
+    "offsets",
+)
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 
 EXIT_OK = 0

@@ -18,8 +18,10 @@ from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, descr
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
+from kview.headless.offsets import cmd_offsets
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
+from kview.headless.replay import cmd_copy
 from kview.headless.runner import RunState, UsageError, refresh_bound
 from kview.headless.schemas import cmd_schema, cmd_schemas
 from kview.headless.topics import cmd_topic, cmd_topics
@@ -42,6 +44,9 @@ COMMANDS: dict[str, Command] = {
     "produce": cmd_produce,
     "schemas": cmd_schemas,
     "schema": cmd_schema,
+    "copy": cmd_copy,
+    "redrive": cmd_copy,
+    "offsets": cmd_offsets,
 }
 
 
