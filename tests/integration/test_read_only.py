@@ -13,8 +13,10 @@ from kview.core.cluster import ClusterClient
 from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
+from kview.core.groups.offsets_file import OffsetsFiles
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
 from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
+from kview.core.replay import CopySpec, RecordCopier
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService
@@ -75,6 +77,8 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "RegistryWrites.set_compatibility": lambda: schemas.set_compatibility(f"{topic}-value", "NONE"),
         "RegistryWrites.delete_version": lambda: schemas.delete_version(f"{topic}-value", 1),
         "RegistryWrites.delete_subject": lambda: schemas.delete_subject(f"{topic}-value"),
+        "RecordCopier.copy": lambda: RecordCopier(client).copy(CopySpec(topic, f"{topic}-copy")),
+        "OffsetsFiles.apply": lambda: OffsetsFiles(groups).apply(group, {(topic, 0): 0}),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)
