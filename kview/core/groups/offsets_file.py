@@ -12,6 +12,8 @@ partitions of topics that no longer exist are said, not committed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -91,9 +93,26 @@ def to_json(
     return json.dumps(doc, indent=2) + "\n"
 
 
+CSV_PLAIN_MAX = 24
+"""The tool (Jackson's CSV writer) quotes any text longer than this without
+looking at it; shorter text only when it holds a character that needs it."""
+_CSV_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def csv_field(text: str) -> str:
+    """``text`` as the tool's export writes it: quoted (quotes doubled) when
+    longer than CSV_PLAIN_MAX or holding anything but a topic name's
+    characters; so a topic name comes out byte for byte as the tool's."""
+    if len(text) > CSV_PLAIN_MAX or not set(text) <= _CSV_SAFE:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def to_csv(offsets: Mapping[TopicPartition, int]) -> str:
     """The single-group CSV of ``kafka-consumer-groups --export``: ``topic,partition,offset``."""
-    return "".join(f"{topic},{partition},{offset}\n" for (topic, partition), offset in sorted(offsets.items()))
+    return "".join(
+        f"{csv_field(topic)},{partition},{offset}\n" for (topic, partition), offset in sorted(offsets.items())
+    )
 
 
 # -- reading (pure) -------------------------------------------------------------------
@@ -141,11 +160,11 @@ def _parse_csv(text: str, group: str) -> OffsetsFile:
     offsets: dict[TopicPartition, int] = {}
     groups: set[str] = set()
     columns = None
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
+    # The csv module reads the tool's quoting (long names, doubled quotes in group ids).
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        cells = [c.strip() for c in row]
+        if not any(cells):
             continue
-        cells = [c.strip() for c in line.split(",")]
         if len(cells) not in (3, 4):
             raise OffsetsFileError(
                 f"line {number}: expected topic,partition,offset or group,topic,partition,offset, "
