@@ -106,6 +106,8 @@ class GroupDetailPane(GroupOperations, DetailPane):
     BINDINGS = [
         Binding("enter", "open", "Open the selected row's topic", id="group_detail.open_topic", show=False),
         *group_operation_bindings("group_detail"),
+        Binding("e", "export_offsets", "Export offsets to a file", id="group_detail.export_offsets"),
+        Binding("i", "import_offsets", "Import offsets from a file", id="group_detail.import_offsets"),
     ]
 
     DEFAULT_CSS = """
@@ -281,3 +283,49 @@ class GroupDetailPane(GroupOperations, DetailPane):
     def open_message(self, key: str) -> Message:
         """The partition row's topic (keys are ``topic:partition``)."""
         return OpenTopic(key.rsplit(":", 1)[0])
+
+    # -- offsets files -------------------------------------------------------------------
+
+    def action_export_offsets(self) -> None:
+        from kview.core.groups.offsets_file import OffsetsFiles
+        from kview.ui.screens.offsets_file import ExportOffsetsScreen
+
+        group = self.operation_target(None, self.operation_group(), "Wait for the group to load.")
+        if group is None:
+            return
+        files, name = OffsetsFiles(self.group_service), group.name
+
+        def done(result: tuple[str, int]) -> tuple[str, str, str]:
+            path, count = result
+            return name, f"{count} partition offset(s) written to {path}", f"Offsets of '{name}' exported"
+
+        self.open_form(
+            ExportOffsetsScreen(
+                name, export=lambda topics: files.export(name, topics), cluster=self.kview.profile.name
+            ),
+            done,
+            timeout=8,
+        )
+
+    def action_import_offsets(self) -> None:
+        from kview.core.groups.offsets_file import ImportPlan, OffsetsFiles
+        from kview.ui.screens.offsets_file import ImportOffsetsScreen
+
+        group = self._target("import offsets")
+        if group is None:
+            return
+        files, name = OffsetsFiles(self.group_service), group.name
+
+        def done(plan: ImportPlan) -> tuple[str, str, str]:
+            return name, f"{len(plan.rows)} partition(s), {plan.moves} moved", f"Offsets of '{name}' imported"
+
+        self.open_form(
+            ImportOffsetsScreen(
+                name,
+                members=group.member_count,
+                preview=lambda offsets: files.preview(name, offsets),
+                apply=lambda offsets: files.apply(name, offsets),
+            ),
+            done,
+            timeout=6,
+        )
