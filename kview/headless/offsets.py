@@ -6,6 +6,7 @@ only while the group is empty (``--dry-run`` previews only)."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from kview.core.errors import KViewError
 from kview.headless import EXIT_OK
 from kview.headless.render import Doc, Printer, _table
 from kview.headless.runner import NotFound, RunState, UsageError, note
+from kview.headless.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -82,7 +84,9 @@ async def _import(args: Namespace, files: Any, printer: Printer) -> int:
 
 def import_doc(plan: ImportPlan, *, applied: bool) -> Doc:
     return {
-        "kind": "offsets-import",
+        "kind": "offsets",
+        "schema_version": SCHEMA_VERSION,
+        "taken_at": time.time(),
         "group": plan.group,
         "applied": applied,
         "moves": plan.moves,

@@ -16,6 +16,7 @@ from kview.core.errors import InputError
 from kview.headless import EXIT_ERROR, EXIT_OK
 from kview.headless.render import Doc, Printer, _table
 from kview.headless.runner import RunState, UsageError
+from kview.headless.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -128,6 +129,8 @@ def copy_doc(result: CopyResult) -> Doc:
     spec = result.spec
     return {
         "kind": "redrive" if spec.redrive else "copy",
+        "schema_version": SCHEMA_VERSION,
+        "taken_at": time.time(),
         "dry_run": result.dry_run,
         "source": spec.source,
         "target": spec.target,
@@ -142,7 +145,7 @@ def copy_doc(result: CopyResult) -> Doc:
         "failed": result.count(FAILED),
         "unconfirmed": result.count(UNCONFIRMED),
         "no_target": result.count(NO_TARGET),
-        "targets": result.targets,
+        "targets": [{"topic": topic, "count": count} for topic, count in result.targets.items()],
         "missing_targets": list(result.missing_targets),
         "partitions": [
             {

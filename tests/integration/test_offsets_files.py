@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import NewTopic
@@ -21,6 +22,7 @@ from kview.core.config import adhoc_profile
 from kview.core.errors import KViewError
 from kview.core.groups import GroupService
 from kview.core.groups.offsets_file import OffsetsFiles, parse_offsets_file, to_csv
+from kview.headless.schema import SCHEMAS
 
 
 @pytest.fixture
@@ -211,6 +213,7 @@ async def test_headless_export_then_import(kafka, client, groups, unique_name, t
     )
     assert dry.returncode == 0, dry.stderr
     doc = json.loads(dry.stdout)
+    jsonschema.Draft202012Validator(SCHEMAS["offsets"]).validate(doc)
     assert not doc["applied"] and [(p["current"], p["new"], p["lag_after"]) for p in doc["partitions"]] == [
         (6, 1, 5),
         (6, 4, 2),

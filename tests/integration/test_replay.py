@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -19,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
 from kview.core.replay import FAILED, NO_TARGET, SENT, UNCONFIRMED, CopySpec, Edge, RecordCopier
+from kview.headless.schema import SCHEMAS
 
 FIELD, LINE, NULL, HEADER = "<<F>>", "<<L>>", "<<NULL>>", "<<H>>"
 
@@ -293,6 +295,12 @@ async def test_a_record_too_large_for_the_target_is_reported_exactly(kafka, admi
 # -- headless -----------------------------------------------------------------------------
 
 
+def validated(kind: str, text: str) -> dict:
+    doc = json.loads(text)
+    jsonschema.Draft202012Validator(SCHEMAS[kind]).validate(doc)
+    return doc
+
+
 def kview(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kview.cli", *args],
@@ -311,12 +319,12 @@ async def test_headless_copy_dry_run_then_copy(kafka, admin, client, unique_name
     args = ("copy", source, target, "--bootstrap", kafka.bootstrap, "--filter", "v1", "--json")
     dry = await asyncio.to_thread(kview, *args, "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    doc = json.loads(dry.stdout)
+    doc = validated("copy", dry.stdout)
     wanted = [f"v{i}" for i in range(20) if "v1" in f"v{i}"]
     assert doc["dry_run"] and doc["matched"] == len(wanted) and doc["sent"] == 0
     done = await asyncio.to_thread(kview, *args)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["sent"] == len(wanted)
+    assert validated("copy", done.stdout)["sent"] == len(wanted)
     assert sorted(v for *_r, v in await console(kafka, target, len(wanted))) == sorted(wanted)
     refused = await asyncio.to_thread(kview, *args, "--read-only")
     assert refused.returncode == 1 and "read-only" in refused.stderr and refused.stdout == ""

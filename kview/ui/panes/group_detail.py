@@ -106,8 +106,8 @@ class GroupDetailPane(GroupOperations, DetailPane):
     BINDINGS = [
         Binding("enter", "open", "Open the selected row's topic", id="group_detail.open_topic", show=False),
         *group_operation_bindings("group_detail"),
-        Binding("e", "export_offsets", "Export offsets to a file", id="group_detail.export_offsets"),
-        Binding("i", "import_offsets", "Import offsets from a file", id="group_detail.import_offsets"),
+        Binding("e", "export_offsets", "Export offsets to a file", id="group_detail.export_offsets", show=False),
+        Binding("i", "import_offsets", "Import offsets from a file", id="group_detail.import_offsets", show=False),
     ]
 
     DEFAULT_CSS = """
