@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -328,3 +329,27 @@ async def test_headless_copy_dry_run_then_copy(kafka, admin, client, unique_name
     assert sorted(v for *_r, v in await console(kafka, target, len(wanted))) == sorted(wanted)
     refused = await asyncio.to_thread(kview, *args, "--read-only")
     assert refused.returncode == 1 and "read-only" in refused.stderr and refused.stdout == ""
+
+
+async def test_headless_copy_to_another_profile(kafka, admin, client, unique_name, tmp_path):
+    """--to-cluster writes through another profile's client (here a second
+    profile of the same broker); a read-only target profile refuses."""
+    source, target = f"{unique_name}-a", f"{unique_name}-b"
+    await create_topic(admin, client, source, 1)
+    await create_topic(admin, client, target, 1)
+    await produce(kafka, source, [(0, b"k", b"v%d" % i, [("h", b"1")]) for i in range(5)])
+    config = os.environ["KVIEW_CONFIG"]
+    with open(config, "w") as out:
+        out.write(
+            f"clusters:\n  here:\n    bootstrap: {kafka.bootstrap}\n  there:\n    bootstrap: {kafka.bootstrap}\n"
+            f"  locked:\n    bootstrap: {kafka.bootstrap}\n    read_only: true\n"
+        )
+    done = await asyncio.to_thread(
+        kview, "copy", source, target, "--cluster", "here", "--to-cluster", "there", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert validated("copy", done.stdout)["sent"] == 5
+    assert await console(kafka, target, 5) == await console(kafka, source, 5)
+    refused = await asyncio.to_thread(kview, "copy", source, target, "--cluster", "here", "--to-cluster", "locked")
+    assert refused.returncode == 1 and "read-only" in refused.stderr
+    assert len(await console(kafka, target, 6)) == 5
