@@ -115,6 +115,7 @@ class _Run:
 
     async def run(self) -> CopyResult:
         spec = self.spec
+        self.copier._cancel.clear()  # a stop asked of an earlier run does not carry over
         source_meta = await self.copier.source.metadata([spec.source])
         topic = source_meta.topic(spec.source)
         if topic is None or topic.error:
