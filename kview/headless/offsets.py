@@ -5,6 +5,7 @@ only while the group is empty (``--dry-run`` previews only)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -30,9 +31,15 @@ async def cmd_offsets(args: Namespace, client: ClusterClient, printer: Printer, 
     groups = GroupService(client)
     files = OffsetsFiles(groups)
     try:
-        if args.action == "export":
-            return await _export(args, client, files, printer)
-        return await _import(args, files, printer)
+        # Bounded like one refresh of the status commands (their --help says so).
+        async with asyncio.timeout(state.bound):
+            if args.action == "export":
+                return await _export(args, client, files, printer)
+            return await _import(args, files, printer)
+    except TimeoutError:
+        raise KViewError(
+            f"no answer within {state.bound:g} s (the bound of one refresh); the cluster is slow or unreachable"
+        ) from None
     finally:
         await groups.close()
 

@@ -178,10 +178,13 @@ def test_every_headless_command_takes_the_option():
     names = [n for n in commands.choices if n != "demo"]
     assert "tail" in names and "produce" in names
     for name in names:
-        args = parser.parse_args(
-            [name, *(["x"] * _positionals(commands.choices[name])), "--schema-registry", "http://r:1"]
-        )
-        assert args.schema_registry == "http://r:1", name
+        # A command with actions (``offsets export|import``): each action is a command line of its own.
+        sub = next((a for a in commands.choices[name]._actions if isinstance(a, argparse._SubParsersAction)), None)
+        lines = [[name]] if sub is None else [[name, action] for action in sub.choices]
+        for line in lines:
+            leaf = commands.choices[name] if sub is None else sub.choices[line[1]]
+            args = parser.parse_args([*line, *(["x"] * _positionals(leaf)), "--schema-registry", "http://r:1"])
+            assert args.schema_registry == "http://r:1", line
 
 
 def _positionals(parser: argparse.ArgumentParser) -> int:
