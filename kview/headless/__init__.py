@@ -45,6 +45,9 @@ COMMANDS: tuple[str, ...] = (
     "acls",
     "users",
     "quotas",
+    "copy",
+    "redrive",
+    "offsets",
 )
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 

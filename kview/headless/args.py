@@ -588,3 +588,96 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     quotas.add_argument("--type", "-t", choices=("user", "client-id", "ip"), help="only entities of this type")
     _output(quotas)
     _watch(quotas)
+    # -- copy, redrive, offsets (issue 19: replay and keep) --------------------------------
+    copy_bound = (
+        "  Ends when the window (fixed when the copy starts) is read through; stops, saying where, when "
+        "nothing can be read for --idle-timeout seconds (default 15) or on the first refused record, "
+        "and waits at most the target's request timeout + 5 s for the last acknowledgements.  "
+        "Exit code 1 when anything matched was not sent.  Refused on read-only profiles (not --dry-run)."
+    )
+
+    def copy_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="start",
+            metavar="WHERE",
+            help="window start: earliest (default), latest, an OFFSET, or a time (ISO 8601, 12:30, -2h; "
+            "resolved per partition with offsets-for-times)",
+        )
+        parser.add_argument(
+            "--to",
+            dest="end",
+            metavar="WHERE",
+            help="window end, excluded: latest (default: the end offsets when the copy starts), an OFFSET or a time",
+        )
+        parser.add_argument(
+            "--partition", "-p", metavar="P", type=_count, action="append", help="only this source partition (repeat)"
+        )
+        parser.add_argument("--filter", "-f", metavar="EXPR", help="copy only records matching the tail's filter")
+        parser.add_argument(
+            "--partitioning",
+            metavar="keep|key|P",
+            help="target partition: keep the source's number, key (the default partitioner), or partition P "
+            "(default: keep for copy, key for redrive)",
+        )
+        parser.add_argument("--no-keys", action="store_true", help="send without keys")
+        parser.add_argument("--no-timestamps", action="store_true", help="let the producer stamp the time")
+        parser.add_argument("--rate", metavar="N", type=_positive_float, help="at most N records per second")
+        parser.add_argument(
+            "--to-cluster", metavar="NAME", help="write to this profile's cluster (default: the source's)"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count what would be copied; send nothing")
+        parser.add_argument(
+            "--idle-timeout",
+            metavar="SECONDS",
+            type=_positive_float,
+            default=15.0,
+            help="stop when nothing can be read for this long before the window's end (default 15)",
+        )
+        _output(parser)
+
+    copy = command(
+        "copy",
+        "copy a window of records (filtered) to another topic",
+        "Copy the records of SOURCE in a window, optionally filtered, to TARGET (this cluster or "
+        "--to-cluster), keys, headers and timestamps kept unless told; acks=all and an idempotent "
+        "producer; the summary says per partition which offsets were sent, which failed and why." + copy_bound,
+    )
+    copy.add_argument("source", metavar="SOURCE")
+    copy.add_argument("target", metavar="TARGET")
+    copy.add_argument("--no-headers", action="store_true", help="send without headers")
+    copy_options(copy)
+
+    redrive = command(
+        "redrive",
+        "send a dead-letter topic's records back to their original topics",
+        "Send each record of the dead-letter topic DLQ to the topic named by its header (--header, "
+        "default __connect.errors.topic, Kafka Connect's); records without it stay and are counted." + copy_bound,
+    )
+    redrive.add_argument("source", metavar="DLQ")
+    redrive.add_argument("--header", metavar="NAME", help="the header naming the original topic")
+    redrive.add_argument("--strip-headers", action="store_true", help="send without any headers")
+    copy_options(redrive)
+
+    offsets = command(
+        "offsets",
+        "export a group's committed offsets to a file, or import them back",
+        "export: a group's committed offsets as kview's JSON (with the time and the log offsets of "
+        "that moment) or the CSV of kafka-consumer-groups --reset-offsets --export.  import: either "
+        "format (the tool's 3- or 4-column CSV), shown as a reset preview and committed only while the "
+        "group has no members; offsets are clamped to each partition's log start and end like the tool." + BOUND,
+    )
+    actions = offsets.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write the group's committed offsets to a file (or stdout)")
+    export.add_argument("group", metavar="GROUP")
+    export.add_argument("--topic", "-t", metavar="TOPIC", action="append", help="only this topic (repeat)")
+    export.add_argument("--format", choices=("json", "csv"), help="default: csv for a .csv file, else json")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
+    _connection(export)
+    load = actions.add_parser("import", help="commit the offsets of a file (preview with --dry-run)")
+    load.add_argument("group", metavar="GROUP")
+    load.add_argument("file", metavar="FILE", help="kview JSON or the tool's CSV; - reads stdin")
+    load.add_argument("--topic", "-t", metavar="TOPIC", action="append", help="only this topic's lines (repeat)")
+    load.add_argument("--dry-run", action="store_true", help="show what would move; commit nothing")
+    _output(load)
+    _connection(load)

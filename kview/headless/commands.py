@@ -19,9 +19,11 @@ from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_
 from kview.headless.access import cmd_acls, cmd_quotas, cmd_users
 from kview.headless.cluster import cmd_brokers
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
+from kview.headless.offsets import cmd_offsets
 from kview.headless.reassign import cmd_elect_leaders, cmd_leaders, cmd_reassign
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
+from kview.headless.replay import cmd_copy
 from kview.headless.runner import RunState, UsageError, refresh_bound
 from kview.headless.schemas import cmd_schema, cmd_schemas
 from kview.headless.topics import cmd_topic, cmd_topics
@@ -52,6 +54,9 @@ COMMANDS: dict[str, Command] = {
     "acls": cmd_acls,
     "users": cmd_users,
     "quotas": cmd_quotas,
+    "copy": cmd_copy,
+    "redrive": cmd_copy,
+    "offsets": cmd_offsets,
 }
 
 

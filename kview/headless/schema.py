@@ -728,6 +728,92 @@ CLIENT_QUOTAS = document(
     "(producer_byte_rate, consumer_byte_rate, request_percentage, ...) with its value. type: the --type filter.",
 )
 
+OFFSET_RUN = obj(
+    {
+        "first": COUNT,
+        "last": COUNT,
+        "count": COUNT,
+        "fate": {"enum": ["sent", "failed", "unconfirmed", "no target"]},
+        "reason": nullable(STRING),
+    }
+)
+
+COPY_PARTITION = obj(
+    {
+        "partition": COUNT,
+        "from": COUNT,
+        "to": COUNT,
+        "scanned": COUNT,
+        "matched": COUNT,
+        "read_to": COUNT,
+        "unread": nullable(obj({"from": COUNT, "to": COUNT})),
+        "runs": array(OFFSET_RUN),
+    }
+)
+
+
+def _copy_document(kind: str, description: str) -> Schema:
+    return document(
+        kind,
+        {
+            "dry_run": BOOL,
+            "source": STRING,
+            "target": nullable(STRING),
+            "redrive_header": nullable(STRING),
+            "ok": BOOL,
+            "stopped": nullable(STRING),
+            "elapsed_s": NUMBER,
+            "window_offsets": COUNT,
+            "scanned": COUNT,
+            "matched": COUNT,
+            "sent": COUNT,
+            "failed": COUNT,
+            "unconfirmed": COUNT,
+            "no_target": COUNT,
+            "targets": array(obj({"topic": STRING, "count": COUNT})),
+            "missing_targets": array(STRING),
+            "partitions": array(COPY_PARTITION),
+        },
+        description,
+    )
+
+
+_COPY_TEXT = (
+    "from/to: the partition's window [from, to); read_to: the next offset the copy would have read "
+    "(unread: [read_to, to) when it stopped early: nothing there was sent); runs: the matched records' "
+    "fates as runs of source offsets (sent, failed with the reason, unconfirmed: no answer in time, "
+    "no target: a redrive record without the header); a dry run lists none. ok: every record of the "
+    "window read and every match sent (a dry run: read through, every target topic exists)."
+)
+COPY = _copy_document("copy", "kview copy: " + _COPY_TEXT)
+REDRIVE = _copy_document("redrive", "kview redrive: " + _COPY_TEXT + " targets: matches per target topic.")
+
+OFFSETS_IMPORT = document(
+    "offsets",
+    {
+        "group": STRING,
+        "applied": BOOL,
+        "moves": COUNT,
+        "partitions": array(
+            obj(
+                {
+                    "topic": STRING,
+                    "partition": COUNT,
+                    "current": nullable(COUNT),
+                    "new": COUNT,
+                    "log_start": COUNT,
+                    "log_end": COUNT,
+                    "lag_after": INT,
+                }
+            )
+        ),
+        "missing": array(obj({"topic": STRING, "partition": COUNT})),
+    },
+    "kview offsets import: per partition of the file the committed offset now (current, null: none), "
+    "the offset committed (new: the file's, kept between log start and log end) and the lag after; "
+    "applied: false for --dry-run; missing: the file's partitions that do not exist (skipped).",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "brokers": BROKERS,
     "topics": TOPICS,
@@ -748,6 +834,9 @@ SCHEMAS: dict[str, Schema] = {
     "acls": ACLS,
     "users": SCRAM_USERS,
     "quotas": CLIENT_QUOTAS,
+    "copy": COPY,
+    "redrive": REDRIVE,
+    "offsets": OFFSETS_IMPORT,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""
 

@@ -14,10 +14,12 @@ from kview.core.cluster import ClusterClient
 from kview.core.config import RegistrySettings, Secret, adhoc_profile
 from kview.core.errors import ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
+from kview.core.groups.offsets_file import OffsetsFiles
 from kview.core.produce import ComposedMessage, LoadSpec, ProduceService
 from kview.core.readonly import WRITE_ACTIONS, WRITE_METHODS, RegistryWrites, refuse_message
 from kview.core.reassign.models import ElectionType
 from kview.core.reassign.service import ReassignService
+from kview.core.replay import CopySpec, RecordCopier
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.models import Schema
 from kview.core.topics import TopicService
@@ -96,6 +98,8 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "AccessService.delete_user": lambda: access.delete_user("ro-user", ["SCRAM-SHA-512"]),
         "AccessService.set_quota": lambda: access.set_quota((("user", "ro-user"),), "producer_byte_rate", 1024),
         "AccessService.remove_quota": lambda: access.remove_quota((("user", "ro-user"),), ["producer_byte_rate"]),
+        "RecordCopier.copy": lambda: RecordCopier(client).copy(CopySpec(topic, f"{topic}-copy")),
+        "OffsetsFiles.apply": lambda: OffsetsFiles(groups).apply(group, {(topic, 0): 0}),
     }
     # A write method added to the backend without a line here fails this test.
     assert set(calls) == set(WRITE_METHODS), set(WRITE_METHODS) ^ set(calls)

@@ -294,6 +294,68 @@ async def walk_detail_forms(pilot, topic: str) -> None:
     await pilot.press("plus")
     await expect(pilot, AddPartitionsScreen, f"Add partitions to '{topic}'", what="add partitions (detail)")
     await back_out(pilot, "add partitions (detail)")
+    await walk_copy_dialog(pilot, topic, "copy records (detail)")
+
+
+async def walk_copy_dialog(pilot, topic: str, what: str) -> None:
+    """The copy dialog (C), in both modes; the tallest state: a chosen
+    partition's field shown.  Nothing is counted or sent."""
+    from kview.ui.screens.copy_records import CopyRecordsScreen
+
+    await pilot.press("C")
+    await expect(
+        pilot,
+        CopyRecordsScreen,
+        f"Copy records of '{topic}'",
+        "Mode",
+        "To topic",
+        "From",
+        "To (excl.)",
+        "Filter",
+        "Partition",
+        "keys",
+        "headers",
+        "timestamps",
+        "Rate/s",
+        "Count",
+        "ctrl+s counts what would be copied (a dry run: nothing is sent)",
+        what=what,
+    )
+    form = pilot.app.screen
+    form.query_one("#copy-mode").value = "redrive"
+    await expect(pilot, CopyRecordsScreen, f"Redrive records of '{topic}'", "Header", "by key", what=f"{what}, redrive")
+    form.query_one("#copy-partitioning").value = "chosen"
+    await expect(pilot, CopyRecordsScreen, "one partition", what=f"{what}, one partition")
+    await back_out(pilot, what)
+
+
+async def walk_offsets_files(pilot, group: str) -> None:
+    """The group detail's export (e) and import (i) forms, cancelled."""
+    from kview.ui.screens.offsets_file import ExportOffsetsScreen, ImportOffsetsScreen
+
+    await pilot.press("e")
+    await expect(
+        pilot,
+        ExportOffsetsScreen,
+        f"Export the committed offsets of group '{group}'",
+        "File",
+        "kview-offsets-",
+        "Topics",
+        "Export",
+        what="export offsets",
+    )
+    await back_out(pilot, "export offsets")
+    await pilot.press("i")
+    await expect(
+        pilot,
+        ImportOffsetsScreen,
+        f"Import offsets into group '{group}'",
+        "File",
+        "Preview",
+        "ctrl+s previews; nothing changes before Apply",
+        what="import offsets",
+    )
+    await back_out(pilot, "import offsets")
 
 
 async def walk_group_forms(pilot, group: str, topic: str, counts: dict[int, int]) -> None:
@@ -503,6 +565,7 @@ async def walk_tail(pilot, topic: str) -> None:
     await pilot.press("t")
     await expect(pilot, TailStartScreen, "Tail a topic", topic, what="tail start again")
     await back_out(pilot, "tail start again")
+    await walk_copy_dialog(pilot, topic, "copy records (tail)")
 
 
 async def walk_producer(pilot, topic: str) -> None:
@@ -706,6 +769,7 @@ async def test_every_pane_and_modal_at_80x24(kafka):
             "updated",
             what="group detail",
         )
+        await walk_offsets_files(pilot, group)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.active_pane_id == "groups", what="back to the groups")
 

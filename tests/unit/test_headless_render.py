@@ -481,6 +481,9 @@ def test_every_subcommand_is_dispatched():
         "acls": "access",
         "users": "access",
         "quotas": "access",
+        "copy": "replay",
+        "redrive": "replay",
+        "offsets": "offsets",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()

@@ -113,6 +113,8 @@ class GroupDetailPane(GroupOperations, DetailPane):
         Binding("enter", "open", "Open the selected row's topic", id="group_detail.open_topic", show=False),
         *group_operation_bindings("group_detail"),
         Binding("A", "acls", "ACLs of this group (Access pane)", id="group_detail.acls"),
+        Binding("e", "export_offsets", "Export offsets to a file", id="group_detail.export_offsets", show=False),
+        Binding("i", "import_offsets", "Import offsets from a file", id="group_detail.import_offsets", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -315,3 +317,49 @@ class GroupDetailPane(GroupOperations, DetailPane):
 
         app, group = self.kview, self.subject
         app.call_later(show_access_for, app, "GROUP", group)
+
+    # -- offsets files -------------------------------------------------------------------
+
+    def action_export_offsets(self) -> None:
+        from kview.core.groups.offsets_file import OffsetsFiles
+        from kview.ui.screens.offsets_file import ExportOffsetsScreen
+
+        group = self.operation_target(None, self.operation_group(), "Wait for the group to load.")
+        if group is None:
+            return
+        files, name = OffsetsFiles(self.group_service), group.name
+
+        def done(result: tuple[str, int]) -> tuple[str, str, str]:
+            path, count = result
+            return name, f"{count} partition offset(s) written to {path}", f"Offsets of '{name}' exported"
+
+        self.open_form(
+            ExportOffsetsScreen(
+                name, export=lambda topics: files.export(name, topics), cluster=self.kview.profile.name
+            ),
+            done,
+            timeout=8,
+        )
+
+    def action_import_offsets(self) -> None:
+        from kview.core.groups.offsets_file import ImportPlan, OffsetsFiles
+        from kview.ui.screens.offsets_file import ImportOffsetsScreen
+
+        group = self._target("import offsets")
+        if group is None:
+            return
+        files, name = OffsetsFiles(self.group_service), group.name
+
+        def done(plan: ImportPlan) -> tuple[str, str, str]:
+            return name, f"{len(plan.rows)} partition(s), {plan.moves} moved", f"Offsets of '{name}' imported"
+
+        self.open_form(
+            ImportOffsetsScreen(
+                name,
+                members=group.member_count,
+                preview=lambda offsets: files.preview(name, offsets),
+                apply=lambda offsets: files.apply(name, offsets),
+            ),
+            done,
+            timeout=6,
+        )

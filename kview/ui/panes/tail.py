@@ -163,6 +163,7 @@ class TailPane(Pane):
         Binding("o", "jump_offset", "Jump to offset", id="tail.jump_offset"),
         Binding("d", "jump_time", "Jump to time", id="tail.jump_time"),
         Binding("x", "export", "Export JSONL", id="tail.export"),
+        Binding("C", "copy_records", "Copy / redrive records", id="tail.copy_records"),
         Binding("G,end", "follow", "Follow newest", id="tail.follow"),
         Binding("g,home", "top", "Oldest record", id="tail.top", show=False),
         Binding("up,k", "move(-1)", "Previous record", id="tail.up", show=False),
@@ -913,3 +914,10 @@ class TailPane(Pane):
             self.notify(f"{count:,} record(s) written to {request.path}", title="Exported", timeout=6)
 
         self.run_worker(write(), group="tail-export", exit_on_error=False)
+
+    def action_copy_records(self) -> None:
+        from kview.ui.screens.copy_records import copy_dialog, copy_done
+
+        topic = self.operation_target("copy records", self.topic, "Tail a topic first (t).")
+        if topic is not None:
+            self.open_form(copy_dialog(self.kview, topic), copy_done(topic), timeout=8)

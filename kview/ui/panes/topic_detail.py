@@ -196,6 +196,7 @@ class TopicDetailPane(TopicOperations, DetailPane):
             for b in operation_bindings("topic_detail", show=("delete_records", "edit_configs"))
             if b.action != "create_topic"
         ],
+        Binding("C", "copy_records", "Copy / redrive records", id="topic_detail.copy_records"),
     ]
 
     DEFAULT_CSS = """
@@ -409,3 +410,10 @@ class TopicDetailPane(TopicOperations, DetailPane):
 
         app, topic = self.kview, self.subject
         app.call_later(show_access_for, app, "TOPIC", topic)
+
+    def action_copy_records(self) -> None:
+        from kview.ui.screens.copy_records import copy_dialog, copy_done
+
+        topic = self.operation_target("copy records", self.operation_topic(), "Wait for the topic to load.")
+        if topic is not None:
+            self.open_form(copy_dialog(self.kview, topic), copy_done(topic), timeout=8)
