@@ -101,7 +101,6 @@ def scan_batches(
     lowered: bytes | None = None
     if needle is not None and needle.fold:
         lowered = data.lower()
-    find = (lowered if lowered is not None else data).find
     wanted = needle.text if needle is not None else b""
     candidates = result.candidates
     while pos + HEADER_SIZE <= n:
@@ -129,30 +128,46 @@ def scan_batches(
             continue
         codec_id = attrs & _CODEC_MASK
         whole = base >= start and last < end
-        if codec_id == 0:
-            maybe = needle is None or find(wanted, pos + HEADER_SIZE, pos_next) >= 0
+        (count,) = _COUNT(data, pos + 57)
+        if needle is None:
+            hits = -1
+        elif codec_id == 0:
+            hits = _occurrences(lowered if lowered is not None else data, wanted, pos + HEADER_SIZE, pos_next)
         else:
             body = _decompressor(codec_id)(memoryview(data)[pos + HEADER_SIZE : pos_next])
-            if needle is None:
-                maybe = True
-            elif needle.fold:
-                maybe = wanted in body.lower()
-            else:
-                maybe = wanted in body
-        if whole and not maybe:
-            (count,) = _COUNT(data, pos + 57)
+            hits = _occurrences(body.lower() if needle.fold else body, wanted, 0, len(body))
+        if whole and hits == 0:
             result.records += count
         else:
             result.decoded_batches += 1
             batch = DefaultRecordBatch(data[pos:pos_next])
             ts_type = batch.timestamp_type
+            seen = 0
+            fold = needle is not None and needle.fold
             for record in batch:
                 offset = record.offset
                 if offset < start or offset >= end:
                     continue
-                result.records += 1
-                if maybe:
+                seen += 1
+                if hits < 0:
                     candidates.append(_record(topic, partition, offset, record, ts_type))
+                    continue
+                if hits == 0:
+                    if whole:
+                        break  # every occurrence is accounted for: the rest are counted from the header
+                    continue
+                key, value = record.key, record.value
+                if fold:
+                    key = key.lower() if key is not None else None
+                    value = value.lower() if value is not None else None
+                found = _occurrences(key, wanted, 0, len(key)) if key else 0
+                if value:
+                    found += _occurrences(value, wanted, 0, len(value))
+                if found:
+                    if hits <= MANY:
+                        hits -= found
+                    candidates.append(_record(topic, partition, offset, record, ts_type))
+            result.records += count if whole else seen
         result.next_offset = max(result.next_offset, last + 1)
         result.marks.append((result.next_offset, result.records))
         if last + 1 >= end:
@@ -161,6 +176,25 @@ def scan_batches(
             break
         pos = pos_next
     return result
+
+
+MANY = 64
+"""Occurrences of the needle in a batch past which they are not counted
+(``MANY + 1``): every record of such a batch is tested."""
+
+
+def _occurrences(data: bytes, needle: bytes, start: int, end: int) -> int:
+    """Occurrences of ``needle`` in ``data[start:end]``, overlapping ones too
+    (so the occurrences inside the records' keys and values never number more
+    than those in the batch), at most ``MANY + 1``."""
+    count = 0
+    at = data.find(needle, start, end)
+    while at >= 0:
+        count += 1
+        if count > MANY:
+            break
+        at = data.find(needle, at + 1, end)
+    return count
 
 
 def records_through(scan: BatchScan, offset: int) -> int:
