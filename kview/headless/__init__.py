@@ -24,7 +24,7 @@ Exit codes (stable, for scripts):
 
 from __future__ import annotations
 
-COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema")
+COMMANDS = ("brokers", "topics", "topic", "groups", "group", "lag", "tail", "produce", "schemas", "schema", "find")
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 
 EXIT_OK = 0

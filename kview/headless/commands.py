@@ -17,6 +17,7 @@ from kview.core.config import ClusterProfile
 from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, describe_exception
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from kview.headless.cluster import cmd_brokers
+from kview.headless.find import cmd_find
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.records import cmd_produce, cmd_tail
 from kview.headless.render import Printer
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Command] = {
     "produce": cmd_produce,
     "schemas": cmd_schemas,
     "schema": cmd_schema,
+    "find": cmd_find,
 }
 
 

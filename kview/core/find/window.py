@@ -91,7 +91,7 @@ def parse_bound(text: str | None, default: Bound, what: str = "bound") -> Bound:
             return Bound.offset(inputs.parse_offset(word))
         return Bound.time(inputs.epoch_ms(inputs.parse_when(text)))
     except InputError as exc:
-        raise InputError(f"{what}: {exc} (accepted: {BOUND_FORMS})") from None
+        raise InputError(f"{what}: {exc} (or earliest, latest, an offset)") from None
 
 
 @dataclass(frozen=True)
