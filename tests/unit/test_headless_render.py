@@ -462,6 +462,7 @@ def test_every_subcommand_is_dispatched():
         "produce": "records",
         "schemas": "schemas",
         "schema": "schemas",
+        "find": "find",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()

@@ -75,9 +75,10 @@ class BatchScan:
     candidates: list[Any] = field(default_factory=list)
     """Records of batches that may match, decoded, in offset order; the
     caller tests them with the filter."""
-    marks: list[tuple[int, int]] = field(default_factory=list)
-    """(offset after the batch, records counted up to and with it) for each
-    batch read: where a scan cut short at a match (``-n``) stands."""
+    marks: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(offset after the batch, records counted up to and with it, where the
+    batch starts and ends in the data) for each batch read: where a scan cut
+    short at a match (``-n``) stands (see records_through)."""
     batches: int = 0
     decoded_batches: int = 0
     done: bool = False
@@ -169,7 +170,7 @@ def scan_batches(
                     candidates.append(_record(topic, partition, offset, record, ts_type))
             result.records += count if whole else seen
         result.next_offset = max(result.next_offset, last + 1)
-        result.marks.append((result.next_offset, result.records))
+        result.marks.append((result.next_offset, result.records, pos, pos_next))
         if last + 1 >= end:
             result.done = True
             result.next_offset = max(result.next_offset, end)
@@ -197,16 +198,18 @@ def _occurrences(data: bytes, needle: bytes, start: int, end: int) -> int:
     return count
 
 
-def records_through(scan: BatchScan, offset: int) -> int:
-    """Records of the window ``scan`` counted up to and with ``offset``, which
-    is the offset of one of its candidates (its batch was decoded whole)."""
+def records_through(scan: BatchScan, data: bytes, start: int, offset: int) -> int:
+    """Records of the window (from ``start``) that ``scan`` of ``data`` counted up
+    to and with ``offset``, the offset of one of its candidates: the batches
+    before it by their counts, its own batch decoded again and counted."""
     before = 0
-    batch_start = -1
-    for next_offset, counted in scan.marks:
+    for next_offset, counted, pos, pos_next in scan.marks:
         if next_offset > offset:
-            break
-        before, batch_start = counted, next_offset
-    return before + sum(1 for r in scan.candidates if batch_start <= r.offset <= offset)
+            batch = DefaultRecordBatch(data[pos:pos_next])
+            return before + sum(1 for r in batch if start <= r.offset <= offset)
+        before = counted
+    # Legacy message sets leave no marks: all their records are candidates.
+    return sum(1 for r in scan.candidates if start <= r.offset <= offset)
 
 
 def _record(topic: str, partition: int, offset: int, record: Any, ts_type: int) -> ConsumerRecord[bytes, bytes]:

@@ -325,7 +325,7 @@ class Finder:
                 # The limit falls in this fetch: the account ends at the last match kept.
                 found = found[: limit - self._matched]
                 cut = found[-1].offset
-                account.records += records_through(scan, cut)
+                account.records += records_through(scan, part.records, account.position, cut)
                 account.position = cut + 1
                 self._stop.set()
             else:
