@@ -119,7 +119,7 @@ def scan_batches(
         last = base + last_delta
         if base >= end:
             result.done = True
-            result.next_offset = max(result.next_offset, end)
+            result.next_offset = end
             break
         pos_next = pos + size
         result.batches += 1
@@ -173,7 +173,7 @@ def scan_batches(
         result.marks.append((result.next_offset, result.records, pos, pos_next))
         if last + 1 >= end:
             result.done = True
-            result.next_offset = max(result.next_offset, end)
+            result.next_offset = end
             break
         pos = pos_next
     return result
@@ -242,7 +242,7 @@ def _legacy(
             offset = record.offset
             if offset >= end:
                 result.done = True
-                result.next_offset = max(result.next_offset, end)
+                result.next_offset = end
                 return
             result.next_offset = max(result.next_offset, offset + 1)
             if offset < start:
