@@ -213,7 +213,8 @@ def summary_line(result: FindResult) -> str:
     looked = " and ".join(what) or "every record"
     found = len(result.matches)
     span = f"{window.start.describe()} to {window.end.describe()}"
-    read = f"{result.records:,} records in {sum(p.position - p.start for p in result.partitions):,} offsets"
+    offsets = sum(p.position - p.start for p in result.partitions)
+    read = f"{_plural(result.records, 'record')} in {_plural(offsets, 'offset')}"
     if result.complete:
         tail = f"the whole window was read ({span}, {read}, {result.elapsed:.1f} s)"
     elif result.limit_reached:
@@ -223,3 +224,7 @@ def summary_line(result: FindResult) -> str:
     if window.missing:
         tail += f"; partitions without a leader, not read: {', '.join(map(str, window.missing))}"
     return f"{found:,} match{'es' if found != 1 else ''} for {looked}; {tail}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
