@@ -15,9 +15,10 @@ needle, with:
   filter ``"NEEDLE"``; its answer (matches and records read per partition)
   is checked against the watermarks and against kcat | grep's count.
 
-Two needles: one in no record (the whole topic read to prove "not found")
-and one in about 1 record in 2,000 (a user name that appears in one payload
-line of 2,000).  Each reader runs in its own process; rounds alternate the
+Three needles: one in no record (the whole topic read to prove "not found"),
+one in about 1 record in 2,000 (a user name that appears in one payload line
+of 2,000), and one in a quarter of the records (``"status":"FAILED"``),
+where nearly every record must be decoded and the byte search cannot help.  Each reader runs in its own process; rounds alternate the
 readers so all see the same load; the best round of each is compared.
 kview's and the raw loop's times run from before they connect to their last
 record; kcat | grep's is the whole pipeline's wall time.
@@ -57,6 +58,7 @@ from kview.local.cluster import DevCluster  # noqa: E402
 
 PARTITIONS = 4
 ABSENT = "no-record-holds-this"
+COMMON = '"status":"FAILED"'
 READERS = ("kcat", "raw", "kview")
 LABELS = {
     "kcat": "kcat -C -e -q | grep -F -c",
@@ -320,7 +322,8 @@ def main() -> int:
                 tools = cluster
             if not args.reuse:
                 fill(tools, bootstrap, topic, args.records, payload)
-            return run(bootstrap, topic, args.records, args.rounds, [("in no record", ABSENT), ("rare", rare)])
+            needles = [("in no record", ABSENT), ("rare", rare), ("common (a quarter of the records)", COMMON)]
+            return run(bootstrap, topic, args.records, args.rounds, needles)
         finally:
             if cluster is not None:
                 cluster.stop()

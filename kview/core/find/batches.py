@@ -161,12 +161,16 @@ def scan_batches(
                 if fold:
                     key = key.lower() if key is not None else None
                     value = value.lower() if value is not None else None
+                if hits > MANY:
+                    # Too many to count down: a plain test per record.
+                    if (key is not None and wanted in key) or (value is not None and wanted in value):
+                        candidates.append(_record(topic, partition, offset, record, ts_type))
+                    continue
                 found = _occurrences(key, wanted, 0, len(key)) if key else 0
                 if value:
                     found += _occurrences(value, wanted, 0, len(value))
                 if found:
-                    if hits <= MANY:
-                        hits -= found
+                    hits -= found
                     candidates.append(_record(topic, partition, offset, record, ts_type))
             result.records += count if whole else seen
         result.next_offset = max(result.next_offset, last + 1)

@@ -187,6 +187,7 @@ class Finder:
         self._cancelled = False
         self._started = 0.0
         self._leaders: dict[int, int] = {}
+        self._proven = False
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -220,6 +221,7 @@ class Finder:
             PartitionAccount(p.partition, p.start, p.end, p.low, p.high, p.start) for p in window.partitions
         ]
         needle = self._needle()
+        self._proven = self._filter_is_needle()
         if query.limit == 0:
             self._stop.set()
         self._report()
@@ -254,6 +256,15 @@ class Finder:
             return None
         text, fold, _fields = plain
         return Needle(text, fold) if text else None
+
+    def _filter_is_needle(self) -> bool:
+        """The filter is exactly "the needle in the key or the value", which
+        the batch scan already tested on every candidate: no second test."""
+        query = self.query
+        if query.key is not None or self.decoder is not None or query.filter is None:
+            return False
+        plain = getattr(query.filter, "_plain", None)
+        return plain is not None and bool(plain[0]) and tuple(plain[2]) == ("key", "value")
 
     def _report(self) -> None:
         if self.on_progress is not None:
@@ -352,7 +363,7 @@ class Finder:
         if self.decoder is not None and records:
             await self.decoder.prepare(records)
             records = self.decoder.decode_batch(records)
-        if query.filter is not None and not query.filter.matches_all and records:
+        if query.filter is not None and not query.filter.matches_all and records and not self._proven:
             records = [records[i] for i in query.filter.select(records)]
         return records
 
