@@ -12,6 +12,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 
 import jsonschema
@@ -170,7 +171,8 @@ def timed_topic(kafka):
     """3 partitions, 60 records each, timestamps a second apart (set by the producer)."""
     name = f"find-window-{uuid.uuid4().hex[:6]}"
     create_topic(kafka, name, 3)
-    base = 1_700_000_000_000
+    # An hour ago: older timestamps would be deleted by retention (7 days) under the test.
+    base = (int(time.time()) - 3600) * 1000
 
     async def produce() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, compression_type="gzip", linger_ms=20)
@@ -222,7 +224,7 @@ async def test_offset_window_and_a_time_past_the_end(kafka, timed_topic):
     name, base = timed_topic
     result = await find(kafka, FindQuery(name, start=Bound.offset(5), end=Bound.offset(20)))
     assert {(p.start, p.end, p.records) for p in result.partitions} == {(5, 20, 15)}
-    late = await find(kafka, FindQuery(name, start=Bound.time(base + 10_000_000)))
+    late = await find(kafka, FindQuery(name, start=Bound.time(base + 7200_000)))  # an hour from now
     high = get_offsets(kafka, name, -1)
     assert {p.partition: (p.start, p.end) for p in late.partitions} == {p: (o, o) for p, o in high.items()}
     assert late.complete and late.records == 0 and not late.matches
