@@ -76,8 +76,13 @@ async def cmd_find(args: Namespace, client: ClusterClient, printer: Printer, sta
         from kview.core.schemas.client import RegistryClient
         from kview.core.schemas.decoder import RecordDecoder
 
+        # A find waits for a schema as long as the registry may take to answer:
+        # its records must be tested decoded, not left raw by a slow first fetch.
         decoder = RecordDecoder(
-            RegistryClient(settings), key_decoding=args.key_decoding, value_decoding=args.value_decoding
+            RegistryClient(settings),
+            key_decoding=args.key_decoding,
+            value_decoding=args.value_decoding,
+            wait=max(2.0, settings.timeout),
         )
     show = _progress_printer() if sys.stderr.isatty() else None
     finder = Finder(

@@ -188,6 +188,7 @@ class Finder:
         self._started = 0.0
         self._leaders: dict[int, int] = {}
         self._proven = False
+        self._prepare_lock = asyncio.Lock()
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -309,6 +310,8 @@ class Finder:
                 last_problem = describe_exception(exc)
                 await self._new_leader(partition)
                 continue
+            if self._stop.is_set():
+                break  # stopped (limit or cancel) while this fetch was out: the account ends before it
             error, parts = read_fetch(response.body, response.version)
             part = next((p for p in parts if p.partition == partition and p.topic == topic), None)
             code = error if part is None or error else part.error_code
@@ -331,6 +334,8 @@ class Finder:
                 continue
             progress_at = time.monotonic()
             found = await self._verify(scan.candidates)
+            if self._stop.is_set():
+                break  # stopped while the decoder fetched schemas: as above
             limit = query.limit
             if limit is not None and found and self._matched + len(found) >= limit:
                 # The limit falls in this fetch: the account ends at the last match kept.
@@ -361,7 +366,11 @@ class Finder:
             key = query.key
             records = [r for r in records if r.key == key]
         if self.decoder is not None and records:
-            await self.decoder.prepare(records)
+            # One partition at a time: the decoder holds a batch only for the
+            # schema fetches that batch starts, so a second partition meeting
+            # the same new id would otherwise go on undecoded.
+            async with self._prepare_lock:
+                await self.decoder.prepare(records)
             records = self.decoder.decode_batch(records)
         if query.filter is not None and not query.filter.matches_all and records and not self._proven:
             records = [records[i] for i in query.filter.select(records)]

@@ -205,7 +205,8 @@ class FindScreen(ModalScreen[None]):
         if self.registry is not None:
             from kview.core.schemas.decoder import RecordDecoder
 
-            decoder = RecordDecoder(self.registry)
+            # Waits as long as the registry may take: a find tests decoded records.
+            decoder = RecordDecoder(self.registry, wait=max(2.0, self.registry.settings.timeout))
         self._decoded = decoder is not None
         self.finder = Finder(self.client, query, decoder=decoder, on_progress=self._progress, on_match=self._found)
         self._status("resolving the window ...")
