@@ -18,8 +18,9 @@ needle, with:
 Three needles: one in no record (the whole topic read to prove "not found"),
 one in about 1 record in 2,000 (a user name that appears in one payload line
 of 2,000), and one in a quarter of the records (``"status":"FAILED"``),
-where nearly every record must be decoded and the byte search cannot help.  Each reader runs in its own process; rounds alternate the
-readers so all see the same load; the best round of each is compared.
+where nearly every record must be decoded and the byte search cannot help.
+Each reader runs in its own process; rounds alternate the readers so all
+see the same load; the best round of each is compared.
 kview's and the raw loop's times run from before they connect to their last
 record; kcat | grep's is the whole pipeline's wall time.
 
@@ -37,7 +38,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -105,7 +105,10 @@ def fill(tools: DevCluster, bootstrap: str, topic: str, records: int, payload: P
         "--replication-factor",
         "1",
     )
-    print(f"filling {topic}: {records:,} records over {PARTITIONS} partitions (kafka-producer-perf-test) ...", flush=True)
+    print(
+        f"filling {topic}: {records:,} records over {PARTITIONS} partitions (kafka-producer-perf-test) ...",
+        flush=True,
+    )
     started = time.monotonic()
     result = tools.run_tool(
         "kafka-producer-perf-test",
