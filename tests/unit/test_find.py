@@ -138,6 +138,29 @@ VALUES = st.one_of(st.none(), st.binary(max_size=12).map(lambda b: bytes(c % 4 +
     window=st.tuples(st.integers(0, 70), st.integers(0, 70)),
 )
 def test_scan_finds_every_record_a_full_decode_would(records, cuts, codec, needle, fold, upper, window):
+    check_scan(records, cuts, codec, needle, fold, upper, window)
+
+
+@given(
+    records=st.lists(st.tuples(VALUES, VALUES), min_size=1, max_size=60),
+    cuts=st.lists(st.integers(1, 20), min_size=1, max_size=6),
+    needle=st.binary(min_size=1, max_size=2).map(lambda b: bytes(c % 4 + 97 for c in b)),
+    fold=st.booleans(),
+    window=st.tuples(st.integers(0, 70), st.integers(0, 70)),
+)
+def test_dense_batches_searched_whole_find_the_same(records, cuts, needle, fold, window):
+    """With MANY at 1, nearly every batch takes the dense path (searched as one text)."""
+    import kview.core.find.batches as batches
+
+    saved = batches.MANY
+    batches.MANY = 1
+    try:
+        check_scan(records, cuts, 0, needle, fold, True, window)
+    finally:
+        batches.MANY = saved
+
+
+def check_scan(records, cuts, codec, needle, fold, upper, window):
     if upper:  # some upper case in the data, which a folded needle must see through
         records = [(k.upper() if k else k, v) for k, v in records]
     data, at, i = b"", 0, 0
@@ -158,7 +181,7 @@ def test_scan_finds_every_record_a_full_decode_would(records, cuts, codec, needl
     got = [r.offset for r in scan.candidates]
     assert got == wanted  # only records holding the needle are built, and every one of them
     assert all((r.key, r.value) == records[r.offset] for r in scan.candidates)
-    if end <= len(records):
+    if end < len(records) or start < end == len(records):
         assert scan.done and scan.next_offset == end
     else:  # the window runs past the data: read to its end, not done
         assert not scan.done and scan.next_offset == max(start, len(records))
