@@ -148,8 +148,9 @@ def test_scan_finds_every_record_a_full_decode_would(records, cuts, codec, needl
     fold=st.booleans(),
     window=st.tuples(st.integers(0, 70), st.integers(0, 70)),
 )
-def test_dense_batches_searched_whole_find_the_same(records, cuts, needle, fold, window):
-    """With MANY at 1, nearly every batch takes the dense path (searched as one text)."""
+def test_batches_with_many_occurrences_find_the_same(records, cuts, needle, fold, window):
+    """With MANY at 1, nearly every batch has more occurrences than are counted
+    down: each record is tested with ``in`` and nothing is cut short."""
     import kview.core.find.batches as batches
 
     saved = batches.MANY

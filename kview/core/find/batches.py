@@ -33,8 +33,6 @@ from aiokafka.record.default_records import DefaultRecordBatch
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import ConsumerRecord
 
-from kview.core.filters.predicates import _SEPARATOR, _batch_substring
-
 HEADER_SIZE = 61
 _HEAD = struct.Struct(">qi").unpack_from  # base offset, batch length (after these 12 bytes)
 _ATTRS = struct.Struct(">hi").unpack_from  # attributes, last offset delta (at 21)
@@ -105,9 +103,6 @@ def scan_batches(
     if needle is not None and needle.fold:
         lowered = data.lower()
     wanted = needle.text if needle is not None else b""
-    select = None
-    if needle is not None and _SEPARATOR not in wanted:
-        select = _batch_substring(wanted, needle.fold, ("key", "value"))
     candidates = result.candidates
     while pos + HEADER_SIZE <= n:
         base, length = _HEAD(data, pos)
@@ -144,20 +139,6 @@ def scan_batches(
             hits = _occurrences(body.lower() if needle.fold else body, wanted, 0, len(body))
         if whole and hits == 0:
             result.records += count
-        elif hits > MANY and select is not None:
-            # Dense: the batch's records are made in C and searched as one
-            # joined text (kview.core.filters.predicates._batch_substring), so
-            # no Python runs for the records that do not hold the needle.
-            result.decoded_batches += 1
-            batch = DefaultRecordBatch(data[pos:pos_next])
-            ts_type = batch.timestamp_type
-            records = list(batch)
-            if not whole:
-                records = [r for r in records if start <= r.offset < end]
-            result.records += len(records)
-            for i in select(records):
-                record = records[i]
-                candidates.append(_record(topic, partition, record.offset, record, ts_type))
         else:
             result.decoded_batches += 1
             batch = DefaultRecordBatch(data[pos:pos_next])
