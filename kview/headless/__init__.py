@@ -48,6 +48,7 @@ COMMANDS: tuple[str, ...] = (
     "copy",
     "redrive",
     "offsets",
+    "find",
 )
 """Subcommands handled here (``kview.cli`` hands them to ``commands.run_command``)."""
 

@@ -681,3 +681,56 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     load.add_argument("--dry-run", action="store_true", help="show what would move; commit nothing")
     _output(load)
     _connection(load)
+    find = command(
+        "find",
+        "search a topic's window for a key or a filter, with an account per partition",
+        "Read a window of a topic (every partition at once) and print the records that match, then "
+        "per partition the offsets read from and to and the records read and matched, so that "
+        "nothing found is an answer.  --key reads only the partition Kafka's default partitioner "
+        "gives the key (murmur2).  A plain substring filter or a key is searched in the fetched "
+        "record batches as bytes; only batches holding it are decoded.  Exit code 0 when something "
+        "matched, 1 when nothing did.  Ends within a bound: it reads only the window fixed when it "
+        "starts (the watermarks then), and gives up on a partition that reads nothing new for 60 s "
+        "or 4 request timeouts, whichever is more (the account then says where it stopped).",
+    )
+    find.add_argument("topic", metavar="TOPIC")
+    find.add_argument(
+        "--key", "-k", metavar="KEY", help="records whose key is exactly KEY (UTF-8), read in the key's partition"
+    )
+    find.add_argument(
+        "--all-partitions",
+        action="store_true",
+        help="with --key: read every partition (keys written by another partitioner)",
+    )
+    find.add_argument(
+        "--partition", "-p", metavar="P", type=_count, action="append", help="only this partition (repeat for more)"
+    )
+    find.add_argument(
+        "--from",
+        dest="start",
+        metavar="WHERE",
+        help="window start: earliest (default), latest, an OFFSET (every partition), or a time "
+        "(ISO 8601, no zone = local time; 12:30; -15m; 2h ago): the first offset at or after it per partition",
+    )
+    find.add_argument(
+        "--to",
+        dest="end",
+        metavar="WHERE",
+        help="window end, not included: latest (default: the end offsets when the find starts), an OFFSET, "
+        "or a time (the first offset at or after it per partition)",
+    )
+    find.add_argument("--filter", "-f", dest="filter", metavar="EXPR", help="the tail pane's filter expression")
+    find.add_argument("-n", "--max-matches", dest="max_matches", metavar="N", type=_count, help="stop after N matches")
+    find.add_argument("--key-format", choices=FORMATS, default="auto", help="how keys are shown in lines")
+    find.add_argument("--value-format", choices=FORMATS, default="auto", help="how values are shown in lines")
+    find.add_argument(
+        "--key-decoding",
+        choices=DECODINGS,
+        default="auto",
+        help="schema-registry decoding of keys before the filter (with the profile's registry or "
+        "--schema-registry; default auto)",
+    )
+    find.add_argument(
+        "--value-decoding", choices=DECODINGS, default="auto", help="as --key-decoding, for values (default auto)"
+    )
+    _output(find)

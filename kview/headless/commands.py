@@ -18,6 +18,7 @@ from kview.core.errors import ClusterUnavailable, ConfigError, KViewError, descr
 from kview.headless import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from kview.headless.access import cmd_acls, cmd_quotas, cmd_users
 from kview.headless.cluster import cmd_brokers
+from kview.headless.find import cmd_find
 from kview.headless.groups import cmd_group, cmd_groups, cmd_lag
 from kview.headless.offsets import cmd_offsets
 from kview.headless.reassign import cmd_elect_leaders, cmd_leaders, cmd_reassign
@@ -57,6 +58,7 @@ COMMANDS: dict[str, Command] = {
     "copy": cmd_copy,
     "redrive": cmd_copy,
     "offsets": cmd_offsets,
+    "find": cmd_find,
 }
 
 

@@ -814,6 +814,52 @@ OFFSETS_IMPORT = document(
     "applied: false for --dry-run; missing: the file's partitions that do not exist (skipped).",
 )
 
+FIND_PARTITION = obj(
+    {
+        "partition": COUNT,
+        "from_offset": COUNT,
+        "to_offset": COUNT,
+        "read_to": COUNT,
+        "low": COUNT,
+        "high": COUNT,
+        "records": COUNT,
+        "matched": COUNT,
+        "skipped": COUNT,
+        "complete": BOOL,
+        "error": nullable(STRING),
+    },
+    "One partition of the window: offsets [from_offset, to_offset) were to be read; read_to is the "
+    "next offset not read (to_offset when complete). records: records in the offsets read (markers "
+    "and compacted records take offsets and hold none); skipped: offsets deleted by retention before "
+    "they were reached. low/high: the watermarks when the window was fixed.",
+)
+
+FIND = document(
+    "find",
+    {
+        "topic": STRING,
+        "key": nullable(STRING),
+        "key_partition": nullable(COUNT),
+        "all_partitions": BOOL,
+        "filter": nullable(STRING),
+        "from": STRING,
+        "to": STRING,
+        "limit": nullable(COUNT),
+        "limit_reached": BOOL,
+        "complete": BOOL,
+        "seconds": NUMBER,
+        "offsets": COUNT,
+        "records": COUNT,
+        "matched": COUNT,
+        "partitions_without_leader": array(COUNT),
+        "partitions": array(FIND_PARTITION),
+        "matches": array(TAIL_RECORD),
+    },
+    "kview find: the matches (each a kview tail --json line) and the account per partition. "
+    "key_partition: the partition Kafka's default partitioner gives the key. complete: every "
+    "partition of the window was read to its end.",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "brokers": BROKERS,
     "topics": TOPICS,
@@ -837,6 +883,7 @@ SCHEMAS: dict[str, Schema] = {
     "copy": COPY,
     "redrive": REDRIVE,
     "offsets": OFFSETS_IMPORT,
+    "find": FIND,
 }
 """Command name -> the schema of its document (of each line for tail, produce)."""
 

@@ -295,6 +295,23 @@ async def walk_detail_forms(pilot, topic: str) -> None:
     await expect(pilot, AddPartitionsScreen, f"Add partitions to '{topic}'", what="add partitions (detail)")
     await back_out(pilot, "add partitions (detail)")
     await walk_copy_dialog(pilot, topic, "copy records (detail)")
+    from kview.ui.screens.find import FindScreen
+
+    await pilot.press("f")
+    await expect(
+        pilot,
+        FindScreen,
+        f"Find in {topic}",
+        "Key",
+        "Filter",
+        "From",
+        "To",
+        "Max",
+        "key in all partitions",
+        "ctrl+s searches · enter opens a match · x exports · esc stops, closes",
+        what="find (detail)",
+    )
+    await back_out(pilot, "find (detail)")
 
 
 async def walk_copy_dialog(pilot, topic: str, what: str) -> None:
@@ -562,6 +579,13 @@ async def walk_tail(pilot, topic: str) -> None:
         what="export",
     )
     await back_out(pilot, "export")
+    from kview.ui.screens.find import FindScreen
+
+    await pilot.press("f")
+    await expect(pilot, FindScreen, f"Find in {topic}", what="find (tail)")
+    await pilot.press("ctrl+s")
+    await expect(pilot, FindScreen, "whole window read", "Partition", "Read to", "read whole", what="find results")
+    await back_out(pilot, "find (tail)")
     await pilot.press("t")
     await expect(pilot, TailStartScreen, "Tail a topic", topic, what="tail start again")
     await back_out(pilot, "tail start again")

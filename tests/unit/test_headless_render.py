@@ -484,6 +484,7 @@ def test_every_subcommand_is_dispatched():
         "copy": "replay",
         "redrive": "replay",
         "offsets": "offsets",
+        "find": "find",
     }
     assert {name: run.__module__ for name, run in DISPATCHED.items()} == {
         name: f"kview.headless.{family}" for name, family in families.items()

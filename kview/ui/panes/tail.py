@@ -164,6 +164,7 @@ class TailPane(Pane):
         Binding("d", "jump_time", "Jump to time", id="tail.jump_time"),
         Binding("x", "export", "Export JSONL", id="tail.export"),
         Binding("C", "copy_records", "Copy / redrive records", id="tail.copy_records"),
+        Binding("f", "find", "Find in the topic", id="tail.find", show=False),
         Binding("G,end", "follow", "Follow newest", id="tail.follow"),
         Binding("g,home", "top", "Oldest record", id="tail.top", show=False),
         Binding("up,k", "move(-1)", "Previous record", id="tail.up", show=False),
@@ -872,6 +873,25 @@ class TailPane(Pane):
 
     def action_search_previous(self) -> None:
         self._find(-1)
+
+    # -- find --------------------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        """Search the whole topic (or a window of it) with the tail's filter."""
+        if self.topic is None:
+            self.notify("Nothing to search: t chooses a topic.", severity="warning", timeout=3)
+            return
+        from kview.ui.screens.find import FindScreen
+
+        services = self.kview.services
+        self.app.push_screen(
+            FindScreen(
+                services.client,
+                self.topic,
+                filter_text=self.filter.text if self.filter is not None else "",
+                registry=self._registry(),
+            )
+        )
 
     # -- export ------------------------------------------------------------------------------------
 

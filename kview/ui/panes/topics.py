@@ -222,6 +222,14 @@ class TopicOperations(Pane):
         if topic is not None:
             self.post_message(ProduceTo(topic))
 
+    def action_find(self) -> None:
+        topic = self._target()
+        if topic is not None:
+            from kview.ui.screens.find import FindScreen
+
+            services = self.kview.services
+            self.app.push_screen(FindScreen(services.client, topic, registry=getattr(services, "registry", None)))
+
 
 OPERATION_BINDINGS = [
     Binding("c", "create_topic", "Create topic", id="{pane}.create"),
@@ -231,6 +239,7 @@ OPERATION_BINDINGS = [
     Binding("x", "delete_records", "Delete records (truncate)", id="{pane}.delete_records"),
     Binding("t", "tail", "Tail topic", id="{pane}.tail"),
     Binding("p", "produce", "Produce to topic", id="{pane}.produce"),
+    Binding("f", "find", "Find records (key, filter, time window)", id="{pane}.find"),
 ]
 
 

@@ -39,6 +39,7 @@ DIALOGS: tuple[tuple[str, str, str], ...] = (
     ("Dialog: delete a group's offsets", "kview.ui.screens.delete_offsets", "DeleteOffsetsScreen"),
     ("Dialog: tail a topic, jump to an offset or a time", "kview.ui.screens.tail_start", "TailStartScreen"),
     ("Dialog: export the tail", "kview.ui.screens.tail_start", "ExportScreen"),
+    ("Dialog: find in a topic (f)", "kview.ui.screens.find", "FindScreen"),
     ("Dialog: templated load, file import", "kview.ui.screens.produce_job", "JobScreen"),
     ("Dialog: producer settings", "kview.ui.screens.producer_settings", "ProducerSettingsScreen"),
     ("Dialog: sent messages", "kview.ui.screens.send_history", "SendHistoryScreen"),
