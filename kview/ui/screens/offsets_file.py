@@ -21,7 +21,7 @@ from kview.core.format import human_count
 from kview.core.groups.models import TopicPartition
 from kview.core.groups.offsets_file import ImportPlan, OffsetsExport, parse_offsets_file
 from kview.ui.screens.operation_form import OperationForm
-from kview.ui.screens.reset_offsets import SHOWN_ROWS, lag_totals
+from kview.ui.screens.reset_offsets import SHOWN_ROWS, lag_totals, preview_rows
 from kview.ui.widgets.measured_table import MeasuredTable
 
 ExportCall = Callable[[Sequence[str] | None], Awaitable[OffsetsExport]]
@@ -208,25 +208,7 @@ class ImportOffsetsScreen(OperationForm[ImportPlan]):
 
     def _show_preview(self, offsets: dict[TopicPartition, int], plan: ImportPlan) -> None:
         rows = plan.rows
-        self.query_one("#import-preview", MeasuredTable).fill(
-            (
-                (
-                    r.topic,
-                    *(
-                        Text(cell, justify="right")
-                        for cell in (
-                            str(r.partition),
-                            "-" if r.current is None else str(r.current),
-                            str(r.new),
-                            "-" if r.current is None else f"{r.new - r.current:+d}",
-                            human_count(r.lag),
-                        )
-                    ),
-                ),
-                f"{r.topic}:{r.partition}",
-            )
-            for r in rows[:SHOWN_ROWS]
-        )
+        self.query_one("#import-preview", MeasuredTable).fill(preview_rows(rows))
         now, after = lag_totals(rows)
         more = f" (first {SHOWN_ROWS} shown)" if len(rows) > SHOWN_ROWS else ""
         missing = (

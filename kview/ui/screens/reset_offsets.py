@@ -9,7 +9,7 @@ applying (members may have joined or left since the form opened)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -136,6 +136,21 @@ def lag_totals(rows: Sequence[ResetRow]) -> tuple[int, int]:
     now = sum(max(0, r.log_end - r.current) for r in rows if r.current is not None)
     after = sum(max(0, r.lag) for r in rows)
     return now, after
+
+
+def preview_rows(rows: Sequence[ResetRow]) -> Iterator[tuple[tuple[str | Text, ...], str]]:
+    """The preview table's rows, keyed ``topic:partition``: topic,
+    partition, committed now, new offset, the move, lag after (the first
+    SHOWN_ROWS; the reset form and the offsets-file import show the same)."""
+    for r in rows[:SHOWN_ROWS]:
+        cells = (
+            str(r.partition),
+            "-" if r.current is None else str(r.current),
+            str(r.new),
+            "-" if r.current is None else f"{r.new - r.current:+d}",
+            human_count(r.lag),
+        )
+        yield (r.topic, *(Text(cell, justify="right") for cell in cells)), f"{r.topic}:{r.partition}"
 
 
 # -- the form ---------------------------------------------------------------------------
@@ -361,26 +376,7 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
         self.run_operation(lambda: self.preview_call(spec), lambda rows: self._show_preview(spec, rows))
 
     def _show_preview(self, spec: ResetSpec, rows: list[ResetRow]) -> None:
-        table = self.query_one("#reset-preview", MeasuredTable)
-        table.fill(
-            (
-                (
-                    r.topic,
-                    *(
-                        Text(cell, justify="right")
-                        for cell in (
-                            str(r.partition),
-                            "-" if r.current is None else str(r.current),
-                            str(r.new),
-                            "-" if r.current is None else f"{r.new - r.current:+d}",
-                            human_count(r.lag),
-                        )
-                    ),
-                ),
-                f"{r.topic}:{r.partition}",
-            )
-            for r in rows[:SHOWN_ROWS]
-        )
+        self.query_one("#reset-preview", MeasuredTable).fill(preview_rows(rows))
         now, after = lag_totals(rows)
         more = f" (first {SHOWN_ROWS} shown)" if len(rows) > SHOWN_ROWS else ""
         moved = sum(1 for r in rows if r.current != r.new)
