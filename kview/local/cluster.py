@@ -79,6 +79,10 @@ TOOLS: dict[str, tuple[str, ...]] = {
         "org.apache.kafka.tools.BrokerApiVersionsCommand",
         "kafka.admin.BrokerApiVersionsCommand",
     ),
+    "kafka-features": ("org.apache.kafka.tools.FeatureCommand",),
+    "kafka-share-groups": ("org.apache.kafka.tools.consumer.group.ShareGroupCommand",),
+    "kafka-console-share-consumer": ("org.apache.kafka.tools.consumer.ConsoleShareConsumer",),
+    "kafka-streams-groups": ("org.apache.kafka.tools.streams.StreamsGroupCommand",),
 }
 """Kafka's shell scripts, by the main classes each one has run: tools moved
 from the Scala ``kafka.*`` packages to ``org.apache.kafka.tools`` over the
