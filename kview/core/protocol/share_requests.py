@@ -68,17 +68,17 @@ class NullableStruct(AbstractType[Any]):
     def __init__(self, *fields: Any) -> None:
         self.schema = Schema(*fields)
 
-    def encode(self, value: Any) -> bytes:  # type: ignore[override]
+    def encode(self, value: Any) -> bytes:
         if value is None:
             return Int8.encode(-1)
         return Int8.encode(1) + self.schema.encode(value)
 
-    def decode(self, data: BytesIO) -> Any:  # type: ignore[override]
+    def decode(self, data: BytesIO) -> Any:
         if Int8.decode(data) < 0:
             return None
         return self.schema.decode(data)
 
-    def repr(self, value: Any) -> str:  # type: ignore[override]
+    def repr(self, value: Any) -> str:
         return "None" if value is None else self.schema.repr(value)
 
 
@@ -336,7 +336,7 @@ class AlterShareGroupOffsetsRequest(Request[AlterShareGroupOffsetsRequest_v0]):
         self._offsets = {t: dict(ps) for t, ps in offsets.items()}
 
     def build(self, request_struct_class: type[AlterShareGroupOffsetsRequest_v0]) -> AlterShareGroupOffsetsRequest_v0:
-        topics = [
+        topics: list[tuple[str, list[tuple[int, int, dict[int, bytes]]], dict[int, bytes]]] = [
             (topic, [(p, offset, {}) for p, offset in sorted(parts.items())], {})
             for topic, parts in sorted(self._offsets.items())
         ]
