@@ -207,7 +207,7 @@ class GroupService:
         if summary.error:
             raise KViewError(f"group '{name}': {summary.error}")
         rows = summary.partitions
-        if exact and rows:
+        if exact and rows and summary.kind != "share":
             rows = await self._reads.rows(rows, timeout=self.exact_timeout)
             log_end = {(r.topic, r.partition): r.log_end for r in rows if r.log_end is not None}
             committed = {(r.topic, r.partition): r.committed for r in rows if r.committed is not None}
