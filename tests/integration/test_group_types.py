@@ -1,0 +1,449 @@
+"""Every group type of Kafka 4 against the real broker, compared with Kafka's
+own tools: a share group (KIP-932) whose members are two of Kafka's console
+share consumers, a KIP-848 consumer group whose member is Kafka's console
+consumer with ``group.protocol=consumer`` (aiokafka speaks only the classic
+protocol), and a classic group.  The JVM members are slow to start, so they
+start once for the module (in parallel) and every test reads them.
+
+Compared: ``kafka-share-groups --describe`` (``--members``, ``--state``,
+``--offsets``, ``--verbose``) and its ``--reset-offsets --dry-run``;
+``kafka-consumer-groups --describe`` (``--members --verbose``, ``--state
+--verbose``) and ``--list --type``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import replace
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from kview.core.cluster import ClusterClient, connection_kwargs
+from kview.core.config import adhoc_profile
+from kview.core.errors import KViewError, ReadOnlyError
+from kview.core.groups import GroupService, ResetSpec
+from kview.headless.schema import SCHEMAS
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _start(kafka, tool: str, *args: str) -> subprocess.Popen:
+    command = kafka.tool_command(tool, "--bootstrap-server", kafka.bootstrap, *args)
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+async def _produce(bootstrap: str, topic: str, counts: dict[int, int]) -> None:
+    producer = AIOKafkaProducer(**connection_kwargs(adhoc_profile(bootstrap)), acks="all")
+    await producer.start()
+    try:
+        for partition, count in counts.items():
+            for i in range(count):
+                await producer.send(topic, f"r{i}".encode(), partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _poll(check, what: str, timeout: float = 120.0, interval: float = 0.5):
+    """``await check()`` until it returns something truthy (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+class Groups:
+    """The module's groups and topics."""
+
+    def __init__(self) -> None:
+        self.share_topic = _name("sht")
+        self.share = _name("shg")
+        self.idle_share = _name("shidle")
+        self.topic848 = _name("kt")
+        self.group848 = _name("kg")
+
+
+@pytest.fixture(scope="module")
+def groups(kafka):
+    """Two console share consumers in one share group, one console consumer on
+    the KIP-848 protocol, and a share group whose only member has left (for
+    reset and delete), all started at once and joined before any test."""
+    g = Groups()
+    kafka.run_tool("kafka-topics", "--create", "--topic", g.share_topic, "--partitions", "3")
+    kafka.run_tool("kafka-topics", "--create", "--topic", g.topic848, "--partitions", "4")
+    members = [
+        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.share),
+        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.share),
+        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.idle_share),
+        _start(
+            kafka,
+            "kafka-console-consumer",
+            "--topic",
+            g.topic848,
+            "--group",
+            g.group848,
+            "--consumer-property",
+            "group.protocol=consumer",
+        ),
+    ]
+    try:
+
+        async def joined() -> None:
+            client = ClusterClient(adhoc_profile(kafka.bootstrap))
+            service = GroupService(client)
+            try:
+
+                async def ready():
+                    snapshot = await service.refresh([g.share, g.idle_share, g.group848])
+                    counts = {s.name: s.member_count for s in snapshot.groups}
+                    return counts == {g.share: 2, g.idle_share: 1, g.group848: 1}
+
+                await _poll(ready, "the console consumers to join", timeout=180)
+                await _produce(kafka.bootstrap, g.topic848, {0: 5, 1: 6, 2: 7, 3: 8})
+
+                async def delivered() -> bool:
+                    # A share-partition gets its state (start offset) when a
+                    # member first fetches from it, at the log end then
+                    # (share.auto.offset.reset=latest): records written before
+                    # are never delivered.  So write a few, until every
+                    # partition has state and nothing is left unacknowledged.
+                    await _produce(kafka.bootstrap, g.share_topic, {0: 3, 1: 2, 2: 1})
+                    for _ in range(10):
+                        detail = await service.describe_group(g.share)
+                        lags = [r.lag for r in detail.partitions]
+                        if len(lags) == 3 and all(lag == 0 for lag in lags):
+                            return True
+                        await asyncio.sleep(0.5)
+                    return False
+
+                await _poll(delivered, "the share consumers to acknowledge what was written", timeout=180)
+            finally:
+                await service.close()
+                await client.close()
+
+        asyncio.run(joined())
+        _stop(members[2])  # the idle share group keeps its state, without members
+        yield g
+    finally:
+        for process in members:
+            _stop(process)
+
+
+@pytest.fixture
+async def service(kafka):
+    client = ClusterClient(adhoc_profile(kafka.bootstrap))
+    s = GroupService(client)
+    yield s
+    await s.close()
+    await client.close()
+
+
+async def tool_rows(kafka, tool: str, *args: str) -> list[dict[str, str]]:
+    """Rows of a table Kafka's group tools print (header line starts with GROUP;
+    the fields hold no spaces)."""
+    result = await asyncio.to_thread(kafka.run_tool, tool, *args)
+    rows, header = [], None
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "GROUP":
+            header = [f for f in fields if f != "(ID)"]
+            header = [("COORDINATOR" if f == "COORDINATOR" else f) for f in header]
+        elif header and fields:
+            if "COORDINATOR" in header:
+                # "127.0.0.1:port  (1)": the coordinator's host and id are two fields.
+                fields = [fields[0], f"{fields[1]} {fields[2]}", *fields[3:]]
+            rows.append(dict(zip(header, fields, strict=False)))
+    return rows
+
+
+def assignment_text(pairs) -> str:
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in pairs:
+        by_topic.setdefault(topic, []).append(partition)
+    return ";".join(f"{t}:{','.join(str(p) for p in sorted(ps))}" for t, ps in sorted(by_topic.items())) or "-"
+
+
+async def settled(read_tool, read_kview, what: str):
+    """Both sides equal: the groups' epochs move while members join, so read
+    again (bounded) until one read of each agrees."""
+    tool_view = kview_view = None
+    for _ in range(8):
+        tool_view = await read_tool()
+        kview_view = await read_kview()
+        if tool_view == kview_view:
+            return tool_view
+        await asyncio.sleep(1)
+    assert kview_view == tool_view, what
+
+
+# -- listing --------------------------------------------------------------------------------
+
+
+async def test_list_shows_every_type(kafka, groups, service):
+    listed = {g.name: g for g in await service.list_groups()}
+    assert listed[groups.share].group_type == "share"
+    assert listed[groups.idle_share].group_type == "share"
+    assert listed[groups.group848].group_type == "consumer"
+    share_list = await asyncio.to_thread(kafka.run_tool, "kafka-share-groups", "--list")
+    tool_share = {line.strip() for line in share_list.stdout.splitlines() if line.strip()}
+    assert {n for n, g in listed.items() if g.group_type == "share"} == tool_share
+    typed = await tool_rows(kafka, "kafka-consumer-groups", "--list", "--type")
+    tool_types = {r["GROUP"]: r["TYPE"].lower() for r in typed}
+    assert tool_types[groups.group848] == "consumer"
+    for name, kind in tool_types.items():
+        if name in listed:
+            assert listed[name].group_type == kind, name
+
+
+# -- share groups ---------------------------------------------------------------------------
+
+
+async def test_share_group_members_state_and_offsets_equal_the_tool(kafka, groups, service):
+    name = groups.share
+
+    async def members_tool():
+        rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--members", "--verbose", "--group", name)
+        return sorted(
+            (r["CONSUMER-ID"], r["CLIENT-ID"], int(r["MEMBER-EPOCH"]), r.get("ASSIGNMENT", "-")) for r in rows
+        )
+
+    async def members_kview():
+        detail = await service.describe_group(name)
+        return sorted((m.member_id, m.client_id, m.member_epoch, assignment_text(m.assignment)) for m in detail.members)
+
+    shown = await settled(members_tool, members_kview, "share members")
+    assert len(shown) == 2
+
+    async def state_tool():
+        (row,) = await tool_rows(kafka, "kafka-share-groups", "--describe", "--state", "--verbose", "--group", name)
+        return row["STATE"], int(row["GROUP-EPOCH"]), int(row["ASSIGNMENT-EPOCH"]), int(row["#MEMBERS"])
+
+    async def state_kview():
+        g = (await service.refresh([name])).groups[0]
+        return g.state, g.group_epoch, g.assignment_epoch, g.member_count
+
+    state = await settled(state_tool, state_kview, "share state")
+    assert state[0] == "Stable"
+
+    async def offsets_tool():
+        rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--offsets", "--group", name)
+        return {(r["TOPIC"], int(r["PARTITION"])): (_number(r["START-OFFSET"]), _number(r["LAG"])) for r in rows}
+
+    async def offsets_kview():
+        detail = await service.describe_group(name)
+        assert all(r.share and r.time_lag is None and r.readable is None for r in detail.partitions)
+        return {(r.topic, r.partition): (r.committed, r.lag) for r in detail.partitions}
+
+    offsets = await settled(offsets_tool, offsets_kview, "share offsets")
+    assert set(offsets) == {(groups.share_topic, p) for p in range(3)}
+    summary = (await service.refresh([name])).groups[0]
+    assert summary.kind == "share" and summary.total_lag == sum(lag for _, lag in offsets.values())
+
+
+async def test_share_reset_preview_equals_the_dry_run_then_applies(kafka, groups, service):
+    name, topic = groups.idle_share, groups.share_topic
+    await _poll(lambda: _empty(service, name), "the idle share group to be empty (its member stopped)", timeout=60)
+    for spec, args in (
+        (ResetSpec("earliest", topic=topic), ("--to-earliest",)),
+        (ResetSpec("latest", topic=topic), ("--to-latest",)),
+        (ResetSpec("datetime", 0, topic=topic), ("--to-datetime", "1970-01-01T00:00:00.000")),
+    ):
+        dry = await tool_rows(
+            kafka, "kafka-share-groups", "--reset-offsets", "--group", name, "--topic", topic, *args, "--dry-run"
+        )
+        rows = await service.preview_share_reset(name, spec)
+        assert {(r.topic, r.partition): r.new for r in rows} == {
+            (r["TOPIC"], int(r["PARTITION"])): int(r["NEW-OFFSET"]) for r in dry
+        }, spec
+    with pytest.raises(KViewError, match="start offsets reset to"):
+        await service.preview_share_reset(name, ResetSpec("shift", -1, topic=topic))
+    # Applied, the tool sees the new start offsets.
+    applied = await service.apply_share_reset(name, ResetSpec("earliest", topic=topic))
+    rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--offsets", "--group", name)
+    assert {(r["TOPIC"], int(r["PARTITION"])): int(r["START-OFFSET"]) for r in rows} == {
+        (r.topic, r.partition): r.new for r in applied
+    }
+
+
+def _number(text: str) -> int | None:
+    """The tool prints ``-`` where a share-partition has no state yet."""
+    return None if text == "-" else int(text)
+
+
+async def _empty(service: GroupService, name: str) -> bool:
+    g = (await service.refresh([name])).groups[0]
+    return g.member_count == 0 and g.state == "Empty"
+
+
+async def test_share_writes_are_refused_in_read_only_mode_and_active_groups_are_kept(kafka, groups):
+    client = ClusterClient(replace(adhoc_profile(kafka.bootstrap), read_only=True))
+    read_only = GroupService(client)
+    try:
+        with pytest.raises(ReadOnlyError):
+            await read_only.apply_share_reset(groups.share, ResetSpec("earliest"))
+        with pytest.raises(ReadOnlyError):
+            await read_only.delete_group(groups.share)
+    finally:
+        await read_only.close()
+        await client.close()
+    writer = ClusterClient(adhoc_profile(kafka.bootstrap))
+    service = GroupService(writer)
+    try:
+        with pytest.raises(KViewError, match="active member"):
+            await service.apply_share_reset(groups.share, ResetSpec("earliest"))
+    finally:
+        await service.close()
+        await writer.close()
+    rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--state", "--group", groups.share)
+    assert rows and rows[0]["#MEMBERS"] == "2"
+
+
+async def test_delete_an_empty_share_group(kafka, groups, service):
+    # A share group of its own: the reset test reads the idle one.
+    name = _name("shdel")
+    member = _start(kafka, "kafka-console-share-consumer", "--topic", groups.share_topic, "--group", name)
+    try:
+        await _poll(lambda: _has_members(service, name), "the share consumer to join", timeout=120)
+    finally:
+        _stop(member)
+    await _poll(lambda: _empty(service, name), "the share group to empty", timeout=60)
+    await service.delete_group(name)
+    listed = await asyncio.to_thread(kafka.run_tool, "kafka-share-groups", "--list")
+    assert name not in listed.stdout.split()
+
+
+async def _has_members(service: GroupService, name: str) -> bool:
+    return (await service.refresh([name])).groups[0].member_count > 0
+
+
+# -- KIP-848 consumer groups ----------------------------------------------------------------
+
+
+async def test_consumer_group_members_and_state_equal_the_tool(kafka, groups, service):
+    name = groups.group848
+
+    async def members_tool():
+        rows = await tool_rows(kafka, "kafka-consumer-groups", "--describe", "--members", "--verbose", "--group", name)
+        return sorted(
+            (
+                r["CONSUMER-ID"],
+                r["CLIENT-ID"],
+                int(r["CURRENT-EPOCH"]),
+                r["CURRENT-ASSIGNMENT"],
+                r["TARGET-ASSIGNMENT"],
+            )
+            for r in rows
+        )
+
+    async def members_kview():
+        detail = await service.describe_group(name)
+        return sorted(
+            (
+                m.member_id,
+                m.client_id,
+                m.member_epoch,
+                assignment_text(m.assignment),
+                assignment_text(m.target_assignment or ()),
+            )
+            for m in detail.members
+        )
+
+    (member,) = await settled(members_tool, members_kview, "KIP-848 members")
+    assert member[3] == member[4] == assignment_text((groups.topic848, p) for p in range(4))
+
+    async def state_tool():
+        (row,) = await tool_rows(kafka, "kafka-consumer-groups", "--describe", "--state", "--verbose", "--group", name)
+        return (
+            row["ASSIGNMENT-STRATEGY"],
+            row["STATE"],
+            int(row["GROUP-EPOCH"]),
+            int(row["TARGET-ASSIGNMENT-EPOCH"]),
+            int(row["#MEMBERS"]),
+        )
+
+    async def state_kview():
+        g = (await service.refresh([name])).groups[0]
+        return g.assignor, g.state, g.group_epoch, g.assignment_epoch, g.member_count
+
+    state = await settled(state_tool, state_kview, "KIP-848 state")
+    assert state[1] == "Stable"
+
+    async def rows_tool():
+        rows = await tool_rows(kafka, "kafka-consumer-groups", "--describe", "--group", name)
+        return {(r["TOPIC"], int(r["PARTITION"])): (r["CURRENT-OFFSET"], r["LAG"], r["CONSUMER-ID"]) for r in rows}
+
+    async def rows_kview():
+        detail = await service.describe_group(name)
+        return {
+            (r.topic, r.partition): (str(r.committed) if r.committed is not None else "-", str(r.lag), r.consumer_id)
+            for r in detail.partitions
+        }
+
+    await settled(rows_tool, rows_kview, "KIP-848 describe rows")
+
+
+# -- headless ---------------------------------------------------------------------------------
+
+
+def _kview_json(kafka, *args: str) -> dict:
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kview.cli", *args, "--bootstrap", kafka.bootstrap, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+async def test_headless_groups_group_and_lag_cover_every_type(kafka, groups):
+    from jsonschema import validate
+
+    listing = await asyncio.to_thread(_kview_json, kafka, "groups", "--type", "share,consumer")
+    validate(listing, SCHEMAS["groups"])
+    types = {g["name"]: g["type"] for g in listing["groups"]}
+    assert types[groups.share] == "share" and types[groups.group848] == "consumer"
+    assert set(types.values()) <= {"share", "consumer"}
+    assert listing["totals"]["share"] >= 2 and listing["totals"]["consumer"] >= 1
+
+    share = await asyncio.to_thread(_kview_json, kafka, "group", groups.share)
+    validate(share, SCHEMAS["group"])
+    assert share["type"] == "share" and share["readable"] is None and share["time_lag"] is None
+    assert all(p["committed_offset"] is None and p["start_offset"] is not None for p in share["partitions"])
+    assert {m["member_epoch"] is not None for m in share["members"]} == {True}
+
+    modern = await asyncio.to_thread(_kview_json, kafka, "group", groups.group848)
+    validate(modern, SCHEMAS["group"])
+    assert modern["group_epoch"] is not None and modern["members"][0]["target_assignment"] is not None
+
+    lag = await asyncio.to_thread(_kview_json, kafka, "lag", "--type", "share", "--min-lag", "0")
+    validate(lag, SCHEMAS["lag"])
+    assert lag["criteria"]["types"] == ["share"]
+    assert {g["type"] for g in lag["groups"]} == {"share"}
+    assert groups.share in {g["name"] for g in lag["groups"]}
