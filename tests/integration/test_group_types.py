@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
 import time
 import uuid
@@ -29,27 +27,11 @@ from kview.core.config import adhoc_profile
 from kview.core.errors import KViewError, ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.headless.schema import SCHEMAS
+from kview.local.group_members import GroupMembers
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def _start(kafka, tool: str, *args: str) -> subprocess.Popen:
-    command = kafka.tool_command(tool, "--bootstrap-server", kafka.bootstrap, *args)
-    return subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 async def _produce(bootstrap: str, topic: str, counts: dict[int, int]) -> None:
@@ -95,21 +77,11 @@ def groups(kafka):
     g = Groups()
     kafka.run_tool("kafka-topics", "--create", "--topic", g.share_topic, "--partitions", "3")
     kafka.run_tool("kafka-topics", "--create", "--topic", g.topic848, "--partitions", "4")
-    members = [
-        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.share),
-        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.share),
-        _start(kafka, "kafka-console-share-consumer", "--topic", g.share_topic, "--group", g.idle_share),
-        _start(
-            kafka,
-            "kafka-console-consumer",
-            "--topic",
-            g.topic848,
-            "--group",
-            g.group848,
-            "--consumer-property",
-            "group.protocol=consumer",
-        ),
-    ]
+    members = GroupMembers(kafka)
+    members.share_consumer(g.share_topic, g.share)
+    members.share_consumer(g.share_topic, g.share)
+    idle = members.share_consumer(g.share_topic, g.idle_share)
+    members.consumer_848(g.topic848, g.group848)
     try:
 
         async def joined() -> None:
@@ -146,11 +118,10 @@ def groups(kafka):
                 await client.close()
 
         asyncio.run(joined())
-        _stop(members[2])  # the idle share group keeps its state, without members
+        members.stop_one(idle)  # the idle share group keeps its state, without members
         yield g
     finally:
-        for process in members:
-            _stop(process)
+        members.stop()
 
 
 @pytest.fixture
@@ -325,11 +296,12 @@ async def test_share_writes_are_refused_in_read_only_mode_and_active_groups_are_
 async def test_delete_an_empty_share_group(kafka, groups, service):
     # A share group of its own: the reset test reads the idle one.
     name = _name("shdel")
-    member = _start(kafka, "kafka-console-share-consumer", "--topic", groups.share_topic, "--group", name)
+    members = GroupMembers(kafka)
+    members.share_consumer(groups.share_topic, name)
     try:
         await _poll(lambda: _has_members(service, name), "the share consumer to join", timeout=120)
     finally:
-        _stop(member)
+        await asyncio.to_thread(members.stop)
     await _poll(lambda: _empty(service, name), "the share group to empty", timeout=60)
     await service.delete_group(name)
     listed = await asyncio.to_thread(kafka.run_tool, "kafka-share-groups", "--list")
