@@ -1,9 +1,8 @@
 """Every group type of Kafka 4 against the real broker, compared with Kafka's
 own tools: a share group (KIP-932) whose members are two of Kafka's console
-share consumers, a KIP-848 consumer group whose member is Kafka's console
+share consumers and a KIP-848 consumer group whose member is Kafka's console
 consumer with ``group.protocol=consumer`` (aiokafka speaks only the classic
-protocol), and a classic group.  The JVM members are slow to start, so they
-start once for the module (in parallel) and every test reads them.
+protocol): the session's ``group_types`` (tests/group_types.py), started once.
 
 Compared: ``kafka-share-groups --describe`` (``--members``, ``--state``,
 ``--offsets``, ``--verbose``) and its ``--reset-offsets --dry-run``;
@@ -15,113 +14,18 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
-import uuid
 from dataclasses import replace
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from group_types import poll as _poll
+from group_types import unique as _name
 
-from kview.core.cluster import ClusterClient, connection_kwargs
+from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
 from kview.core.errors import KViewError, ReadOnlyError
 from kview.core.groups import GroupService, ResetSpec
 from kview.headless.schema import SCHEMAS
 from kview.local.group_members import GroupMembers
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def _produce(bootstrap: str, topic: str, counts: dict[int, int]) -> None:
-    producer = AIOKafkaProducer(**connection_kwargs(adhoc_profile(bootstrap)), acks="all")
-    await producer.start()
-    try:
-        for partition, count in counts.items():
-            for i in range(count):
-                await producer.send(topic, f"r{i}".encode(), partition=partition)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-async def _poll(check, what: str, timeout: float = 120.0, interval: float = 0.5):
-    """``await check()`` until it returns something truthy (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(interval)
-
-
-class Groups:
-    """The module's groups and topics."""
-
-    def __init__(self) -> None:
-        self.share_topic = _name("sht")
-        self.share = _name("shg")
-        self.idle_share = _name("shidle")
-        self.topic848 = _name("kt")
-        self.group848 = _name("kg")
-
-
-@pytest.fixture(scope="module")
-def groups(kafka):
-    """Two console share consumers in one share group, one console consumer on
-    the KIP-848 protocol, and a share group whose only member has left (for
-    reset and delete), all started at once and joined before any test."""
-    g = Groups()
-    kafka.run_tool("kafka-topics", "--create", "--topic", g.share_topic, "--partitions", "3")
-    kafka.run_tool("kafka-topics", "--create", "--topic", g.topic848, "--partitions", "4")
-    members = GroupMembers(kafka)
-    members.share_consumer(g.share_topic, g.share)
-    members.share_consumer(g.share_topic, g.share)
-    idle = members.share_consumer(g.share_topic, g.idle_share)
-    members.consumer_848(g.topic848, g.group848)
-    try:
-
-        async def joined() -> None:
-            client = ClusterClient(adhoc_profile(kafka.bootstrap))
-            service = GroupService(client)
-            try:
-
-                async def ready():
-                    snapshot = await service.refresh([g.share, g.idle_share, g.group848])
-                    counts = {s.name: s.member_count for s in snapshot.groups}
-                    return counts == {g.share: 2, g.idle_share: 1, g.group848: 1}
-
-                await _poll(ready, "the console consumers to join", timeout=180)
-                await _produce(kafka.bootstrap, g.topic848, {0: 5, 1: 6, 2: 7, 3: 8})
-
-                async def delivered() -> bool:
-                    # A share-partition gets its state (start offset) when a
-                    # member first fetches from it, at the log end then
-                    # (share.auto.offset.reset=latest): records written before
-                    # are never delivered.  So write a few, until every
-                    # partition has state and nothing is left unacknowledged.
-                    await _produce(kafka.bootstrap, g.share_topic, {0: 3, 1: 2, 2: 1})
-                    for _ in range(10):
-                        detail = await service.describe_group(g.share)
-                        lags = [r.lag for r in detail.partitions]
-                        if len(lags) == 3 and all(lag == 0 for lag in lags):
-                            return True
-                        await asyncio.sleep(0.5)
-                    return False
-
-                await _poll(delivered, "the share consumers to acknowledge what was written", timeout=180)
-            finally:
-                await service.close()
-                await client.close()
-
-        asyncio.run(joined())
-        members.stop_one(idle)  # the idle share group keeps its state, without members
-        yield g
-    finally:
-        members.stop()
 
 
 @pytest.fixture
@@ -174,17 +78,17 @@ async def settled(read_tool, read_kview, what: str):
 # -- listing --------------------------------------------------------------------------------
 
 
-async def test_list_shows_every_type(kafka, groups, service):
+async def test_list_shows_every_type(kafka, group_types, service):
     listed = {g.name: g for g in await service.list_groups()}
-    assert listed[groups.share].group_type == "share"
-    assert listed[groups.idle_share].group_type == "share"
-    assert listed[groups.group848].group_type == "consumer"
+    assert listed[group_types.share].group_type == "share"
+    assert listed[group_types.idle_share].group_type == "share"
+    assert listed[group_types.group848].group_type == "consumer"
     share_list = await asyncio.to_thread(kafka.run_tool, "kafka-share-groups", "--list")
     tool_share = {line.strip() for line in share_list.stdout.splitlines() if line.strip()}
     assert {n for n, g in listed.items() if g.group_type == "share"} == tool_share
     typed = await tool_rows(kafka, "kafka-consumer-groups", "--list", "--type")
     tool_types = {r["GROUP"]: r["TYPE"].lower() for r in typed}
-    assert tool_types[groups.group848] == "consumer"
+    assert tool_types[group_types.group848] == "consumer"
     for name, kind in tool_types.items():
         if name in listed:
             assert listed[name].group_type == kind, name
@@ -193,8 +97,8 @@ async def test_list_shows_every_type(kafka, groups, service):
 # -- share groups ---------------------------------------------------------------------------
 
 
-async def test_share_group_members_state_and_offsets_equal_the_tool(kafka, groups, service):
-    name = groups.share
+async def test_share_group_members_state_and_offsets_equal_the_tool(kafka, group_types, service):
+    name = group_types.share
 
     async def members_tool():
         rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--members", "--verbose", "--group", name)
@@ -230,13 +134,13 @@ async def test_share_group_members_state_and_offsets_equal_the_tool(kafka, group
         return {(r.topic, r.partition): (r.committed, r.lag) for r in detail.partitions}
 
     offsets = await settled(offsets_tool, offsets_kview, "share offsets")
-    assert set(offsets) == {(groups.share_topic, p) for p in range(3)}
+    assert set(offsets) == {(group_types.share_topic, p) for p in range(3)}
     summary = (await service.refresh([name])).groups[0]
     assert summary.kind == "share" and summary.total_lag == sum(lag for _, lag in offsets.values())
 
 
-async def test_share_reset_preview_equals_the_dry_run_then_applies(kafka, groups, service):
-    name, topic = groups.idle_share, groups.share_topic
+async def test_share_reset_preview_equals_the_dry_run_then_applies(kafka, group_types, service):
+    name, topic = group_types.idle_share, group_types.share_topic
     await _poll(lambda: _empty(service, name), "the idle share group to be empty (its member stopped)", timeout=60)
     for spec, args in (
         (ResetSpec("earliest", topic=topic), ("--to-earliest",)),
@@ -270,14 +174,14 @@ async def _empty(service: GroupService, name: str) -> bool:
     return g.member_count == 0 and g.state == "Empty"
 
 
-async def test_share_writes_are_refused_in_read_only_mode_and_active_groups_are_kept(kafka, groups):
+async def test_share_writes_are_refused_in_read_only_mode_and_active_groups_are_kept(kafka, group_types):
     client = ClusterClient(replace(adhoc_profile(kafka.bootstrap), read_only=True))
     read_only = GroupService(client)
     try:
         with pytest.raises(ReadOnlyError):
-            await read_only.apply_share_reset(groups.share, ResetSpec("earliest"))
+            await read_only.apply_share_reset(group_types.share, ResetSpec("earliest"))
         with pytest.raises(ReadOnlyError):
-            await read_only.delete_group(groups.share)
+            await read_only.delete_group(group_types.share)
     finally:
         await read_only.close()
         await client.close()
@@ -285,19 +189,19 @@ async def test_share_writes_are_refused_in_read_only_mode_and_active_groups_are_
     service = GroupService(writer)
     try:
         with pytest.raises(KViewError, match="active member"):
-            await service.apply_share_reset(groups.share, ResetSpec("earliest"))
+            await service.apply_share_reset(group_types.share, ResetSpec("earliest"))
     finally:
         await service.close()
         await writer.close()
-    rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--state", "--group", groups.share)
+    rows = await tool_rows(kafka, "kafka-share-groups", "--describe", "--state", "--group", group_types.share)
     assert rows and rows[0]["#MEMBERS"] == "2"
 
 
-async def test_delete_an_empty_share_group(kafka, groups, service):
+async def test_delete_an_empty_share_group(kafka, group_types, service):
     # A share group of its own: the reset test reads the idle one.
     name = _name("shdel")
     members = GroupMembers(kafka)
-    members.share_consumer(groups.share_topic, name)
+    members.share_consumer(group_types.share_topic, name)
     try:
         await _poll(lambda: _has_members(service, name), "the share consumer to join", timeout=120)
     finally:
@@ -315,8 +219,8 @@ async def _has_members(service: GroupService, name: str) -> bool:
 # -- KIP-848 consumer groups ----------------------------------------------------------------
 
 
-async def test_consumer_group_members_and_state_equal_the_tool(kafka, groups, service):
-    name = groups.group848
+async def test_consumer_group_members_and_state_equal_the_tool(kafka, group_types, service):
+    name = group_types.group848
 
     async def members_tool():
         rows = await tool_rows(kafka, "kafka-consumer-groups", "--describe", "--members", "--verbose", "--group", name)
@@ -345,7 +249,7 @@ async def test_consumer_group_members_and_state_equal_the_tool(kafka, groups, se
         )
 
     (member,) = await settled(members_tool, members_kview, "KIP-848 members")
-    assert member[3] == member[4] == assignment_text((groups.topic848, p) for p in range(4))
+    assert member[3] == member[4] == assignment_text((group_types.topic848, p) for p in range(4))
 
     async def state_tool():
         (row,) = await tool_rows(kafka, "kafka-consumer-groups", "--describe", "--state", "--verbose", "--group", name)
@@ -394,23 +298,23 @@ def _kview_json(kafka, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-async def test_headless_groups_group_and_lag_cover_every_type(kafka, groups):
+async def test_headless_groups_group_and_lag_cover_every_type(kafka, group_types):
     from jsonschema import validate
 
     listing = await asyncio.to_thread(_kview_json, kafka, "groups", "--type", "share,consumer")
     validate(listing, SCHEMAS["groups"])
     types = {g["name"]: g["type"] for g in listing["groups"]}
-    assert types[groups.share] == "share" and types[groups.group848] == "consumer"
+    assert types[group_types.share] == "share" and types[group_types.group848] == "consumer"
     assert set(types.values()) <= {"share", "consumer"}
     assert listing["totals"]["share"] >= 2 and listing["totals"]["consumer"] >= 1
 
-    share = await asyncio.to_thread(_kview_json, kafka, "group", groups.share)
+    share = await asyncio.to_thread(_kview_json, kafka, "group", group_types.share)
     validate(share, SCHEMAS["group"])
     assert share["type"] == "share" and share["readable"] is None and share["time_lag"] is None
     assert all(p["committed_offset"] is None and p["start_offset"] is not None for p in share["partitions"])
     assert {m["member_epoch"] is not None for m in share["members"]} == {True}
 
-    modern = await asyncio.to_thread(_kview_json, kafka, "group", groups.group848)
+    modern = await asyncio.to_thread(_kview_json, kafka, "group", group_types.group848)
     validate(modern, SCHEMAS["group"])
     assert modern["group_epoch"] is not None and modern["members"][0]["target_assignment"] is not None
 
@@ -418,4 +322,4 @@ async def test_headless_groups_group_and_lag_cover_every_type(kafka, groups):
     validate(lag, SCHEMAS["lag"])
     assert lag["criteria"]["types"] == ["share"]
     assert {g["type"] for g in lag["groups"]} == {"share"}
-    assert groups.share in {g["name"] for g in lag["groups"]}
+    assert group_types.share in {g["name"] for g in lag["groups"]}

@@ -299,7 +299,7 @@ COLUMNS = (
     Column("trend", "Lag trend", 10, 2),
     Column("rate", "Msg/s", 7, 2, numeric=True),
     Column("members", "Mem", 3, 2, numeric=True),
-    Column("type", "Type", 8, 2),
+    Column("type", "Type", 8, 3),
     Column("state", "State", 12, 3),
     Column("readable", "Readable", 14, 3),
     Column("catch_up", "Catch-up", 8, 4, numeric=True),
@@ -307,8 +307,9 @@ COLUMNS = (
     Column("partitions", "Parts", 5, 6, numeric=True),
     Column("protocol", "Protocol", 18, 6),
 )
-"""At 80 columns: name, status, lag, time lag, trend, rate, members and
-type; wider terminals add state, readable, catch-up, topics, partitions and
+"""At 80 columns: name, status, lag, time lag, trend, rate and members (the
+type filter ``t`` and the status line's per-type totals say the types);
+wider terminals add type, state, readable, catch-up, topics, partitions and
 protocol.  Where the lag holds offsets a read_committed consumer never
 receives (transaction markers, aborted or open transactional records) the
 lag cell says ``1 (0)``: the lag, and in brackets the readable records."""
