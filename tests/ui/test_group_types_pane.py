@@ -14,6 +14,7 @@ import re
 from screen_text import screen_rows, screen_text, wait_for
 from test_groups_pane import choose, make_test_app, on_screen, parse_tool_table, preview_rows
 
+from kview.core.readonly import refuse_message
 from kview.ui.panes.group_detail import GroupDetailPane
 from kview.ui.panes.groups import GroupsPane
 from kview.ui.screens.reset_offsets import ResetOffsetsScreen
@@ -204,3 +205,21 @@ async def test_share_reset_preview_equals_the_dry_run(kafka, group_types):
             await tool(kafka, "kafka-share-groups", "--describe", "--offsets", "--group", name), "LAG"
         )
         assert {int(r["PARTITION"]): r["START-OFFSET"] for r in after} == {p: row[1] for p, row in shown.items()}
+
+
+async def test_read_only_refuses_the_share_group_writes(kafka, group_types):
+    name = group_types.idle_share
+    app = make_test_app(kafka, read_only=True)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        pane = await open_group_list(pilot)
+        await filter_to(pilot, pane, name)
+        await wait_for(pilot, lambda: pane.operation_group() is not None, what="selected")
+        for key, action in (("r", "reset share-group offsets"), ("d", "delete group")):
+            app.clear_notifications()
+            await pilot.press(key)
+            await wait_for(
+                pilot, lambda action=action: on_screen(app, refuse_message(action)), what=f"{action} refused"
+            )
+            assert len(app.screen_stack) == 1, f"a form opened for {action}"
+    listed = await tool(kafka, "kafka-share-groups", "--list")
+    assert name in listed.split()

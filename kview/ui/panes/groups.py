@@ -21,6 +21,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
+from kview.core.errors import KViewError
 from kview.core.format import human_count, human_duration, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, Readable, ResetRow
 from kview.core.groups.models import GROUP_TYPES, NEW_TYPES
@@ -180,11 +181,12 @@ class GroupOperations(Pane):
     def action_reset_offsets(self) -> None:
         from kview.ui.screens.reset_offsets import ResetOffsetsScreen
 
-        group = self._target("reset offsets")
+        selected = self.operation_group()
+        share = selected is not None and selected.kind == "share"
+        group = self._target("reset share-group offsets" if share else "reset offsets")
         if group is None:
             return
         service, name = self.group_service, group.name
-        share = group.kind == "share"
         if group.kind == "streams":
             self.notify(
                 "kview resets classic, consumer and share groups; reset a streams group with "
@@ -348,7 +350,10 @@ class GroupsPane(GroupOperations, ListPane):
     async def fetch(self) -> GroupsSnapshot:
         service = self.group_service
         snapshot = await service.refresh()
-        self.unavailable = tuple([kind for kind in NEW_TYPES if not await service.supports(kind)])
+        try:
+            self.unavailable = tuple([kind for kind in NEW_TYPES if not await service.supports(kind)])
+        except KViewError:
+            pass  # asked again next refresh; the groups themselves were read
         return snapshot
 
     def action_cycle_type(self) -> None:
