@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 from dataclasses import replace
 
 import pytest
 from group_types import poll as _poll
 from group_types import unique as _name
+from streams_member import StreamsMember
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
@@ -323,3 +325,68 @@ async def test_headless_groups_group_and_lag_cover_every_type(kafka, group_types
     assert lag["criteria"]["types"] == ["share"]
     assert {g["type"] for g in lag["groups"]} == {"share"}
     assert group_types.share in {g["name"] for g in lag["groups"]}
+
+
+# -- streams groups -------------------------------------------------------------------------
+
+
+async def test_streams_group_describe_equals_the_tool(kafka, service):
+    """A streams group made by a member that heartbeats for itself (no Kafka
+    Streams library in the jars), compared with kafka-streams-groups."""
+    topic, name = _name("stt"), _name("stg")
+    await asyncio.to_thread(kafka.run_tool, "kafka-topics", "--create", "--topic", topic, "--partitions", "2")
+    member = StreamsMember(
+        service.client, await service.coordinator(name), name, topic, find=lambda: service.coordinator(name)
+    )
+    await member.join(2, rounds=6)
+    try:
+        listed = {g.name: g for g in await service.list_groups()}
+        assert listed[name].group_type == "streams"
+
+        async def members_tool():
+            result = await asyncio.to_thread(
+                kafka.run_tool, "kafka-streams-groups", "--describe", "--members", "--verbose", "--group", name
+            )
+            rows = []
+            for line in result.stdout.splitlines():
+                fields = line.split()
+                if fields and fields[0] == name:
+                    target = re.search(r"TARGET-ACTIVE: (\S+);", line)
+                    rows.append((fields[3], int(fields[5]), fields[6], fields[7], target.group(1) if target else "-"))
+            return sorted(rows)
+
+        async def members_kview():
+            detail = await service.describe_group(name)
+            return sorted(
+                (m.member_id, m.member_epoch, m.process_id, m.client_id, _tasks_text(m.target_tasks or ()))
+                for m in detail.members
+            )
+
+        (shown,) = await settled(members_tool, members_kview, "streams members")
+        assert shown[0] == member.member_id and shown[2] == member.process_id
+
+        async def state_tool():
+            (row,) = await tool_rows(
+                kafka, "kafka-streams-groups", "--describe", "--state", "--verbose", "--group", name
+            )
+            return row["STATE"], int(row["GROUP-EPOCH"]), int(row["TARGET-ASSIGNMENT-EPOCH"]), int(row["#MEMBERS"])
+
+        async def state_kview():
+            g = (await service.refresh([name])).groups[0]
+            return g.state, g.group_epoch, g.assignment_epoch, g.member_count
+
+        await settled(state_tool, state_kview, "streams state")
+        detail = await service.describe_group(name)
+        assert detail.summary.kind == "streams"
+        assert detail.summary.subtopologies == (("0", (topic,)),)
+    finally:
+        await member.leave()
+
+
+def _tasks_text(tasks) -> str:
+    """``0:[0,1]``: tasks by subtopology, as kafka-streams-groups prints them."""
+    by_sub: dict[str, list[int]] = {}
+    for task in tasks:
+        sub, _, partition = task.rpartition("_")
+        by_sub.setdefault(sub, []).append(int(partition))
+    return ";".join(f"{s}:[{','.join(str(p) for p in sorted(ps))}]" for s, ps in sorted(by_sub.items())) or "-"
