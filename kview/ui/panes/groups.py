@@ -237,7 +237,8 @@ class GroupOperations(Pane):
                 "again start from share.auto.offset.reset (latest by default). This cannot be undone."
             )
         else:
-            question = f"Delete {group.kind} group '{name}'?"
+            noun = "streams group" if group.kind == "streams" else "consumer group"
+            question = f"Delete {noun} '{name}'?"
             detail = (
                 f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
                 "the group again start from their auto.offset.reset setting. This cannot be undone."
