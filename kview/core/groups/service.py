@@ -186,6 +186,8 @@ class GroupService:
         summaries = []
         for name in names:
             raw = raw_groups.get(name) or RawGroup(name, error="no answer")
+            if not raw.group_type and name in types:
+                raw.group_type = types[name]
             listing = listings.get(name)
             summaries.append(
                 summarize(self.tracker, raw, listing, marks, now, with_partitions, feed=complete, readable=readable)

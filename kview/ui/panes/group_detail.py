@@ -198,7 +198,7 @@ class GroupDetailPane(GroupOperations, DetailPane):
             return
         uncommitted = f" ({g.uncommitted_partitions} without commit)" if g.uncommitted_partitions else ""
         text.append(
-            f" · {g.kind} · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
+            f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
             f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}"
         )
         if g.group_epoch is not None:
