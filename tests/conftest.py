@@ -80,6 +80,15 @@ def registry() -> DevRegistry:
         yield started
 
 
+@pytest.fixture(scope="session")
+def group_types(kafka):
+    """Share and KIP-848 groups with Kafka's own console clients as members
+    (tests/group_types.py), started once: JVMs are slow to start."""
+    from group_types import start_group_types
+
+    yield from start_group_types(kafka)
+
+
 @pytest.fixture
 def unique_name(request) -> str:
     """A topic or group name unique to this test."""

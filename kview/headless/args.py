@@ -53,6 +53,21 @@ def _statuses(text: str) -> tuple[str, ...]:
     return wanted
 
 
+GROUP_TYPES = ("classic", "consumer", "share", "streams")
+"""kview.core.groups.models.GROUP_TYPES (not imported: ``kview --help`` must stay fast)."""
+
+
+def _group_types(text: str) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    unknown = [t for t in wanted if t not in GROUP_TYPES]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"unknown group type {', '.join(unknown) or repr(text)}; "
+            f"use a comma-separated list of {','.join(GROUP_TYPES)}"
+        )
+    return wanted
+
+
 def _separator(text: str) -> str:
     # Let people type "\t" on a shell line; an empty separator cannot split.
     value = text.encode().decode("unicode_escape") if "\\" in text else text
@@ -734,3 +749,12 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
         "--value-decoding", choices=DECODINGS, default="auto", help="as --key-decoding, for values (default auto)"
     )
     _output(find)
+    # Group types (issue 18): --type on the group listings.
+    for name in ("groups", "lag"):
+        commands.choices[name].add_argument(
+            "--type",
+            metavar="TYPE[,TYPE]",
+            type=_group_types,
+            help=f"only groups of these types ({','.join(GROUP_TYPES)}); a type the broker lacks "
+            "(share and streams before Kafka 4.1) is said in the problems",
+        )

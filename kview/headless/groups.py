@@ -1,5 +1,7 @@
-"""``kview groups``, ``kview group`` and ``kview lag``: consumer groups, one
-group's members and partitions, and the lag check scripts alert on.
+"""``kview groups``, ``kview group`` and ``kview lag``: groups of every type
+(classic, consumer, share, streams), one group's members and partitions, and
+the lag check scripts alert on.  A share group's partitions show the
+share-partition start offset and the lag as the broker computes it.
 
 Status in one run: a group's status needs snapshots over time (kview.core.lag).
 One run takes one snapshot, so status is OK (members present) or EMPTY (none)
@@ -97,14 +99,26 @@ async def cmd_groups(args: Namespace, client: ClusterClient, printer: Printer, s
     service = _group_service(client, window)
     take = _Counter(service.refresh)
 
+    types = args.type
+
     async def fetch() -> Doc:
         snapshot = await (_observe(take, args.window) if args.window and not args.watch else take())
-        return render.groups_doc(snapshot, pattern=args.pattern, window=window, snapshots=take.count)
+        unavailable = await _unavailable(service, types)
+        return render.groups_doc(
+            snapshot, pattern=args.pattern, window=window, snapshots=take.count, types=types, unavailable=unavailable
+        )
 
     try:
         return await refresh_loop(args, printer, state, fetch, render.groups_view)
     finally:
         await service.close()
+
+
+async def _unavailable(service: GroupService, types: tuple[str, ...] | None) -> list[str]:
+    """What the cluster lacks of the group types asked for, in words."""
+    from kview.core.groups.collect import NOT_AVAILABLE
+
+    return [NOT_AVAILABLE[t] for t in types or () if t in NOT_AVAILABLE and not await service.supports(t)]
 
 
 async def cmd_group(args: Namespace, client: ClusterClient, printer: Printer, state: RunState) -> int:
@@ -153,7 +167,8 @@ async def cmd_lag(args: Namespace, client: ClusterClient, printer: Printer, stat
             group=pattern,
             min_lag=args.min_lag,
             statuses=args.status,
-            problems=[f"{g.name}: {g.error}" for g in groups if g.error],
+            problems=[*await _unavailable(service, args.type), *(f"{g.name}: {g.error}" for g in groups if g.error)],
+            types=args.type,
         )
 
     try:

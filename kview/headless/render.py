@@ -26,7 +26,7 @@ from kview.headless.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from kview.core.brokers import BrokersSnapshot, QuorumReplica
-    from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, Readable
+    from kview.core.groups import GroupDetail, GroupPartitionLag, GroupsSnapshot, GroupSummary, MemberInfo, Readable
     from kview.core.lag import TimeLag
     from kview.core.produce import SchemaUsed, SendResult
     from kview.core.schemas.models import SubjectSummary, SubjectVersion
@@ -248,22 +248,26 @@ def readable(value: Readable | None) -> Doc | None:
 
 def group_fields(g: GroupSummary) -> Doc:
     """kview.core.groups.GroupSummary -> the fields every group row has."""
+    share = g.kind == "share"
     return {
         "name": g.name,
         "state": g.state,
-        "type": g.group_type,
+        "type": g.kind,
         "protocol_type": g.protocol_type,
+        "group_epoch": g.group_epoch,
+        "assignment_epoch": g.assignment_epoch,
+        "reconciling": g.reconciling if g.group_epoch is not None else None,
         "assignor": g.assignor,
         "coordinator": g.coordinator,
         "member_count": g.member_count,
         "topics": list(g.topics),
         "partition_count": g.partition_count,
-        "uncommitted_partitions": g.uncommitted_partitions,
+        "uncommitted_partitions": None if share else g.uncommitted_partitions,
         "total_lag": max(0, g.total_lag),
         "readable_lag": max(0, g.readable_lag),
         "readable": readable(g.readable),
         "status": str(g.status),
-        "retention_breach": g.retention_breach,
+        "retention_breach": None if share else g.retention_breach,
         "consumption_rate": _rate(g.consumption_rate),
         "production_rate": _rate(g.production_rate),
         "catch_up_seconds": _rate(g.catch_up_seconds),
@@ -278,35 +282,83 @@ def partition_fields(r: GroupPartitionLag) -> Doc:
     return {
         "topic": r.topic,
         "partition": r.partition,
-        "committed_offset": r.committed,
+        "committed_offset": None if r.share else r.committed,
+        "start_offset": r.committed if r.share else None,
         "log_start_offset": r.log_start,
         "log_end_offset": r.log_end,
         "lag": r.lag,
-        "readable_lag": r.readable_lag,
+        "readable_lag": None if r.share else r.readable_lag,
         "readable": readable(r.readable),
         "time_lag": time_lag(r.time_lag),
         "consumer_id": r.consumer_id,
         "client_id": r.client_id,
         "host": r.host,
-        "retention_breach": r.retention_breach,
+        "retention_breach": None if r.share else r.retention_breach,
     }
 
 
-def groups_doc(snapshot: GroupsSnapshot, *, pattern: str | None, window: float, snapshots: int) -> Doc:
-    """kview.core.groups.GroupsSnapshot -> the ``groups`` document (filtered)."""
+def _pairs(partitions: Iterable[tuple[str, int]]) -> list[Doc]:
+    return [{"topic": t, "partition": p} for t, p in partitions]
+
+
+def member_fields(m: MemberInfo) -> Doc:
+    """kview.core.groups.MemberInfo -> one member (fields a type lacks are null)."""
+    return {
+        "member_id": m.member_id,
+        "client_id": m.client_id,
+        "host": m.host,
+        "group_instance_id": m.group_instance_id,
+        "member_epoch": m.member_epoch,
+        "assignment": _pairs(m.assignment),
+        "target_assignment": None if m.target_assignment is None else _pairs(m.target_assignment),
+        "moving_in": _pairs(m.moving_in),
+        "moving_out": _pairs(m.moving_out),
+        "subscribed_topics": list(m.subscription),
+        "subscribed_topic_regex": m.subscribed_regex,
+        "process_id": m.process_id,
+        "active_tasks": list(m.active_tasks) if m.process_id is not None else None,
+        "standby_tasks": list(m.standby_tasks) if m.process_id is not None else None,
+        "warmup_tasks": list(m.warmup_tasks) if m.process_id is not None else None,
+    }
+
+
+def groups_doc(
+    snapshot: GroupsSnapshot,
+    *,
+    pattern: str | None,
+    window: float,
+    snapshots: int,
+    types: Sequence[str] | None = None,
+    unavailable: Sequence[str] = (),
+) -> Doc:
+    """kview.core.groups.GroupsSnapshot -> the ``groups`` document (filtered by
+    name and, with ``types``, by group type); ``unavailable``: what the broker
+    lacks of the types asked for, said in ``problems``."""
     match = name_matcher(pattern)
-    chosen = [g for g in snapshot.groups if match(g.name)]
+    chosen = [g for g in snapshot.groups if match(g.name) and (not types or g.kind in types)]
     names = {g.name for g in chosen}
     problems = [p for p in snapshot.errors if not _about_other_group(p, names, snapshot)]
     return _document(
         "groups",
         snapshot.taken_at,
         pattern=pattern or None,
+        types=list(types) if types else None,
         window_seconds=window,
         snapshots=snapshots,
+        totals=type_totals(snapshot.groups),
         groups=[group_fields(g) for g in chosen],
-        problems=problems,
+        problems=[*unavailable, *problems],
     )
+
+
+def type_totals(groups: Iterable[GroupSummary]) -> dict[str, int]:
+    """Groups of each type (every type named, 0 included)."""
+    from kview.core.groups.models import GROUP_TYPES
+
+    totals = dict.fromkeys(GROUP_TYPES, 0)
+    for g in groups:
+        totals[g.kind] = totals.get(g.kind, 0) + 1
+    return totals
 
 
 def _about_other_group(problem: str, names: set[str], snapshot: GroupsSnapshot) -> bool:
@@ -325,16 +377,9 @@ def group_doc(detail: GroupDetail, *, window: float, snapshots: int, taken_at: f
         window_seconds=window,
         snapshots=snapshots,
         **group_fields(detail.summary),
-        members=[
-            {
-                "member_id": m.member_id,
-                "client_id": m.client_id,
-                "host": m.host,
-                "group_instance_id": m.group_instance_id,
-                "assignment": [{"topic": t, "partition": p} for t, p in m.assignment],
-            }
-            for m in detail.members
-        ],
+        topology_epoch=detail.summary.topology_epoch,
+        subtopologies=[{"id": i, "source_topics": list(ts)} for i, ts in detail.summary.subtopologies],
+        members=[member_fields(m) for m in detail.members],
         partitions=[partition_fields(r) for r in detail.partitions],
     )
 
@@ -349,11 +394,14 @@ def lag_doc(
     min_lag: int,
     statuses: Sequence[str] | None,
     problems: Sequence[str] = (),
+    types: Sequence[str] | None = None,
 ) -> Doc:
     """The ``lag`` document from GroupSummary objects (with partition rows):
     only the groups that match, each with its partitions whose lag is > 0."""
     matched = []
     for g in groups:
+        if types and g.kind not in types:
+            continue
         row = group_fields(g)
         if not lag_matches(row, min_lag, statuses):
             continue
@@ -364,7 +412,12 @@ def lag_doc(
         taken_at,
         window_seconds=window,
         snapshots=snapshots,
-        criteria={"group": group, "min_lag": min_lag, "statuses": list(statuses) if statuses else None},
+        criteria={
+            "group": group,
+            "min_lag": min_lag,
+            "statuses": list(statuses) if statuses else None,
+            "types": list(types) if types else None,
+        },
         matched=len(matched),
         groups=matched,
         problems=list(problems),
@@ -655,9 +708,13 @@ def _observed(doc: Doc) -> str:
 
 def groups_view(doc: Doc) -> list[Part]:
     if not doc["groups"]:
-        return [f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no consumer groups"]
+        what = f"no group matches '{doc['pattern']}'" if doc["pattern"] else "no groups"
+        if doc.get("types"):
+            what += f" of type {', '.join(doc['types'])}"
+        return [what, *doc["problems"]]
     table = _table(
         "GROUP",
+        "TYPE",
         "STATE",
         "STATUS",
         "MEMBERS",
@@ -673,30 +730,47 @@ def groups_view(doc: Doc) -> list[Part]:
         note = g["error"] or ("retention breach" if g["retention_breach"] else "")
         table.add_row(
             g["name"],
+            g["type"],
             g["state"] or "-",
             g["status"],
             str(g["member_count"]),
             str(g["partition_count"]),
             f"{g['total_lag']:,}",
-            human_readable(g["readable"]),
-            human_time_lag(g["time_lag"]),
+            _na(g, "readable", human_readable),
+            _na(g, "time_lag", human_time_lag),
             human_rate(g["consumption_rate"]),
             note,
         )
-    return [table, _observed(doc), *doc["problems"]]
+    totals = ", ".join(f"{n} {kind}" for kind, n in doc["totals"].items())
+    return [table, f"{totals} group(s)", _observed(doc), *doc["problems"]]
+
+
+def _na(row: Doc, field: str, text: Callable[[Any], str]) -> str:
+    """``n/a`` where the figure has no meaning for a share group (readable
+    counts, time lag, a committed offset, a row owner); else ``text(value)``."""
+    if row.get("type") == "share" or row.get("start_offset") is not None:
+        return "n/a"
+    return text(row[field])
 
 
 def group_view(doc: Doc) -> list[Part]:
+    share = doc["type"] == "share"
     head = (
-        f"group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
-        f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {human_time_lag(doc['time_lag'])}"
+        f"{doc['type']} group {doc['name']}: state {doc['state'] or '-'}, status {doc['status']}, "
+        f"{doc['member_count']} member(s), {_lag_head(doc)}, time lag {_na(doc, 'time_lag', human_time_lag)}"
     )
+    if doc["group_epoch"] is not None:
+        head += f", group epoch {doc['group_epoch']}, assignment epoch {doc['assignment_epoch']}"
+        if doc["assignor"]:
+            head += f", assignor {doc['assignor']}"
+        if doc["reconciling"]:
+            head += ", RECONCILING"
     if doc["retention_breach"]:
         head += ", RETENTION BREACH (records it never read were deleted)"
     table = _table(
         "TOPIC",
         "PARTITION",
-        "CURRENT-OFFSET",
+        "START-OFFSET" if share else "CURRENT-OFFSET",
         "LOG-END-OFFSET",
         "LAG",
         "READABLE",
@@ -710,20 +784,60 @@ def group_view(doc: Doc) -> list[Part]:
         table.add_row(
             r["topic"],
             str(r["partition"]),
-            dash(r["committed_offset"]),
+            dash(r["start_offset"] if share else r["committed_offset"]),
             dash(r["log_end_offset"]),
             dash(r["lag"]),
-            human_readable(r["readable"]),
-            human_time_lag(r["time_lag"]),
-            dash(r["consumer_id"]),
-            dash(r["host"]),
-            dash(r["client_id"]),
+            _na(r, "readable", human_readable),
+            _na(r, "time_lag", human_time_lag),
+            _na(r, "consumer_id", dash),
+            _na(r, "host", dash),
+            _na(r, "client_id", dash),
         )
     out: list[Part] = [head, table if doc["partitions"] else "no partitions assigned or committed"]
+    if doc["members"] and doc["type"] != "classic":
+        out.append(_members_table(doc))
     out.append(_observed(doc))
     if doc["error"]:
         out.append(f"error: {doc['error']}")
     return out
+
+
+def _pairs_text(pairs: Sequence[Doc]) -> str:
+    by_topic: dict[str, list[int]] = {}
+    for pair in pairs:
+        by_topic.setdefault(pair["topic"], []).append(pair["partition"])
+    return " ".join(f"{t}:{','.join(map(str, sorted(ps)))}" for t, ps in sorted(by_topic.items())) or "-"
+
+
+def _members_table(doc: Doc) -> Table:
+    """Members of a KIP-848, share or streams group: epochs, what each owns,
+    and (KIP-848) the target, partitions still moving marked ``+`` (coming)
+    and ``-`` (being revoked)."""
+    if doc["type"] == "streams":
+        table = _table("CONSUMER-ID", "EPOCH", "PROCESS", "ACTIVE", "STANDBY", "WARMUP", right=("EPOCH",))
+        for m in doc["members"]:
+            table.add_row(
+                m["member_id"],
+                dash(m["member_epoch"]),
+                dash(m["process_id"]),
+                " ".join(m["active_tasks"] or ()) or "-",
+                " ".join(m["standby_tasks"] or ()) or "-",
+                " ".join(m["warmup_tasks"] or ()) or "-",
+            )
+        return table
+    columns = ["CONSUMER-ID", "CLIENT-ID", "EPOCH", "ASSIGNMENT"]
+    if doc["type"] == "consumer":
+        columns += ["TARGET", "MOVING", "SUBSCRIPTION"]
+    table = _table(*columns, right=("EPOCH",))
+    for m in doc["members"]:
+        cells = [m["member_id"], m["client_id"], dash(m["member_epoch"]), _pairs_text(m["assignment"])]
+        if doc["type"] == "consumer":
+            moving = [f"+{p['topic']}:{p['partition']}" for p in m["moving_in"]]
+            moving += [f"-{p['topic']}:{p['partition']}" for p in m["moving_out"]]
+            subscription = m["subscribed_topic_regex"] or ",".join(m["subscribed_topics"]) or "-"
+            cells += [_pairs_text(m["target_assignment"] or ()), " ".join(moving) or "-", subscription]
+        table.add_row(*cells)
+    return table
 
 
 def lag_view(doc: Doc) -> list[Part]:
@@ -731,6 +845,7 @@ def lag_view(doc: Doc) -> list[Part]:
         return ["nothing behind", *doc["problems"]]
     table = _table(
         "GROUP",
+        "TYPE",
         "STATUS",
         "STATE",
         "MEMBERS",
@@ -746,12 +861,13 @@ def lag_view(doc: Doc) -> list[Part]:
         worst = max(parts, key=lambda r: r["lag"], default=None)
         table.add_row(
             g["name"],
+            g["type"],
             g["status"],
             g["state"] or "-",
             str(g["member_count"]),
             f"{g['total_lag']:,}",
-            human_readable(g["readable"]),
-            human_time_lag(g["time_lag"]),
+            _na(g, "readable", human_readable),
+            _na(g, "time_lag", human_time_lag),
             f"{len(parts)} of {g['partition_count']} partition(s)",
             f"{worst['topic']}:{worst['partition']} ({worst['lag']:,})" if worst else "-",
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Schema = dict[str, Any]
 
@@ -238,22 +238,27 @@ TOPIC = document(
 
 # -- groups --------------------------------------------------------------------------
 
+GROUP_TYPE: Schema = {"enum": ["classic", "consumer", "share", "streams"]}
+
 GROUP_FIELDS: dict[str, Schema] = {
     "name": STRING,
     "state": STRING,
-    "type": STRING,
+    "type": GROUP_TYPE,
     "protocol_type": STRING,
+    "group_epoch": nullable(INT),
+    "assignment_epoch": nullable(INT),
+    "reconciling": nullable(BOOL),
     "assignor": STRING,
     "coordinator": nullable(INT),
     "member_count": COUNT,
     "topics": array(STRING),
     "partition_count": COUNT,
-    "uncommitted_partitions": COUNT,
+    "uncommitted_partitions": nullable(COUNT),
     "total_lag": COUNT,
     "readable_lag": COUNT,
     "readable": READABLE,
     "status": STATUS,
-    "retention_breach": BOOL,
+    "retention_breach": nullable(BOOL),
     "consumption_rate": nullable({"type": "number", "minimum": 0}),
     "production_rate": nullable({"type": "number", "minimum": 0}),
     "catch_up_seconds": nullable({"type": "number", "minimum": 0}),
@@ -269,6 +274,7 @@ GROUP_PARTITION = obj(
         "topic": STRING,
         "partition": COUNT,
         "committed_offset": nullable(INT),
+        "start_offset": nullable(INT),
         "log_start_offset": nullable(COUNT),
         "log_end_offset": nullable(COUNT),
         "lag": nullable(INT),
@@ -278,9 +284,11 @@ GROUP_PARTITION = obj(
         "consumer_id": nullable(STRING),
         "client_id": nullable(STRING),
         "host": nullable(STRING),
-        "retention_breach": BOOL,
+        "retention_breach": nullable(BOOL),
     }
 )
+
+TOPIC_PARTITION = obj({"topic": STRING, "partition": COUNT})
 
 MEMBER = obj(
     {
@@ -288,7 +296,17 @@ MEMBER = obj(
         "client_id": STRING,
         "host": STRING,
         "group_instance_id": nullable(STRING),
-        "assignment": array(obj({"topic": STRING, "partition": COUNT})),
+        "member_epoch": nullable(INT),
+        "assignment": array(TOPIC_PARTITION),
+        "target_assignment": nullable(array(TOPIC_PARTITION)),
+        "moving_in": array(TOPIC_PARTITION),
+        "moving_out": array(TOPIC_PARTITION),
+        "subscribed_topics": array(STRING),
+        "subscribed_topic_regex": nullable(STRING),
+        "process_id": nullable(STRING),
+        "active_tasks": nullable(array(STRING)),
+        "standby_tasks": nullable(array(STRING)),
+        "warmup_tasks": nullable(array(STRING)),
     }
 )
 
@@ -301,12 +319,14 @@ GROUPS = document(
     "groups",
     {
         "pattern": nullable(STRING),
+        "types": nullable(array(GROUP_TYPE)),
         **_OBSERVED,
+        "totals": obj({"classic": COUNT, "consumer": COUNT, "share": COUNT, "streams": COUNT}),
         "groups": array(GROUP_ROW),
         "problems": array(STRING),
     },
-    "kview groups: every consumer group. snapshots: refreshes the status and rates are based "
-    "on (with 1, status is only OK or EMPTY and rates are null).",
+    "kview groups: every group of every type (totals: groups of each type, before any filter). "
+    "snapshots: refreshes the status and rates are based on (with 1, status is only OK or EMPTY and rates are null).",
 )
 
 GROUP = document(
@@ -314,6 +334,8 @@ GROUP = document(
     {
         **_OBSERVED,
         **GROUP_FIELDS,
+        "topology_epoch": nullable(INT),
+        "subtopologies": array(obj({"id": STRING, "source_topics": array(STRING)})),
         "members": array(MEMBER),
         "partitions": array(GROUP_PARTITION),
     },
@@ -330,6 +352,7 @@ LAG = document(
                 "group": nullable(STRING),
                 "min_lag": COUNT,
                 "statuses": nullable(array(STATUS)),
+                "types": nullable(array(GROUP_TYPE)),
             }
         ),
         "matched": COUNT,

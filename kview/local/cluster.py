@@ -86,6 +86,10 @@ TOOLS: dict[str, tuple[str, ...]] = {
         "kafka.admin.ReassignPartitionsCommand",
     ),
     "kafka-leader-election": ("org.apache.kafka.tools.LeaderElectionCommand", "kafka.admin.LeaderElectionCommand"),
+    "kafka-features": ("org.apache.kafka.tools.FeatureCommand",),
+    "kafka-share-groups": ("org.apache.kafka.tools.consumer.group.ShareGroupCommand",),
+    "kafka-console-share-consumer": ("org.apache.kafka.tools.consumer.ConsoleShareConsumer",),
+    "kafka-streams-groups": ("org.apache.kafka.tools.streams.StreamsGroupCommand",),
 }
 """Kafka's shell scripts, by the main classes each one has run: tools moved
 from the Scala ``kafka.*`` packages to ``org.apache.kafka.tools`` over the

@@ -1,4 +1,5 @@
-"""``kview demo``: a real local Kafka and schema registry with live traffic,
+"""``kview demo``: a real local Kafka and schema registry with live traffic
+(and, on Kafka 4, a share group and a KIP-848 group of Kafka's own clients),
 then the UI on them.  Quitting the UI stops the traffic, the registry and the
 cluster."""
 
@@ -12,6 +13,7 @@ from typing import NamedTuple
 
 from kview.core.config import ClusterProfile, Config, RegistrySettings
 from kview.local.cluster import DevCluster, DevClusterError
+from kview.local.group_members import GroupMembers
 from kview.local.registry import DevRegistry
 from kview.local.traffic import AUDIT_STOPS_AFTER, DemoTraffic
 
@@ -54,13 +56,16 @@ def demo_running(
     audit_stops_after: float = AUDIT_STOPS_AFTER,
     *,
     registry: bool = True,
+    jvm_members: bool = True,
 ) -> Iterator[DemoStack]:
     """The demo without its UI: the cluster and the schema registry started
     and the traffic running while the block runs; on the way out (a quit, an
     error, Ctrl-C) the traffic stops, then the registry and the brokers, and
     their directories are removed.  Raises DevClusterError when the cluster
     or the registry cannot start.  ``registry=False`` leaves the registry and
-    the schema topics out."""
+    the schema topics out.  ``jvm_members``: on Kafka 4, Kafka's own console
+    clients join a share group and a KIP-848 consumer group
+    (``JVM_GROUPS``), so every group type is on show."""
     cluster = DevCluster(brokers)
     dev_registry = DevRegistry() if registry else None
     try:
@@ -72,15 +77,32 @@ def demo_running(
             audit_stops_after=audit_stops_after,
             registry_url=None if dev_registry is None else dev_registry.url,
         )
+        members = GroupMembers(cluster)
         try:
             traffic.start()
+            if jvm_members and int(cluster.version.split(".")[0]) >= 4:
+                start_jvm_groups(members)
             yield DemoStack(cluster, traffic, dev_registry)
         finally:
+            members.stop()
             traffic.stop()
     finally:
         if dev_registry is not None:
             dev_registry.stop()
         cluster.stop()
+
+
+JVM_GROUPS = {
+    "fulfilment": "a share group: two of Kafka's console share consumers share the orders",
+    "shipping": "a KIP-848 consumer group: Kafka's console consumer with group.protocol=consumer reads payments",
+}
+
+
+def start_jvm_groups(members: GroupMembers) -> None:
+    """The demo's share group (two members) and KIP-848 group (one member)."""
+    members.share_consumer("orders", "fulfilment")
+    members.share_consumer("orders", "fulfilment")
+    members.consumer_848("payments", "shipping")
 
 
 def demo_profile(stack: DemoStack) -> ClusterProfile:

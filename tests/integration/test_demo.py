@@ -37,7 +37,7 @@ from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.decoder import RecordDecoder
-from kview.local.demo import demo_running
+from kview.local.demo import JVM_GROUPS, demo_running
 from kview.local.traffic import COMMON_PROTO_SUBJECT, SCHEMA_TOPICS, TOPICS, DemoTraffic, value_subject
 
 GROUPS = ["analytics", "audit", "billing"]
@@ -129,6 +129,17 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
             second = await wait_for_snapshot(
                 service, lambda s: orders_end(s) >= orders_end(first) + grown, timeout=60, what=f"{grown} more orders"
             )
+
+            # Kafka's own clients: a share group of two members that acknowledge
+            # what they receive, and a KIP-848 group (JVMs: slower to join).
+            deadline = time.monotonic() + 180
+            while True:
+                jvm = await service.refresh(list(JVM_GROUPS))
+                kinds = {g.name: (g.kind, g.member_count) for g in jvm.groups}
+                if kinds == {"fulfilment": ("share", 2), "shipping": ("consumer", 1)}:
+                    break
+                assert time.monotonic() < deadline, f"the JVM groups did not join: {kinds}"
+                await asyncio.sleep(1)
         finally:
             await service.close()
             await client.close()
@@ -210,7 +221,7 @@ async def read_schema_topics(bootstrap: str, want: int) -> dict[str, list]:
 
 
 async def test_demo_schema_topics_are_framed_with_the_registry_ids_and_decode():
-    with demo_running(brokers=1, rate=RATE) as (cluster, traffic, registry):
+    with demo_running(brokers=1, rate=RATE, jvm_members=False) as (cluster, traffic, registry):
         assert registry is not None and traffic.error is None and traffic.schema_error is None
         directory = registry.directory
         url = registry.url

@@ -569,6 +569,7 @@ async def test_every_write_refused_on_read_only_profile(kafka, client, service, 
             "commit offsets": lambda: ro.commit_offsets(group, {(topic, 0): 0}),
             "delete group": lambda: ro.delete_group(group),
             "delete group offsets": lambda: ro.delete_offsets(group, topic),
+            "reset share-group offsets": lambda: ro.apply_share_reset(group, ResetSpec("latest")),
         }
         mine = {a for a, q in WRITE_ACTIONS.items() if q.startswith("GroupService.")}
         assert mine == set(calls)

@@ -377,7 +377,14 @@ async def test_lag_exit_codes(kafka, admin, unique_name):
     await asyncio.to_thread(kview_json, kafka, "lag", "--group", idle)
     # The table form has the same exit code.
     table = await asyncio.to_thread(kview, "lag", "--group", group, "--bootstrap", kafka.bootstrap)
-    assert table.returncode == 1 and table.stdout.splitlines()[1].split()[:5] == [group, "EMPTY", "Empty", "0", "7"]
+    assert table.returncode == 1 and table.stdout.splitlines()[1].split()[:6] == [
+        group,
+        "classic",
+        "EMPTY",
+        "Empty",
+        "0",
+        "7",
+    ]
     # One snapshot cannot tell STOP; watching longer than the window can.
     await asyncio.to_thread(kview_json, kafka, "lag", "--group", group, "--status", "STOP")
     stopped = await asyncio.to_thread(

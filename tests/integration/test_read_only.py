@@ -78,6 +78,7 @@ async def test_every_write_is_refused_and_nothing_changes(kafka, fixture_data):
         "GroupService.commit_offsets": lambda: groups.commit_offsets(group, {TopicPartition(topic, 0): 0}),
         "GroupService.delete_group": lambda: groups.delete_group(group),
         "GroupService.delete_offsets": lambda: groups.delete_offsets(group, topic),
+        "GroupService.apply_share_reset": lambda: groups.apply_share_reset(group, ResetSpec("earliest")),
         "ProduceService.send": lambda: producer.send(ComposedMessage(topic, "k", "v")),
         "ProduceService.start_load": lambda: producer.start_load(LoadSpec(topic, value="x", count=10)),
         "ProduceService.run_load": lambda: producer.run_load(LoadSpec(topic, value="x", count=10)),

@@ -193,6 +193,13 @@ class ReplayGroupService(GroupService):
     async def delete_offsets(self, group: str, topic: str) -> list[int]:
         self.client.refuse("delete group offsets", group, topic)
 
+    async def supports(self, kind: str) -> bool:
+        # The recordings are made on the default Kafka (4.x), which has every group type.
+        return True
+
+    async def apply_share_reset(self, group: str, spec: ResetSpec) -> list[ResetRow]:
+        self.client.refuse("reset share-group offsets", group, spec)
+
 
 class ReplayBrokerService(BrokerService):
     client: ReplayClient

@@ -1,7 +1,9 @@
 """What the coordinators say about groups: DescribeGroups (classic groups),
-ConsumerGroupDescribe (KIP-848 groups, which DescribeGroups reports as Dead)
-and OffsetFetch, each one request per coordinator covering all its groups,
-merged into one ``RawGroup`` per group.  Groups whose coordinator moved or
+ConsumerGroupDescribe (KIP-848 groups, which DescribeGroups reports as Dead),
+ShareGroupDescribe and StreamsGroupDescribe (Kafka 4's share and streams
+groups), and OffsetFetch (DescribeShareGroupOffsets for share groups), each
+one request per coordinator covering all its groups of that type, merged
+into one ``RawGroup`` per group.  Groups whose coordinator moved or
 was still loading are asked once more after a fresh lookup."""
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from kview.core.protocol.group_requests import (
     decode_assignment,
     decode_subscription,
 )
+from kview.core.protocol.share_requests import (
+    DescribeShareGroupOffsetsRequest,
+    ShareGroupDescribeRequest,
+    StreamsGroupDescribeRequest,
+    share_offsets_rows,
+    task_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,15 @@ class RawGroup:
     coordinator: int | None = None
     error: str | None = None
     retry: bool = False
+    group_epoch: int | None = None
+    assignment_epoch: int | None = None
+    share_lag: dict[TopicPartition, int | None] | None = None
+    """Share groups: the broker's lag of each share-partition (``committed``
+    holds the start offsets); None for other groups."""
+    group_type: str = ""
+    """classic, consumer, share or streams, when the answer tells."""
+    topology_epoch: int | None = None
+    subtopologies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 async def collect(
@@ -93,19 +111,65 @@ async def collect(
 async def collect_on(
     client: ClusterClient, node: int, names: list[str], types: Mapping[str, str] | None = None
 ) -> dict[str, RawGroup]:
-    """Descriptions and committed offsets of groups coordinated by ``node``."""
-    descriptions, offsets = await asyncio.gather(
-        describe_on(client, node, names, types), offsets_on(client, node, names)
+    """Descriptions and committed offsets (share groups: start offsets and
+    lags) of groups coordinated by ``node``."""
+    types = types or {}
+    shared = [n for n in names if types.get(n) == "share"]
+    others = [n for n in names if types.get(n) != "share"]
+    descriptions, offsets, starts = await asyncio.gather(
+        describe_on(client, node, names, types),
+        offsets_on(client, node, others) if others else _no_offsets(),
+        share_offsets_on(client, node, shared) if shared else _no_share_offsets(),
     )
     out: dict[str, RawGroup] = {}
     for name in names:
         raw = descriptions.get(name) or RawGroup(name, coordinator=node, error="not described")
-        committed, code = offsets.get(name, ({}, 0))
+        if name in starts:
+            found, lags, code, message = starts[name]
+            raw.share_lag = lags
+        else:
+            found, code = offsets.get(name, ({}, 0))
+            message = None
         if code:
             raw.retry = raw.retry or code in RETRIABLE
-            raw.error = raw.error or str(group_error(code, "fetch offsets"))
-        raw.committed = committed
+            raw.error = raw.error or str(group_error(code, "fetch offsets", message))
+        raw.committed = found
         out[name] = raw
+    return out
+
+
+async def _no_offsets() -> dict[str, tuple[dict[TopicPartition, int], int]]:
+    return {}
+
+
+async def _no_share_offsets() -> dict[str, ShareOffsets]:
+    return {}
+
+
+ShareOffsets = tuple[dict[TopicPartition, int], dict[TopicPartition, int | None], int, str | None]
+"""Start offsets, lags, group error code and message of one share group."""
+
+
+async def share_offsets_on(client: ClusterClient, node: int, names: list[str]) -> dict[str, ShareOffsets]:
+    """Start offset and lag of every share-partition of each share group."""
+    try:
+        response = await client.send(
+            node, DescribeShareGroupOffsetsRequest(names), f"describe share-group offsets on broker {node}"
+        )
+    except (NotImplementedError, IncompatibleBrokerVersion):
+        raise KViewError(NOT_AVAILABLE["share"]) from None
+    out: dict[str, ShareOffsets] = {}
+    for group in response.groups:
+        starts: dict[TopicPartition, int] = {}
+        lags: dict[TopicPartition, int | None] = {}
+        for topic, partition, start, lag, code, message in share_offsets_rows(group, response.API_VERSION):
+            if code:
+                log.debug("DescribeShareGroupOffsets %s %s-%s: %s %s", group[0], topic, partition, code, message)
+                continue
+            if start >= 0:
+                starts[(topic, partition)] = start
+                lags[(topic, partition)] = lag
+        out[group[0]] = (starts, lags, group[2], group[3])
     return out
 
 
@@ -117,8 +181,14 @@ async def describe_on(
     ListGroups, a group DescribeGroups calls Dead is asked again the new way."""
     types = types or {}
     modern = [n for n in names if types.get(n) == "consumer"]
-    classic = [n for n in names if types.get(n) != "consumer"]
+    shared = [n for n in names if types.get(n) == "share"]
+    streams = [n for n in names if types.get(n) == "streams"]
+    classic = [n for n in names if types.get(n) not in ("consumer", "share", "streams")]
     out = await _describe_classic(client, node, classic) if classic else {}
+    if shared:
+        out.update(await _describe_share(client, node, shared))
+    if streams:
+        out.update(await _describe_streams(client, node, streams))
     modern += [
         n
         for n in classic
@@ -171,8 +241,8 @@ async def _describe_modern(client: ClusterClient, node: int, names: list[str], l
         return {}
     out: dict[str, RawGroup] = {}
     for group in response.groups:
-        error_code, error_message, group_id, state, _epoch, _assignment_epoch, assignor, members = group[:8]
-        raw = RawGroup(group_id, coordinator=node, protocol_type="consumer")
+        error_code, error_message, group_id, state, epoch, assignment_epoch, assignor, members = group[:8]
+        raw = RawGroup(group_id, coordinator=node, protocol_type="consumer", group_type="consumer")
         if error_code == GROUP_ID_NOT_FOUND:
             if group_id in listed:
                 raw.state = "Dead"
@@ -183,6 +253,7 @@ async def _describe_modern(client: ClusterClient, node: int, names: list[str], l
             raw.error = str(group_error(error_code, "describe group", error_message or None))
         else:
             raw.state, raw.assignor = state or "", assignor or ""
+            raw.group_epoch, raw.assignment_epoch = epoch, assignment_epoch
             raw.members = tuple(
                 MemberInfo(
                     member_id=m[0] or "",
@@ -191,6 +262,95 @@ async def _describe_modern(client: ClusterClient, node: int, names: list[str], l
                     host=m[5] or "",
                     assignment=assignment_848(m[8]),
                     subscription=tuple(sorted(m[6] or ())),
+                    member_epoch=m[3],
+                    target_assignment=assignment_848(m[9]),
+                    subscribed_regex=m[7] or None,
+                )
+                for m in members
+            )
+        out[group_id] = raw
+    return out
+
+
+NOT_AVAILABLE = {
+    "share": "share groups are not available on this Kafka version (they need Kafka 4.1 or newer)",
+    "streams": "streams groups are not available on this Kafka version (they need Kafka 4.1 or newer)",
+}
+
+
+def _error(raw: RawGroup, error_code: int, error_message: str | None) -> None:
+    raw.retry = error_code in RETRIABLE
+    raw.error = str(group_error(error_code, "describe group", error_message or None))
+
+
+async def _describe_share(client: ClusterClient, node: int, names: list[str]) -> dict[str, RawGroup]:
+    """Share groups (KIP-932): members, their (possibly shared) partitions, epochs."""
+    try:
+        response = await client.send(node, ShareGroupDescribeRequest(names), f"describe share groups on broker {node}")
+    except (NotImplementedError, IncompatibleBrokerVersion):
+        raise KViewError(NOT_AVAILABLE["share"]) from None
+    out: dict[str, RawGroup] = {}
+    for group in response.groups:
+        error_code, error_message, group_id, state, epoch, assignment_epoch, assignor, members = group[:8]
+        raw = RawGroup(group_id, coordinator=node, protocol_type="share", group_type="share")
+        if error_code == GROUP_ID_NOT_FOUND:
+            raw.state = "Dead"
+        elif error_code:
+            _error(raw, error_code, error_message)
+        else:
+            raw.state, raw.assignor = state or "", assignor or ""
+            raw.group_epoch, raw.assignment_epoch = epoch, assignment_epoch
+            raw.members = tuple(
+                MemberInfo(
+                    member_id=m[0] or "",
+                    client_id=m[3] or "",
+                    host=m[4] or "",
+                    assignment=assignment_848(m[6]),
+                    subscription=tuple(sorted(m[5] or ())),
+                    member_epoch=m[2],
+                )
+                for m in members
+            )
+        out[group_id] = raw
+    return out
+
+
+async def _describe_streams(client: ClusterClient, node: int, names: list[str]) -> dict[str, RawGroup]:
+    """Streams groups (KIP-1071): members, their processes and tasks, the topology."""
+    try:
+        response = await client.send(
+            node, StreamsGroupDescribeRequest(names), f"describe streams groups on broker {node}"
+        )
+    except (NotImplementedError, IncompatibleBrokerVersion):
+        raise KViewError(NOT_AVAILABLE["streams"]) from None
+    out: dict[str, RawGroup] = {}
+    for group in response.groups:
+        error_code, error_message, group_id, state, epoch, assignment_epoch, topology, members = group[:8]
+        raw = RawGroup(group_id, coordinator=node, protocol_type="streams", group_type="streams")
+        if error_code == GROUP_ID_NOT_FOUND:
+            raw.state = "Dead"
+        elif error_code:
+            _error(raw, error_code, error_message)
+        else:
+            raw.state = state or ""
+            raw.group_epoch, raw.assignment_epoch = epoch, assignment_epoch
+            if topology is not None:
+                raw.topology_epoch = topology[0]
+                raw.subtopologies = tuple(
+                    (sub[0], tuple(sorted(sub[1] or ()))) for sub in sorted(topology[1] or (), key=lambda t: t[0])
+                )
+            raw.members = tuple(
+                MemberInfo(
+                    member_id=m[0] or "",
+                    member_epoch=m[1],
+                    group_instance_id=m[2],
+                    client_id=m[4] or "",
+                    host=m[5] or "",
+                    process_id=m[7] or None,
+                    active_tasks=task_ids(m[12][0]),
+                    standby_tasks=task_ids(m[12][1]),
+                    warmup_tasks=task_ids(m[12][2]),
+                    target_tasks=task_ids(m[13][0]),
                 )
                 for m in members
             )

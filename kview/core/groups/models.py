@@ -15,8 +15,27 @@ TopicPartition = tuple[str, int]
 
 CONSUMER_PROTOCOLS = ("consumer", "")
 """Protocol types of consumer groups (``""``: a group that only ever had
-offsets committed, e.g. by kview or ``--reset-offsets``); others (connect,
-share, streams groups) are not consumer groups."""
+offsets committed, e.g. by kview or ``--reset-offsets``); connect groups are
+not shown; share and streams groups are, by their group type."""
+
+GROUP_TYPES = ("classic", "consumer", "share", "streams")
+"""The kinds of group Kafka 4 has: classic (the rebalance protocol of every
+Kafka), consumer (KIP-848's protocol), share (KIP-932, queue-like) and
+streams (KIP-1071)."""
+
+NEW_TYPES = ("share", "streams")
+"""Group types a broker may lack (Kafka 3.9 has neither)."""
+
+
+def group_kind(group_type: str, protocol_type: str) -> str:
+    """One of GROUP_TYPES: ListGroups' type when the broker gave one, else
+    (brokers before 3.8) every group is classic."""
+    kind = (group_type or "").lower()
+    if kind in GROUP_TYPES:
+        return kind
+    if protocol_type in ("share", "streams"):
+        return protocol_type
+    return "classic"
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,36 @@ class MemberInfo:
     host: str
     group_instance_id: str | None = None
     assignment: tuple[TopicPartition, ...] = ()
+    """Partitions the member owns now (share groups: may be shared with others)."""
     subscription: tuple[str, ...] = ()
+    member_epoch: int | None = None
+    """KIP-848, share and streams members; None for classic members."""
+    target_assignment: tuple[TopicPartition, ...] | None = None
+    """KIP-848: what the group's assignor gave the member; None where the
+    protocol has no target (classic, share)."""
+    subscribed_regex: str | None = None
+    """KIP-848: the server-side regex subscription, if any."""
+    process_id: str | None = None
+    """Streams members: the Kafka Streams process (client instance) it belongs to."""
+    active_tasks: tuple[str, ...] = ()
+    standby_tasks: tuple[str, ...] = ()
+    warmup_tasks: tuple[str, ...] = ()
+    target_tasks: tuple[str, ...] | None = None
+    """Streams members: the active tasks the target assignment gives them."""
+
+    @property
+    def moving_in(self) -> tuple[TopicPartition, ...]:
+        """Target partitions the member does not own yet (reconciling)."""
+        if self.target_assignment is None:
+            return ()
+        return tuple(sorted(set(self.target_assignment) - set(self.assignment)))
+
+    @property
+    def moving_out(self) -> tuple[TopicPartition, ...]:
+        """Owned partitions the target takes away (being revoked)."""
+        if self.target_assignment is None:
+            return ()
+        return tuple(sorted(set(self.assignment) - set(self.target_assignment)))
 
 
 @dataclass(frozen=True)
@@ -57,10 +105,19 @@ class GroupPartitionLag:
     time_lag: TimeLag | None = None
     readable: Readable | None = None
     """What a read_committed consumer receives of the lag; None: not read."""
+    share_lag: int | None = None
+    """Share groups: ``committed`` is the share-partition start offset and this
+    the lag as the broker computes it (records not yet acknowledged past the
+    start offset); None for other groups, or when the broker does not say."""
+    share: bool = False
+    """A share-partition row (see ``share_lag``)."""
 
     @property
     def lag(self) -> int | None:
-        """``log_end - committed``; negative when the commit is past the log end."""
+        """``log_end - committed``, negative when the commit is past the log
+        end; for a share-partition the broker's lag."""
+        if self.share:
+            return self.share_lag
         return partition_lag(self.committed, self.log_end)
 
     @property
@@ -76,7 +133,8 @@ class GroupPartitionLag:
 
     @property
     def retention_breach(self) -> bool:
-        return retention_breached(self.committed, self.log_start)
+        # The broker moves a share-partition's start offset past deleted records.
+        return not self.share and retention_breached(self.committed, self.log_start)
 
     @property
     def key(self) -> str:
@@ -116,6 +174,28 @@ class GroupSummary:
     """Sum over the lagging partitions of what a read_committed consumer
     receives; None when any lagging partition was not read (counts that could
     not be told apart are None inside)."""
+    group_epoch: int | None = None
+    """KIP-848, share and streams groups; None for classic groups."""
+    assignment_epoch: int | None = None
+    """The epoch of the target assignment (KIP-848, share, streams)."""
+    topology_epoch: int | None = None
+    """Streams groups: the epoch of the topology the members declared."""
+    subtopologies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Streams groups: (subtopology id, its source topics)."""
+
+    @property
+    def kind(self) -> str:
+        """classic, consumer, share or streams (``GROUP_TYPES``)."""
+        return group_kind(self.group_type, self.protocol_type)
+
+    @property
+    def reconciling(self) -> bool:
+        """A KIP-848 or streams group whose members do not all own their target yet."""
+        return any(m.moving_in or m.moving_out for m in self.members) or (
+            self.group_epoch is not None
+            and self.assignment_epoch is not None
+            and self.assignment_epoch < self.group_epoch
+        )
 
     @property
     def member_count(self) -> int:

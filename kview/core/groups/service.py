@@ -15,21 +15,31 @@ joins or commits for a user's group: the reader's consumers have no group id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from aiokafka.errors import IncompatibleBrokerVersion
 from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.commit import OffsetCommitRequest
 
 from kview.core.cluster import ClusterClient
 from kview.core.errors import ClusterUnavailable, KViewError, describe_exception
-from kview.core.groups.collect import RawGroup, collect, describe_on, offsets_on
+from kview.core.groups.collect import (
+    NOT_AVAILABLE,
+    RawGroup,
+    collect,
+    describe_on,
+    offsets_on,
+    share_offsets_on,
+)
 from kview.core.groups.coordinator import Coordinators
 from kview.core.groups.errors import COORDINATOR_LOAD_IN_PROGRESS, check, group_error
 from kview.core.groups.models import (
     CONSUMER_PROTOCOLS,
+    NEW_TYPES,
     GroupDetail,
     GroupListing,
     GroupsSnapshot,
@@ -41,9 +51,17 @@ from kview.core.groups.summary import summarize
 from kview.core.lag import LagTracker, max_time_lag
 from kview.core.models import ClusterMetadata, PartitionInfo, Watermarks
 from kview.core.protocol.group_requests import ListGroupsWithStateRequest, OffsetDeleteRequest
+from kview.core.protocol.share_requests import (
+    AlterShareGroupOffsetsRequest,
+    ShareGroupDescribeRequest,
+    StreamsGroupDescribeRequest,
+)
 from kview.core.readonly import write_action
 
 _INACTIVE_STATES = {"Empty", "Dead", ""}
+SHARE_RESET_KINDS = ("earliest", "latest", "datetime", "offset")
+"""What kview offers for a share group's start offsets (kafka-share-groups
+also has --to-current and --from-file)."""
 
 
 class GroupService:
@@ -65,6 +83,9 @@ class GroupService:
         self.refresh_timeout = refresh_timeout
         self._coordinators = Coordinators(client)
         self._reads = ReadableLag(client.profile)
+        self._types: dict[str, str] = {}
+        """Group type of each group ListGroups named (the describe request to use)."""
+        self._supported: dict[str, bool] = {}
 
     @property
     def read_only(self) -> bool:
@@ -78,7 +99,8 @@ class GroupService:
     # -- listing ---------------------------------------------------------------------
 
     async def list_groups(self, metadata: ClusterMetadata | None = None) -> tuple[GroupListing, ...]:
-        """Consumer groups of every broker, with state and type, sorted by name."""
+        """Consumer, share and streams groups of every broker, with state and
+        type, sorted by name (connect groups are left out)."""
         metadata = metadata or await self.client.metadata()
 
         async def on(node: int):
@@ -103,9 +125,11 @@ class GroupService:
                     group_type=(group[3] or "") if len(group) == 5 else "",
                     coordinator=node,
                 )
-                if listing.protocol_type in CONSUMER_PROTOCOLS:
+                if listing.protocol_type in CONSUMER_PROTOCOLS or listing.group_type in NEW_TYPES:
                     listings[listing.name] = listing
                     self._coordinators.remember(listing.name, node)
+                    if listing.group_type:
+                        self._types[listing.name] = listing.group_type
         if failures and not listings and len(failures) == len(results):
             exc = failures[0]
             raise exc if isinstance(exc, KViewError) else ClusterUnavailable(describe_exception(exc))
@@ -130,7 +154,13 @@ class GroupService:
             names = list(listings)
         else:
             names = list(dict.fromkeys(groups))
-        types = {name: listing.group_type for name, listing in listings.items() if listing.group_type}
+            if any(n not in self._types for n in names):
+                # Which describe request a group needs depends on its type,
+                # which only ListGroups tells.
+                with contextlib.suppress(KViewError):
+                    known = {g.name: g for g in await self.list_groups(metadata)}
+                    listings = {n: known[n] for n in names if n in known}
+        types = {name: self._types[name] for name in names if name in self._types}
         raw_groups = await collect(self.client, self._coordinators, names, types) if names else {}
 
         involved: set[TopicPartition] = set()
@@ -156,6 +186,8 @@ class GroupService:
         summaries = []
         for name in names:
             raw = raw_groups.get(name) or RawGroup(name, error="no answer")
+            if not raw.group_type and name in types:
+                raw.group_type = types[name]
             listing = listings.get(name)
             summaries.append(
                 summarize(self.tracker, raw, listing, marks, now, with_partitions, feed=complete, readable=readable)
@@ -177,7 +209,7 @@ class GroupService:
         if summary.error:
             raise KViewError(f"group '{name}': {summary.error}")
         rows = summary.partitions
-        if exact and rows:
+        if exact and rows and summary.kind != "share":
             rows = await self._reads.rows(rows, timeout=self.exact_timeout)
             log_end = {(r.topic, r.partition): r.log_end for r in rows if r.log_end is not None}
             committed = {(r.topic, r.partition): r.committed for r in rows if r.committed is not None}
@@ -220,6 +252,9 @@ class GroupService:
         """The offsets a reset would commit, like ``--reset-offsets --dry-run``.
         Targets are clamped to [log start, log end] as Kafka's tool does."""
         committed = await self.committed_offsets(group)
+        return await self._plan(group, spec, committed)
+
+    async def _plan(self, group: str, spec: ResetSpec, committed: Mapping[TopicPartition, int]) -> list[ResetRow]:
         metadata = await self.client.metadata()
         parts = reset_partitions(group, spec, committed, metadata)
         marks = await self.client.watermarks(parts)
@@ -296,6 +331,7 @@ class GroupService:
                 check(code, f"delete group '{name}'")
         self.tracker.forget(name)
         self._coordinators.forget(name)
+        self._types.pop(name, None)
 
     @write_action("delete group offsets")
     async def delete_offsets(self, group: str, topic: str) -> list[int]:
@@ -319,3 +355,90 @@ class GroupService:
             for partition, code in parts:
                 check(code, f"delete offsets of group '{group}' for {topic}:{partition}")
         return partitions
+
+    # -- share and streams groups ------------------------------------------------------------
+
+    async def supports(self, kind: str) -> bool:
+        """Whether the cluster's brokers have ``kind`` (share or streams) groups:
+        the describe API answers (Kafka 3.9 lacks both)."""
+        if kind not in NEW_TYPES:
+            return True
+        if kind not in self._supported:
+            request = ShareGroupDescribeRequest([]) if kind == "share" else StreamsGroupDescribeRequest([])
+            try:
+                await self.client.send_any(request, f"describe {kind} groups")
+                self._supported[kind] = True
+            except (NotImplementedError, IncompatibleBrokerVersion):
+                self._supported[kind] = False
+        return self._supported[kind]
+
+    async def require(self, kind: str) -> None:
+        """Raise KViewError saying ``kind`` groups are not available on this version."""
+        if not await self.supports(kind):
+            raise KViewError(NOT_AVAILABLE[kind])
+
+    async def share_start_offsets(self, group: str) -> dict[TopicPartition, int]:
+        """The share group's start offset of every share-partition it has state for."""
+        await self.require("share")
+        answer = await self._coordinators.call(
+            group,
+            lambda node: share_offsets_on(self.client, node, [group]),
+            lambda found: [found[group][2]] if group in found else [],
+        )
+        starts, _lags, code, message = answer.get(group, ({}, {}, 0, None))
+        if code:
+            raise group_error(code, f"describe share-group offsets of '{group}'", message)
+        return starts
+
+    async def _share_group(self, group: str) -> RawGroup:
+        await self.require("share")
+        described = await self._coordinators.call(
+            group,
+            lambda node: describe_on(self.client, node, [group], {group: "share"}),
+            lambda answer: [COORDINATOR_LOAD_IN_PROGRESS] if answer.get(group) and answer[group].retry else [],
+        )
+        raw = described.get(group) or RawGroup(group, state="Dead")
+        if raw.error:
+            raise KViewError(f"share group '{group}': {raw.error}")
+        if raw.state == "Dead":
+            raise KViewError(f"share group '{group}' does not exist")
+        return raw
+
+    async def preview_share_reset(self, group: str, spec: ResetSpec) -> list[ResetRow]:
+        """The start offsets a reset would set, like ``kafka-share-groups
+        --reset-offsets --dry-run``: earliest (log start), latest (log end), a
+        date and time (the first offset at or after it, else the log end), or
+        an offset (clamped to the log).  ``current`` is the start offset."""
+        if spec.kind not in SHARE_RESET_KINDS:
+            raise KViewError(f"a share group's start offsets reset to {', '.join(SHARE_RESET_KINDS)}, not {spec.kind}")
+        await self._share_group(group)
+        starts = await self.share_start_offsets(group)
+        return await self._plan(group, spec, starts)
+
+    @write_action("reset share-group offsets")
+    async def apply_share_reset(self, group: str, spec: ResetSpec) -> list[ResetRow]:
+        """Set the previewed start offsets; refused while the group has members
+        (Kafka's rule: the share group must be empty)."""
+        raw = await self._share_group(group)
+        if raw.members or raw.state not in _INACTIVE_STATES:
+            raise KViewError(
+                f"cannot reset share group '{group}': it has {len(raw.members)} active member(s) "
+                f"(state {raw.state}); stop its consumers first"
+            )
+        rows = await self.preview_share_reset(group, spec)
+        offsets: dict[str, dict[int, int]] = defaultdict(dict)
+        for r in rows:
+            offsets[r.topic][r.partition] = r.new
+        request = AlterShareGroupOffsetsRequest(group, offsets)
+        response = await self._coordinators.call(
+            group,
+            lambda node: self.client.send(node, request, f"reset share-group offsets of {group}"),
+            lambda answer: [answer.error_code],
+        )
+        if response.error_code:
+            raise group_error(response.error_code, f"reset share group '{group}'", response.error_message)
+        for topic, _id, parts, _tags in response.responses:
+            for partition, code, message, _ptags in parts:
+                if code:
+                    raise group_error(code, f"reset share group '{group}' ({topic}:{partition})", message)
+        return rows

@@ -28,14 +28,25 @@ def summarize(
     readable: Mapping[tuple[TopicPartition, int], Readable] | None = None,
 ) -> GroupSummary:
     """The group's summary; ``feed``: the pass is complete, so ``tracker``
-    observes it (a pass without log ends would read as "no lag")."""
+    observes it (a pass without log ends would read as "no lag").
+
+    A share group has no committed offsets: its share-partitions have a start
+    offset and a lag the broker computes (records past the start offset not
+    yet acknowledged).  The tracker is fed ``log end - lag`` as the
+    partition's position, so lag history, rates and status rules apply to
+    Kafka's share lag; readable counts and time lags do not apply (None)."""
     log_end = {tp: marks[tp].high for tp in raw.committed if tp in marks}
-    found = group_readable(raw.committed, log_end, readable or {})
+    positions = raw.committed
+    if raw.share_lag is not None:
+        positions = {tp: log_end[tp] - lag for tp, lag in raw.share_lag.items() if lag is not None and tp in log_end}
+        found = {}
+    else:
+        found = group_readable(raw.committed, log_end, readable or {})
     if feed and not raw.error:
         unreadable = sum(log_end[tp] - offset - r.records for tp, (offset, r) in found.items() if r.records is not None)
         settled = [tp for tp, (_, r) in found.items() if r.nothing_left]
         tracker.observe_group(
-            raw.name, now, raw.committed, log_end, len(raw.members), unreadable=unreadable, settled=settled
+            raw.name, now, positions, log_end, len(raw.members), unreadable=unreadable, settled=settled
         )
     health = tracker.evaluate(raw.name, now, per_partition=with_partitions)
     assigned = {tp for member in raw.members for tp in member.assignment}
@@ -48,8 +59,24 @@ def summarize(
                 replace(r, readable=found[(r.topic, r.partition)][1]) if (r.topic, r.partition) in found else r
                 for r in rows
             )
+        if raw.share_lag is not None:
+            lags = raw.share_lag
+            rows = tuple(
+                replace(
+                    r,
+                    share=True,
+                    share_lag=lags.get((r.topic, r.partition)),
+                    time_lag=None,
+                    # A share-partition may be delivered to several members:
+                    # the members list says which; no one row owner.
+                    consumer_id=None,
+                    client_id=None,
+                    host=None,
+                )
+                for r in rows
+            )
     breach = False
-    for tp, offset in raw.committed.items():
+    for tp, offset in ({} if raw.share_lag is not None else raw.committed).items():
         mark = marks.get(tp)
         if mark is not None and offset < mark.low:
             breach = True
@@ -62,21 +89,27 @@ def summarize(
         members=raw.members,
         topics=tuple(sorted({t for t, _ in keys})),
         partition_count=len(keys),
-        uncommitted_partitions=sum(1 for tp in assigned if tp not in raw.committed),
+        uncommitted_partitions=sum(1 for tp in assigned if tp not in raw.committed) if raw.share_lag is None else 0,
         status=health.status if health else (GroupStatus.EMPTY if not raw.members else GroupStatus.OK),
-        total_lag=health.lag if health else total_lag(raw.committed, log_end),
+        total_lag=health.lag if health else total_lag(positions, log_end),
         retention_breach=breach,
         consumption_rate=health.consumption_rate if health else None,
         production_rate=health.production_rate if health else None,
         catch_up_seconds=health.catch_up_seconds if health else None,
-        time_lag=health.time_lag if health else None,
+        time_lag=health.time_lag if health and raw.share_lag is None else None,
         idle_seconds=health.idle_seconds if health else 0.0,
         lag_history=health.lag_history if health else (),
         partitions=rows,
         coordinator=raw.coordinator,
-        group_type=listing.group_type if listing else "",
+        group_type=listing.group_type if listing and listing.group_type else raw.group_type,
         error=raw.error,
-        readable=sum_readable(raw.committed, log_end, {tp: r for tp, (_, r) in found.items()}),
+        readable=None
+        if raw.share_lag is not None
+        else sum_readable(raw.committed, log_end, {tp: r for tp, (_, r) in found.items()}),
+        group_epoch=raw.group_epoch,
+        assignment_epoch=raw.assignment_epoch,
+        topology_epoch=raw.topology_epoch,
+        subtopologies=raw.subtopologies,
     )
 
 

@@ -1,6 +1,13 @@
-"""Group detail: one consumer group's partitions (committed offset, log end,
-lag, exact time lag, the member that owns each), its members with their
+"""Group detail: one group's partitions (committed offset, log end, lag,
+exact time lag, the member that owns each), its members with their
 assignments, a chart of its lag over time, its rates and time to catch up.
+
+Each group type shows what it has: a KIP-848 group its group and assignment
+epochs, server-side assignor, each member's epoch, and the partitions still
+moving to their target assignment (``+`` coming, ``-`` being revoked); a share
+group each share-partition's start offset and the lag the broker computes
+(``n/a`` where a figure has no meaning: time lag, readable, row owner); a
+streams group its members' processes and tasks.
 The group keys of the groups pane work here too; ``esc`` goes back.
 
 Rows follow ``kafka-consumer-groups --describe``: a partition without a
@@ -30,6 +37,7 @@ from kview.ui.panes.base import updated_at
 from kview.ui.panes.detail_pane import DetailPane
 from kview.ui.panes.groups import (
     BREACH_MARK,
+    NOT_APPLICABLE,
     GroupOperations,
     catch_up_text,
     group_operation_bindings,
@@ -67,6 +75,7 @@ log start."""
 
 MEMBER_COLUMNS = (
     Column("client", "Client id", 16, 0),
+    Column("epoch", "Epoch", 5, 1, numeric=True),
     Column("host", "Host", 15, 1),
     Column("assignment", "Assignment", 24, 0),
     Column("count", "Parts", 5, 2, numeric=True),
@@ -93,6 +102,21 @@ def assignment_text(assignment: tuple[tuple[str, int], ...]) -> str:
                 start = prev = p
         parts.append(f"{topic}:{','.join(runs)}")
     return " ".join(parts) or "-"
+
+
+def member_assignment_text(m: MemberInfo) -> str:
+    """What the member owns; KIP-848: partitions still moving to its target
+    marked ``+t:p`` (coming) and ``-t:p`` (being revoked); streams: its
+    process and active (standby) tasks."""
+    if m.process_id is not None:
+        tasks = " ".join(m.active_tasks) or "no tasks"
+        standby = f" standby {' '.join(m.standby_tasks)}" if m.standby_tasks else ""
+        return f"process {m.process_id[:8]}: {tasks}{standby}"
+    text = assignment_text(m.assignment)
+    moving = [f"+{t}:{p}" for t, p in m.moving_in] + [f"-{t}:{p}" for t, p in m.moving_out]
+    if moving:
+        text += " → " + " ".join(moving)
+    return text
 
 
 def _count(n: int, noun: str) -> str:
@@ -198,14 +222,20 @@ class GroupDetailPane(GroupOperations, DetailPane):
         uncommitted = f" ({g.uncommitted_partitions} without commit)" if g.uncommitted_partitions else ""
         text.append(
             f" · {g.state or '-'} · {protocol_text(g)} · {_count(g.member_count, 'member')} · "
-            f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}\n"
+            f"{_count(len(g.topics), 'topic')} · {_count(g.partition_count, 'partition')}{uncommitted}"
         )
+        if g.group_epoch is not None:
+            text.append(f" · epoch {g.group_epoch}, assignment epoch {g.assignment_epoch}")
+            if g.reconciling:
+                text.append(" · RECONCILING", style=status_style(self.app, "warn"))
+        text.append("\n")
         text.append(str(g.status), style=status_style(self.app, g.status))
         lag_source = "exact" if g.time_lag is None or g.time_lag.exact else "est."
         readable = f" · {g.readable.text(long=True)}" if g.readable is not None and g.total_lag > 0 else ""
+        time_lag = NOT_APPLICABLE if g.kind == "share" else f"{time_lag_text(g.time_lag)} {lag_source}"
         text.append(
             f" · lag {human_count(g.total_lag)}{readable}"
-            f" · time lag {time_lag_text(g.time_lag)} {lag_source}"
+            f" · time lag {time_lag}"
             f" · in {human_rate(g.production_rate, unit='/s')}"
             f" · out {human_rate(g.consumption_rate, unit='/s')}"
             f" · catch-up {catch_up_text(g)} · idle {human_duration(g.idle_seconds)}"
@@ -231,17 +261,18 @@ class GroupDetailPane(GroupOperations, DetailPane):
         lag: str | Text = dash(r.lag) if r.lag is None or r.lag <= 0 else lag_text(r.lag, r.readable)
         if r.lag is not None and r.lag < 0:
             lag = Text(str(r.lag), style=warn)
+        na = NOT_APPLICABLE if r.share else None
         cells = (
             r.topic,
             str(r.partition),
             committed,
             dash(r.log_end),
             lag,
-            time_lag_text(r.time_lag),
-            readable_text(r.lag, r.readable),
-            r.client_id or "-",
-            r.host or "-",
-            r.consumer_id or "-",
+            na or time_lag_text(r.time_lag),
+            na or readable_text(r.lag, r.readable),
+            na or r.client_id or "-",
+            na or r.host or "-",
+            na or r.consumer_id or "-",
             dash(r.log_start),
         )
         raw = (
@@ -266,6 +297,8 @@ class GroupDetailPane(GroupOperations, DetailPane):
         table.set_rows([self._partition_row(r) for r in rows])
         exact = all(r.time_lag is None or r.time_lag.exact for r in rows)
         note = "time lag exact, from the unread record" if exact else "time lag exact where read, ~ estimated"
+        if any(r.share for r in rows):
+            note = "Committed = share-partition start offset, lag as the broker counts it"
         table.border_title = f"Partitions: {len(rows)} ({note})"
 
     def _show_members(self, members: tuple[MemberInfo, ...]) -> None:
@@ -276,16 +309,18 @@ class GroupDetailPane(GroupOperations, DetailPane):
                     key_of(m.member_id),
                     (
                         m.client_id or "-",
+                        dash(m.member_epoch),
                         m.host or "-",
-                        assignment_text(m.assignment),
-                        str(len(m.assignment)),
+                        member_assignment_text(m),
+                        str(len(m.assignment) if m.process_id is None else len(m.active_tasks)),
                         m.member_id or "-",
                         m.group_instance_id or "-",
                     ),
                     (
                         m.client_id,
+                        m.member_epoch,
                         m.host,
-                        assignment_text(m.assignment),
+                        member_assignment_text(m),
                         len(m.assignment),
                         m.member_id,
                         m.group_instance_id,

@@ -1,4 +1,6 @@
-"""Groups pane: every consumer group with its state, protocol and assignor,
+"""Groups pane: every group (classic, consumer/KIP-848, share, streams: the
+Type column, ``t`` cycles a type filter, the status line counts each type)
+with its state, protocol and assignor,
 members, topics, total lag and its trend, consumption rate, estimated time
 lag and status (coloured by the theme), refreshed live; filter, sort, and the
 group operations (reset offsets, delete group, delete a topic's offsets).
@@ -19,8 +21,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
+from kview.core.errors import KViewError
 from kview.core.format import human_count, human_duration, human_rate
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary, Readable, ResetRow
+from kview.core.groups.models import GROUP_TYPES, NEW_TYPES
 from kview.core.lag import TimeLag
 from kview.ui.messages import OpenGroup
 from kview.ui.panes.base import Pane
@@ -80,6 +84,11 @@ def catch_up_text(summary: GroupSummary) -> str:
     return human_duration(summary.catch_up_seconds)
 
 
+NOT_APPLICABLE = "n/a"
+"""Said where a figure has no meaning for the group's type (a share group
+has no committed offsets, so no readable count, time lag or row owner)."""
+
+
 def protocol_text(summary: GroupSummary) -> str:
     """``classic/range``, ``consumer/uniform`` (KIP-848 group) when ListGroups
     named the group type, else the protocol type and assignor."""
@@ -99,10 +108,14 @@ def status_cell(app, summary: GroupSummary) -> Text:
     return text
 
 
-def group_matches(text: str) -> Callable[[GroupSummary], bool]:
-    """The filter: every word is in the group's name or one of its topics.
-    Smart case: case-insensitive unless the text has a capital letter."""
+def group_matches(text: str, kind: str | None = None) -> Callable[[GroupSummary], bool]:
+    """The filter: every word is in the group's name or one of its topics,
+    and, with ``kind``, the group is of that type.  Smart case:
+    case-insensitive unless the text has a capital letter."""
     words = text.split()
+    if kind is not None:
+        inner = group_matches(text)
+        return lambda group: group.kind == kind and inner(group)
     if not words:
         return lambda group: True
     sensitive = any(c.isupper() for c in text)
@@ -116,6 +129,14 @@ def group_matches(text: str) -> Callable[[GroupSummary], bool]:
         return all(w in haystack for w in words)
 
     return matches
+
+
+def type_totals(groups: tuple[GroupSummary, ...] | list[GroupSummary]) -> dict[str, int]:
+    """Groups of each type, in GROUP_TYPES order."""
+    totals = dict.fromkeys(GROUP_TYPES, 0)
+    for g in groups:
+        totals[g.kind] += 1
+    return totals
 
 
 # -- operations shared with the group detail ----------------------------------------------
@@ -160,10 +181,20 @@ class GroupOperations(Pane):
     def action_reset_offsets(self) -> None:
         from kview.ui.screens.reset_offsets import ResetOffsetsScreen
 
-        group = self._target("reset offsets")
+        selected = self.operation_group()
+        share = selected is not None and selected.kind == "share"
+        group = self._target("reset share-group offsets" if share else "reset offsets")
         if group is None:
             return
         service, name = self.group_service, group.name
+        if group.kind == "streams":
+            self.notify(
+                "kview resets classic, consumer and share groups; reset a streams group with "
+                "kafka-streams-groups --reset-offsets.",
+                severity="warning",
+                timeout=6,
+            )
+            return
 
         def done(rows: list[ResetRow]) -> tuple[str, str, str]:
             moved = sum(1 for r in rows if r.current != r.new)
@@ -175,9 +206,10 @@ class GroupOperations(Pane):
                 members=group.member_count,
                 group_topics=self._committed_topics(group),
                 partition_counts=self._partition_counts(),
-                preview=lambda spec: service.preview_reset(name, spec),
-                apply=lambda spec: service.apply_reset(name, spec),
+                preview=lambda spec: (service.preview_share_reset if share else service.preview_reset)(name, spec),
+                apply=lambda spec: (service.apply_share_reset if share else service.apply_reset)(name, spec),
                 topic=self.operation_topic(),
+                share=share,
             ),
             done,
             timeout=6,
@@ -198,14 +230,20 @@ class GroupOperations(Pane):
             )
             return
         service = self.group_service
-        self.confirm_delete(
-            "group",
-            name,
-            f"Delete consumer group '{name}'?",
-            f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
-            "the group again start from their auto.offset.reset setting. This cannot be undone.",
-            lambda: service.delete_group(name),
-        )
+        if group.kind == "share":
+            question = f"Delete share group '{name}'?"
+            detail = (
+                f"Its share-partition state on {len(group.topics)} topic(s) is deleted: consumers that join "
+                "again start from share.auto.offset.reset (latest by default). This cannot be undone."
+            )
+        else:
+            noun = "streams group" if group.kind == "streams" else "consumer group"
+            question = f"Delete {noun} '{name}'?"
+            detail = (
+                f"Its committed offsets on {len(group.topics)} topic(s) are deleted: consumers that join "
+                "the group again start from their auto.offset.reset setting. This cannot be undone."
+            )
+        self.confirm_delete("group", name, question, detail, lambda: service.delete_group(name))
 
     def action_delete_offsets(self) -> None:
         from kview.ui.screens.delete_offsets import DeleteOffsetsScreen
@@ -214,6 +252,13 @@ class GroupOperations(Pane):
         if group is None:
             return
         name = group.name
+        if group.kind == "share":
+            self.notify(
+                "A share group has start offsets, not committed offsets: reset them (r) or delete the group (d).",
+                severity="warning",
+                timeout=6,
+            )
+            return
         topics = self._committed_topics(group)
         if not topics:
             self.notify(f"Group '{name}' has no committed offsets.", severity="warning", timeout=5)
@@ -257,6 +302,7 @@ COLUMNS = (
     Column("trend", "Lag trend", 10, 2),
     Column("rate", "Msg/s", 7, 2, numeric=True),
     Column("members", "Mem", 3, 2, numeric=True),
+    Column("type", "Type", 8, 3),
     Column("state", "State", 12, 3),
     Column("readable", "Readable", 14, 3),
     Column("catch_up", "Catch-up", 8, 4, numeric=True),
@@ -264,8 +310,9 @@ COLUMNS = (
     Column("partitions", "Parts", 5, 6, numeric=True),
     Column("protocol", "Protocol", 18, 6),
 )
-"""At 80 columns: name, status, lag, time lag, trend, rate and members;
-wider terminals add state, readable, catch-up, topics, partitions and
+"""At 80 columns: name, status, lag, time lag, trend, rate and members (the
+type filter ``t`` and the status line's per-type totals say the types);
+wider terminals add type, state, readable, catch-up, topics, partitions and
 protocol.  Where the lag holds offsets a read_committed consumer never
 receives (transaction markers, aborted or open transactional records) the
 lag cell says ``1 (0)``: the lag, and in brackets the readable records."""
@@ -282,7 +329,15 @@ class GroupsPane(GroupOperations, ListPane):
     loading_text = "loading consumer groups ..."
     took_format = " in {:.2f}s"
 
-    BINDINGS = list_bindings("groups", "Open group", operations=group_operation_bindings("groups"))
+    BINDINGS = [
+        *list_bindings("groups", "Open group", operations=group_operation_bindings("groups")),
+        Binding("t", "cycle_type", "Group type filter", id="groups.type"),
+    ]
+
+    type_filter: str | None = None
+    """Only groups of this type (GROUP_TYPES), or all."""
+    unavailable: tuple[str, ...] = ()
+    """Group types the cluster's brokers lack (share, streams before Kafka 4.1)."""
 
     def make_table(self) -> ElasticDiffTable:
         return ElasticDiffTable(COLUMNS, elastic=(("name", 60), ("topics", 60)))
@@ -294,7 +349,19 @@ class GroupsPane(GroupOperations, ListPane):
     # -- data --------------------------------------------------------------------------
 
     async def fetch(self) -> GroupsSnapshot:
-        return await self.group_service.refresh()
+        service = self.group_service
+        snapshot = await service.refresh()
+        try:
+            self.unavailable = tuple([kind for kind in NEW_TYPES if not await service.supports(kind)])
+        except KViewError:
+            pass  # asked again next refresh; the groups themselves were read
+        return snapshot
+
+    def action_cycle_type(self) -> None:
+        """All types -> classic -> consumer -> share -> streams -> all."""
+        order: list[str | None] = [None, *GROUP_TYPES]
+        self.type_filter = order[(order.index(self.type_filter) + 1) % len(order)]
+        self.render_rows()
 
     def theme_changed(self, _theme: str) -> None:
         self.render_rows()
@@ -303,16 +370,18 @@ class GroupsPane(GroupOperations, ListPane):
         table.sort_by(table.sort_column or "name", table.sort_reverse)
 
     def _row(self, g: GroupSummary, now: float) -> Row:
+        share = g.kind == "share"
         cells = (
             g.name if not g.error else Text(f"{g.name} ({g.error})", style=status_style(self.app, "stop")),
             status_cell(self.app, g),
             lag_text(g.total_lag, g.readable),
-            time_lag_text(g.time_lag),
+            NOT_APPLICABLE if share else time_lag_text(g.time_lag),
             Text(lag_sparkline(g.lag_history, 10, now, TREND_SPAN), style=status_style(self.app, g.status)),
             human_rate(g.consumption_rate, unit=""),
             str(g.member_count),
+            g.kind,
             g.state or "-",
-            readable_text(g.total_lag, g.readable),
+            NOT_APPLICABLE if share else readable_text(g.total_lag, g.readable),
             catch_up_text(g),
             ", ".join(g.topics) or "-",
             str(g.partition_count),
@@ -326,6 +395,7 @@ class GroupsPane(GroupOperations, ListPane):
             g.total_lag,
             g.consumption_rate,
             g.member_count,
+            g.kind,
             g.state,
             g.readable_lag,
             g.catch_up_seconds,
@@ -338,7 +408,7 @@ class GroupsPane(GroupOperations, ListPane):
     def visible_groups(self) -> list[GroupSummary]:
         if self.groups_snapshot is None:
             return []
-        matches = group_matches(self.filter_text)
+        matches = group_matches(self.filter_text, self.type_filter)
         return [g for g in self.groups_snapshot.groups if matches(g)]
 
     def render_rows(self) -> None:
@@ -361,6 +431,13 @@ class GroupsPane(GroupOperations, ListPane):
             return []
         groups = snapshot.groups
         notes = []
+        if self.type_filter in self.unavailable:
+            notes.append(f"{self.type_filter} groups: not available on this Kafka version")
+        elif self.type_filter is not None:
+            notes.append(f"type {self.type_filter} (t: next)")
+        totals = type_totals(groups)
+        if any(totals[k] for k in totals if k != "classic"):
+            notes.append(" ".join(f"{n} {kind}" for kind, n in totals.items() if n))
         if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in self.visible_groups()):
             # The legend of the lag cells' brackets on screen, first: the alarms
             # of a big cluster after it must not push it past 80 columns.

@@ -181,8 +181,12 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
         preview: ResetCall,
         apply: ResetCall,
         topic: str | None = None,
+        share: bool = False,
     ) -> None:
         super().__init__()
+        self.share = share
+        """A share group: its start offsets are reset (no shift: Kafka's
+        kafka-share-groups has none)."""
         self.group = group
         self.members = members
         self.group_topics = list(group_topics)
@@ -207,7 +211,8 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
         topic_options = self._topic_options()
         initial = self.initial_topic if any(v == self.initial_topic for _, v in topic_options) else None
         with Vertical(id="dialog"):
-            yield Label(f"Reset offsets of group '{self.group}'", classes="title")
+            what = "start offsets of share group" if self.share else "offsets of group"
+            yield Label(f"Reset {what} '{self.group}'", classes="title")
             if self.members:
                 yield Static(
                     f"⚠ The group has {self.members} active member(s). Kafka accepts a reset only while "
@@ -217,7 +222,8 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
                 )
             with Horizontal(classes="row"):
                 yield Label("Reset to")
-                yield Select(KINDS, value="earliest", allow_blank=False, id="reset-kind", compact=True)
+                kinds = [k for k in KINDS if not (self.share and k[1] == "shift")]
+                yield Select(kinds, value="earliest", allow_blank=False, id="reset-kind", compact=True)
             with Horizontal(classes="row", id="value-row"):
                 yield Label("Value")
                 yield Input("", id="reset-value", compact=True)
