@@ -6,6 +6,7 @@ dialog opened from the tail with the tail's filter."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import replace
@@ -150,3 +151,74 @@ async def test_from_the_tail_with_its_filter(kafka):
         assert sorted((r.value.decode() for r in screen.matches), key=lambda v: json.loads(v)["n"]) == expected
         assert screen.result.complete and screen.result.needle == b"FAILED"
         assert "whole window read: 60 records in 60 offsets" in screen_text(app)
+
+
+async def test_copy_what_a_key_search_matched(kafka):
+    """C in the dialog: the copy dialog with the search's key as an exact key
+    filter; its count (a dry run) equals the search's matches, and the copy
+    writes exactly those records (read back with a plain consumer)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
+    from kview.ui.screens.copy_records import CopyRecordsScreen
+
+    topic = f"find-ui-copy-{uuid.uuid4().hex[:6]}"
+    target = f"{topic}-target"
+    records = await fill(kafka, topic)
+    # A key that begins with the searched one, in its own partition: the
+    # copy's key filter is exact, so it is not taken.
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b'{"n":99}', b"order-10", partition=partition_for_key(b"order-10", 3))
+    finally:
+        await producer.stop()
+    await asyncio.to_thread(kafka.run_tool, "kafka-topics", "--create", "--topic", target, "--partitions", "3")
+    app = make_test_app(kafka)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_find_from_topics(pilot, topic)
+        await pilot.press(*"order-1", "enter")
+        await wait_for(pilot, lambda: screen.result is not None, what="the search to end")
+        expected = [value for key, value in records if key == "order-1"]
+        assert [r.value.decode() for r in screen.matches] == expected
+        await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, CopyRecordsScreen), what="the copy dialog")
+        dialog = app.screen
+        assert dialog.query_one("#copy-filter", Input).value == "key:/^order\\-1\\Z/"
+        dialog.query_one("#copy-target", Input).value = target
+        await pilot.press("ctrl+s")  # Count: a dry run
+        await wait_for(
+            pilot, lambda: f"Copy {len(expected)} records" in screen_text(app), what="the count of the dry run"
+        )
+        await pilot.press("ctrl+s")  # the copy
+        await wait_for(pilot, lambda: dialog.result is not None, what="the copy to end")
+        assert dialog.result.ok
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindScreen), what="back in the find dialog")
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(target, p) for p in range(3)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        copied = []
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                copied.extend((r.key.decode(), r.value.decode()) for r in batch)
+    finally:
+        await consumer.stop()
+    assert sorted(copied) == sorted(("order-1", value) for value in expected)
+
+
+async def test_copy_from_a_search_is_refused_read_only(kafka):
+    topic = f"find-ui-ro-{uuid.uuid4().hex[:6]}"
+    await fill(kafka, topic)
+    app = make_app(Config(), replace(adhoc_profile(kafka.bootstrap), refresh_interval=0.5, read_only=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_find_from_topics(pilot, topic)
+        await pilot.press(*"order-1", "enter")
+        await wait_for(pilot, lambda: screen.result is not None, what="the search to end")
+        await pilot.press("C")
+        await wait_for(pilot, lambda: "read-only mode: 'copy records'" in screen_text(app), what="the refusal")
+        assert app.screen is screen

@@ -179,9 +179,15 @@ class CopyRecordsScreen(OperationForm[CopyResult]):
         profiles: Sequence[str] = (),
         current: str = "",
         mode: str = "copy",
+        start: str = "",
+        end: str = "",
+        filter_text: str = "",
     ) -> None:
+        """``start``, ``end``, ``filter_text``: the window and filter the
+        form opens with (a search's, when its matches are to be copied)."""
         super().__init__()
         self.source = source
+        self.presets = {"copy-start": start, "copy-end": end, "copy-filter": filter_text}
         self.make_copier = make_copier
         self.profiles = list(profiles)
         self.current = current
@@ -215,15 +221,30 @@ class CopyRecordsScreen(OperationForm[CopyResult]):
                 )
             with Horizontal(classes="row"):
                 yield Label("From")
-                yield Input("", placeholder="earliest · offset · 2024-05-01 12:00 · -2h", id="copy-start", compact=True)
+                yield Input(
+                    self.presets["copy-start"],
+                    placeholder="earliest · offset · 2024-05-01 12:00 · -2h",
+                    id="copy-start",
+                    compact=True,
+                )
             yield Static("", id="problem-start", classes="problem")
             with Horizontal(classes="row"):
                 yield Label("To (excl.)")
-                yield Input("", placeholder="latest (the end now) · offset · time", id="copy-end", compact=True)
+                yield Input(
+                    self.presets["copy-end"],
+                    placeholder="latest (the end now) · offset · time",
+                    id="copy-end",
+                    compact=True,
+                )
             yield Static("", id="problem-end", classes="problem")
             with Horizontal(classes="row"):
                 yield Label("Filter")
-                yield Input("", placeholder="a tail filter (empty: every record)", id="copy-filter", compact=True)
+                yield Input(
+                    self.presets["copy-filter"],
+                    placeholder="a tail filter (empty: every record)",
+                    id="copy-filter",
+                    compact=True,
+                )
             yield Static("", id="problem-filter", classes="problem")
             with Horizontal(classes="row"):
                 yield Label("Partition")
@@ -412,10 +433,11 @@ class CopyRecordsScreen(OperationForm[CopyResult]):
         self.dismiss(self.result)
 
 
-def copy_dialog(app: object, topic: str, mode: str = "copy") -> CopyRecordsScreen:
+def copy_dialog(app: object, topic: str, mode: str = "copy", **presets: str) -> CopyRecordsScreen:
     """The dialog for ``topic`` in the running app (``KViewApp``): reading
     with the app's cluster client, writing to it or to another profile's
-    cluster (a client made for the copy and closed after it)."""
+    cluster (a client made for the copy and closed after it).  ``presets``:
+    CopyRecordsScreen's ``start``, ``end``, ``filter_text``."""
     from kview.core.cluster import ClusterClient
 
     services, config, profile = app.services, app.config, app.profile  # type: ignore[attr-defined]
@@ -430,7 +452,9 @@ def copy_dialog(app: object, topic: str, mode: str = "copy") -> CopyRecordsScree
             chosen = replace(chosen, read_only=True)
         return RecordCopier(services.client, ClusterClient(chosen))
 
-    return CopyRecordsScreen(topic, make_copier=make, profiles=sorted(config.clusters), current=profile.name, mode=mode)
+    return CopyRecordsScreen(
+        topic, make_copier=make, profiles=sorted(config.clusters), current=profile.name, mode=mode, **presets
+    )
 
 
 def copy_done(topic: str) -> Callable[[CopyResult], tuple[str, str, str]]:

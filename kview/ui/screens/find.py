@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,7 @@ class FindScreen(ModalScreen[None]):
         Binding("escape", "close", "Stop / close", id="find.close"),
         Binding("ctrl+s", "start", "Search", id="find.start"),
         Binding("x", "export", "Export matches", id="find.export"),
+        Binding("C", "copy", "Copy / redrive what this search matches", id="find.copy"),
     ]
     DEFAULT_CSS = """
     FindScreen { align: center middle; }
@@ -158,7 +160,9 @@ class FindScreen(ModalScreen[None]):
                 yield Input(str(DEFAULT_LIMIT), placeholder="no limit", id="find-limit", compact=True)
                 yield Label("")
                 yield Checkbox("key in all partitions", id="find-all", compact=True)
-            yield Label("ctrl+s searches · enter opens a match · x exports · esc stops, closes", classes="hint")
+            yield Label(
+                "ctrl+s searches · enter opens a match · x exports · C copies · esc stops, closes", classes="hint"
+            )
             yield Label("", id="find-status", markup=False)
             yield ProgressBar(total=1, show_eta=False, id="find-progress")
             table: DataTable[str] = DataTable(id="find-matches", cursor_type="row", zebra_stripes=False)
@@ -337,6 +341,38 @@ class FindScreen(ModalScreen[None]):
             ),
             self._export,
         )
+
+    def action_copy(self) -> None:
+        """The copy dialog on this topic with this search's window and filter
+        (a key becomes the exact filter ``key:/^K\\Z/``, over every
+        partition); the dialog counts what it would copy (a dry run) before
+        anything is sent."""
+        from kview.core.readonly import refuse_message
+        from kview.ui.screens.copy_records import copy_dialog, copy_done
+
+        if self.app.profile.read_only:  # type: ignore[attr-defined]
+            self._status(refuse_message("copy records"), error=True)
+            return
+        text = self.query_one("#find-filter", Input).value.strip()
+        key = self.query_one("#find-key", Input).value
+        if key:
+            exact = "key:/^" + re.escape(key).replace("/", "\\/") + "\\Z/"
+            text = f"{exact} and ({text})" if text else exact
+        done = copy_done(self.topic)
+
+        def said(result: Any) -> None:
+            if result is not None:
+                subject, message, title = done(result)
+                self.notify(f"{subject}: {message}", title=title, timeout=8)
+
+        dialog = copy_dialog(
+            self.app,
+            self.topic,
+            start=self.query_one("#find-from", Input).value.strip(),
+            end=self.query_one("#find-to", Input).value.strip(),
+            filter_text=text,
+        )
+        self.app.push_screen(dialog, said)
 
     def _export(self, request: ExportRequest | None) -> None:
         if request is None:
