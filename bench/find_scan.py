@@ -50,7 +50,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
-from tail_throughput import stop_consumer, tail_settings, topic_size  # noqa: E402
+from tail_throughput import fill_from_payloads, stop_consumer, tail_settings  # noqa: E402
 
 from kview.core.cluster import ClusterClient, connection_kwargs  # noqa: E402
 from kview.core.config import adhoc_profile  # noqa: E402
@@ -94,48 +94,7 @@ def write_payloads(path: Path, lines: int = 2000, seed: int = 7) -> tuple[float,
 
 
 def fill(tools: DevCluster, bootstrap: str, topic: str, records: int, payload: Path) -> None:
-    tools.run_tool(
-        "kafka-topics",
-        "--bootstrap-server",
-        bootstrap,
-        "--create",
-        "--topic",
-        topic,
-        "--partitions",
-        str(PARTITIONS),
-        "--replication-factor",
-        "1",
-    )
-    print(
-        f"filling {topic}: {records:,} records over {PARTITIONS} partitions (kafka-producer-perf-test) ...",
-        flush=True,
-    )
-    started = time.monotonic()
-    result = tools.run_tool(
-        "kafka-producer-perf-test",
-        "--bootstrap-server",
-        bootstrap,
-        "--topic",
-        topic,
-        "--num-records",
-        str(records),
-        "--payload-file",
-        str(payload),
-        "--throughput",
-        "-1",
-        "--command-property",
-        "acks=1",
-        "linger.ms=50",
-        "batch.size=524288",
-        "buffer.memory=134217728",
-        "compression.type=none",
-        timeout=1800,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    print(f"  {lines[-1] if lines else 'done'} ({time.monotonic() - started:.0f} s)", flush=True)
-    have = topic_size(bootstrap, topic)
-    if have != records:
-        raise SystemExit(f"topic {topic} holds {have:,} records, expected {records:,}")
+    fill_from_payloads(tools, bootstrap, topic, records, PARTITIONS, payload, f"records over {PARTITIONS} partitions")
 
 
 # -- the readers (each in a child process: --reader NAME) ----------------------------------

@@ -339,6 +339,18 @@ def topic_size(bootstrap: str, topic: str) -> int:
 
 
 def fill(tools: DevCluster, bootstrap: str, topic: str, records: int, partitions: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        payload = Path(tmp) / "payload.txt"
+        mean = write_payloads(payload)
+        fill_from_payloads(tools, bootstrap, topic, records, partitions, payload, f"JSON records of ~{mean:.0f} bytes")
+
+
+def fill_from_payloads(
+    tools: DevCluster, bootstrap: str, topic: str, records: int, partitions: int, payload: Path, what: str
+) -> None:
+    """A new topic of ``partitions`` filled with ``records`` lines of the
+    ``payload`` file by kafka-producer-perf-test (the fastest writer on hand);
+    checked to hold exactly that many."""
     tools.run_tool(
         "kafka-topics",
         "--bootstrap-server",
@@ -351,35 +363,30 @@ def fill(tools: DevCluster, bootstrap: str, topic: str, records: int, partitions
         "--replication-factor",
         "1",
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        payload = Path(tmp) / "payload.txt"
-        mean = write_payloads(payload)
-        print(
-            f"filling {topic}: {records:,} JSON records of ~{mean:.0f} bytes (kafka-producer-perf-test) ...", flush=True
-        )
-        started = time.monotonic()
-        result = tools.run_tool(
-            "kafka-producer-perf-test",
-            "--bootstrap-server",
-            bootstrap,
-            "--topic",
-            topic,
-            "--num-records",
-            str(records),
-            "--payload-file",
-            str(payload),
-            "--throughput",
-            "-1",
-            "--command-property",
-            "acks=1",
-            "linger.ms=50",
-            "batch.size=524288",
-            "buffer.memory=134217728",
-            "compression.type=none",
-            timeout=1800,
-        )
-        lines = [line for line in result.stdout.splitlines() if line.strip()]
-        print(f"  {lines[-1] if lines else 'done'} ({time.monotonic() - started:.0f} s)", flush=True)
+    print(f"filling {topic}: {records:,} {what} (kafka-producer-perf-test) ...", flush=True)
+    started = time.monotonic()
+    result = tools.run_tool(
+        "kafka-producer-perf-test",
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--payload-file",
+        str(payload),
+        "--throughput",
+        "-1",
+        "--command-property",
+        "acks=1",
+        "linger.ms=50",
+        "batch.size=524288",
+        "buffer.memory=134217728",
+        "compression.type=none",
+        timeout=1800,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    print(f"  {lines[-1] if lines else 'done'} ({time.monotonic() - started:.0f} s)", flush=True)
     have = topic_size(bootstrap, topic)
     if have != records:
         raise SystemExit(f"topic {topic} holds {have:,} records, expected {records:,}")
