@@ -435,13 +435,14 @@ class GroupsPane(GroupOperations, ListPane):
             notes.append(f"{self.type_filter} groups: not available on this Kafka version")
         elif self.type_filter is not None:
             notes.append(f"type {self.type_filter} (t: next)")
+        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in self.visible_groups()):
+            # The legend of the lag cells' brackets on screen, first: the type
+            # totals and alarms of a big cluster after it must not push it
+            # past 80 columns.
+            notes.append("lag (n): n readable")
         totals = type_totals(groups)
         if any(totals[k] for k in totals if k != "classic"):
             notes.append(" ".join(f"{n} {kind}" for kind, n in totals.items() if n))
-        if any(lag_text(g.total_lag, g.readable) != human_count(g.total_lag) for g in self.visible_groups()):
-            # The legend of the lag cells' brackets on screen, first: the alarms
-            # of a big cluster after it must not push it past 80 columns.
-            notes.append("lag (n): n readable")
         counts: dict[str, int] = {}
         for g in groups:
             counts[str(g.status)] = counts.get(str(g.status), 0) + 1
