@@ -230,10 +230,10 @@ class ProducerPane(Pane):
         self.watch(self.kview, "snapshot", self._snapshot_changed)
         if self.kview.profile.read_only:
             self.set_status(
-                "READ-ONLY cluster: sending is refused · tab: next field · esc: leave the field, then 1-7 switch panes"
+                "READ-ONLY cluster: sending is refused · tab: next field · esc: leave the field, then 1-9 switch panes"
             )
         else:
-            self.set_status("tab: next field · ctrl+s: send · esc: leave the field, then 1-7 switch panes")
+            self.set_status("tab: next field · ctrl+s: send · esc: leave the field, then 1-9 switch panes")
 
     def focus_default(self) -> None:
         """Back where the user was; on first visit, the topic (or the key when
