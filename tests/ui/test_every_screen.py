@@ -308,7 +308,7 @@ async def walk_detail_forms(pilot, topic: str) -> None:
         "To",
         "Max",
         "key in all partitions",
-        "ctrl+s searches · enter opens a match · x exports · C copies · esc stops, closes",
+        "ctrl+s search · enter open a match · x export · C copy · esc stop, close",
         what="find (detail)",
     )
     await back_out(pilot, "find (detail)")

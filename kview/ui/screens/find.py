@@ -160,9 +160,7 @@ class FindScreen(ModalScreen[None]):
                 yield Input(str(DEFAULT_LIMIT), placeholder="no limit", id="find-limit", compact=True)
                 yield Label("")
                 yield Checkbox("key in all partitions", id="find-all", compact=True)
-            yield Label(
-                "ctrl+s searches · enter opens a match · x exports · C copies · esc stops, closes", classes="hint"
-            )
+            yield Label("ctrl+s search · enter open a match · x export · C copy · esc stop, close", classes="hint")
             yield Label("", id="find-status", markup=False)
             yield ProgressBar(total=1, show_eta=False, id="find-progress")
             table: DataTable[str] = DataTable(id="find-matches", cursor_type="row", zebra_stripes=False)
