@@ -11,7 +11,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
@@ -21,7 +20,7 @@ from kview.core.format import human_count
 from kview.core.groups.models import TopicPartition
 from kview.core.groups.offsets_file import ImportPlan, OffsetsExport, parse_offsets_file
 from kview.ui.screens.operation_form import OperationForm
-from kview.ui.screens.reset_offsets import SHOWN_ROWS, lag_totals, preview_rows
+from kview.ui.screens.reset_offsets import SHOWN_ROWS, lag_totals, preview_rows, preview_table
 from kview.ui.widgets.measured_table import MeasuredTable
 
 ExportCall = Callable[[Sequence[str] | None], Awaitable[OffsetsExport]]
@@ -144,11 +143,7 @@ class ImportOffsetsScreen(OperationForm[ImportPlan]):
                     self.initial_path, placeholder="kview JSON or the tool's CSV", id="import-path", compact=True
                 )
             yield Static("", id="problem-path", classes="problem")
-            table = MeasuredTable(id="import-preview", cursor_type="row", zebra_stripes=True)
-            table.add_column("Topic")
-            for label in ("Partition", "Current", "New", "Change", "Lag after"):
-                table.add_column(Text(label, justify="right"))
-            yield table
+            yield preview_table("import-preview")
             yield Static("", id="import-summary")
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
@@ -157,9 +152,6 @@ class ImportOffsetsScreen(OperationForm[ImportPlan]):
             yield Static("", id="form-hint", classes="muted")
 
     def on_mount(self) -> None:
-        preview = self.query_one("#import-preview", DataTable)
-        preview.styles.height = "auto"
-        preview.styles.max_height = 10
         self._set_stage(previewed=False)
         self.query_one("#import-path", Input).focus()
 

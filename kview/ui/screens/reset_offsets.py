@@ -153,6 +153,20 @@ def preview_rows(rows: Sequence[ResetRow]) -> Iterator[tuple[tuple[str | Text, .
         yield (r.topic, *(Text(cell, justify="right") for cell in cells)), f"{r.topic}:{r.partition}"
 
 
+def preview_table(table_id: str) -> MeasuredTable:
+    """The preview table of the reset form and the offsets-file import: the
+    columns of ``preview_rows``, at most 10 rows high.  Inline heights: the
+    app's stylesheet (``DataTable { height: 1fr }``) outranks DEFAULT_CSS,
+    and a 1fr table would stretch the dialog to the screen."""
+    table = MeasuredTable(id=table_id, cursor_type="row", zebra_stripes=True)
+    table.add_column("Topic")
+    for label in ("Partition", "Current", "New", "Change", "Lag after"):
+        table.add_column(Text(label, justify="right"))
+    table.styles.height = "auto"
+    table.styles.max_height = 10
+    return table
+
+
 # -- the form ---------------------------------------------------------------------------
 
 
@@ -252,11 +266,7 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
                 yield Label("Partitions")
                 yield Input("", placeholder="0,2,4-6", id="reset-partitions", compact=True)
             yield Static("", id="problem-partitions", classes="problem")
-            table = MeasuredTable(id="reset-preview", cursor_type="row", zebra_stripes=True)
-            table.add_column("Topic")
-            for label in ("Partition", "Current", "New", "Change", "Lag after"):
-                table.add_column(Text(label, justify="right"))
-            yield table
+            yield preview_table("reset-preview")
             yield Static("", id="reset-summary")
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
@@ -265,11 +275,6 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
             yield Static("", id="form-hint", classes="muted")
 
     def on_mount(self) -> None:
-        # Inline: the app's stylesheet (``DataTable { height: 1fr }``) outranks
-        # DEFAULT_CSS, and a 1fr table would stretch the dialog to the screen.
-        preview = self.query_one("#reset-preview", DataTable)
-        preview.styles.height = "auto"
-        preview.styles.max_height = 10
         self._show_fields()
         self._set_stage(previewed=False)
         self.query_one("#reset-kind", Select).focus()
