@@ -84,7 +84,7 @@ from tail_throughput import (  # noqa: E402
 from kview.core.cluster import connection_kwargs  # noqa: E402
 from kview.core.config import ClusterProfile, RegistrySettings, adhoc_profile  # noqa: E402
 from kview.core.tail import DEFAULT_MAX_RECORDS, StartPosition, Tail  # noqa: E402
-from kview.core.untrack import GC_WHILE_TAILING  # noqa: E402
+from kview.core.untrack import GC_WHILE_READING  # noqa: E402
 from kview.local.cluster import DevCluster  # noqa: E402
 from kview.local.registry import DevRegistry  # noqa: E402
 
@@ -358,7 +358,7 @@ async def read_kview(bootstrap: str, url: str, topic: str, records: int) -> dict
     from kview.core.schemas.client import RegistryClient
 
     # What ``kview tail`` does around its Tail (the app's tail pane does the same).
-    GC_WHILE_TAILING.acquire()
+    GC_WHILE_READING.acquire()
     done = asyncio.Event()
     started = time.monotonic()
     registry = RegistryClient(RegistrySettings(urls=(url,)))

@@ -77,7 +77,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kview.core.cluster import connection_kwargs
 from kview.core.config import adhoc_profile
 from kview.core.tail import DEFAULT_MAX_RECORDS, StartPosition, Tail
-from kview.core.untrack import GC_WHILE_TAILING  # noqa: E402
+from kview.core.untrack import GC_WHILE_READING  # noqa: E402
 from kview.local.cluster import DevCluster
 
 SUBSTRING_FILTER = "FAILED"
@@ -436,7 +436,7 @@ async def read_kview(bootstrap: str, topic: str, records: int, expression: str, 
     done = asyncio.Event()
     started = time.monotonic()
     # What ``kview tail`` does around its Tail (the app's tail pane does the same).
-    GC_WHILE_TAILING.acquire()
+    GC_WHILE_READING.acquire()
     tail = Tail(adhoc_profile(bootstrap), topic, start=StartPosition.earliest(), filter=expression)
     watch = MemoryWatch(tail, records, detail)
     finished: list[float] = []

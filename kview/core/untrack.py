@@ -81,26 +81,30 @@ def untrack_made(objects: Sequence[Any]) -> None:
         deque(map(untrack_one, objects), 0)
 
 
-TAIL_GC_THRESHOLD0 = 20_000
+READ_GC_THRESHOLD0 = 20_000
 """Allocations (net of frees) between two young-generation collections while
-tailing.  A batch allocates its records (still tracked while aiokafka
+a tail or a find reads.  A tail's batch allocates its records (still tracked while aiokafka
 decodes them; the Tail untracks them after) and a full ring frees as many
 as it takes in, so the count moves by thousands per batch: with the default
 (700) the collector ran several times per batch and walked the records
 being decoded.  Here a young collection runs every few batches and takes
-the UI's garbage (Textual's strips hold cycles) with it."""
+the UI's garbage (Textual's strips hold cycles) with it.  A find that keeps
+hundreds of thousands of matches did the same: with the default, a third of
+a dense find's time on bench/find_scan.py went to the collector walking the
+matches piling up (kview find untracks them as the tail does)."""
 
 
-class GcWhileTailing:
-    """Garbage-collector settings while any tail (a pane, ``kview tail``) is tailing.
+class GcWhileReading:
+    """Garbage-collector settings while any tail (a pane, ``kview tail``) or
+    find (kview.core.find.scan) reads.
 
     The records themselves are out of the collector's way (the Tail untracks
-    every batch, see kview/core/untrack.py).  On the first acquire: one full
+    every batch, a find its matches, see kview/core/untrack.py).  On the first acquire: one full
     collection, then ``gc.freeze()``: the app's long-lived objects leave the
     collector's generations, so the collections that follow walk only what
     was made since (a full collection of the whole app took 50-70 ms).
     On the last release: the thresholds as they were, and ``gc.unfreeze()``.
-    Counted, so panes (and tests that start several apps) nest."""
+    Counted, so panes, finds (and tests that start several apps) nest."""
 
     def __init__(self) -> None:
         self.users = 0
@@ -113,7 +117,7 @@ class GcWhileTailing:
         self.saved = gc.get_threshold()
         gc.collect()
         gc.freeze()
-        gc.set_threshold(max(TAIL_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
+        gc.set_threshold(max(READ_GC_THRESHOLD0, self.saved[0]), self.saved[1], self.saved[2])
 
     def release(self) -> None:
         if self.users == 0:
@@ -125,5 +129,5 @@ class GcWhileTailing:
             gc.unfreeze()
 
 
-GC_WHILE_TAILING = GcWhileTailing()
+GC_WHILE_READING = GcWhileReading()
 """The process's one: the tail panes and ``kview tail`` share it."""

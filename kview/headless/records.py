@@ -74,7 +74,7 @@ def parse_start(text: str | None, *, follow: bool) -> StartPosition:
 async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, state: RunState) -> int:
     from kview.core.filters import parse_filter
     from kview.core.tail import STOPPED, TOPIC_MISSING, UNREACHABLE, Tail
-    from kview.core.untrack import GC_WHILE_TAILING
+    from kview.core.untrack import GC_WHILE_READING
 
     # Arguments first: a bad filter or position must not wait for the cluster.
     match = parse_filter(args.filter) if args.filter else None
@@ -185,7 +185,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
     patience = max(5.0, client.profile.request_timeout_ms / 1000)
     # The collector settings of the app's tail (kview/core/untrack.py): a
     # young collection every few batches instead of several per batch.
-    GC_WHILE_TAILING.acquire()
+    GC_WHILE_READING.acquire()
     await tail.start()
     try:
         seen = 0
@@ -219,7 +219,7 @@ async def cmd_tail(args: Namespace, client: ClusterClient, printer: Printer, sta
                 )
                 break
     finally:
-        GC_WHILE_TAILING.release()
+        GC_WHILE_READING.release()
         await tail.stop()
         if registry is not None:
             await registry.close()

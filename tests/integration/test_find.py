@@ -9,6 +9,7 @@ batches; -n; and the headless command's answers and one-line errors."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import subprocess
 import sys
@@ -144,9 +145,12 @@ async def test_key_with_all_partitions_reads_every_partition(kafka, keyed_topic,
 async def test_filter_matches_and_n_stops_with_an_exact_account(kafka, keyed_topic, keyed_console):
     name, _lines = keyed_topic
     expected = [(p, o) for p, o, _k, v in keyed_console if "of user-1" in v]  # user-1, user-10..19
+    thresholds = gc.get_threshold()
     result = await find(kafka, FindQuery(name, filter=parse_filter('"of user-1"')))
     assert result.needle == b"of user-1"
     assert [(r.partition, r.offset) for r in result.matches] == expected
+    # The matches kept are out of the cycle collector's way, and its settings are back.
+    assert not any(gc.is_tracked(r) for r in result.matches) and gc.get_threshold() == thresholds
     assert result.complete and result.records == len(keyed_console)
 
     limited = await find(kafka, FindQuery(name, filter=parse_filter('"of user-1"'), limit=3))

@@ -25,7 +25,7 @@ from kview.core.export import read_jsonl
 from kview.core.filters import parse_filter
 from kview.core.ring import make_record
 from kview.core.tail import RUNNING, StartPosition
-from kview.core.untrack import TAIL_GC_THRESHOLD0, GcWhileTailing
+from kview.core.untrack import READ_GC_THRESHOLD0, GcWhileReading
 from kview.ui.messages import TailTopic
 from kview.ui.panes.tail import TailPane, _fit_parts, short_count
 from kview.ui.screens.tail_start import (
@@ -231,7 +231,7 @@ async def test_pause_freezes_the_view_while_counters_move(kafka, unique_name):
     async with app.run_test(size=(100, 30)) as pilot:
         tail_pane = await open_tail(pilot, unique_name)
         # While tailing the collector runs less often (and the app is frozen out of it) ...
-        assert gc.get_threshold()[0] >= TAIL_GC_THRESHOLD0 and gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] >= READ_GC_THRESHOLD0 and gc.get_freeze_count() > 0
         await produce(kafka.bootstrap, unique_name, [(None, f"before-{i:03d}".encode(), ()) for i in range(20)])
         await wait_for(pilot, lambda: record_rows(app, "before-019"))
         await pilot.press("space")
@@ -611,13 +611,13 @@ def test_parse_offsets_partition_and_start():
 
 
 def test_gc_tuning_nests_and_restores():
-    tuning = GcWhileTailing()
+    tuning = GcWhileReading()
     before = gc.get_threshold()
     tuning.acquire()
     tuning.acquire()
-    assert gc.get_threshold()[0] == max(TAIL_GC_THRESHOLD0, before[0]) and gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == max(READ_GC_THRESHOLD0, before[0]) and gc.get_freeze_count() > 0
     tuning.release()
-    assert gc.get_threshold()[0] == max(TAIL_GC_THRESHOLD0, before[0])  # one tail still runs
+    assert gc.get_threshold()[0] == max(READ_GC_THRESHOLD0, before[0])  # one tail still runs
     tuning.release()
     tuning.release()  # one release too many changes nothing
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0

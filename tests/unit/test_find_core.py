@@ -161,15 +161,50 @@ def test_batches_with_many_occurrences_find_the_same(records, cuts, needle, fold
         batches.MANY = saved
 
 
-def check_scan(records, cuts, codec, needle, fold, upper, window):
-    if upper:  # some upper case in the data, which a folded needle must see through
-        records = [(k.upper() if k else k, v) for k, v in records]
-    data, at, i = b"", 0, 0
+def batches_of(records, cuts, codec):
+    """The records cut into batches of the sizes ``cuts`` gives in turn; and each
+    offset's timestamp (``batch`` stamps them by their place in their batch)."""
+    data, at, i, stamps = b"", 0, 0, {}
     while at < len(records):
         size = cuts[i % len(cuts)]
         data += batch(at, records[at : at + size], codec)
+        stamps.update({at + j: 1_000 + j for j in range(len(records[at : at + size]))})
         at += size
         i += 1
+    return data, stamps
+
+
+def assert_built_whole(candidates, records, stamps):
+    """Each candidate carries what the consumer would give for its record."""
+    for r in candidates:
+        key, value = records[r.offset]
+        assert (r.topic, r.partition, r.key, r.value) == ("t", 0, key, value)
+        assert r.timestamp == stamps[r.offset] and r.timestamp_type == 0
+        assert r.serialized_key_size == (-1 if key is None else len(key))
+        assert r.serialized_value_size == (-1 if value is None else len(value))
+        assert tuple(r.headers) == (("h", b"header-text"),)
+
+
+@given(
+    records=st.lists(st.tuples(VALUES, VALUES), min_size=1, max_size=60),
+    cuts=st.lists(st.integers(1, 20), min_size=1, max_size=6),
+    codec=st.sampled_from([0, 1]),
+    window=st.tuples(st.integers(0, 70), st.integers(0, 70)),
+)
+def test_without_a_needle_every_record_of_the_window_is_a_candidate(records, cuts, codec, window):
+    data, stamps = batches_of(records, cuts, codec)
+    start, end = min(window), max(window)
+    scan = scan_batches(data, "t", 0, start, end, None)
+    in_window = [o for o in range(len(records)) if start <= o < end]
+    assert scan.records == len(in_window)
+    assert [r.offset for r in scan.candidates] == in_window
+    assert_built_whole(scan.candidates, records, stamps)
+
+
+def check_scan(records, cuts, codec, needle, fold, upper, window):
+    if upper:  # some upper case in the data, which a folded needle must see through
+        records = [(k.upper() if k else k, v) for k, v in records]
+    data, stamps = batches_of(records, cuts, codec)
     start, end = min(window), max(window)
     scan = scan_batches(data, "t", 0, start, end, Needle(needle, fold))
 
@@ -181,7 +216,7 @@ def check_scan(records, cuts, codec, needle, fold, upper, window):
     assert scan.records == len(in_window)
     got = [r.offset for r in scan.candidates]
     assert got == wanted  # only records holding the needle are built, and every one of them
-    assert all((r.key, r.value) == records[r.offset] for r in scan.candidates)
+    assert_built_whole(scan.candidates, records, stamps)
     if end < len(records) or start < end == len(records):
         assert scan.done and scan.next_offset == end
     else:  # the window runs past the data: read to its end, not done

@@ -99,9 +99,8 @@ def scan_batches(
     result = BatchScan(next_offset=start)
     n = len(data)
     pos = 0
-    lowered: bytes | None = None
-    if needle is not None and needle.fold:
-        lowered = data.lower()
+    fold = needle is not None and needle.fold
+    lowered = data.lower() if fold else None
     wanted = needle.text if needle is not None else b""
     candidates = result.candidates
     while pos + HEADER_SIZE <= n:
@@ -136,15 +135,21 @@ def scan_batches(
             hits = _occurrences(lowered if lowered is not None else data, wanted, pos + HEADER_SIZE, pos_next)
         else:
             body = _decompressor(codec_id)(memoryview(data)[pos + HEADER_SIZE : pos_next])
-            hits = _occurrences(body.lower() if needle.fold else body, wanted, 0, len(body))
+            hits = _occurrences(body.lower() if fold else body, wanted, 0, len(body))
         if whole and hits == 0:
+            result.records += count
+        elif whole and (hits < 0 or (hits > MANY and not fold)):
+            # The common heavy cases (every record wanted, or the needle in most
+            # records) in one tight loop: no window edges to test, nothing to count down.
+            result.decoded_batches += 1
+            decoded = DefaultRecordBatch(data[pos:pos_next])
+            _take_whole(decoded, topic, partition, None if hits < 0 else wanted, candidates)
             result.records += count
         else:
             result.decoded_batches += 1
             batch = DefaultRecordBatch(data[pos:pos_next])
             ts_type = batch.timestamp_type
             seen = 0
-            fold = needle is not None and needle.fold
             for record in batch:
                 offset = record.offset
                 if offset < start or offset >= end:
@@ -214,6 +219,33 @@ def records_through(scan: BatchScan, data: bytes, start: int, offset: int) -> in
         before = counted
     # Legacy message sets leave no marks: all their records are candidates.
     return sum(1 for r in scan.candidates if start <= r.offset <= offset)
+
+
+def _take_whole(batch: Any, topic: str, partition: int, wanted: bytes | None, out: list[Any]) -> None:
+    """Append to ``out`` the records of ``batch`` (all in the window) that hold
+    ``wanted`` in their value or key, or all of them when ``wanted`` is None;
+    built as _record builds them, inline because this runs once per record."""
+    ts_type = batch.timestamp_type
+    append = out.append
+    for record in batch:
+        value = record.value
+        key = record.key
+        if wanted is None or (value is not None and wanted in value) or (key is not None and wanted in key):
+            append(
+                ConsumerRecord(
+                    topic,
+                    partition,
+                    record.offset,
+                    record.timestamp,
+                    ts_type,
+                    key,
+                    value,
+                    None,
+                    -1 if key is None else len(key),
+                    -1 if value is None else len(value),
+                    tuple(record.headers),
+                )
+            )
 
 
 def _record(topic: str, partition: int, offset: int, record: Any, ts_type: int) -> ConsumerRecord[bytes, bytes]:

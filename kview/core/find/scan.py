@@ -36,6 +36,7 @@ from kview.core.find.batches import Needle, records_through, scan_batches
 from kview.core.find.partitioner import partition_for_key
 from kview.core.find.window import Bound, FindError, TopicWindow, resolve_window, topic_info
 from kview.core.protocol.fetch_requests import READ_UNCOMMITTED, FetchRequest, read_fetch
+from kview.core.untrack import GC_WHILE_READING, untrack
 
 if TYPE_CHECKING:
     from kview.core.cluster import ClusterClient
@@ -226,7 +227,11 @@ class Finder:
         if query.limit == 0:
             self._stop.set()
         self._report()
-        await asyncio.gather(*(self._read(account, needle) for account in self.accounts))
+        GC_WHILE_READING.acquire()
+        try:
+            await asyncio.gather(*(self._read(account, needle) for account in self.accounts))
+        finally:
+            GC_WHILE_READING.release()
         self._report()
         matches: list[Any] = []
         for account in self.accounts:
@@ -329,6 +334,7 @@ class Finder:
                     continue
                 raise FindError(f"{error_name(code)} at offset {account.position}")
             scan = scan_batches(part.records, topic, partition, account.position, account.end, needle)
+            untrack(scan.candidates)  # kept for the find; never in a cycle (kview/core/untrack.py)
             if scan.next_offset <= account.position and not scan.done:
                 last_problem = "the broker returned no records"
                 continue

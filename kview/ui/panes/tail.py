@@ -18,7 +18,7 @@ skipped (they stay in Kafka, where o and d reach them).
 The ring keeps 100,000 records alive; the Tail takes them out of the cycle
 collector's lists (kview/core/untrack.py), and while a tail runs the pane
 freezes the app's older objects and raises the young threshold
-(``kview.core.untrack.GcWhileTailing``), so collections stay short and never walk the ring.
+(``kview.core.untrack.GcWhileReading``), so collections stay short and never walk the ring.
 After each batch the tail gives the event loop a few turns (``_give_way``):
 a key reaches its handler between two batches, not after half a dozen."""
 
@@ -43,7 +43,7 @@ from kview.core.export import ExportError, export_jsonl
 from kview.core.filters import Filter, FilterError, parse_filter
 from kview.core.format import human_bytes
 from kview.core.tail import ERROR, StartPosition, Tail, TailStatus
-from kview.core.untrack import GC_WHILE_TAILING
+from kview.core.untrack import GC_WHILE_READING
 from kview.ui.panes.base import Pane, PaneStatus
 from kview.ui.screens.tail_start import (
     DEFAULT_LAST,
@@ -256,7 +256,7 @@ class TailPane(Pane):
     def _release_gc(self) -> None:
         if self._gc_tuned:
             self._gc_tuned = False
-            GC_WHILE_TAILING.release()
+            GC_WHILE_READING.release()
 
     # -- starting and stopping -------------------------------------------------------------
 
@@ -331,7 +331,7 @@ class TailPane(Pane):
         self._quiet()
         if not self._gc_tuned:
             self._gc_tuned = True
-            GC_WHILE_TAILING.acquire()
+            GC_WHILE_READING.acquire()
         self.paused = False
         lines = self.lines
         lines.clear_cache()
