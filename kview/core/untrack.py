@@ -89,7 +89,7 @@ as it takes in, so the count moves by thousands per batch: with the default
 (700) the collector ran several times per batch and walked the records
 being decoded.  Here a young collection runs every few batches and takes
 the UI's garbage (Textual's strips hold cycles) with it.  A find that keeps
-hundreds of thousands of matches did the same: with the default, a third of
+hundreds of thousands of matches did the same: with the default, about a quarter of
 a dense find's time on bench/find_scan.py went to the collector walking the
 matches piling up (kview find untracks them as the tail does)."""
 

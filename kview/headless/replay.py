@@ -28,14 +28,15 @@ if TYPE_CHECKING:
 def spec_of(args: Namespace) -> CopySpec:
     """The copy the arguments ask for (UsageError when they cannot)."""
     from kview.core.errors import KViewError
-    from kview.core.replay import REDRIVE_HEADER, CopySpec, Edge
+    from kview.core.find.window import Bound, parse_bound
+    from kview.core.replay import REDRIVE_HEADER, CopySpec
 
     redrive = args.command == "redrive"
     try:
-        start = Edge.parse(args.start, "earliest")
-        end = Edge.parse(args.end, "latest")
+        start = parse_bound(args.start, Bound.earliest(), "--from")
+        end = parse_bound(args.end, Bound.latest(), "--to")
     except InputError as exc:
-        raise UsageError(f"--from/--to: {exc}") from None
+        raise UsageError(str(exc)) from None
     partitioning, chosen = args.partitioning or ("key" if redrive else "keep"), None
     if partitioning not in ("keep", "key"):
         if not partitioning.isdigit():

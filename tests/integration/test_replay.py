@@ -20,7 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from kview.core.cluster import ClusterClient
 from kview.core.config import adhoc_profile
-from kview.core.replay import FAILED, NO_TARGET, SENT, UNCONFIRMED, CopySpec, Edge, RecordCopier
+from kview.core.find.window import Bound
+from kview.core.replay import FAILED, NO_TARGET, SENT, UNCONFIRMED, CopySpec, RecordCopier
 from kview.headless.schema import SCHEMAS
 
 FIELD, LINE, NULL, HEADER = "<<F>>", "<<L>>", "<<NULL>>", "<<H>>"
@@ -175,8 +176,8 @@ async def test_copy_a_filtered_window_by_key_without_keys_headers_or_times(kafka
     spec = CopySpec(
         source,
         target,
-        start=Edge("offset", 5),
-        end=Edge("offset", 15),
+        start=Bound.offset(5),
+        end=Bound.offset(15),
         filter=".n in [" + ", ".join(str(n) for n in range(0, 40, 3)) + "]",
         keep_keys=False,
         keep_headers=False,
@@ -204,7 +205,7 @@ async def test_copy_by_time_window(kafka, admin, client, unique_name):
     await produce(kafka, source, [(0, None, b"v%d" % i, []) for i in range(10)])  # timestamps base + i
     base = BASE
     result = await RecordCopier(client).copy(
-        CopySpec(source, target, start=Edge("time", base + 3), end=Edge("time", base + 7))
+        CopySpec(source, target, start=Bound.time(base + 3), end=Bound.time(base + 7))
     )
     assert result.ok and [(p.window.start, p.window.end) for p in result.partitions] == [(3, 7)]
     assert [v for *_r, v in await console(kafka, target, 4)] == ["v3", "v4", "v5", "v6"]

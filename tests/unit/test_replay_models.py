@@ -1,23 +1,13 @@
-"""The copy's pure parts: window edges from what users type, the spec's
-checks, and the runs of offsets the summary is made of."""
+"""The copy's pure parts: the spec's checks, and the runs of offsets the
+summary is made of (its window's bounds are find's: tests/unit/test_find_core.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kview.core.errors import InputError, KViewError
-from kview.core.inputs import epoch_ms, parse_when
-from kview.core.replay import FAILED, SENT, CopySpec, Edge, OffsetRun
+from kview.core.errors import KViewError
+from kview.core.replay import FAILED, SENT, CopySpec, OffsetRun
 from kview.core.replay.models import runs_of
-
-
-def test_edges():
-    assert Edge.parse("", "earliest") == Edge("earliest")
-    assert Edge.parse(" LATEST ", "earliest") == Edge("latest")
-    assert Edge.parse("120", "latest") == Edge("offset", 120)
-    assert Edge.parse("2024-05-01T12:00:00Z", "latest") == Edge("time", epoch_ms(parse_when("2024-05-01T12:00:00Z")))
-    with pytest.raises(InputError, match="earliest, latest or an offset"):
-        Edge.parse("soon", "latest")
 
 
 def test_spec_checks():

@@ -19,7 +19,7 @@ from kview.core.replay.models import (
     OffsetRun,
     PartitionAccount,
 )
-from kview.core.replay.window import Edge, PartitionWindow
+from kview.core.replay.window import PartitionWindow
 
 __all__ = [
     "FAILED",
@@ -32,7 +32,6 @@ __all__ = [
     "CopyProgress",
     "CopyResult",
     "CopySpec",
-    "Edge",
     "OffsetRun",
     "PartitionAccount",
     "PartitionWindow",

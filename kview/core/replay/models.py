@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kview.core.errors import KViewError
-from kview.core.replay.window import Edge, PartitionWindow
+from kview.core.find.window import Bound
+from kview.core.replay.window import PartitionWindow
 
 PARTITIONINGS = ("keep", "key", "chosen")
 """keep: the source record's partition number; key: the producer's default
@@ -38,8 +39,8 @@ class CopySpec:
 
     source: str
     target: str | None = None
-    start: Edge = Edge("earliest")
-    end: Edge = Edge("latest")
+    start: Bound = Bound("earliest")
+    end: Bound = Bound("latest")
     partitions: tuple[int, ...] | None = None
     filter: str = ""
     keep_keys: bool = True

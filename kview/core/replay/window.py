@@ -3,8 +3,9 @@ once when the copy starts from what the user typed (earliest, latest, an
 offset, or a time looked up with offsets-for-times).  The end is fixed at the
 start, so a copy into the topic it reads from ends too.
 
-Kept small and local to the copy (the Find work builds its own window for its
-scans); both follow the tail's ``--from`` words."""
+The bounds are find's (kview.core.find.window.Bound, parse_bound): the same
+words, the same sentences.  Resolved here with a read_committed consumer, as
+the copy reads, where find resolves its own with ListOffsets."""
 
 from __future__ import annotations
 
@@ -13,43 +14,7 @@ from typing import Any
 
 from aiokafka.structs import TopicPartition
 
-from kview.core import inputs
-from kview.core.errors import InputError
-
-EDGE_KINDS = ("earliest", "latest", "offset", "time")
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One end of a window: ``kind`` earliest | latest | offset (``value``) |
-    time (``value``: milliseconds since the epoch)."""
-
-    kind: str
-    value: int | None = None
-
-    @classmethod
-    def parse(cls, text: str | None, default: str) -> Edge:
-        """``earliest``, ``latest``, an offset (digits) or a time as the tail's
-        ``--from`` reads it (ISO 8601, ``12:30``, ``-2h``); empty: ``default``.
-        Raises InputError with a sentence."""
-        value = (text or "").strip()
-        if not value:
-            return cls(default)
-        if value.lower() in ("earliest", "latest"):
-            return cls(value.lower())
-        if inputs.is_number(value):
-            return cls("offset", inputs.parse_offset(value))
-        try:
-            return cls("time", inputs.epoch_ms(inputs.parse_when(value)))
-        except InputError as exc:
-            raise InputError(f"{exc} (or type earliest, latest or an offset)") from None
-
-    def describe(self) -> str:
-        if self.kind in ("earliest", "latest"):
-            return self.kind
-        if self.kind == "offset":
-            return f"offset {self.value}"
-        return f"time {self.value} ms"
+from kview.core.find.window import Bound
 
 
 @dataclass(frozen=True)
@@ -69,7 +34,7 @@ class PartitionWindow:
 
 
 async def resolve_window(
-    consumer: Any, topic: str, partitions: list[int], start: Edge, end: Edge
+    consumer: Any, topic: str, partitions: list[int], start: Bound, end: Bound
 ) -> list[PartitionWindow]:
     """Each partition's window, asked of ``consumer`` (an AIOKafkaConsumer,
     read_committed: its end offsets are the last stable offsets).  Offsets
@@ -79,7 +44,7 @@ async def resolve_window(
     low = await consumer.beginning_offsets(tps)
     high = await consumer.end_offsets(tps)
 
-    async def resolve(edge: Edge) -> dict[TopicPartition, int]:
+    async def resolve(edge: Bound) -> dict[TopicPartition, int]:
         if edge.kind == "earliest":
             return dict(low)
         if edge.kind == "latest":

@@ -19,6 +19,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from kview.core.errors import InputError, KViewError
 from kview.core.filters import FilterError, parse_filter
+from kview.core.find.window import Bound, parse_bound
 from kview.core.replay import (
     FAILED,
     NO_TARGET,
@@ -28,7 +29,6 @@ from kview.core.replay import (
     CopyProgress,
     CopyResult,
     CopySpec,
-    Edge,
     RecordCopier,
 )
 from kview.ui.screens.operation_form import OperationForm
@@ -70,10 +70,10 @@ def build_copy_spec(
         problems["target"] = "type the topic to copy to"
     if redrive and not header.strip():
         problems["target"] = "type the header that names the original topic"
-    edges: list[Edge] = []
-    for field, text, default in (("start", start, "earliest"), ("end", end, "latest")):
+    edges: list[Bound] = []
+    for field, text, default, label in (("start", start, Bound.earliest(), "from"), ("end", end, Bound.latest(), "to")):
         try:
-            edges.append(Edge.parse(text, default))
+            edges.append(parse_bound(text, default, label))
         except InputError as exc:
             problems[field] = str(exc)
     if filter_text.strip():
