@@ -74,6 +74,8 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("schemas", ("7",)),
     ("schema-diff", ("7", "7", "7", "7", "slash", *"orders-value", "enter", "enter", "f")),
+    ("access", ("8",)),
+    ("transactions", ("9",)),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""
 

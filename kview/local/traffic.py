@@ -1,5 +1,7 @@
 """Demo traffic for ``kview demo``: sample topics, a steady producer and
 consumer groups in three conditions (keeping up, falling behind, stopped);
+a transactional writer (some of its transactions aborted) with a
+read_committed group behind it;
 with a schema registry, also topics whose values are written with registered
 schemas (Avro with two interleaved versions, Protobuf with nested messages
 and an imported file, JSON Schema), encoded by kview's own encoder.
@@ -30,12 +32,26 @@ from kview.core.schemas.models import Schema, SchemaReference
 
 log = logging.getLogger(__name__)
 
+LEDGER_TOPIC = "ledger"
+LEDGER_TRANSACTIONAL_ID = "kview-demo-ledger"
+LEDGER_ABORTS = 8
+"""One ledger transaction in this many is aborted."""
+
+DEMO_USER = "demo-app"
+"""A SCRAM user the demo creates (its password random, never shown)."""
+DEMO_QUOTAS = (
+    # (entity, quota key, value): what the Access pane's quotas show on the demo
+    ((("user", DEMO_USER),), "producer_byte_rate", 2_097_152.0),
+    ((("client-id", "demo-analytics"),), "consumer_byte_rate", 1_048_576.0),
+)
+
 TOPICS = {
     # name: (partitions, configs)
     "orders": (6, {}),
     "payments": (4, {}),
     "customers": (3, {"cleanup.policy": "compact", "segment.ms": "60000"}),
     "sensor-frames": (3, {"compression.type": "producer"}),
+    LEDGER_TOPIC: (3, {}),
 }
 
 SCHEMA_TOPICS = {
@@ -302,6 +318,7 @@ class DemoTraffic:
             self.schemas = SchemaTraffic(self.registry_url)
         try:
             await self._create_topics()
+            await self._seed_access()
             if self.schemas is not None:
                 try:
                     await self.schemas.setup()
@@ -325,6 +342,8 @@ class DemoTraffic:
                     asyncio.create_task(self._consume("billing", ["orders", "payments"], None)),
                     asyncio.create_task(self._consume("analytics", ["orders"], self.rate * 0.4)),
                     asyncio.create_task(self._consume("audit", ["payments"], None, stop_after=self.audit_stops_after)),
+                    asyncio.create_task(self._write_ledger_forever()),
+                    asyncio.create_task(self._consume("reconciliation", ["ledger"], None, read_committed=True)),
                 ]
                 if self.schemas is not None:
                     tasks.append(asyncio.create_task(self._produce_schemas_forever(producer)))
@@ -356,6 +375,26 @@ class DemoTraffic:
                 await admin.create_topics(new)
         finally:
             await admin.close()
+
+    async def _seed_access(self) -> None:
+        """A SCRAM user and two client quotas, so the Access pane has some to
+        show (the demo's broker has no authorizer: no ACLs).  A failure is
+        logged and the demo goes on."""
+        from kview.core.access.service import AccessService
+        from kview.core.cluster import ClusterClient
+        from kview.core.config import Secret, adhoc_profile
+
+        client = ClusterClient(adhoc_profile(self.bootstrap))
+        try:
+            await client.start()
+            service = AccessService(client)
+            await service.set_password(DEMO_USER, Secret(uuid.uuid4().hex))
+            for entity, key, value in DEMO_QUOTAS:
+                await service.set_quota(entity, key, value)
+        except Exception as exc:
+            log.warning("demo: no SCRAM user or quotas: %s", exc, exc_info=True)
+        finally:
+            await client.close()
 
     async def _produce_batch(self, producer: AIOKafkaProducer, count: int) -> None:
         for _ in range(count):
@@ -414,8 +453,40 @@ class DemoTraffic:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
+    async def _write_ledger_forever(self) -> None:
+        """A transaction of 1 to 4 ledger entries about once a second, one in
+        LEDGER_ABORTS aborted: the Transactions pane's transactional id, and
+        aborted records and markers that the read_committed group steps over."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, transactional_id=LEDGER_TRANSACTIONAL_ID)
+        try:
+            await producer.start()
+            number = 0
+            while True:
+                number += 1
+                await producer.begin_transaction()
+                for _ in range(random.randint(1, 4)):
+                    account = f"acct-{random.randint(1, 40):03d}"
+                    entry = {"transaction": number, "account": account, "delta": round(random.uniform(-200, 200), 2)}
+                    await producer.send(LEDGER_TOPIC, json.dumps(entry).encode(), key=account.encode())
+                if number % LEDGER_ABORTS == 0:
+                    await producer.abort_transaction()
+                else:
+                    await producer.commit_transaction()
+                await asyncio.sleep(1.0)
+        except Exception as exc:
+            # The rest of the demo goes on without the ledger's transactions.
+            log.warning("demo: the ledger gets no transactions: %s", exc, exc_info=True)
+        finally:
+            await producer.stop()
+
     async def _consume(
-        self, group: str, topics: list[str], rate: float | None, stop_after: float | None = None
+        self,
+        group: str,
+        topics: list[str],
+        rate: float | None,
+        stop_after: float | None = None,
+        *,
+        read_committed: bool = False,
     ) -> None:
         consumer = AIOKafkaConsumer(
             *topics,
@@ -424,6 +495,7 @@ class DemoTraffic:
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             client_id=f"demo-{group}",
+            isolation_level="read_committed" if read_committed else "read_uncommitted",
         )
         await consumer.start()
         started = time.monotonic()

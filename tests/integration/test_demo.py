@@ -2,9 +2,12 @@
 traffic (kview.local.demo.demo_running, what ``kview demo`` runs around the
 app) keep the promises the README makes: ``billing`` keeps up, ``analytics``
 falls behind, ``audit`` stops (its committed offsets checked against
-``kafka-consumer-groups``); the schema topics fill with records framed with
-the ids the registry gave their subjects (both Avro versions, interleaved),
-which kview's decoder reads back; quitting leaves no process and no directory.
+``kafka-consumer-groups``); the ledger's transactional id is listed as
+``kafka-transactions list`` lists it, and ``reconciliation`` reads behind
+it; the SCRAM user and quotas it sets are what ``kafka-configs`` describes;
+the schema topics fill with records framed with the ids the registry gave
+their subjects (both Avro versions, interleaved), which kview's decoder
+reads back; quitting leaves no process and no directory.
 With it: the ``kview demo`` command in a pseudo-terminal draws the demo's
 topics, and ``q`` ends it with nothing left behind.
 
@@ -30,15 +33,30 @@ import urllib.request
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka_tools import parse_transactions_table
+from test_access import parse_quotas, parse_scram
 from test_groups import parse_table
 
+from kview.core.access.models import entity_text
+from kview.core.access.service import AccessService
 from kview.core.cluster import ClusterClient
 from kview.core.config import RegistrySettings, adhoc_profile
 from kview.core.groups import GroupService, GroupsSnapshot, GroupSummary
 from kview.core.schemas.client import RegistryClient
 from kview.core.schemas.decoder import RecordDecoder
+from kview.core.transactions.service import TransactionService
 from kview.local.demo import JVM_GROUPS, demo_running
-from kview.local.traffic import COMMON_PROTO_SUBJECT, SCHEMA_TOPICS, TOPICS, DemoTraffic, value_subject
+from kview.local.traffic import (
+    COMMON_PROTO_SUBJECT,
+    DEMO_QUOTAS,
+    DEMO_USER,
+    LEDGER_TOPIC,
+    LEDGER_TRANSACTIONAL_ID,
+    SCHEMA_TOPICS,
+    TOPICS,
+    DemoTraffic,
+    value_subject,
+)
 
 GROUPS = ["analytics", "audit", "billing"]
 RATE = 50.0
@@ -140,6 +158,41 @@ async def test_demo_groups_keep_their_promises_and_quitting_leaves_nothing():
                     break
                 assert time.monotonic() < deadline, f"the JVM groups did not join: {kinds}"
                 await asyncio.sleep(1)
+
+            # The ledger's transactional writer, as Kafka's tool lists it (the
+            # same producer id), and its read_committed group reading behind it.
+            listed, failed = await TransactionService(client).list_transactions()
+            ours = {t.transactional_id: t for t in listed}
+            assert not failed and LEDGER_TRANSACTIONAL_ID in ours, listed
+            tool_rows = parse_transactions_table(
+                (await asyncio.to_thread(cluster.run_tool, "kafka-transactions", "list")).stdout
+            )
+            theirs = {row["TransactionalId"]: row for row in tool_rows}
+            assert int(theirs[LEDGER_TRANSACTIONAL_ID]["ProducerId"]) == ours[LEDGER_TRANSACTIONAL_ID].producer_id
+            deadline = time.monotonic() + 60
+            while True:
+                reconciliation = (await service.refresh(["reconciliation"], with_partitions=True)).group(
+                    "reconciliation"
+                )
+                if reconciliation is not None and topics_of(committed(reconciliation)) == {LEDGER_TOPIC}:
+                    break
+                assert time.monotonic() < deadline, f"reconciliation did not commit on the ledger: {reconciliation}"
+                await asyncio.sleep(1)
+
+            # The SCRAM user and the quotas the demo sets, as kafka-configs describes them.
+            access = AccessService(client)
+            users = {u.name: u.mechanisms for u in await access.users()}
+            quotas = {q.key: dict(q.values) for q in await access.quotas()}
+            described = ""
+            for kind in ("users", "clients"):
+                described += (
+                    await asyncio.to_thread(cluster.run_tool, "kafka-configs", "--describe", "--entity-type", kind)
+                ).stdout + "\n"
+            assert users == {DEMO_USER: ("SCRAM-SHA-512",)}
+            assert {name: {m for m, _i in creds} for name, creds in parse_scram(described).items()} == {
+                DEMO_USER: {"SCRAM-SHA-512"}
+            }
+            assert quotas == parse_quotas(described) == {entity_text(e): {k: v} for e, k, v in DEMO_QUOTAS}
         finally:
             await service.close()
             await client.close()
