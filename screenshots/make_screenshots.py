@@ -74,7 +74,7 @@ SHOTS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("schemas", ("7",)),
     ("schema-diff", ("7", "7", "7", "7", "slash", *"orders-value", "enter", "enter", "f")),
-    ("access", ("8",)),
+    ("access", ("8", "v", "v")),  # the quotas view: the demo has no authorizer, so no ACLs
     ("transactions", ("9",)),
 ]
 """Each pane's shot; a pane added to the app adds a line here."""

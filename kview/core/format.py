@@ -64,6 +64,15 @@ def human_bytes(value: int | float | None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def quota_value(key: str, value: float) -> str:
+    """A client quota as ``key=value``: the exact number as one would type it
+    (whole numbers without a fraction: 2097152, not 2.09715e+06), and for a
+    byte rate its size too: 'producer_byte_rate=2097152 (2.0 MiB/s)'."""
+    number = str(int(value)) if math.isfinite(value) and float(value).is_integer() else repr(float(value))
+    text = f"{key}={number}"
+    return f"{text} ({human_bytes(value)}/s)" if key.endswith("_byte_rate") else text
+
+
 def human_rate(value: float | None, unit: str = "/s") -> str:
     """Per-second rates: '12.3/s' below 100, '1,234/s' below 10,000, then
     '12.3k/s', '4.5M/s', '1.2G/s'.  ``unit`` follows the number ('' where a

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kview.core.access import AccessService, AclFilter, QuotaEntry, ScramUser, entity_text, principal_of
 from kview.core.access.models import DEFAULT_NAME
+from kview.core.format import quota_value
 from kview.headless.render import Doc, Part, Printer, _document, _table
 from kview.headless.runner import RunState, UsageError, refresh_loop
 
@@ -105,7 +106,7 @@ def quotas_view(doc: Doc) -> list[Part]:
     table = _table("ENTITY", "QUOTAS")
     for q in doc["quotas"]:
         entity = tuple((e["type"], e["name"]) for e in q["entity"])
-        values = ", ".join(f"{v['key']}={v['value']:g}" for v in q["values"])
+        values = ", ".join(quota_value(v["key"], v["value"]) for v in q["values"])
         table.add_row(entity_text(entity), values)
     return [table, f"{DEFAULT_NAME}: the default for every entity of that type without its own quota"]
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kview.core.format import human_bytes, human_count, human_duration, human_rate
+from kview.core.format import human_bytes, human_count, human_duration, human_rate, quota_value
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -128,3 +128,11 @@ def test_durations_read_back_within_half_the_last_unit(value: float) -> None:
     if high_unit == "s":
         assert int(high) < 60
     assert abs((-seconds if sign else seconds) - value) <= last / 2 * (1 + 1e-9)
+
+
+def test_quota_values_show_exactly_with_byte_rates_sized():
+    assert quota_value("producer_byte_rate", 2_097_152.0) == "producer_byte_rate=2097152 (2.0 MiB/s)"
+    assert quota_value("consumer_byte_rate", 999.0) == "consumer_byte_rate=999 (999 B/s)"
+    assert quota_value("request_percentage", 25.0) == "request_percentage=25"
+    assert quota_value("request_percentage", 12.5) == "request_percentage=12.5"
+    assert quota_value("connection_creation_rate", 0.25) == "connection_creation_rate=0.25"

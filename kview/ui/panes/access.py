@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 from kview.core.access import AccessService, AccessSnapshot, AclBinding, AclFilter, QuotaEntry, ScramUser, Section
 from kview.core.access.models import DEFAULT_NAME
 from kview.core.access.service import NO_AUTHORIZER
+from kview.core.format import quota_value
 from kview.ui.messages import OpenGroup, OpenTopic
 from kview.ui.panes.base import FilteredPane, PaneStatus, updated_at
 from kview.ui.widgets.diff_table import Column, Row
@@ -181,7 +182,7 @@ class AccessPane(FilteredPane):
             mechs = ", ".join(f"{c.mechanism} ({c.iterations})" for c in u.credentials)
             return u.name, (u.name, mechs), (u.name, mechs)
         q: QuotaEntry = item
-        values = ", ".join(f"{k}={v:g}" for k, v in q.values)
+        values = ", ".join(quota_value(k, v) for k, v in q.values)
         return q.key, (q.key, values), (q.key, values)
 
     # -- what is on screen -------------------------------------------------------------
@@ -424,7 +425,7 @@ class AccessPane(FilteredPane):
             keys = [k for k, _ in entry.values]
             self._confirm(
                 f"Remove the quotas of {entry.key}?",
-                "Will change:\n" + "\n".join(f"- {k}={v:g}" for k, v in entry.values),
+                "Will change:\n" + "\n".join(f"- {quota_value(k, v)}" for k, v in entry.values),
                 "Remove quotas",
                 lambda: service.remove_quota(entry.entity, keys),
                 lambda _: f"removed the quotas of {entry.key}",
