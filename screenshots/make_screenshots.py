@@ -168,7 +168,7 @@ def main() -> int:
     os.environ["KVIEW_LOG_DIR"] = os.path.join(scratch, "logs")
     # The demo's registry too: its schema topics are tailed decoded.
     with DevCluster(1) as cluster, DevRegistry() as registry:
-        traffic = DemoTraffic(cluster.bootstrap, rate=80, registry_url=registry.url)
+        traffic = DemoTraffic(cluster.bootstrap, rate=80, registry_url=registry.url, seed_access=True)
         traffic.start()
         try:
             shots = shoot(cluster.bootstrap, (cols, rows), themes, set(args.only or ()), registry.url)

@@ -11,6 +11,8 @@ FORMATS = ("auto", "text", "json", "hex", "base64")
 DECODINGS = ("auto", "avro", "protobuf", "json-schema", "none")
 """Schema-registry decodings (kview.core.schemas.decoder.DECODINGS; not
 imported: ``kview --help`` must stay fast)."""
+KEPT_MATCHES = 100_000
+"""Matches kview find keeps by default (kview.core.find.scan.KEPT_MATCHES; not imported)."""
 
 
 def _positive_float(text: str) -> float:
@@ -736,6 +738,13 @@ def add_headless_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     find.add_argument("--filter", "-f", dest="filter", metavar="EXPR", help="the tail pane's filter expression")
     find.add_argument("-n", "--max-matches", dest="max_matches", metavar="N", type=_count, help="stop after N matches")
+    find.add_argument(
+        "--keep",
+        metavar="N",
+        type=_count,
+        default=KEPT_MATCHES,
+        help=f"print (and hold in memory) the first N matches; the rest are counted (default {KEPT_MATCHES:,})",
+    )
     find.add_argument("--key-format", choices=FORMATS, default="auto", help="how keys are shown in lines")
     find.add_argument("--value-format", choices=FORMATS, default="auto", help="how values are shown in lines")
     find.add_argument(

@@ -91,6 +91,7 @@ async def cmd_find(args: Namespace, client: ClusterClient, printer: Printer, sta
         decoder=decoder,
         on_progress=show,
         stall_seconds=stall_bound(client.profile.request_timeout_ms),
+        keep=args.keep,
     )
     try:
         result = await finder.run()
@@ -106,7 +107,7 @@ async def cmd_find(args: Namespace, client: ClusterClient, printer: Printer, sta
         printer.json(find_doc(result))
     else:
         printer.view(find_view(result, args.key_format, args.value_format))
-    return EXIT_OK if result.matches else EXIT_ERROR
+    return EXIT_OK if result.matched else EXIT_ERROR
 
 
 def _progress_printer() -> Any:
@@ -152,7 +153,8 @@ def find_doc(result: FindResult) -> Doc:
         seconds=round(result.elapsed, 3),
         offsets=result.offsets,
         records=result.records,
-        matched=len(result.matches),
+        matched=result.matched,
+        kept=len(result.matches),
         partitions_without_leader=list(window.missing),
         partitions=[
             {
@@ -216,7 +218,7 @@ def summary_line(result: FindResult) -> str:
     if query.filter is not None:
         what.append(f"filter {query.filter.text!r}")
     looked = " and ".join(what) or "every record"
-    found = len(result.matches)
+    found = result.matched
     span = f"{window.start.describe()} to {window.end.describe()}"
     offsets = sum(p.position - p.start for p in result.partitions)
     read = f"{_plural(result.records, 'record')} in {_plural(offsets, 'offset')}"
@@ -228,7 +230,8 @@ def summary_line(result: FindResult) -> str:
         tail = f"the window was NOT read whole ({read} of {result.offsets:,} offsets, {span}): see the table"
     if window.missing:
         tail += f"; partitions without a leader, not read: {', '.join(map(str, window.missing))}"
-    return f"{found:,} match{'es' if found != 1 else ''} for {looked}; {tail}"
+    kept = "" if result.kept_all else f" (the first {len(result.matches):,} printed: --keep)"
+    return f"{found:,} match{'es' if found != 1 else ''}{kept} for {looked}; {tail}"
 
 
 def _plural(count: int, word: str) -> str:

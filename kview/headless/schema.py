@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Schema = dict[str, Any]
 
@@ -874,13 +874,15 @@ FIND = document(
         "offsets": COUNT,
         "records": COUNT,
         "matched": COUNT,
+        "kept": COUNT,
         "partitions_without_leader": array(COUNT),
         "partitions": array(FIND_PARTITION),
         "matches": array(TAIL_RECORD),
     },
     "kview find: the matches (each a kview tail --json line) and the account per partition. "
     "key_partition: the partition Kafka's default partitioner gives the key. complete: every "
-    "partition of the window was read to its end.",
+    "partition of the window was read to its end. matched: every match counted; kept: how many of "
+    "them are in matches (the first found, at most --keep).",
 )
 
 SCHEMAS: dict[str, Schema] = {

@@ -76,6 +76,7 @@ def demo_running(
             replication=min(brokers, 3),
             audit_stops_after=audit_stops_after,
             registry_url=None if dev_registry is None else dev_registry.url,
+            seed_access=True,
         )
         members = GroupMembers(cluster)
         try:

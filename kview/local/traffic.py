@@ -38,7 +38,7 @@ LEDGER_ABORTS = 8
 """One ledger transaction in this many is aborted."""
 
 DEMO_USER = "demo-app"
-"""A SCRAM user the demo creates (its password random, never shown)."""
+"""A SCRAM user the demo creates with ``seed_access`` (its password random, never shown)."""
 DEMO_QUOTAS = (
     # (entity, quota key, value): what the Access pane's quotas show on the demo
     ((("user", DEMO_USER),), "producer_byte_rate", 2_097_152.0),
@@ -275,8 +275,12 @@ class DemoTraffic:
         replication: int = 1,
         audit_stops_after: float = AUDIT_STOPS_AFTER,
         registry_url: str | None = None,
+        seed_access: bool = False,
     ) -> None:
         self.bootstrap = bootstrap
+        self.seed_access = seed_access
+        """Create DEMO_USER and DEMO_QUOTAS first: for the demo's own cluster,
+        not for a cluster shared with other work (they stay when the traffic stops)."""
         self.rate = rate
         self.replication = replication
         self.audit_stops_after = audit_stops_after
@@ -318,7 +322,8 @@ class DemoTraffic:
             self.schemas = SchemaTraffic(self.registry_url)
         try:
             await self._create_topics()
-            await self._seed_access()
+            if self.seed_access:
+                await self._seed_access()
             if self.schemas is not None:
                 try:
                     await self.schemas.setup()

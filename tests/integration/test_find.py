@@ -162,6 +162,23 @@ async def test_filter_matches_and_n_stops_with_an_exact_account(kafka, keyed_top
         assert account.matched == sum(1 for r in limited.matches if r.partition == account.partition)
 
 
+async def test_matches_past_keep_are_counted_not_kept(kafka, keyed_topic, keyed_console):
+    name, _lines = keyed_topic
+    expected = [(p, o) for p, o, _k, v in keyed_console if "of user-1" in v]
+    client = ClusterClient(adhoc_profile(kafka.bootstrap))
+    seen: list = []
+    try:
+        finder = Finder(client, FindQuery(name, filter=parse_filter('"of user-1"')), keep=3, on_match=seen.extend)
+        result = await finder.run()
+    finally:
+        await client.close()
+    assert result.complete and result.matched == len(expected) > 3 and not result.kept_all
+    assert len(result.matches) == 3 and set((r.partition, r.offset) for r in result.matches) <= set(expected)
+    # on_match (the dialog's table) is given only the kept ones.
+    assert sorted((r.partition, r.offset) for r in seen) == [(r.partition, r.offset) for r in result.matches]
+    assert sum(p.matched for p in result.partitions) == len(expected)  # the account counts them all
+
+
 async def test_json_filter_decodes_every_record(kafka, keyed_topic, keyed_console):
     name, _lines = keyed_topic
     result = await find(kafka, FindQuery(name, filter=parse_filter("key:user-2 and not key:user-20")))
@@ -278,6 +295,16 @@ def test_headless_find_json_and_table(kafka, keyed_topic, keyed_console):
     assert [(m["partition"], m["offset"]) for m in doc["matches"]] == [
         (p, o) for p, o, k, _v in keyed_console if k == "user-5"
     ]
+    # --keep: the first match printed, all of them counted, in the document and the table.
+    expected = [(p, o) for p, o, _k, v in keyed_console if "of user-1" in v]
+    kept = kview("find", name, "--bootstrap", kafka.bootstrap, "--filter", '"of user-1"', "--keep", "1", "--json")
+    doc = json.loads(kept.stdout)
+    jsonschema.Draft202012Validator(SCHEMAS["find"]).validate(doc)
+    assert (doc["matched"], doc["kept"], doc["complete"]) == (len(expected), 1, True)
+    assert [(m["partition"], m["offset"]) for m in doc["matches"]] in [[e] for e in expected]
+    assert sum(p["matched"] for p in doc["partitions"]) == len(expected)
+    kept = kview("find", name, "--bootstrap", kafka.bootstrap, "--filter", '"of user-1"', "--keep", "1")
+    assert f"{len(expected)} matches (the first 1 printed: --keep) for filter" in kept.stdout
     table = kview("find", name, "--bootstrap", kafka.bootstrap, "--filter", "no-such-text")
     assert table.returncode == 1  # nothing matched, and the account says the window was read
     assert "0 matches for filter 'no-such-text'; the whole window was read" in table.stdout

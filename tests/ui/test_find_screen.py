@@ -117,6 +117,25 @@ async def test_key_search_detail_and_export(kafka, tmp_path, monkeypatch):
         await wait_for(pilot, lambda: not isinstance(app.screen, FindScreen), what="the dialog closed")
 
 
+async def test_an_unlimited_search_lists_the_first_matches_and_counts_all(kafka, monkeypatch):
+    import kview.ui.screens.find as find_screen
+
+    monkeypatch.setattr(find_screen, "SHOWN_MATCHES", 4)
+    topic = f"find-ui-many-{uuid.uuid4().hex[:6]}"
+    records = await fill(kafka, topic)
+    paid = sum(1 for _key, value in records if "PAID" in value)
+    app = make_test_app(kafka)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_find_from_topics(pilot, topic)
+        screen.query_one("#find-filter", Input).value = "PAID"
+        screen.query_one("#find-limit", Input).value = ""  # no limit
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.result is not None, what="the search to end")
+        assert len(screen.matches) == screen.query_one("#find-matches", DataTable).row_count == 4
+        assert screen.result.matched == paid and screen.result.complete
+        assert f"{paid} matches (first 4 listed) · whole window read" in screen_text(app)
+
+
 async def test_from_the_tail_with_its_filter(kafka):
     topic = f"find-ui-tail-{uuid.uuid4().hex[:6]}"
     records = await fill(kafka, topic)

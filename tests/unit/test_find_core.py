@@ -250,3 +250,16 @@ def test_progress_rate_and_eta():
     assert progress.eta == 6.0
     assert progress.fraction == 0.25
     assert FindProgress(0, 1000, 0, 0, 0.0).eta is None
+
+
+def test_the_headless_arguments_copy_cores_figures():
+    """kview.headless.args imports nothing (``kview --help`` stays fast), so it
+    repeats these; they must stay equal."""
+    from kview.core.codecs import FORMATS
+    from kview.core.find.scan import KEPT_MATCHES
+    from kview.core.schemas.decoder import DECODINGS
+    from kview.headless import args
+
+    assert args.KEPT_MATCHES == KEPT_MATCHES
+    assert args.DECODINGS == DECODINGS
+    assert args.FORMATS == FORMATS

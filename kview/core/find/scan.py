@@ -13,6 +13,11 @@ decoded value is not the bytes that were searched).
 ``--key`` reads only the partition Kafka's default partitioner gives the key
 (kview.core.find.partitioner) unless ``all_partitions``.
 
+The matches are kept in memory up to ``keep`` (KEPT_MATCHES by default, as
+many records as the tail's ring holds); past it they are still counted, in
+the account and in ``FindResult.matched``, but not kept: a find over a big
+window with a common filter never holds the window.
+
 The account (``PartitionAccount``) says per partition which offsets were read
 (``start`` to ``position``), how many records they held and how many
 matched, and whether the window's end was reached.  Offsets are not records:
@@ -36,6 +41,7 @@ from kview.core.find.batches import Needle, records_through, scan_batches
 from kview.core.find.partitioner import partition_for_key
 from kview.core.find.window import Bound, FindError, TopicWindow, resolve_window, topic_info
 from kview.core.protocol.fetch_requests import READ_UNCOMMITTED, FetchRequest, read_fetch
+from kview.core.ring import DEFAULT_CAPACITY
 from kview.core.untrack import GC_WHILE_READING, untrack
 
 if TYPE_CHECKING:
@@ -48,6 +54,8 @@ log = logging.getLogger(__name__)
 PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 """Bytes one Fetch asks of a partition (a larger first batch still comes whole)."""
 FETCH_WAIT_MS = 500
+KEPT_MATCHES = DEFAULT_CAPACITY
+"""Matches a find keeps by default; the rest are counted (``FindResult.matched``)."""
 STALL_SECONDS = 60.0
 """A partition that reads nothing new for this long (retries included) fails."""
 RETRY_DELAY = 0.2
@@ -137,7 +145,10 @@ class FindResult:
     """The partition the key hashes to (--key), whether or not only it was read."""
     partitions: tuple[PartitionAccount, ...]
     matches: tuple[Any, ...]
-    """Matching records (kview.core.ring.Record), by partition then offset."""
+    """Matching records (kview.core.ring.Record) kept, by partition then
+    offset: the first ``keep`` found (all of them when ``kept_all``)."""
+    matched: int
+    """Matches counted, kept or not."""
     limit_reached: bool
     cancelled: bool
     elapsed: float
@@ -148,6 +159,10 @@ class FindResult:
     def complete(self) -> bool:
         """Every partition of the window read to its end without error."""
         return all(p.complete for p in self.partitions) and not self.window.missing
+
+    @property
+    def kept_all(self) -> bool:
+        return len(self.matches) == self.matched
 
     @property
     def records(self) -> int:
@@ -172,6 +187,7 @@ class Finder:
         on_match: Callable[[list[Any]], None] | None = None,
         partition_fetch_bytes: int = PARTITION_FETCH_BYTES,
         stall_seconds: float = STALL_SECONDS,
+        keep: int | None = KEPT_MATCHES,
     ) -> None:
         self.client = client
         self.query = query
@@ -180,6 +196,9 @@ class Finder:
         self.on_match = on_match
         self.partition_fetch_bytes = partition_fetch_bytes
         self.stall_seconds = stall_seconds
+        self.keep = keep
+        """Matches kept at most (None: all); ``on_match`` sees only those."""
+        self._kept = 0
         self.accounts: list[PartitionAccount] = []
         self.window: TopicWindow | None = None
         self._matches: dict[int, list[Any]] = {}
@@ -242,6 +261,7 @@ class Finder:
             key_partition=key_partition,
             partitions=tuple(self.accounts),
             matches=tuple(matches),
+            matched=self._matched,
             limit_reached=query.limit is not None and self._matched >= query.limit,
             cancelled=self._cancelled,
             elapsed=time.monotonic() - self._started,
@@ -356,9 +376,13 @@ class Finder:
             if found:
                 account.matched += len(found)
                 self._matched += len(found)
-                self._matches.setdefault(partition, []).extend(found)
-                if self.on_match is not None:
-                    self.on_match(found)
+                if self.keep is not None:
+                    found = found[: max(0, self.keep - self._kept)]
+                if found:
+                    self._kept += len(found)
+                    self._matches.setdefault(partition, []).extend(found)
+                    if self.on_match is not None:
+                        self.on_match(found)
             self._report()
 
     async def _verify(self, candidates: list[Any]) -> list[Any]:

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1000
+SHOWN_MATCHES = 10_000
+"""Matches the dialog keeps and lists at most (a table row each); the rest
+of an unlimited search are counted, and ``kview find --json`` gives them all."""
 """Max matches preset in the form: the matches are held in memory."""
 PROGRESS_INTERVAL = 0.1
 
@@ -87,8 +90,10 @@ def progress_text(progress: FindProgress) -> str:
 
 def result_text(result: FindResult) -> str:
     """The one line under the account: found what, and was the window read whole."""
-    found = len(result.matches)
+    found = result.matched
     what = f"{found:,} match{'es' if found != 1 else ''}"
+    if not result.kept_all:
+        what += f" (first {len(result.matches):,} listed)"
     if result.query.key is not None:
         what += f" · key in partition {result.key_partition}"
     records = f"{result.records:,} records in {sum(p.position - p.start for p in result.partitions):,} offsets"
@@ -210,7 +215,9 @@ class FindScreen(ModalScreen[None]):
             # Waits as long as the registry may take: a find tests decoded records.
             decoder = RecordDecoder(self.registry, wait=max(2.0, self.registry.settings.timeout))
         self._decoded = decoder is not None
-        self.finder = Finder(self.client, query, decoder=decoder, on_progress=self._progress, on_match=self._found)
+        self.finder = Finder(
+            self.client, query, decoder=decoder, on_progress=self._progress, on_match=self._found, keep=SHOWN_MATCHES
+        )
         self._status("resolving the window ...")
         self.run_worker(self._run(self.finder), group="find", exclusive=True, exit_on_error=False)
 
