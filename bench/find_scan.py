@@ -151,13 +151,15 @@ async def read_kview(bootstrap: str, topic: str, needle: str) -> dict:
     client = ClusterClient(adhoc_profile(bootstrap))
     try:
         quoted = '"' + needle.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        result = await Finder(client, FindQuery(topic, filter=parse_filter(quoted))).run()
+        # keep=None: every match kept, as a find that must hand all of them over
+        # (the default keeps 100,000 and counts the rest, which costs no less).
+        result = await Finder(client, FindQuery(topic, filter=parse_filter(quoted)), keep=None).run()
     finally:
         await client.close()
     seconds = time.monotonic() - started
     return {
         "records": result.records,
-        "matched": len(result.matches),
+        "matched": result.matched,
         "seconds": seconds,
         "complete": result.complete,
         "needle_bytes": result.needle is not None,
