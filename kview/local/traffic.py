@@ -469,10 +469,17 @@ class DemoTraffic:
             while True:
                 number += 1
                 await producer.begin_transaction()
-                for _ in range(random.randint(1, 4)):
-                    account = f"acct-{random.randint(1, 40):03d}"
-                    entry = {"transaction": number, "account": account, "delta": round(random.uniform(-200, 200), 2)}
-                    await producer.send(LEDGER_TOPIC, json.dumps(entry).encode(), key=account.encode())
+                try:
+                    for _ in range(random.randint(1, 4)):
+                        account = f"acct-{random.randint(1, 40):03d}"
+                        delta = round(random.uniform(-200, 200), 2)
+                        entry = {"transaction": number, "account": account, "delta": delta}
+                        await producer.send(LEDGER_TOPIC, json.dumps(entry).encode(), key=account.encode())
+                except BaseException:
+                    # Stopped (or failed) half-way: abort, so no transaction is left
+                    # open to hold the ledger's last stable offset until it times out.
+                    await producer.abort_transaction()
+                    raise
                 if number % LEDGER_ABORTS == 0:
                     await producer.abort_transaction()
                 else:
