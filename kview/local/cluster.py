@@ -717,13 +717,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "run":
             size = int(args[1]) if len(args) > 1 else 1
-            with DevCluster(size) as cluster:
-                print(cluster.bootstrap, flush=True)
-                try:
+            # SIGTERM ends it like Ctrl-C: the brokers are stopped and their directory removed
+            # (whenever it comes: the with block stops them, the except ends it quietly).
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            try:
+                with DevCluster(size) as cluster:
+                    print(cluster.bootstrap, flush=True)
                     while True:
                         time.sleep(3600)
-                except KeyboardInterrupt:
-                    pass
+            except KeyboardInterrupt:
+                pass
             return 0
     except DevClusterError as exc:
         print(f"kview: {exc}", file=sys.stderr)

@@ -356,15 +356,16 @@ def main(argv: list[str] | None = None) -> int:
             print(ensure_registry().parent)
             return 0
         if command == "run":
-            # SIGTERM ends it like Ctrl-C: the registry is stopped on the way out.
+            # SIGTERM ends it like Ctrl-C: the registry is stopped on the way out
+            # (whenever it comes: the with block stops it, the except ends it quietly).
             signal.signal(signal.SIGTERM, signal.default_int_handler)
-            with DevRegistry() as registry:
-                print(registry.url, flush=True)
-                try:
+            try:
+                with DevRegistry() as registry:
+                    print(registry.url, flush=True)
                     while True:
                         time.sleep(3600)
-                except KeyboardInterrupt:
-                    pass
+            except KeyboardInterrupt:
+                pass
             return 0
     except DevClusterError as exc:
         print(f"kview: {exc}", file=sys.stderr)

@@ -69,6 +69,26 @@ def test_no_process_or_temp_dir_left_behind(how):
     _wait_gone(directory)
 
 
+def test_run_command_stops_on_sigterm(tmp_path):
+    """``python -m kview.local.cluster run`` ended politely: the brokers stop
+    and their directory (made in a scratch TMPDIR here) is removed."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    command = [sys.executable, "-m", "kview.local.cluster", "run"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        bootstrap = child.stdout.readline().strip()
+        assert bootstrap.startswith("127.0.0.1:"), child.stderr.read()
+        [directory] = [p for p in tmp_path.iterdir() if processes_under(str(p))]
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    _wait_gone(directory)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_stop_and_restart_one_broker(kafka3):
     kafka3.stop_broker(3)
     try:
