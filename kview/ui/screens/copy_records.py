@@ -347,16 +347,21 @@ class CopyRecordsScreen(OperationForm[CopyResult]):
         if stage == "form":
             self.counted = self.count_result = None
             self.query_one("#copy-status", Static).update("")
-            submit.label, submit.variant, submit.display = "Count", "primary", True
+            submit.display = True
             cancel.label = "Cancel"
-            hint.update("ctrl+s counts what would be copied (a dry run: nothing is sent) · esc cancels")
+            self.show_step(
+                "Count", "ctrl+s counts what would be copied (a dry run: nothing is sent) · esc cancels", final=False
+            )
         elif stage == "counted":
             submit.display = True
             cancel.label = "Cancel"
             matched = self.count_result.matched - self.count_result.count(NO_TARGET) if self.count_result else 0
-            submit.label, submit.variant = f"Copy {matched:,} records", "error"
+            self.show_step(
+                f"Copy {matched:,} records",
+                "ctrl+s sends them (acks=all) · editing a field counts again · esc cancels",
+                final=True,
+            )
             submit.refresh(layout=True)  # the new label is wider: measure the button again
-            hint.update("ctrl+s sends them (acks=all) · editing a field counts again · esc cancels")
         elif stage == "running":
             submit.display = False
             cancel.label = "Stop"

@@ -129,14 +129,10 @@ class DeleteRecordsScreen(OperationForm[dict[int, int]]):
         per_partition = self._per_partition()
         for widget_id in ("#offsets-help", "#offsets", "#problem-offsets"):
             self.query_one(widget_id).display = per_partition
-        submit = self.query_one("#form-submit", Button)
-        submit.label = "Delete records" if reviewing else "Review"
-        submit.variant = "error" if reviewing else "primary"
-        self.query_one("#form-hint", Static).update(
-            "This cannot be undone · ctrl+s deletes · esc cancels"
-            if reviewing
-            else "ctrl+s reviews what will be deleted · esc cancels"
-        )
+        if reviewing:
+            self.show_step("Delete records", "This cannot be undone · ctrl+s deletes · esc cancels", final=True)
+        else:
+            self.show_step("Review", "ctrl+s reviews what will be deleted · esc cancels", final=False)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self._stage(reviewing=False)

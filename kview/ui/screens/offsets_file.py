@@ -172,14 +172,10 @@ class ImportOffsetsScreen(OperationForm[ImportPlan]):
             self.query_one("#import-summary", Static).update("")
         self.query_one("#import-preview").display = previewed
         self.query_one("#import-summary").display = previewed
-        submit = self.query_one("#form-submit", Button)
-        submit.label = "Apply" if previewed else "Preview"
-        submit.variant = "error" if previewed else "primary"
-        self.query_one("#form-hint", Static).update(
-            "ctrl+s commits these offsets · esc cancels"
-            if previewed
-            else "ctrl+s previews; nothing changes before Apply"
-        )
+        if previewed:
+            self.show_step("Apply", "ctrl+s commits these offsets · esc cancels", final=True)
+        else:
+            self.show_step("Preview", "ctrl+s previews; nothing changes before Apply", final=False)
 
     def submit(self) -> None:
         if self.previewed is not None:

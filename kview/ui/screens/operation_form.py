@@ -125,6 +125,14 @@ class OperationForm(ModalScreen[T]):
         error.update(f"✗ {text}" if text else "")
         error.set_class(bool(text), "-shown")
 
+    def show_step(self, submit: str, hint: str, *, final: bool) -> None:
+        """The submit button's label and the hint line for the form's step;
+        ``final``: the step whose submit changes the cluster (a red button)."""
+        button = self.query_one("#form-submit", Button)
+        button.label = submit
+        button.variant = "error" if final else "primary"
+        self.query_one("#form-hint", Static).update(hint)
+
     # -- running -------------------------------------------------------------------
 
     def run_operation(self, operation: Callable[[], Awaitable[R]], on_done: Callable[[R], object]) -> None:

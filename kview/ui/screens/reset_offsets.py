@@ -365,14 +365,12 @@ class ResetOffsetsScreen(OperationForm[list[ResetRow]]):
             self.show_error(None)
         self.query_one("#reset-preview").display = previewed
         self.query_one("#reset-summary").display = previewed
-        submit = self.query_one("#form-submit", Button)
-        submit.label = "Apply" if previewed else "Preview"
-        submit.variant = "error" if previewed else "primary"
-        self.query_one("#form-hint", Static).update(
-            "ctrl+s applies these offsets · editing a field previews again · esc cancels"
-            if previewed
-            else "ctrl+s previews; nothing changes before Apply · esc cancels"
-        )
+        if previewed:
+            self.show_step(
+                "Apply", "ctrl+s applies these offsets · editing a field previews again · esc cancels", final=True
+            )
+        else:
+            self.show_step("Preview", "ctrl+s previews; nothing changes before Apply · esc cancels", final=False)
 
     def submit(self) -> None:
         if self.previewed is not None:
